@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { run } from './main.js';
+
+void run(process.argv);

@@ -1,0 +1,34 @@
+import * as path from 'node:path';
+import { Random, buildDataset, buildModel, selectBackend, train, type BackendRequest } from '@vaeflow/core';
+import { loadManifest } from '../manifest-file.js';
+
+export interface TrainCommandOptions {
+  out?: string;
+  epochs?: number;
+  backend?: BackendRequest;
+  resume?: boolean;
+  stepsPerEpoch?: number;
+  limitTrain?: number;
+  limitTest?: number;
+  quiet?: boolean;
+}
+
+/** `vaeflow train <manifest>`: trains, writing the run folder; returns its path. */
+export async function trainCommand(file: string, o: TrainCommandOptions): Promise<string> {
+  const { manifest, registry } = await loadManifest(file);
+  if (o.epochs !== undefined) manifest.training.epochs = o.epochs;
+  if (o.stepsPerEpoch !== undefined) manifest.training.stepsPerEpoch = o.stepsPerEpoch;
+  if (o.limitTrain !== undefined) manifest.data.limitTrain = o.limitTrain;
+  if (o.limitTest !== undefined) manifest.data.limitTest = o.limitTest;
+  const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(l + '\n');
+  await selectBackend(o.backend ?? manifest.backend, { log });
+  const name = manifest.name ?? path.basename(file, path.extname(file));
+  const outDir = path.resolve(o.out ?? path.join('runs', name));
+  const dataset = await buildDataset(registry, manifest, new Random(`${manifest.seed}:data`));
+  const built = await buildModel(registry, manifest, dataset, new Random(`${manifest.seed}:init`));
+  log(`vaeflow: ${name}: ${dataset.name} (${dataset.train.n} train, ${dataset.val.n} val, ${dataset.test.n} test), ${built.model.parameterCount().toLocaleString('en-US')} parameters -> ${outDir}`);
+  const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, log });
+  log(`vaeflow: done in ${result.seconds.toFixed(1)}s (${Math.round(result.examplesPerSec)} training examples/s); metrics in ${path.join(outDir, 'metrics.jsonl')}`);
+  built.model.dispose();
+  return outDir;
+}

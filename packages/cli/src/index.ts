@@ -1,0 +1,8 @@
+/** @vaeflow/cli — the `vaeflow` command, also usable as a library. */
+export { program, run } from './main.js';
+export { trainCommand, type TrainCommandOptions } from './commands/train.js';
+export { validateCommand, schemaCommand } from './commands/validate.js';
+export { pluginsCommand, findInstalledPlugins } from './commands/plugins.js';
+export { sampleCommand } from './commands/sample.js';
+export { loadManifest, readJsonFile } from './manifest-file.js';
+export { loadRun, type LoadedRun } from './run-folder.js';

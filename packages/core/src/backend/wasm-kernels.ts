@@ -1,0 +1,141 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Kernel overrides for `@tensorflow/tfjs-backend-wasm`, registered through tfjs's public
+ * kernel registry (no prototype is patched).
+ *
+ * 1. BatchMatMul / _FusedMatMul with transposeA or transposeB. The stock wasm kernel hands
+ *    XNNPACK only the untransposed case and falls back to a slow loop otherwise; every
+ *    backward pass of a dense layer asks for a transposed product. A Transpose kernel
+ *    followed by the plain product is several times faster (docs/performance.md).
+ * 2. Conv2DBackpropFilter, which stock wasm lacks (so conv layers could not train):
+ *    dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh*sh + kh - pt, ow*sw + kw - pl, ci] * dy[b,oh,ow,co],
+ *    computed as an im2col matrix P[M, K] (M = B*OH*OW, K = KH*KW*CI) and dW = P^T dy.
+ */
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  disposeData(dataId: tf.DataId): boolean;
+}
+
+const MARK = 'vaeflowTuned';
+
+function kernelFunc(name: string): tf.KernelFunc {
+  const k = tf.getKernel(name, 'wasm');
+  if (!k) throw new Error(`tfjs-backend-wasm has no ${name} kernel; is @tensorflow/tfjs-backend-wasm ${tf.version_core} installed?`);
+  return k.kernelFunc;
+}
+
+function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return perm;
+}
+
+/** Wraps a matmul kernel so transposed operands are materialised by Transpose first. */
+function untransposing(original: tf.KernelFunc, transpose: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (!attrs.transposeA && !attrs.transposeB) return original(args);
+    const backend = args.backend as unknown as WasmBackendLike;
+    const inputs = { ...args.inputs } as Record<string, tf.TensorInfo>;
+    const temps: tf.TensorInfo[] = [];
+    for (const [key, flag] of [['a', attrs.transposeA], ['b', attrs.transposeB]] as const) {
+      if (!flag) continue;
+      const t = transpose({ inputs: { x: inputs[key] }, backend: args.backend, attrs: { perm: swapLastTwo(inputs[key].shape.length) } }) as tf.TensorInfo;
+      temps.push(t);
+      inputs[key] = t;
+    }
+    const out = original({ inputs, backend: args.backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+    for (const t of temps) backend.disposeData(t.dataId);
+    return out;
+  };
+}
+
+function conv2dBackpropFilter(matMul: tf.KernelFunc, transpose: tf.KernelFunc): tf.KernelFunc {
+  return ({ inputs, backend: b, attrs }) => {
+    const backend = b as unknown as WasmBackendLike;
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
+      strides: [number, number] | number; pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+      dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
+    };
+    if (dataFormat === 'NCHW') throw new Error('vaeflow wasm Conv2DBackpropFilter supports NHWC only');
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+    const top = info.padInfo.top, left = info.padInfo.left;
+    const M = batchSize * outHeight * outWidth;
+    const K = filterHeight * filterWidth * inChannels;
+    const patches = backend.makeOutput([M, K], 'float32');
+    const P = backend.typedArrayFromHeap(patches);
+    const X = backend.typedArrayFromHeap(x);
+    P.fill(0);
+    for (let n = 0; n < batchSize; n++) {
+      for (let oh = 0; oh < outHeight; oh++) {
+        for (let ow = 0; ow < outWidth; ow++) {
+          const row = ((n * outHeight + oh) * outWidth + ow) * K;
+          for (let kh = 0; kh < filterHeight; kh++) {
+            const ih = oh * strideHeight + kh - top;
+            if (ih < 0 || ih >= inHeight) continue;
+            for (let kw = 0; kw < filterWidth; kw++) {
+              const iw = ow * strideWidth + kw - left;
+              if (iw < 0 || iw >= inWidth) continue;
+              const src = ((n * inHeight + ih) * inWidth + iw) * inChannels;
+              P.set(X.subarray(src, src + inChannels), row + (kh * filterWidth + kw) * inChannels);
+            }
+          }
+        }
+      }
+    }
+    const pT = transpose({ inputs: { x: patches }, backend: b, attrs: { perm: [1, 0] } }) as tf.TensorInfo;
+    backend.disposeData(patches.dataId);
+    const dy2: tf.TensorInfo = { dataId: dy.dataId, shape: [M, outChannels], dtype: 'float32' };
+    const out = matMul({ inputs: { a: pT, b: dy2 }, backend: b, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+    backend.disposeData(pT.dataId);
+    return { dataId: out.dataId, shape: filterShape, dtype: 'float32' };
+  };
+}
+
+type Marked = tf.KernelConfig & { [MARK]?: tf.KernelConfig | null };
+
+function replace(kernelName: string, make: (original: tf.KernelFunc | null) => tf.KernelFunc): void {
+  const current = tf.getKernel(kernelName, 'wasm') as Marked | undefined;
+  if (current?.[MARK] !== undefined) return;
+  if (current) tf.unregisterKernel(kernelName, 'wasm');
+  // Keep the stock setupFunc/disposeFunc: they bind the wasm exports the stock kernel calls.
+  tf.registerKernel({ ...current, kernelName, backendName: 'wasm', kernelFunc: make(current?.kernelFunc ?? null), [MARK]: current ?? null } as Marked);
+}
+
+/**
+ * Registers vaeflow's wasm kernels (idempotent). Must run after the wasm backend module has
+ * been imported. Conv2DBackpropFilter is added because stock wasm has none; the matmul
+ * overrides replace stock kernels and can be undone by {@link restoreStockWasmKernels}.
+ */
+export function installWasmKernels(): void {
+  const transpose = kernelFunc('Transpose');
+  const batchMatMul = kernelFunc('BatchMatMul');
+  replace('BatchMatMul', (orig) => untransposing(orig!, transpose));
+  replace('_FusedMatMul', (orig) => untransposing(orig!, transpose));
+  replace('Conv2DBackpropFilter', () => conv2dBackpropFilter(batchMatMul, transpose));
+}
+
+/**
+ * Puts tfjs's own BatchMatMul and _FusedMatMul back (for side-by-side benchmarks). The
+ * added Conv2DBackpropFilter stays: stock wasm has no kernel to restore.
+ */
+export function restoreStockWasmKernels(): void {
+  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+    const current = tf.getKernel(name, 'wasm') as Marked | undefined;
+    const original = current?.[MARK];
+    if (!original) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(original);
+  }
+}
+
+/** True when the tuned matmul kernels are the ones registered. */
+export function wasmKernelsTuned(): boolean {
+  return (tf.getKernel('BatchMatMul', 'wasm') as Marked | undefined)?.[MARK] != null;
+}

@@ -1,0 +1,70 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Flow } from './interfaces.js';
+import { Module } from './nn/module.js';
+
+/** Thrown by a flow with no inverse; names the flow so the message says what to change. */
+export class NotInvertibleError extends Error {
+  constructor(readonly flowId: string, reason = 'it has no closed-form or numerical inverse') {
+    super(`flow "${flowId}" cannot be inverted: ${reason}`);
+    this.name = 'NotInvertibleError';
+  }
+}
+
+/** A shape error raised at the flow boundary, naming the flow and the offending tensor. */
+export class FlowShapeError extends Error {
+  constructor(flowId: string, what: string, got: readonly number[], want: string) {
+    super(`flow "${flowId}": ${what} has shape [${got.join(', ')}], expected ${want}`);
+    this.name = 'FlowShapeError';
+  }
+}
+
+/**
+ * Base class for flows: shapes are checked here, once, so implementations only write the maths.
+ * Subclasses implement {@link forward} (required) and {@link inverse} (optional; set
+ * `invertible` accordingly).
+ */
+export abstract class BaseFlow extends Module implements Flow {
+  abstract readonly id: string;
+  readonly invertible: boolean = false;
+
+  constructor(readonly dim: number, readonly conditional: boolean, readonly contextDim = 0) {
+    super();
+    if (!Number.isInteger(dim) || dim < 1) throw new Error(`flow dimension must be a positive integer, got ${dim}`);
+    if (conditional && !(contextDim >= 1)) throw new Error('a conditional flow needs a positive context dimension');
+  }
+
+  /** z -> (f(z), log|det df/dz|) for z of shape [B, dim]. */
+  protected abstract forward(z: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D };
+
+  /** y -> (f^-1(y), log|det df^-1/dy|). Override in invertible flows. */
+  protected inverse(_y: tf.Tensor2D, _context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+    throw new NotInvertibleError(this.id);
+  }
+
+  private checkInputs(z: tf.Tensor2D, context?: tf.Tensor2D): void {
+    if (z.rank !== 2 || z.shape[1] !== this.dim) throw new FlowShapeError(this.id, 'z', z.shape, `[batch, ${this.dim}]`);
+    if (this.conditional) {
+      if (!context) throw new Error(`flow "${this.id}" is conditional and needs a context h of shape [batch, ${this.contextDim}]`);
+      if (context.rank !== 2 || context.shape[0] !== z.shape[0] || context.shape[1] !== this.contextDim) {
+        throw new FlowShapeError(this.id, 'context', context.shape, `[${z.shape[0]}, ${this.contextDim}]`);
+      }
+    }
+  }
+
+  private checkOutputs(z: tf.Tensor2D, out: { z: tf.Tensor2D; logDet: tf.Tensor1D }): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+    if (out.z.shape[0] !== z.shape[0] || out.z.shape[1] !== this.dim) throw new FlowShapeError(this.id, 'output z', out.z.shape, `[${z.shape[0]}, ${this.dim}]`);
+    if (out.logDet.rank !== 1 || out.logDet.shape[0] !== z.shape[0]) throw new FlowShapeError(this.id, 'logDet', out.logDet.shape, `[${z.shape[0]}]`);
+    return out;
+  }
+
+  forwardAndLogDet(z: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+    this.checkInputs(z, context);
+    return this.checkOutputs(z, this.forward(z, context));
+  }
+
+  inverseAndLogDet(y: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+    if (!this.invertible) throw new NotInvertibleError(this.id);
+    this.checkInputs(y, context);
+    return this.checkOutputs(y, this.inverse(y, context));
+  }
+}

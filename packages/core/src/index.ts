@@ -1,0 +1,42 @@
+/**
+ * @vaeflow/core — interfaces, plugin registry, manifests, the standard VAE components, the
+ * trainer and checkpoints. See the package README for an example.
+ */
+import 'reflect-metadata';
+import './backend/gradients.js';
+
+/** The TensorFlow.js core this package runs on. Plugins import `tf` from here, so one copy serves the whole tree. */
+export * as tf from '@tensorflow/tfjs-core';
+
+export * from './interfaces.js';
+export * from './random.js';
+export * from './data.js';
+export * from './math.js';
+export * from './linalg.js';
+export { BaseFlow, NotInvertibleError, FlowShapeError } from './flow.js';
+export { Module, ModuleList, ModuleDict } from './nn/module.js';
+export { Dense, MLP, Conv2D, Conv2DTranspose, activate, fanInUniform, ACTIVATIONS, type Activation } from './nn/layers.js';
+export { selectBackend, BACKEND_REQUESTS, type BackendRequest, type BackendChoice } from './backend/select.js';
+export { installWasmKernels, restoreStockWasmKernels, wasmKernelsTuned } from './backend/wasm-kernels.js';
+export * from './registry/plugin.js';
+export * from './registry/tokens.js';
+export { Registry, PluginError } from './registry/registry.js';
+export { createRegistry } from './registry/create.js';
+export { KNOWN_PROVIDERS } from './registry/known-packages.js';
+export * from './manifest/types.js';
+export { coreManifestSchema, componentSchema, assembledManifestSchema } from './manifest/schema.js';
+export { resolveManifest, checkManifest, validateComponentSpec, ManifestError, suggest, type ManifestIssue } from './manifest/validate.js';
+export { MLPEncoder, ConvEncoder, mlpEncoder, convEncoder } from './components/encoders.js';
+export { DiagonalGaussianPosterior, FullCovarianceGaussianPosterior, solveLowerTriangular, diagonalGaussianPosterior, fullCovarianceGaussianPosterior } from './components/posteriors.js';
+export { MLPDecoder, ConvDecoder, mlpDecoder, convDecoder } from './components/decoders.js';
+export { BernoulliLikelihood, GaussianLikelihood, bernoulliLikelihood, gaussianLikelihood } from './components/likelihoods.js';
+export { StandardNormalPrior, standardNormalPrior } from './components/priors.js';
+export { ElboObjective, elboObjective, type ElboOptions } from './components/elbo.js';
+export { VAE } from './model/vae.js';
+export { buildModel, buildDataset, buildComponent, type BuiltModel } from './model/build.js';
+export { train, evaluateSplit, writeSamples, TrainingDivergedError, type TrainerOptions, type TrainResult } from './train/trainer.js';
+export { saveCheckpoint, loadCheckpoint, findCheckpoint, disposeCheckpoint, type TrainingState, type CheckpointContents } from './train/checkpoint.js';
+export { appendMetrics, readMetrics, type MetricsRecord } from './train/metrics-log.js';
+export { imageGridPng, writeImageGrid, scatterPng } from './image/grid.js';
+export { corePlugin } from './plugin.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,103 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Module } from './nn/module.js';
+import type { Random } from './random.js';
+
+/**
+ * The encoder network: x (flattened, [B, D]) -> features h ([B, featureDim]). The posterior
+ * head reads q(z0|x) off h, and conditional flows use h as their context.
+ */
+export interface Encoder extends Module {
+  readonly featureDim: number;
+  encode(x: tf.Tensor2D, training: boolean): tf.Tensor2D;
+}
+
+/** q(z0|x), the base posterior before any flow (diagonal or full-covariance Gaussian). */
+export interface PosteriorDistribution {
+  readonly mean: tf.Tensor2D;
+  /** z0 = mean + scale * eps, reparameterised, with log q(z0|x). */
+  sample(rng: Random): { z: tf.Tensor2D; logProb: tf.Tensor1D };
+  logProb(z: tf.Tensor2D): tf.Tensor1D;
+  /** KL(q || N(0, I)) in closed form: per example, and per latent dimension where it decomposes. */
+  klToStandardNormal(): { total: tf.Tensor1D; perDim?: tf.Tensor2D };
+}
+
+/** Maps encoder features to q(z0|x). */
+export interface Posterior extends Module {
+  distribution(h: tf.Tensor2D): PosteriorDistribution;
+}
+
+/** z_k = f(z_{k-1}; h) with log|det df/dz|; see {@link BaseFlow} for the checked implementation base. */
+export interface Flow extends Module {
+  readonly id: string;
+  readonly dim: number;
+  /** True when the flow reads a context h (amortised / conditional flows). */
+  readonly conditional: boolean;
+  /** True when {@link inverseAndLogDet} is available. */
+  readonly invertible: boolean;
+  forwardAndLogDet(z: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D };
+  /** Only when `invertible`; otherwise throws a {@link NotInvertibleError} naming the flow. */
+  inverseAndLogDet(z: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D };
+}
+
+/** p(z) over the latent space. */
+export interface Prior extends Module {
+  logProb(z: tf.Tensor2D): tf.Tensor1D;
+  sample(n: number, rng: Random): tf.Tensor2D;
+}
+
+/** p(x|z) for a batch, from the decoder's output parameters. */
+export interface Likelihood {
+  /** log p(x|z) per example, summed over dimensions. */
+  logProb(x: tf.Tensor2D): tf.Tensor1D;
+  /** E[x|z], for images and reconstructions. */
+  mean(): tf.Tensor2D;
+  sample(rng: Random): tf.Tensor2D;
+}
+
+/** A likelihood family: how many decoder outputs it needs per data dimension, and its own parameters (e.g. a learned scale). */
+export interface LikelihoodModel extends Module {
+  readonly paramsPerDim: number;
+  distribution(params: tf.Tensor2D): Likelihood;
+}
+
+/** The decoder: z -> p(x|z). */
+export interface Decoder extends Module {
+  decode(z: tf.Tensor2D): Likelihood;
+}
+
+/** Per-example quantities of one pass of a latent-variable model, shared by every objective. */
+export interface LatentTerms {
+  /** log p(x|z_K) */
+  logPx: tf.Tensor1D;
+  /** log q(z_K|x) = log q(z0|x) - sum_k log|det J_k| */
+  logQz: tf.Tensor1D;
+  /** log p(z_K) */
+  logPz: tf.Tensor1D;
+  /** KL(q || p): closed form where it exists (no flow, standard-normal prior), else logQz - logPz. */
+  kl: tf.Tensor1D;
+  /** Per-dimension KL when it decomposes (diagonal posterior, no flows, standard normal prior). */
+  klPerDim?: tf.Tensor2D;
+  /** The latent sample z_K. */
+  z: tf.Tensor2D;
+  /** The base-posterior mean (for latent-space plots). */
+  mean: tf.Tensor2D;
+}
+
+export interface TrainingProgress {
+  /** 0-based epoch, fractional within an epoch (epoch + step/stepsPerEpoch). */
+  epoch: number;
+  /** global optimisation step, 0-based */
+  step: number;
+}
+
+/** What an objective returns: the scalar to minimise and named scalar terms to log (per example means). */
+export interface ObjectiveResult {
+  loss: tf.Scalar;
+  terms: Record<string, tf.Scalar>;
+}
+
+/** A training objective over a model that exposes {@link LatentTerms}. */
+export interface Objective {
+  readonly id: string;
+  loss(terms: LatentTerms, progress: TrainingProgress, training: boolean): ObjectiveResult;
+}

@@ -1,0 +1,115 @@
+import type { ComponentDefinition, ComponentKind, JsonSchema } from '../registry/plugin.js';
+import type { Registry } from '../registry/registry.js';
+import { BACKEND_REQUESTS } from '../backend/select.js';
+
+/** A component slot before its type is known: `{ "type": string, ...options }`. */
+const componentSlot = (kind: ComponentKind, extra: JsonSchema = {}): JsonSchema => ({
+  type: 'object',
+  required: ['type'],
+  properties: { type: { type: 'string', description: `${kind} component type` } },
+  'x-vaeflow-kind': kind,
+  ...extra,
+});
+
+/**
+ * The core manifest schema. Component slots are open here; their options are checked against
+ * each registered component's own schema (see {@link componentSchema}).
+ */
+export function coreManifestSchema(): JsonSchema {
+  return {
+    $id: 'https://vaeflow.dev/schema/manifest.json',
+    title: 'vaeflow model manifest',
+    type: 'object',
+    additionalProperties: false,
+    required: ['data', 'model'],
+    properties: {
+      $schema: { type: 'string' },
+      name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', description: 'run name; the default output folder is runs/<name>' },
+      description: { type: 'string' },
+      plugins: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'packages or relative paths of plugins this manifest uses' },
+      seed: { type: 'integer', minimum: 0, default: 0 },
+      backend: { enum: [...BACKEND_REQUESTS], default: 'auto' },
+      data: componentSlot('dataset'),
+      model: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['latentDim', 'encoder', 'decoder'],
+        properties: {
+          latentDim: { type: 'integer', minimum: 1, maximum: 4096, description: 'latent size L' },
+          encoder: componentSlot('encoder'),
+          posterior: componentSlot('posterior', { default: { type: 'diagonal-gaussian' } }),
+          flows: { type: 'array', items: componentSlot('flow'), default: [], description: 'posterior flows, applied in this order after the base posterior' },
+          prior: componentSlot('prior', { default: { type: 'standard-normal' } }),
+          decoder: componentSlot('decoder'),
+          likelihood: componentSlot('likelihood', { default: { type: 'bernoulli' } }),
+        },
+      },
+      objective: componentSlot('objective', { default: { type: 'elbo' } }),
+      training: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          epochs: { type: 'integer', minimum: 1, default: 10 },
+          batchSize: { type: 'integer', minimum: 1, default: 128 },
+          learningRate: { type: 'number', exclusiveMinimum: 0, default: 1e-3 },
+          adam: {
+            type: 'object', additionalProperties: false, default: {},
+            properties: { beta1: { type: 'number', minimum: 0, maximum: 1, default: 0.9 }, beta2: { type: 'number', minimum: 0, maximum: 1, default: 0.999 }, epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-8 } },
+          },
+          clipNorm: { type: ['number', 'null'], exclusiveMinimum: 0, default: 200, description: 'clip gradients to this global L2 norm; null disables' },
+          evalBatchSize: { type: 'integer', minimum: 1, default: 500 },
+          earlyStopping: {
+            type: ['object', 'null'], additionalProperties: false, default: null,
+            properties: { patience: { type: 'integer', minimum: 1, default: 5 }, minDelta: { type: 'number', minimum: 0, default: 0 } },
+          },
+          maxBadSteps: { type: 'integer', minimum: 1, default: 20, description: 'consecutive steps with a non-finite loss or gradient before training stops' },
+          samples: { type: 'integer', minimum: 0, default: 64, description: 'size of the sample grid written each epoch (0: none)' },
+          stepsPerEpoch: { type: ['integer', 'null'], minimum: 1, default: null, description: 'cap on optimisation steps per epoch (for quick runs)' },
+        },
+      },
+    },
+  };
+}
+
+/** The options schema of one component, closed against unknown keys unless it says otherwise. */
+export function componentSchema(def: ComponentDefinition): JsonSchema {
+  const s = def.schema ?? {};
+  return {
+    ...s,
+    type: 'object',
+    properties: { type: { const: def.type }, ...((s.properties as JsonSchema) ?? {}) },
+    required: ['type', ...((s.required as string[]) ?? [])],
+    additionalProperties: s.additionalProperties ?? false,
+    description: def.description,
+  };
+}
+
+/**
+ * The whole manifest schema for what is installed now (for `vaeflow schema` and editors):
+ * each component slot lists the registered types and applies the chosen type's schema.
+ */
+export function assembledManifestSchema(registry: Registry): JsonSchema {
+  const schema = coreManifestSchema();
+  const fill = (slot: JsonSchema): JsonSchema => {
+    const kind = slot['x-vaeflow-kind'] as ComponentKind;
+    const defs = registry.components(kind);
+    const { ['x-vaeflow-kind']: _k, ...rest } = slot;
+    return {
+      ...rest,
+      // With nothing installed for this kind, no type is valid (an empty enum is not a valid schema).
+      properties: { type: defs.length ? { enum: defs.map((d) => d.type), description: `${kind} type` } : { not: {}, description: `no ${kind} components are installed` } },
+      ...(defs.length ? { allOf: defs.map((d) => ({ if: { properties: { type: { const: d.type } } }, then: componentSchema(d) })) } : {}),
+    };
+  };
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node && typeof node === 'object') {
+      const obj = node as JsonSchema;
+      if (obj['x-vaeflow-kind']) return fill(obj);
+      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, walk(v)]));
+    }
+    return node;
+  };
+  return walk(schema) as JsonSchema;
+}

@@ -1,0 +1,37 @@
+import type { BackendRequest } from '../backend/select.js';
+import type { ComponentSpec } from '../registry/plugin.js';
+
+/** A manifest after validation, with every default filled in. */
+export interface Manifest {
+  $schema?: string;
+  name?: string;
+  description?: string;
+  plugins: string[];
+  seed: number;
+  backend: BackendRequest;
+  data: ComponentSpec;
+  model: {
+    latentDim: number;
+    encoder: ComponentSpec;
+    posterior: ComponentSpec;
+    flows: ComponentSpec[];
+    prior: ComponentSpec;
+    decoder: ComponentSpec;
+    likelihood: ComponentSpec;
+  };
+  objective: ComponentSpec;
+  training: TrainingOptions;
+}
+
+export interface TrainingOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  adam: { beta1: number; beta2: number; epsilon: number };
+  clipNorm: number | null;
+  evalBatchSize: number;
+  earlyStopping: { patience: number; minDelta: number } | null;
+  maxBadSteps: number;
+  samples: number;
+  stepsPerEpoch: number | null;
+}

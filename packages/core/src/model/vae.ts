@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Decoder, Encoder, Flow, LatentTerms, Posterior, Prior } from '../interfaces.js';
+import { Module, ModuleList } from '../nn/module.js';
+import type { Random } from '../random.js';
+
+/**
+ * A VAE with an optional chain of posterior flows:
+ *   h = enc(x); z0 ~ q(z0|x); z_k = f_k(z_{k-1}; h); log q(z_K|x) = log q(z0|x) - sum_k log|det J_k|;
+ *   p(x, z_K) = p(z_K) p(x|z_K).
+ */
+export class VAE extends Module {
+  readonly flowList: ModuleList;
+  constructor(readonly latentDim: number, readonly encoder: Encoder, readonly posterior: Posterior, readonly flows: Flow[], readonly prior: Prior, readonly decoder: Decoder) {
+    super();
+    this.addChild('encoder', encoder);
+    this.addChild('posterior', posterior);
+    this.flowList = this.addChild('flows', new ModuleList());
+    for (const f of flows) this.flowList.push(f);
+    this.addChild('prior', prior);
+    this.addChild('decoder', decoder);
+  }
+
+  /** Whether KL(q || p) has a closed form here: no flows and a standard-normal prior. */
+  get closedFormKl(): boolean {
+    return this.flows.length === 0 && (this.prior as { standardNormal?: boolean }).standardNormal === true;
+  }
+
+  /** Draws z_K ~ q(z|x) through the flows, returning log q(z_K|x) and the base posterior. */
+  posteriorSample(x: tf.Tensor2D, rng: Random, training = false) {
+    const h = this.encoder.encode(x, training);
+    const q = this.posterior.distribution(h);
+    let { z, logProb: logQz } = q.sample(rng);
+    for (const f of this.flows) {
+      const r = f.forwardAndLogDet(z, f.conditional ? h : undefined);
+      z = r.z;
+      logQz = tf.sub(logQz, r.logDet) as tf.Tensor1D;
+    }
+    return { z, logQz, q, h };
+  }
+
+  /** Everything an objective needs from one pass over a batch. */
+  terms(x: tf.Tensor2D, rng: Random, training: boolean): LatentTerms {
+    const { z, logQz, q } = this.posteriorSample(x, rng, training);
+    const logPz = this.prior.logProb(z);
+    const logPx = this.decoder.decode(z).logProb(x);
+    if (this.closedFormKl) {
+      const { total, perDim } = q.klToStandardNormal();
+      return { logPx, logQz, logPz, kl: total, klPerDim: perDim, z, mean: q.mean };
+    }
+    return { logPx, logQz, logPz, kl: tf.sub(logQz, logPz) as tf.Tensor1D, z, mean: q.mean };
+  }
+
+  /** log p(x, z) - log q(z|x) for one posterior sample per example: the IWAE log-weight. */
+  logWeight(x: tf.Tensor2D, rng: Random): tf.Tensor1D {
+    const { z, logQz } = this.posteriorSample(x, rng);
+    return tf.sub(tf.add(this.prior.logProb(z), this.decoder.decode(z).logProb(x)), logQz) as tf.Tensor1D;
+  }
+
+  /** E[x|z] for z ~ p(z). */
+  generate(n: number, rng: Random): tf.Tensor2D {
+    return this.decoder.decode(this.prior.sample(n, rng)).mean();
+  }
+
+  /** E[x|z] for z ~ q(z|x). */
+  reconstruct(x: tf.Tensor2D, rng: Random): tf.Tensor2D {
+    return this.decoder.decode(this.posteriorSample(x, rng).z).mean();
+  }
+}

@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from './module.js';
+import type { Random } from '../random.js';
+
+export type Activation = 'relu' | 'tanh' | 'elu' | 'sigmoid' | 'leaky_relu' | 'softplus' | 'linear';
+export const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'elu', 'sigmoid', 'leaky_relu', 'softplus', 'linear'];
+
+export function activate(x: tf.Tensor, act: Activation): tf.Tensor {
+  switch (act) {
+    case 'relu': return tf.relu(x);
+    case 'tanh': return tf.tanh(x);
+    case 'elu': return tf.elu(x);
+    case 'sigmoid': return tf.sigmoid(x);
+    case 'leaky_relu': return tf.leakyRelu(x, 0.2);
+    case 'softplus': return tf.softplus(x);
+    case 'linear': return x;
+  }
+}
+
+export function activate2d(x: tf.Tensor2D, act: Activation): tf.Tensor2D {
+  return activate(x, act) as tf.Tensor2D;
+}
+
+/** U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the default initialisation of torch.nn.Linear and Conv2d. */
+export function fanInUniform(rng: Random, shape: number[], fanIn: number, scale = 1): tf.Tensor {
+  const bound = scale / Math.sqrt(fanIn);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = rng.uniformArray(n);
+  for (let i = 0; i < n; i++) data[i] = (2 * data[i] - 1) * bound;
+  return tf.tensor(data, shape, 'float32');
+}
+
+/** y = act(x W + b), one fused kernel for relu and linear. */
+export class Dense extends Module {
+  readonly kernel: tf.Variable;
+  readonly bias: tf.Variable;
+  constructor(rng: Random, readonly inputDim: number, readonly outputDim: number, readonly activation: Activation = 'linear', opts: { initScale?: number; biasInit?: number } = {}) {
+    super();
+    this.kernel = this.addParam('kernel', fanInUniform(rng, [inputDim, outputDim], inputDim, opts.initScale ?? 1));
+    this.bias = this.addParam('bias', opts.biasInit !== undefined ? tf.fill([outputDim], opts.biasInit) : fanInUniform(rng, [outputDim], inputDim, opts.initScale ?? 1));
+  }
+
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    // tfjs can differentiate fused linear and relu only.
+    const fused = this.activation === 'relu' ? 'relu' : 'linear';
+    const y = tf.fused.matMul({ a: x, b: this.kernel as tf.Tensor2D, bias: this.bias, activation: fused }) as tf.Tensor2D;
+    return fused === this.activation ? y : activate2d(y, this.activation);
+  }
+}
+
+/** A stack of Dense layers: hidden layers use `activation`, the last uses `outputActivation`. */
+export class MLP extends Module {
+  readonly layers: Dense[] = [];
+  constructor(rng: Random, readonly sizes: number[], activation: Activation, outputActivation: Activation = 'linear') {
+    super();
+    for (let i = 0; i + 1 < sizes.length; i++) {
+      const act = i + 2 === sizes.length ? outputActivation : activation;
+      this.layers.push(this.addChild(String(i), new Dense(rng, sizes[i], sizes[i + 1], act)));
+    }
+  }
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    let h = x;
+    for (const l of this.layers) h = l.apply(h);
+    return h;
+  }
+  get outputDim(): number {
+    return this.sizes[this.sizes.length - 1];
+  }
+}
+
+/** 2-D convolution, NHWC, filter [kh, kw, in, out]. */
+export class Conv2D extends Module {
+  readonly kernel: tf.Variable;
+  readonly bias: tf.Variable;
+  constructor(rng: Random, inChannels: number, readonly outChannels: number, readonly kernelSize: number, readonly stride: number, readonly padding: 'same' | 'valid', readonly activation: Activation = 'linear') {
+    super();
+    const fanIn = inChannels * kernelSize * kernelSize;
+    this.kernel = this.addParam('kernel', fanInUniform(rng, [kernelSize, kernelSize, inChannels, outChannels], fanIn));
+    this.bias = this.addParam('bias', fanInUniform(rng, [outChannels], fanIn));
+  }
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    const y = tf.add(tf.conv2d(x, this.kernel as tf.Tensor4D, this.stride, this.padding), this.bias) as tf.Tensor4D;
+    return activate(y, this.activation) as tf.Tensor4D;
+  }
+}
+
+/** Transposed 2-D convolution (the gradient of Conv2D with respect to its input), NHWC. */
+export class Conv2DTranspose extends Module {
+  readonly kernel: tf.Variable;
+  readonly bias: tf.Variable;
+  constructor(rng: Random, readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, readonly stride: number, readonly padding: 'same' | 'valid', readonly activation: Activation = 'linear') {
+    super();
+    const fanIn = outChannels * kernelSize * kernelSize;
+    // tfjs stores a transposed-conv filter as [kh, kw, out, in].
+    this.kernel = this.addParam('kernel', fanInUniform(rng, [kernelSize, kernelSize, outChannels, inChannels], fanIn));
+    this.bias = this.addParam('bias', fanInUniform(rng, [outChannels], fanIn));
+  }
+  apply(x: tf.Tensor4D): tf.Tensor4D {
+    const [b, h, w] = x.shape;
+    const outH = this.padding === 'same' ? h * this.stride : (h - 1) * this.stride + this.kernelSize;
+    const outW = this.padding === 'same' ? w * this.stride : (w - 1) * this.stride + this.kernelSize;
+    const y = tf.add(tf.conv2dTranspose(x, this.kernel as tf.Tensor4D, [b, outH, outW, this.outChannels], this.stride, this.padding), this.bias) as tf.Tensor4D;
+    return activate(y, this.activation) as tf.Tensor4D;
+  }
+}

@@ -1,0 +1,15 @@
+import { definePlugin } from './registry/plugin.js';
+import { convEncoder, mlpEncoder } from './components/encoders.js';
+import { diagonalGaussianPosterior, fullCovarianceGaussianPosterior } from './components/posteriors.js';
+import { convDecoder, mlpDecoder } from './components/decoders.js';
+import { bernoulliLikelihood, gaussianLikelihood } from './components/likelihoods.js';
+import { standardNormalPrior } from './components/priors.js';
+import { elboObjective } from './components/elbo.js';
+import { VERSION } from './version.js';
+
+/** The standard components; every {@link Registry} starts with them. */
+export const corePlugin = definePlugin({
+  name: '@vaeflow/core',
+  version: VERSION,
+  components: [mlpEncoder, convEncoder, diagonalGaussianPosterior, fullCovarianceGaussianPosterior, mlpDecoder, convDecoder, bernoulliLikelihood, gaussianLikelihood, standardNormalPrior, elboObjective],
+});

@@ -1,0 +1,27 @@
+import type { ComponentKind } from './plugin.js';
+
+/**
+ * Which first-party package provides a component type, so that an unknown type can name the
+ * package to install. Third-party types are not listed; their error lists what is installed.
+ */
+export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, string>>> = {
+  dataset: { mnist: '@vaeflow/datasets', 'fashion-mnist': '@vaeflow/datasets', 'two-moons': '@vaeflow/datasets', 'arch-seq': '@vaeflow/datasets' },
+  flow: {
+    planar: '@vaeflow/flows-planar',
+    'planar-amortized': '@vaeflow/flows-planar',
+    iaf: '@vaeflow/flows-iaf',
+    maf: '@vaeflow/flows-iaf',
+    actnorm: '@vaeflow/flows-iaf',
+    pcpmap: '@vaeflow/flows-pcpmap',
+    realnvp: '@vaeflow/priors-dp',
+  },
+  prior: { decoupled: '@vaeflow/priors-dp', realnvp: '@vaeflow/priors-dp', flow: '@vaeflow/flows-iaf' },
+  objective: {
+    'beta-vae-h': '@vaeflow/regularizers',
+    'beta-vae-b': '@vaeflow/regularizers',
+    'beta-tcvae': '@vaeflow/regularizers',
+    'factor-vae': '@vaeflow/regularizers',
+    'info-vae-mmd': '@vaeflow/regularizers',
+    aef: '@vaeflow/aef',
+  },
+};

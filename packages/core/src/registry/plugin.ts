@@ -1,0 +1,67 @@
+import type { DependencyContainer } from 'tsyringe';
+import type { Random } from '../random.js';
+
+/** The kinds of component a manifest can name. */
+export type ComponentKind = 'dataset' | 'encoder' | 'posterior' | 'flow' | 'prior' | 'decoder' | 'likelihood' | 'objective';
+export const COMPONENT_KINDS: readonly ComponentKind[] = ['dataset', 'encoder', 'posterior', 'flow', 'prior', 'decoder', 'likelihood', 'objective'];
+
+/** A JSON schema fragment (draft 2020-12 / draft-07 keywords as ajv understands them). */
+export type JsonSchema = Record<string, unknown>;
+
+/** A component spec as it appears in a manifest: `{ "type": "...", ...options }`. */
+export interface ComponentSpec {
+  type: string;
+  [option: string]: unknown;
+}
+
+/** What a factory receives besides its options. */
+export interface BuildContext {
+  /** The seeded generator for initialisation; draw from it, never from Math.random. */
+  rng: Random;
+  /** Latent size L. */
+  latentDim: number;
+  /** Per-example data shape, e.g. [28, 28, 1] or [2]. */
+  inputShape: number[];
+  /** Product of inputShape. */
+  inputDim: number;
+  /** Width of the encoder features h (the context of conditional flows); 0 before the encoder exists. */
+  contextDim: number;
+  /** JSON pointer of this component in the manifest, for error messages. */
+  path: string;
+  /** The model's own child container (tsyringe); never the global one. */
+  container: DependencyContainer;
+  /** Builds a nested component (e.g. a flow used as a prior) through the registry. */
+  build<T>(kind: ComponentKind, spec: ComponentSpec, path: string, overrides?: Partial<Omit<BuildContext, 'build'>>): Promise<T>;
+}
+
+/**
+ * A component a plugin provides. `schema` describes its options (everything in the spec but
+ * `type`) as a JSON-schema object with `properties`; unknown keys are rejected unless the
+ * schema sets `additionalProperties` itself. Defaults in the schema are filled in.
+ */
+export interface ComponentDefinition<T = unknown, O = Record<string, unknown>> {
+  kind: ComponentKind;
+  type: string;
+  description: string;
+  schema: JsonSchema;
+  create(options: O, ctx: BuildContext): T | Promise<T>;
+  /** Flows: whether the built flow can be inverted (listed by `vaeflow plugins`). */
+  invertible?: boolean;
+}
+
+/** A plugin: a plain object; importing its package registers nothing by itself. */
+export interface Plugin {
+  name: string;
+  version: string;
+  components: ComponentDefinition<any, any>[];
+}
+
+/** Identity helper that keeps a plugin's component types checked. */
+export function definePlugin(plugin: Plugin): Plugin {
+  return plugin;
+}
+
+/** Identity helper that types a component's options. */
+export function defineComponent<T, O = Record<string, unknown>>(def: ComponentDefinition<T, O>): ComponentDefinition<T, O> {
+  return def;
+}

@@ -1,0 +1,159 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it, beforeAll } from 'vitest';
+import type { Flow } from '../interfaces.js';
+import { Random } from '../random.js';
+import { logAbsDet } from '../linalg.js';
+import { selectBackend, type BackendRequest } from '../backend/select.js';
+import { loadCheckpoint, saveCheckpoint, disposeCheckpoint } from '../train/checkpoint.js';
+import { FlowShapeError } from '../flow.js';
+import { batchJacobian } from './jacobian.js';
+
+export interface FlowFactoryArgs {
+  dim: number;
+  contextDim: number;
+  rng: Random;
+}
+
+export interface FlowConformanceOptions {
+  /** latent sizes to test (default [2, 8, 32]) */
+  dims?: number[];
+  /** context width given to conditional flows (default 6) */
+  contextDim?: number;
+  batch?: number;
+  /** max |log-det - log|det J|| (default 1e-3) */
+  logDetTolerance?: number;
+  /** max |f^-1(f(z)) - z| (default 1e-4) */
+  inverseTolerance?: number;
+  /** std of the noise added to every variable before the checks, so no flow is tested at its identity-like initialisation (default 0.3) */
+  perturbScale?: number;
+  /** backend to run on (default wasm, the embedded default) */
+  backend?: BackendRequest;
+}
+
+/** Adds N(0, s^2) to every trainable variable, then lets the flow re-impose its constraints. */
+export function perturbVariables(flow: Flow, rng: Random, scale: number): void {
+  for (const v of flow.trainableVariables()) tf.tidy(() => v.assign(tf.add(v, tf.mul(rng.normal(v.shape), scale))));
+  flow.afterStep();
+}
+
+/**
+ * The conformance kit every flow runs (first-party and third-party): shapes, the log-det
+ * against an autodiff Jacobian, inverse round trip (where invertible), gradients reaching
+ * every trainable variable, save/load round trip, and batch independence.
+ *
+ * ```ts
+ * describeFlowConformance('radial', ({ dim, rng }) => new RadialFlow(dim, rng));
+ * ```
+ */
+export function describeFlowConformance(name: string, factory: (args: FlowFactoryArgs) => Flow | Promise<Flow>, options: FlowConformanceOptions = {}): void {
+  const dims = options.dims ?? [2, 8, 32];
+  const contextDim = options.contextDim ?? 6;
+  const B = options.batch ?? 4;
+  const tolLogDet = options.logDetTolerance ?? 1e-3;
+  const tolInv = options.inverseTolerance ?? 1e-4;
+  const perturb = options.perturbScale ?? 0.3;
+
+  describe(`flow conformance: ${name}`, () => {
+    beforeAll(async () => {
+      await selectBackend(options.backend ?? 'wasm', { log: null });
+    });
+
+    for (const dim of dims) {
+      describe(`L = ${dim}`, () => {
+        const make = async (seed: number) => {
+          const rng = new Random(`${name}:${dim}:${seed}`);
+          const flow = await factory({ dim, contextDim, rng });
+          perturbVariables(flow, rng, perturb);
+          const z = rng.normal([B, dim]) as tf.Tensor2D;
+          const h = flow.conditional ? (rng.normal([B, contextDim]) as tf.Tensor2D) : undefined;
+          return { flow, z, h, rng };
+        };
+
+        it('keeps shapes and rejects a wrong one', async () => {
+          const { flow, z, h } = await make(1);
+          expect(flow.dim).toBe(dim);
+          const out = flow.forwardAndLogDet(z, h);
+          expect(out.z.shape).toEqual([B, dim]);
+          expect(out.logDet.shape).toEqual([B]);
+          const bad = tf.zeros([B, dim + 1]) as tf.Tensor2D;
+          expect(() => flow.forwardAndLogDet(bad, h)).toThrow(FlowShapeError);
+          if (flow.conditional) expect(() => flow.forwardAndLogDet(z)).toThrow(/context/);
+          flow.dispose();
+        });
+
+        it(`log-det matches log|det J| of an autodiff Jacobian within ${tolLogDet}`, async () => {
+          const { flow, z, h } = await make(2);
+          const logDet = flow.forwardAndLogDet(z, h).logDet.arraySync() as number[];
+          const J = batchJacobian((x) => flow.forwardAndLogDet(x, h).z, z);
+          for (let b = 0; b < B; b++) {
+            expect(Number.isFinite(logDet[b])).toBe(true);
+            expect(Math.abs(logDet[b] - logAbsDet(J[b]))).toBeLessThan(tolLogDet);
+          }
+          flow.dispose();
+        });
+
+        it('inverts exactly where it claims to (or says it cannot)', async () => {
+          const { flow, z, h } = await make(3);
+          if (!flow.invertible) {
+            expect(() => flow.inverseAndLogDet(z, h)).toThrow(/cannot be inverted/);
+            flow.dispose();
+            return;
+          }
+          const fwd = flow.forwardAndLogDet(z, h);
+          const inv = flow.inverseAndLogDet(fwd.z, h);
+          const err = tf.max(tf.abs(tf.sub(inv.z, z))).dataSync()[0];
+          expect(err).toBeLessThan(tolInv);
+          const ldErr = tf.max(tf.abs(tf.add(inv.logDet, fwd.logDet))).dataSync()[0];
+          expect(ldErr).toBeLessThan(tolLogDet);
+          flow.dispose();
+        });
+
+        it('sends gradients to every trainable variable', async () => {
+          const { flow, z, h, rng } = await make(4);
+          const w = rng.normal([B, dim]);
+          const vars = flow.trainableVariables();
+          expect(vars.length).toBeGreaterThan(0);
+          const { grads } = tf.variableGrads(() => {
+            const o = flow.forwardAndLogDet(z, h);
+            return tf.add(tf.sum(tf.mul(o.z, w)), tf.sum(o.logDet)) as tf.Scalar;
+          }, vars);
+          for (const v of vars) {
+            const g = grads[v.name];
+            expect(g, `no gradient for a variable of shape [${v.shape}]`).toBeDefined();
+            expect(tf.sum(tf.abs(g)).dataSync()[0]).toBeGreaterThan(0);
+          }
+          flow.dispose();
+        });
+
+        it('survives a save/load round trip', async () => {
+          const a = await make(5);
+          const b = await make(6);
+          const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-conformance-'));
+          await saveCheckpoint(path.join(dir, 'ckpt'), a.flow.namedVariables(), [], { epoch: 0, step: 0, rng: {}, bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 });
+          const c = loadCheckpoint(path.join(dir, 'ckpt'));
+          b.flow.loadWeights(c.weights);
+          disposeCheckpoint(c);
+          fs.rmSync(dir, { recursive: true, force: true });
+          const ya = a.flow.forwardAndLogDet(a.z, a.h);
+          const yb = b.flow.forwardAndLogDet(a.z, a.h);
+          expect(tf.max(tf.abs(tf.sub(ya.z, yb.z))).dataSync()[0]).toBeLessThan(1e-6);
+          expect(tf.max(tf.abs(tf.sub(ya.logDet, yb.logDet))).dataSync()[0]).toBeLessThan(1e-6);
+          a.flow.dispose();
+          b.flow.dispose();
+        });
+
+        it('treats examples independently of their batch', async () => {
+          const { flow, z, h } = await make(7);
+          const all = flow.forwardAndLogDet(z, h);
+          const one = flow.forwardAndLogDet(tf.slice(z, [1, 0], [1, -1]) as tf.Tensor2D, h ? (tf.slice(h, [1, 0], [1, -1]) as tf.Tensor2D) : undefined);
+          expect(tf.max(tf.abs(tf.sub(tf.slice(all.z, [1, 0], [1, -1]), one.z))).dataSync()[0]).toBeLessThan(1e-5);
+          expect(Math.abs(all.logDet.arraySync()[1] - one.logDet.arraySync()[0])).toBeLessThan(1e-4);
+          flow.dispose();
+        });
+      });
+    }
+  });
+}

@@ -1,0 +1,243 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DataSplit, Dataset } from '../data.js';
+import { gatherRows, inputDimOf } from '../data.js';
+import type { Objective, TrainingProgress } from '../interfaces.js';
+import type { Manifest } from '../manifest/types.js';
+import type { VAE } from '../model/vae.js';
+import { Random } from '../random.js';
+import { globalNorm } from '../math.js';
+import { writeImageGrid, scatterPng } from '../image/grid.js';
+import { disposeCheckpoint, findCheckpoint, loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
+import { appendMetrics, readMetrics, type MetricsRecord } from './metrics-log.js';
+import { EpochProgress } from './progress.js';
+
+/** Raised when training cannot go on (non-finite losses); the last good checkpoint is kept. */
+export class TrainingDivergedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+export interface TrainerOptions {
+  manifest: Manifest;
+  model: VAE;
+  objective: Objective;
+  dataset: Dataset;
+  /** run folder: manifest.json, metrics.jsonl, checkpoints/, samples/ */
+  outDir: string;
+  resume?: boolean;
+  /** one-line log sink (default stderr) */
+  log?: (line: string) => void;
+  /** show a live progress bar (default: when stderr is a terminal) */
+  tty?: boolean;
+  /** called after each epoch's checkpoint is written (for custom logging, and tests) */
+  onEpochEnd?: (epoch: number, train: MetricsRecord, val: MetricsRecord) => void;
+}
+
+export interface TrainResult {
+  epochsRun: number;
+  bestEpoch: number | null;
+  bestValLoss: number | null;
+  test: Record<string, number>;
+  seconds: number;
+  examplesPerSec: number;
+  stoppedEarly: boolean;
+}
+
+/** Per-example means of the objective's terms over a split (no warm-up, no free bits). */
+export function evaluateSplit(model: VAE, objective: Objective, split: DataSplit, dim: number, batchSize: number, rng: Random, progress: TrainingProgress): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (let from = 0; from < split.n; from += batchSize) {
+    const to = Math.min(split.n, from + batchSize);
+    const b = to - from;
+    const values = tf.tidy(() => {
+      const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [b, dim]);
+      const r = objective.loss(model.terms(x, rng, false), progress, false);
+      const names = ['loss', ...Object.keys(r.terms)];
+      const data = tf.stack([r.loss, ...Object.values(r.terms)]).dataSync();
+      return names.map((n, i) => [n, data[i]] as const);
+    });
+    for (const [n, v] of values) sums[n] = (sums[n] ?? 0) + v * b;
+  }
+  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / split.n]));
+}
+
+/**
+ * Trains a model as its manifest says: Adam with global-norm gradient clipping, one epoch over
+ * a fresh permutation at a time, validation after each epoch, `checkpoints/latest` every epoch
+ * and `checkpoints/best` on a better validation loss, optional early stopping, a sample grid
+ * per epoch, and the test split evaluated on the best checkpoint at the end. All randomness
+ * comes from seeded generators whose state is checkpointed, so `resume` continues exactly.
+ */
+export async function train(opts: TrainerOptions): Promise<TrainResult> {
+  const { manifest, model, objective, dataset, outDir } = opts;
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const t = manifest.training;
+  const dim = inputDimOf(dataset);
+  const ckptDir = path.join(outDir, 'checkpoints');
+  const metricsFile = path.join(outDir, 'metrics.jsonl');
+  fs.mkdirSync(outDir, { recursive: true });
+
+  const optimizer = tf.train.adam(t.learningRate, t.adam.beta1, t.adam.beta2, t.adam.epsilon);
+  const vars = model.trainableVariables();
+  let state: TrainingState = { epoch: 0, step: 0, rng: new Random(`${manifest.seed}:train`).state(), bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 };
+
+  const latest = path.join(ckptDir, 'latest');
+  if (opts.resume && findCheckpoint(latest)) {
+    const c = loadCheckpoint(latest);
+    model.loadWeights(c.weights);
+    if (c.optimizer.length) await optimizer.setWeights(c.optimizer);
+    state = c.state;
+    disposeCheckpoint(c);
+    const kept = readMetrics(metricsFile).filter((r) => r.split !== 'test' && r.epoch <= state.epoch);
+    fs.writeFileSync(metricsFile, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    log(`vaeflow: resuming ${outDir} after epoch ${state.epoch} (step ${state.step})`);
+  } else {
+    if (opts.resume) log(`vaeflow: nothing to resume in ${outDir}; starting from scratch`);
+    fs.rmSync(metricsFile, { force: true });
+    fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  }
+
+  const rng = Random.fromState(state.rng);
+  const stepsPerEpoch = Math.min(Math.floor(dataset.train.n / t.batchSize) || 1, t.stepsPerEpoch ?? Infinity);
+  const started = Date.now();
+  let trainedExamples = 0;
+  let trainSeconds = 0;
+  let stoppedEarly = false;
+  let badSteps = 0;
+  const startEpoch = state.epoch;
+
+  for (let epoch = state.epoch; epoch < t.epochs; epoch++) {
+    const perm = rng.permutation(dataset.train.n);
+    const bar = new EpochProgress(`epoch ${epoch + 1}/${t.epochs}`, stepsPerEpoch, log, opts.tty);
+    const sums: Record<string, number> = {};
+    let counted = 0;
+    const epochStart = performance.now();
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      const batch = gatherRows(dataset.train, dim, perm, s * t.batchSize, Math.min(dataset.train.n, (s + 1) * t.batchSize));
+      dataset.prepareTrainBatch(batch, rng);
+      const b = batch.length / dim;
+      const progress: TrainingProgress = { epoch: epoch + s / stepsPerEpoch, step: state.step };
+      let outcome: { ok: boolean; loss: number; gnorm: number; named: [string, number][] } = { ok: false, loss: NaN, gnorm: NaN, named: [] };
+      tf.tidy(() => {
+        const x = tf.tensor2d(batch, [b, dim]);
+        let terms: Record<string, tf.Scalar> = {};
+        const { value, grads } = tf.variableGrads(() => {
+          const r = objective.loss(model.terms(x, rng, true), progress, true);
+          // variableGrads disposes everything f made but the loss; keep the terms to read them.
+          terms = Object.fromEntries(Object.entries(r.terms).map(([k, v]) => [k, tf.keep(v)]));
+          return r.loss;
+        }, vars);
+        const gradList = vars.map((v) => grads[v.name]);
+        const norm = globalNorm(gradList);
+        const stats = tf.stack([value, norm, ...Object.values(terms)]).dataSync();
+        for (const v of Object.values(terms)) v.dispose();
+        const [loss, gnorm] = [stats[0], stats[1]];
+        outcome = { ok: Number.isFinite(loss) && Number.isFinite(gnorm), loss, gnorm, named: Object.keys(terms).map((k, i) => [k, stats[i + 2]]) };
+        if (!outcome.ok) return;
+        const scale = t.clipNorm != null && gnorm > t.clipNorm ? t.clipNorm / gnorm : 1;
+        optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: scale === 1 ? gradList[i] : tf.mul(gradList[i], scale) })));
+      });
+      if (!outcome.ok) {
+        badSteps++;
+        log(`vaeflow: epoch ${epoch + 1} step ${s + 1}: non-finite ${Number.isFinite(outcome.loss) ? 'gradient' : 'loss'} (${outcome.loss}); update skipped (${badSteps}/${t.maxBadSteps})`);
+        if (badSteps >= t.maxBadSteps) {
+          bar.stop();
+          throw new TrainingDivergedError(`training diverged: ${badSteps} consecutive non-finite steps at epoch ${epoch + 1}. The last good checkpoint is ${findCheckpoint(latest) ?? '(none yet)'}; lower the learning rate or set training.clipNorm, then --resume.`);
+        }
+        continue;
+      }
+      badSteps = 0;
+      model.afterStep();
+      state.step++;
+      counted += b;
+      sums.loss = (sums.loss ?? 0) + outcome.loss * b;
+      for (const [k, v] of outcome.named) sums[k] = (sums[k] ?? 0) + v * b;
+      const secs = (performance.now() - epochStart) / 1000;
+      bar.update(s + 1, sums.loss / counted, counted / secs);
+    }
+    bar.stop();
+    const epochSecs = (performance.now() - epochStart) / 1000;
+    trainedExamples += counted;
+    trainSeconds += epochSecs;
+
+    const trainRecord: MetricsRecord = { epoch: epoch + 1, split: 'train', step: state.step, ...mapValues(sums, (v) => v / Math.max(1, counted)), examplesPerSec: counted / epochSecs, seconds: epochSecs };
+    const evalRng = new Random(`${manifest.seed}:eval:${epoch}`);
+    const val = evaluateSplit(model, objective, dataset.val, dim, t.evalBatchSize, evalRng, { epoch: epoch + 1, step: state.step });
+    const valRecord: MetricsRecord = { epoch: epoch + 1, split: 'val', step: state.step, ...val };
+    appendMetrics(metricsFile, trainRecord);
+    appendMetrics(metricsFile, valRecord);
+    log(`epoch ${epoch + 1}/${t.epochs}: train loss ${fmt(trainRecord.loss)}, val loss ${fmt(val.loss)}${val.elbo !== undefined ? `, val -ELBO ${fmt(-val.elbo)}` : ''} (${Math.round(counted / epochSecs)} ex/s, ${epochSecs.toFixed(1)}s)`);
+
+    const improved = state.bestValLoss === null || val.loss < state.bestValLoss - (t.earlyStopping?.minDelta ?? 0);
+    state = { ...state, epoch: epoch + 1, rng: rng.state() };
+    if (improved) state = { ...state, bestValLoss: val.loss, bestEpoch: epoch + 1, epochsWithoutImprovement: 0 };
+    else state = { ...state, epochsWithoutImprovement: state.epochsWithoutImprovement + 1 };
+    const weights = model.namedVariables() as Map<string, tf.Tensor>;
+    const optWeights = await optimizer.getWeights();
+    if (improved) await saveCheckpoint(path.join(ckptDir, 'best'), weights, optWeights, state);
+    await saveCheckpoint(latest, weights, optWeights, state);
+    // getWeights() returns the optimiser's own variables plus a fresh iteration-count tensor.
+    for (const w of optWeights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
+    writeSamples(opts, path.join(outDir, 'samples', `epoch-${String(epoch + 1).padStart(3, '0')}.png`));
+    opts.onEpochEnd?.(epoch + 1, trainRecord, valRecord);
+
+    if (t.earlyStopping && state.epochsWithoutImprovement >= t.earlyStopping.patience) {
+      log(`vaeflow: early stopping after epoch ${epoch + 1}: no validation improvement for ${state.epochsWithoutImprovement} epochs`);
+      stoppedEarly = true;
+      break;
+    }
+  }
+  optimizer.dispose();
+
+  // Test on the best checkpoint.
+  const best = findCheckpoint(path.join(ckptDir, 'best'));
+  if (best) {
+    const c = loadCheckpoint(best);
+    model.loadWeights(c.weights);
+    disposeCheckpoint(c);
+  }
+  const test = evaluateSplit(model, objective, dataset.test, dim, t.evalBatchSize, new Random(`${manifest.seed}:test`), { epoch: state.epoch, step: state.step });
+  appendMetrics(metricsFile, { epoch: state.bestEpoch ?? state.epoch, split: 'test', step: state.step, ...test });
+  writeSamples(opts, path.join(outDir, 'samples', 'final.png'));
+  log(`test (best epoch ${state.bestEpoch}): loss ${fmt(test.loss)}${test.elbo !== undefined ? `, -ELBO ${fmt(-test.elbo)} nats` : ''}`);
+  return {
+    epochsRun: state.epoch - startEpoch,
+    bestEpoch: state.bestEpoch,
+    bestValLoss: state.bestValLoss,
+    test,
+    seconds: (Date.now() - started) / 1000,
+    examplesPerSec: trainSeconds > 0 ? trainedExamples / trainSeconds : 0,
+    stoppedEarly,
+  };
+}
+
+function fmt(v: number | string | undefined): string {
+  return typeof v === 'number' ? v.toFixed(2) : String(v);
+}
+
+function mapValues(o: Record<string, number>, f: (v: number) => number): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
+}
+
+/** A grid of E[x|z], z ~ p(z) with a fixed seed (the same z every epoch), or a scatter plot for 2-D data. */
+export function writeSamples(opts: Pick<TrainerOptions, 'manifest' | 'model' | 'dataset'>, file: string): void {
+  const n = opts.manifest.training.samples;
+  if (n <= 0) return;
+  const rng = new Random(`${opts.manifest.seed}:samples`);
+  const values = tf.tidy(() => {
+    const x = opts.model.generate(n, rng);
+    return x.dataSync() as Float32Array;
+  });
+  const shape = opts.dataset.inputShape;
+  if (shape.length === 3) {
+    const pixels = opts.dataset.toPixels ? opts.dataset.toPixels(values) : values;
+    writeImageGrid(file, pixels, n, shape);
+  } else if (shape.length === 1 && shape[0] === 2) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, scatterPng(values, n));
+  }
+}

@@ -1,0 +1,53 @@
+import { Random, createRegistry, definePlugin, defineComponent, selectBackend, type Dataset, type Manifest, resolveManifest } from '../src/index.js';
+
+export async function useWasm(): Promise<void> {
+  await selectBackend('wasm', { log: null });
+}
+
+/** A tiny synthetic binary dataset (no files): 4x4x1 "images" of stripes. */
+export function stripesDataset(nTrain = 64, nVal = 16, nTest = 16): Dataset {
+  const rng = new Random('stripes');
+  const make = (n: number) => {
+    const x = new Float32Array(n * 16);
+    for (let i = 0; i < n; i++) {
+      const row = rng.int(4);
+      for (let j = 0; j < 4; j++) x[i * 16 + row * 4 + j] = 1;
+    }
+    return { x, n };
+  };
+  return { name: 'stripes', inputShape: [4, 4, 1], valueKind: 'binary', train: make(nTrain), val: make(nVal), test: make(nTest), prepareTrainBatch: () => undefined };
+}
+
+export const testDataPlugin = definePlugin({
+  name: 'test-data',
+  version: '0.0.0',
+  components: [
+    defineComponent<Dataset, { nTrain: number }>({
+      kind: 'dataset',
+      type: 'stripes',
+      description: 'tiny synthetic stripes',
+      schema: { properties: { nTrain: { type: 'integer', minimum: 4, default: 64 } } },
+      create: (o) => stripesDataset(o.nTrain),
+    }),
+  ],
+});
+
+export function tinyManifest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'tiny',
+    seed: 3,
+    data: { type: 'stripes' },
+    model: {
+      latentDim: 2,
+      encoder: { type: 'mlp', hidden: [8] },
+      decoder: { type: 'mlp', hidden: [8] },
+    },
+    training: { epochs: 2, batchSize: 16, samples: 4 },
+    ...overrides,
+  };
+}
+
+export function tinyRegistryAndManifest(overrides: Record<string, unknown> = {}): { registry: ReturnType<typeof createRegistry>; manifest: Manifest } {
+  const registry = createRegistry(testDataPlugin);
+  return { registry, manifest: resolveManifest(tinyManifest(overrides), registry) };
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { ManifestError, assembledManifestSchema, checkManifest, createRegistry, resolveManifest, definePlugin, BaseFlow, PluginError } from '../src/index.js';
+import Ajv from 'ajv';
+import { testDataPlugin, tinyManifest } from './helpers.js';
+
+const registry = createRegistry(testDataPlugin);
+const issuesOf = (m: unknown) => checkManifest(m, registry).issues;
+
+describe('manifest validation', () => {
+  it('accepts a valid manifest and fills defaults', () => {
+    const m = resolveManifest(tinyManifest(), registry);
+    expect(m.model.posterior).toEqual({ type: 'diagonal-gaussian' });
+    expect(m.model.flows).toEqual([]);
+    expect(m.model.encoder).toEqual({ type: 'mlp', hidden: [8], activation: 'relu' });
+    expect(m.objective).toEqual({ type: 'elbo', beta: 1, warmupEpochs: 0, freeBits: 0 });
+    expect(m.training.learningRate).toBe(1e-3);
+    expect(m.training.clipNorm).toBe(200);
+  });
+
+  it('names the path of a misspelled key and suggests the right one', () => {
+    const m = tinyManifest();
+    (m.model as Record<string, unknown>).latentDimm = 3;
+    const issues = issuesOf(m);
+    expect(issues).toContainEqual(expect.objectContaining({ path: '/model/latentDimm' }));
+    expect(issues.find((i) => i.path === '/model/latentDimm')!.message).toMatch(/did you mean "latentDim"/);
+  });
+
+  it('names the path of a misspelled component option', () => {
+    const m = tinyManifest();
+    (m.model as Record<string, any>).encoder = { type: 'mlp', hiden: [8] };
+    const issues = issuesOf(m);
+    expect(issues).toEqual([expect.objectContaining({ path: '/model/encoder/hiden', message: expect.stringMatching(/did you mean "hidden"/) })]);
+  });
+
+  it('names the path of a wrong type', () => {
+    const m = tinyManifest({ training: { epochs: 'ten' } });
+    expect(issuesOf(m)).toEqual([expect.objectContaining({ path: '/training/epochs', message: expect.stringMatching(/must be integer/) })]);
+  });
+
+  it('names the path of a negative latent size', () => {
+    const m = tinyManifest();
+    (m.model as Record<string, unknown>).latentDim = -4;
+    expect(issuesOf(m)).toEqual([expect.objectContaining({ path: '/model/latentDim', message: expect.stringMatching(/>= 1.*-4/) })]);
+  });
+
+  it('names the package that provides an unknown first-party flow type', () => {
+    const m = tinyManifest();
+    (m.model as Record<string, unknown>).flows = [{ type: 'iaf' }];
+    const [issue] = issuesOf(m);
+    expect(issue.path).toBe('/model/flows/0/type');
+    expect(issue.message).toMatch(/@vaeflow\/flows-iaf/);
+  });
+
+  it('lists installed types for an unknown third-party type', () => {
+    const m = tinyManifest();
+    (m.model as Record<string, any>).encoder = { type: 'transformer' };
+    const [issue] = issuesOf(m);
+    expect(issue.path).toBe('/model/encoder/type');
+    expect(issue.message).toMatch(/installed encoder types: mlp, conv/);
+  });
+
+  it('reports every issue at once and throws a ManifestError listing them', () => {
+    const m = tinyManifest({ seed: -1 });
+    (m.model as Record<string, unknown>).latentDim = 0;
+    expect(() => resolveManifest(m, registry)).toThrow(ManifestError);
+    try {
+      resolveManifest(m, registry);
+    } catch (e) {
+      expect((e as ManifestError).issues.map((i) => i.path).sort()).toEqual(['/model/latentDim', '/seed']);
+    }
+  });
+
+  it('assembles a schema that agrees with validation', () => {
+    const schema = assembledManifestSchema(registry);
+    const ajv = new Ajv({ strict: false });
+    const validate = ajv.compile(schema);
+    expect(validate(tinyManifest())).toBe(true);
+    const bad = tinyManifest();
+    (bad.model as Record<string, any>).encoder = { type: 'mlp', hiden: [8] };
+    expect(validate(bad)).toBe(false);
+    expect(JSON.stringify(schema)).toContain('"stripes"');
+  });
+});
+
+describe('registry', () => {
+  it('refuses a second plugin claiming a registered type', () => {
+    const r = createRegistry(testDataPlugin);
+    const clash = definePlugin({ name: 'clash', version: '1.0.0', components: [{ ...testDataPlugin.components[0] }] });
+    expect(() => r.use(clash)).toThrow(/test-data already provides/);
+  });
+
+  it('lists components through resolveAll and builds each model in its own child container', () => {
+    const r = createRegistry(testDataPlugin);
+    expect(r.components('dataset').map((c) => c.type)).toEqual(['stripes']);
+    const a = r.createScope();
+    const b = r.createScope();
+    a.register('x', { useValue: 1 });
+    expect(b.isRegistered('x')).toBe(false);
+    expect(r.container.isRegistered('x')).toBe(false);
+  });
+
+  it('says which package to install for a missing plugin', async () => {
+    const r = createRegistry();
+    await expect(r.load(['@vaeflow/not-a-package'], process.cwd())).rejects.toThrow(PluginError);
+    await expect(r.load(['@vaeflow/not-a-package'], process.cwd())).rejects.toThrow(/npm install @vaeflow\/not-a-package/);
+  });
+
+  it('keeps BaseFlow subclasses honest about inverses', () => {
+    class Shift extends BaseFlow {
+      readonly id = 'shift';
+      protected forward(z: any) {
+        return { z, logDet: z.sum(1) };
+      }
+    }
+    const f = new Shift(2, false);
+    expect(f.invertible).toBe(false);
+  });
+});

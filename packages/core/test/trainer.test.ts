@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { ElboObjective, Random, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective } from '../src/index.js';
+import { testDataPlugin, tinyManifest, useWasm } from './helpers.js';
+
+await useWasm();
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-trainer-'));
+
+async function setup(overrides: Record<string, unknown> = {}, plugins = [testDataPlugin]) {
+  const registry = createRegistry(...plugins);
+  const manifest = resolveManifest(tinyManifest(overrides), registry);
+  const dataset = await buildDataset(registry, manifest, new Random(`${manifest.seed}:data`));
+  const built = await buildModel(registry, manifest, dataset, new Random(`${manifest.seed}:init`));
+  return { registry, manifest, dataset, ...built };
+}
+
+const quiet = () => undefined;
+
+describe('trainer', () => {
+  it('learns, writes metrics, checkpoints and samples, and leaks no tensors across epochs', async () => {
+    const s = await setup({ training: { epochs: 4, batchSize: 16, samples: 4, learningRate: 0.01 } });
+    const out = tmp();
+    const counts: number[] = [];
+    const result = await train({ ...s, outDir: out, log: quiet, tty: false, onEpochEnd: () => counts.push(tf.memory().numTensors) });
+    expect(counts.length).toBe(4);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    const metrics = readMetrics(path.join(out, 'metrics.jsonl'));
+    expect(metrics.map((m) => `${m.epoch}:${m.split}`)).toEqual(['1:train', '1:val', '2:train', '2:val', '3:train', '3:val', '4:train', '4:val', `${result.bestEpoch}:test`]);
+    const train1 = metrics[0].elbo as number;
+    const train4 = metrics[6].elbo as number;
+    expect(train1).toBeLessThan(0);
+    expect(train4).toBeGreaterThan(train1);
+    expect(findCheckpoint(path.join(out, 'checkpoints', 'latest'))).not.toBeNull();
+    expect(findCheckpoint(path.join(out, 'checkpoints', 'best'))).not.toBeNull();
+    expect(fs.existsSync(path.join(out, 'samples', 'epoch-004.png'))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')).model.posterior.type).toBe('diagonal-gaussian');
+  });
+
+  it('resumes exactly: 2 epochs + resume to 3 equals 3 epochs straight', async () => {
+    const straight = await setup({ training: { epochs: 3, batchSize: 16, samples: 0 } });
+    const a = tmp();
+    await train({ ...straight, outDir: a, log: quiet, tty: false });
+
+    const first = await setup({ training: { epochs: 2, batchSize: 16, samples: 0 } });
+    const b = tmp();
+    await train({ ...first, outDir: b, log: quiet, tty: false });
+    const second = await setup({ training: { epochs: 3, batchSize: 16, samples: 0 } });
+    await train({ ...second, outDir: b, resume: true, log: quiet, tty: false });
+
+    const wa = loadCheckpoint(path.join(a, 'checkpoints', 'latest'));
+    const wb = loadCheckpoint(path.join(b, 'checkpoints', 'latest'));
+    expect(wb.state.epoch).toBe(3);
+    expect(wb.state.step).toBe(wa.state.step);
+    for (const [name, t] of wa.weights) expect(Array.from(wb.weights.get(name)!.dataSync())).toEqual(Array.from(t.dataSync()));
+    const ma = readMetrics(path.join(a, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, ...r }) => r);
+    const mb = readMetrics(path.join(b, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, ...r }) => r);
+    expect(mb).toEqual(ma);
+  });
+
+  it('stops on repeated non-finite losses with a message, keeping the last good checkpoint', async () => {
+    // An objective that turns NaN from step 6 on (epoch 2 of 4 steps each).
+    const poisoned = definePlugin({
+      name: 'poison',
+      version: '0.0.0',
+      components: [
+        defineComponent<Objective>({
+          kind: 'objective',
+          type: 'poisoned-elbo',
+          description: 'ELBO that becomes NaN after step 5',
+          schema: { properties: {} },
+          create: () => {
+            const elbo = new ElboObjective({ beta: 1, warmupEpochs: 0, freeBits: 0 });
+            return { id: 'poisoned', loss: (t, p, training) => {
+              const r = elbo.loss(t, p, training);
+              return training && p.step >= 5 ? { ...r, loss: tf.mul(r.loss, NaN) as tf.Scalar } : r;
+            } };
+          },
+        }),
+      ],
+    });
+    const s = await setup({ objective: { type: 'poisoned-elbo' }, training: { epochs: 3, batchSize: 16, samples: 0, maxBadSteps: 3 } }, [testDataPlugin, poisoned]);
+    const out = tmp();
+    const lines: string[] = [];
+    await expect(train({ ...s, outDir: out, log: (l) => lines.push(l), tty: false })).rejects.toThrow(TrainingDivergedError);
+    expect(lines.some((l) => /non-finite loss/.test(l))).toBe(true);
+    const c = loadCheckpoint(path.join(out, 'checkpoints', 'latest'));
+    expect(c.state.epoch).toBe(1);
+    for (const t of c.weights.values()) expect(tf.all(tf.isFinite(t)).dataSync()[0]).toBe(1);
+  });
+});
+
+describe('checkpoints', () => {
+  const state = { epoch: 1, step: 2, rng: {}, bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 };
+
+  it('round-trip weights, optimiser slots and state', async () => {
+    const dir = path.join(tmp(), 'ck');
+    const w = new Map<string, tf.Tensor>([['a/kernel', tf.tensor2d([[1, 2], [3, 4]])], ['b', tf.tensor1d([5])]]);
+    await saveCheckpoint(dir, w, [{ name: 'iter', tensor: tf.scalar(7) }], state);
+    const c = loadCheckpoint(dir);
+    expect(Array.from(c.weights.get('a/kernel')!.dataSync())).toEqual([1, 2, 3, 4]);
+    expect(c.optimizer[0].name).toBe('iter');
+    expect(c.state).toEqual(state);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).weightsManifest[0].paths).toEqual(['weights.bin']);
+  });
+
+  it('refuse to write non-finite weights and leave the previous checkpoint intact', async () => {
+    const dir = path.join(tmp(), 'ck');
+    await saveCheckpoint(dir, new Map([['w', tf.tensor1d([1])]]), [], state);
+    await expect(saveCheckpoint(dir, new Map([['w', tf.tensor1d([NaN])]]), [], state)).rejects.toThrow(/NaN/);
+    expect(Array.from(loadCheckpoint(dir).weights.get('w')!.dataSync())).toEqual([1]);
+  });
+
+  it('fall back to the previous checkpoint when a crash fell between the two renames', async () => {
+    const root = tmp();
+    const dir = path.join(root, 'latest');
+    await saveCheckpoint(dir, new Map([['w', tf.tensor1d([1])]]), [], state);
+    fs.renameSync(dir, path.join(root, '.latest.old')); // the moment between rename(latest, old) and rename(tmp, latest)
+    expect(findCheckpoint(dir)).toBe(path.join(root, '.latest.old'));
+    expect(Array.from(loadCheckpoint(dir).weights.get('w')!.dataSync())).toEqual([1]);
+  });
+
+  it('detect a truncated weights file', async () => {
+    const dir = path.join(tmp(), 'ck');
+    await saveCheckpoint(dir, new Map([['w', tf.tensor1d([1, 2, 3])]]), [], state);
+    fs.truncateSync(path.join(dir, 'weights.bin'), 5);
+    expect(() => loadCheckpoint(dir)).toThrow(/damaged/);
+  });
+});
+
+describe('Random', () => {
+  it('continues the same stream after a state round trip', () => {
+    const r = new Random(42);
+    r.normalArray(3); // leaves a spare normal cached
+    const copy = Random.fromState(JSON.parse(JSON.stringify(r.state())));
+    expect(Array.from(copy.normalArray(5))).toEqual(Array.from(r.normalArray(5)));
+    expect(copy.next()).toBe(r.next());
+  });
+});

