@@ -64,13 +64,14 @@ describe('wasm kernel overrides', () => {
     expect(maxAbsDiff(cpu, wasm)).toBeLessThan(1e-4);
   });
 
-  for (const [stride, pad] of [[1, 'same'], [2, 'same'], [2, 'valid'], [1, 'valid']] as const) {
-    it(`Conv2DBackpropFilter (stride ${stride}, ${pad}) matches cpu`, async () => {
-      const X = rng.normalArray(2 * 9 * 9 * 3);
-      const K = rng.normalArray(3 * 3 * 3 * 4);
+  // [in, out] channels: 3 -> 4 takes the P^T dy path, 1 -> 16 the (dy^T P)^T path.
+  for (const [stride, pad, ci, co] of [[1, 'same', 3, 4], [2, 'same', 3, 4], [2, 'valid', 3, 4], [1, 'valid', 3, 4], [2, 'same', 1, 16], [1, 'valid', 1, 16]] as const) {
+    it(`Conv2DBackpropFilter and Conv2DBackpropInput (stride ${stride}, ${pad}, ${ci} -> ${co} channels) match cpu`, async () => {
+      const X = rng.normalArray(2 * 9 * 9 * ci);
+      const K = rng.normalArray(3 * 3 * ci * co);
       const { cpu, wasm } = await onBoth(() => {
-        const x = tf.tensor4d(X, [2, 9, 9, 3]);
-        const k = tf.tensor4d(K, [3, 3, 3, 4]);
+        const x = tf.tensor4d(X, [2, 9, 9, ci]);
+        const k = tf.tensor4d(K, [3, 3, ci, co]);
         const f = (xx: tf.Tensor, kk: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, kk as tf.Tensor4D, stride, pad)));
         return tf.grads(f)([x, k]);
       });

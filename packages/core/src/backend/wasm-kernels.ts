@@ -8,9 +8,12 @@ import * as tf from '@tensorflow/tfjs-core';
  *    XNNPACK only the untransposed case and falls back to a slow loop otherwise; every
  *    backward pass of a dense layer asks for a transposed product. A Transpose kernel
  *    followed by the plain product is several times faster (docs/performance.md).
- * 2. Conv2DBackpropFilter, which stock wasm lacks (so conv layers could not train):
+ * 2. Conv2DBackpropInput, which stock wasm runs as a scalar loop (see below).
+ * 3. Conv2DBackpropFilter, which stock wasm lacks (so conv layers could not train):
  *    dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh*sh + kh - pt, ow*sw + kw - pl, ci] * dy[b,oh,ow,co],
- *    computed as an im2col matrix P[M, K] (M = B*OH*OW, K = KH*KW*CI) and dW = P^T dy.
+ *    computed as an im2col matrix P[M, K] (M = B*OH*OW, K = KH*KW*CI) and dW = P^T dy, or
+ *    (dy^T P)^T when K < CO: XNNPACK packs the right-hand operand on every call, so the
+ *    smaller of dy and P goes there (the wrong choice measured twice as slow).
  */
 
 interface WasmBackendLike {
@@ -83,18 +86,82 @@ function conv2dBackpropFilter(matMul: tf.KernelFunc, transpose: tf.KernelFunc): 
               const iw = ow * strideWidth + kw - left;
               if (iw < 0 || iw >= inWidth) continue;
               const src = ((n * inHeight + ih) * inWidth + iw) * inChannels;
-              P.set(X.subarray(src, src + inChannels), row + (kh * filterWidth + kw) * inChannels);
+              const dst = row + (kh * filterWidth + kw) * inChannels;
+              if (inChannels >= 16) P.set(X.subarray(src, src + inChannels), dst);
+              else for (let c = 0; c < inChannels; c++) P[dst + c] = X[src + c];
             }
           }
         }
       }
     }
+    const dy2: tf.TensorInfo = { dataId: dy.dataId, shape: [M, outChannels], dtype: 'float32' };
+    const plain = { transposeA: false, transposeB: false };
+    if (K < outChannels) {
+      // dW^T = dy^T P keeps the packed right-hand operand (P, M x K) the smaller one.
+      const dyT = transpose({ inputs: { x: dy2 }, backend: b, attrs: { perm: [1, 0] } }) as tf.TensorInfo;
+      const dwT = matMul({ inputs: { a: dyT, b: patches }, backend: b, attrs: plain }) as tf.TensorInfo;
+      backend.disposeData(dyT.dataId);
+      backend.disposeData(patches.dataId);
+      const dw = transpose({ inputs: { x: { dataId: dwT.dataId, shape: [outChannels, K], dtype: 'float32' } }, backend: b, attrs: { perm: [1, 0] } }) as tf.TensorInfo;
+      backend.disposeData(dwT.dataId);
+      return { dataId: dw.dataId, shape: filterShape, dtype: 'float32' };
+    }
     const pT = transpose({ inputs: { x: patches }, backend: b, attrs: { perm: [1, 0] } }) as tf.TensorInfo;
     backend.disposeData(patches.dataId);
-    const dy2: tf.TensorInfo = { dataId: dy.dataId, shape: [M, outChannels], dtype: 'float32' };
-    const out = matMul({ inputs: { a: pT, b: dy2 }, backend: b, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+    const out = matMul({ inputs: { a: pT, b: dy2 }, backend: b, attrs: plain }) as tf.TensorInfo;
     backend.disposeData(pT.dataId);
     return { dataId: out.dataId, shape: filterShape, dtype: 'float32' };
+  };
+}
+
+/**
+ * Conv2DBackpropInput (the input gradient of Conv2D, and the forward pass of a transposed
+ * convolution). Stock wasm runs it as a scalar loop; here it is one XNNPACK product and a
+ * col2im scatter: C = dy[M, CO] W[K, CO]^T, then dx[b, oh*sh + kh - pt, ow*sw + kw - pl, :] += C[(b,oh,ow), (kh,kw,:)].
+ */
+function conv2dBackpropInput(matMul: tf.KernelFunc, transpose: tf.KernelFunc): tf.KernelFunc {
+  return ({ inputs, backend: b, attrs }) => {
+    const backend = b as unknown as WasmBackendLike;
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
+      strides: [number, number] | number; pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+      dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: [number, number, number, number];
+    };
+    if (dataFormat === 'NCHW') throw new Error('vaeflow wasm Conv2DBackpropInput supports NHWC only');
+    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+    const top = info.padInfo.top, left = info.padInfo.left;
+    const M = batchSize * outHeight * outWidth;
+    const K = filterHeight * filterWidth * inChannels;
+    const w2: tf.TensorInfo = { dataId: filter.dataId, shape: [K, outChannels], dtype: 'float32' };
+    const wT = transpose({ inputs: { x: w2 }, backend: b, attrs: { perm: [1, 0] } }) as tf.TensorInfo;
+    const dy2: tf.TensorInfo = { dataId: dy.dataId, shape: [M, outChannels], dtype: 'float32' };
+    const cols = matMul({ inputs: { a: dy2, b: wT }, backend: b, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+    backend.disposeData(wT.dataId);
+    const out = backend.makeOutput(inputShape, 'float32');
+    const dx = backend.typedArrayFromHeap(out);
+    const C = backend.typedArrayFromHeap(cols);
+    dx.fill(0);
+    for (let n = 0; n < batchSize; n++) {
+      for (let oh = 0; oh < outHeight; oh++) {
+        for (let ow = 0; ow < outWidth; ow++) {
+          const row = ((n * outHeight + oh) * outWidth + ow) * K;
+          for (let kh = 0; kh < filterHeight; kh++) {
+            const ih = oh * strideHeight + kh - top;
+            if (ih < 0 || ih >= inHeight) continue;
+            for (let kw = 0; kw < filterWidth; kw++) {
+              const iw = ow * strideWidth + kw - left;
+              if (iw < 0 || iw >= inWidth) continue;
+              const dst = ((n * inHeight + ih) * inWidth + iw) * inChannels;
+              const src = row + (kh * filterWidth + kw) * inChannels;
+              for (let c = 0; c < inChannels; c++) dx[dst + c] += C[src + c];
+            }
+          }
+        }
+      }
+    }
+    backend.disposeData(cols.dataId);
+    return out;
   };
 }
 
@@ -119,14 +186,15 @@ export function installWasmKernels(): void {
   replace('BatchMatMul', (orig) => untransposing(orig!, transpose));
   replace('_FusedMatMul', (orig) => untransposing(orig!, transpose));
   replace('Conv2DBackpropFilter', () => conv2dBackpropFilter(batchMatMul, transpose));
+  replace('Conv2DBackpropInput', () => conv2dBackpropInput(batchMatMul, transpose));
 }
 
 /**
- * Puts tfjs's own BatchMatMul and _FusedMatMul back (for side-by-side benchmarks). The
+ * Puts tfjs's own BatchMatMul, _FusedMatMul and Conv2DBackpropInput back (for side-by-side benchmarks). The
  * added Conv2DBackpropFilter stays: stock wasm has no kernel to restore.
  */
 export function restoreStockWasmKernels(): void {
-  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+  for (const name of ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput']) {
     const current = tf.getKernel(name, 'wasm') as Marked | undefined;
     const original = current?.[MARK];
     if (!original) continue;

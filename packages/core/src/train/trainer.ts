@@ -7,11 +7,11 @@ import type { Objective, TrainingProgress } from '../interfaces.js';
 import type { Manifest } from '../manifest/types.js';
 import type { VAE } from '../model/vae.js';
 import { Random } from '../random.js';
-import { globalNorm } from '../math.js';
 import { writeImageGrid, scatterPng } from '../image/grid.js';
 import { disposeCheckpoint, findCheckpoint, loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
 import { appendMetrics, readMetrics, type MetricsRecord } from './metrics-log.js';
 import { EpochProgress } from './progress.js';
+import { createTrainStep } from './step.js';
 
 /** Raised when training cannot go on (non-finite losses); the last good checkpoint is kept. */
 export class TrainingDivergedError extends Error {
@@ -82,7 +82,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
   fs.mkdirSync(outDir, { recursive: true });
 
   const optimizer = tf.train.adam(t.learningRate, t.adam.beta1, t.adam.beta2, t.adam.epsilon);
-  const vars = model.trainableVariables();
+  const step = createTrainStep(model, objective, optimizer, t.clipNorm);
   let state: TrainingState = { epoch: 0, step: 0, rng: new Random(`${manifest.seed}:train`).state(), bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 };
 
   const latest = path.join(ckptDir, 'latest');
@@ -121,26 +121,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
       dataset.prepareTrainBatch(batch, rng);
       const b = batch.length / dim;
       const progress: TrainingProgress = { epoch: epoch + s / stepsPerEpoch, step: state.step };
-      let outcome: { ok: boolean; loss: number; gnorm: number; named: [string, number][] } = { ok: false, loss: NaN, gnorm: NaN, named: [] };
-      tf.tidy(() => {
-        const x = tf.tensor2d(batch, [b, dim]);
-        let terms: Record<string, tf.Scalar> = {};
-        const { value, grads } = tf.variableGrads(() => {
-          const r = objective.loss(model.terms(x, rng, true), progress, true);
-          // variableGrads disposes everything f made but the loss; keep the terms to read them.
-          terms = Object.fromEntries(Object.entries(r.terms).map(([k, v]) => [k, tf.keep(v)]));
-          return r.loss;
-        }, vars);
-        const gradList = vars.map((v) => grads[v.name]);
-        const norm = globalNorm(gradList);
-        const stats = tf.stack([value, norm, ...Object.values(terms)]).dataSync();
-        for (const v of Object.values(terms)) v.dispose();
-        const [loss, gnorm] = [stats[0], stats[1]];
-        outcome = { ok: Number.isFinite(loss) && Number.isFinite(gnorm), loss, gnorm, named: Object.keys(terms).map((k, i) => [k, stats[i + 2]]) };
-        if (!outcome.ok) return;
-        const scale = t.clipNorm != null && gnorm > t.clipNorm ? t.clipNorm / gnorm : 1;
-        optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: scale === 1 ? gradList[i] : tf.mul(gradList[i], scale) })));
-      });
+      const outcome = step(batch, b, progress, rng);
       if (!outcome.ok) {
         badSteps++;
         log(`vaeflow: epoch ${epoch + 1} step ${s + 1}: non-finite ${Number.isFinite(outcome.loss) ? 'gradient' : 'loss'} (${outcome.loss}); update skipped (${badSteps}/${t.maxBadSteps})`);
@@ -151,11 +132,10 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
         continue;
       }
       badSteps = 0;
-      model.afterStep();
       state.step++;
       counted += b;
       sums.loss = (sums.loss ?? 0) + outcome.loss * b;
-      for (const [k, v] of outcome.named) sums[k] = (sums[k] ?? 0) + v * b;
+      for (const [k, v] of outcome.terms) sums[k] = (sums[k] ?? 0) + v * b;
       const secs = (performance.now() - epochStart) / 1000;
       bar.update(s + 1, sums.loss / counted, counted / secs);
     }
