@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { add as tfAdd } from '@tensorflow/tfjs-core';
 import type { Flow } from './interfaces.js';
 import { Module } from './nn/module.js';
 
@@ -66,5 +67,42 @@ export abstract class BaseFlow extends Module implements Flow {
     if (!this.invertible) throw new NotInvertibleError(this.id);
     this.checkInputs(y, context);
     return this.checkOutputs(y, this.inverse(y, context));
+  }
+}
+
+/**
+ * Flows applied one after another: f = f_n ∘ … ∘ f_1, log|det| = Σ_k log|det J_k|. Invertible
+ * when every part is; a plugin uses it to offer `"layers": K` stacks of one flow type.
+ */
+export class SequentialFlow extends BaseFlow {
+  override readonly invertible: boolean;
+  readonly id: string;
+  constructor(readonly flows: Flow[], id = 'sequence') {
+    super(flows[0]?.dim ?? 1, flows.some((f) => f.conditional), Math.max(0, ...flows.map((f) => (f as { contextDim?: number }).contextDim ?? 0)));
+    if (flows.length === 0) throw new Error('a flow sequence needs at least one flow');
+    if (flows.some((f) => f.dim !== this.dim)) throw new Error('every flow in a sequence must have the same dimension');
+    this.id = id;
+    this.invertible = flows.every((f) => f.invertible);
+    flows.forEach((f, i) => this.addChild(String(i), f));
+  }
+
+  protected forward(z: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+    let logDet: tf.Tensor1D | null = null;
+    for (const f of this.flows) {
+      const r = f.forwardAndLogDet(z, f.conditional ? context : undefined);
+      z = r.z;
+      logDet = logDet ? (tfAdd(logDet, r.logDet) as tf.Tensor1D) : r.logDet;
+    }
+    return { z, logDet: logDet! };
+  }
+
+  protected override inverse(y: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+    let logDet: tf.Tensor1D | null = null;
+    for (const f of [...this.flows].reverse()) {
+      const r = f.inverseAndLogDet(y, f.conditional ? context : undefined);
+      y = r.z;
+      logDet = logDet ? (tfAdd(logDet, r.logDet) as tf.Tensor1D) : r.logDet;
+    }
+    return { z: y, logDet: logDet! };
   }
 }

@@ -8,7 +8,6 @@ import { Random } from '../random.js';
 import { logAbsDet } from '../linalg.js';
 import { selectBackend, type BackendRequest } from '../backend/select.js';
 import { loadCheckpoint, saveCheckpoint, disposeCheckpoint } from '../train/checkpoint.js';
-import { FlowShapeError } from '../flow.js';
 import { batchJacobian } from './jacobian.js';
 
 export interface FlowFactoryArgs {
@@ -79,7 +78,7 @@ export function describeFlowConformance(name: string, factory: (args: FlowFactor
           expect(out.z.shape).toEqual([B, dim]);
           expect(out.logDet.shape).toEqual([B]);
           const bad = tf.zeros([B, dim + 1]) as tf.Tensor2D;
-          expect(() => flow.forwardAndLogDet(bad, h)).toThrow(FlowShapeError);
+          expect(() => flow.forwardAndLogDet(bad, h)).toThrow(/z has shape/); // matched by message: the kit may run against another copy of this module
           if (flow.conditional) expect(() => flow.forwardAndLogDet(z)).toThrow(/context/);
           flow.dispose();
         });

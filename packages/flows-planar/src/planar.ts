@@ -1,0 +1,76 @@
+import { BaseFlow, Dense, type Random, tf } from '@vaeflow/core';
+
+/**
+ * The invertibility correction of Rezende & Mohamed (2015, appendix A.1):
+ *   u_hat = u + (m(w.u) - w.u) w / |w|^2,  m(a) = -1 + softplus(a),
+ * so that w.u_hat = m(w.u) >= -1 and f is invertible. Works row-wise on [B, L] or on [1, L].
+ */
+export function correctU(u: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const wu = tf.sum(tf.mul(w, u), 1, true);
+  const m = tf.sub(tf.softplus(wu), 1);
+  const wNorm2 = tf.add(tf.sum(tf.square(w), 1, true), 1e-8);
+  return tf.add(u, tf.mul(tf.div(tf.sub(m, wu), wNorm2), w)) as tf.Tensor2D;
+}
+
+/**
+ * f(z) = z + u_hat tanh(w.z + b),
+ * log|det df/dz| = log|1 + u_hat . psi(z)|, psi(z) = (1 - tanh^2(w.z + b)) w,
+ * which is log(1 + (1 - t^2) w.u_hat) since w.u_hat >= -1 keeps the argument positive.
+ * u, w: [B or 1, L]; b: [B or 1, 1].
+ */
+export function planarTransform(z: tf.Tensor2D, u: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+  const uHat = correctU(u, w);
+  const t = tf.tanh(tf.add(tf.sum(tf.mul(w, z), 1, true), b)); // [B, 1]
+  const out = tf.add(z, tf.mul(uHat, t)) as tf.Tensor2D;
+  const wu = tf.sum(tf.mul(w, uHat), 1, true); // [B or 1, 1]
+  const arg = tf.add(1, tf.mul(tf.sub(1, tf.square(t)), wu));
+  const logDet = tf.reshape(tf.log(tf.add(tf.abs(arg), 1e-12)), [-1]) as tf.Tensor1D;
+  return { z: out, logDet };
+}
+
+/**
+ * Planar flow with global parameters u, w in R^L and b in R (Rezende & Mohamed 2015,
+ * arXiv 1505.05770; seed 002 sec. 4.4). No closed-form inverse exists for tanh, so the flow
+ * says it is not invertible.
+ *
+ * ```json
+ * { "type": "planar", "layers": 10 }
+ * ```
+ */
+export class PlanarFlow extends BaseFlow {
+  readonly id = 'planar';
+  readonly u: tf.Variable;
+  readonly w: tf.Variable;
+  readonly b: tf.Variable;
+  constructor(dim: number, rng: Random, initScale = 0.1) {
+    super(dim, false);
+    this.u = this.addParam('u', tf.mul(rng.normal([1, dim]), initScale));
+    this.w = this.addParam('w', tf.mul(rng.normal([1, dim]), initScale));
+    this.b = this.addParam('b', tf.zeros([1, 1]));
+  }
+  protected forward(z: tf.Tensor2D) {
+    return planarTransform(z, this.u as tf.Tensor2D, this.w as tf.Tensor2D, this.b as tf.Tensor2D);
+  }
+}
+
+/**
+ * Amortised planar flow: u, w, b are produced per data point from the encoder context h by a
+ * linear map, [u, w, b] = Linear(h) (the form of the poster and of Rezende & Mohamed, where
+ * flow parameters are outputs of the inference network).
+ */
+export class AmortizedPlanarFlow extends BaseFlow {
+  readonly id = 'planar-amortized';
+  readonly params: Dense;
+  constructor(dim: number, contextDim: number, rng: Random, initScale = 0.1) {
+    super(dim, true, contextDim);
+    this.params = this.addChild('params', new Dense(rng, contextDim, 2 * dim + 1, 'linear', { initScale }));
+  }
+  protected forward(z: tf.Tensor2D, h?: tf.Tensor2D) {
+    const p = this.params.apply(h!);
+    const L = this.dim;
+    const u = tf.slice(p, [0, 0], [-1, L]) as tf.Tensor2D;
+    const w = tf.slice(p, [0, L], [-1, L]) as tf.Tensor2D;
+    const b = tf.slice(p, [0, 2 * L], [-1, 1]) as tf.Tensor2D;
+    return planarTransform(z, u, w, b);
+  }
+}

@@ -1,0 +1,45 @@
+import { SequentialFlow, defineComponent, definePlugin, type Flow } from '@vaeflow/core';
+import { AmortizedPlanarFlow, PlanarFlow } from './planar.js';
+import { VERSION } from './version.js';
+
+interface PlanarOptions {
+  layers: number;
+  initScale: number;
+}
+
+const schema = {
+  properties: {
+    layers: { type: 'integer', minimum: 1, default: 1, description: 'number of stacked planar layers (K)' },
+    initScale: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'std of the initial u and w (global) or of the parameter map (amortised)' },
+  },
+};
+
+const stack = (make: () => Flow, layers: number, id: string): Flow => (layers === 1 ? make() : new SequentialFlow(Array.from({ length: layers }, make), id));
+
+/** The planar-flow plugin: `planar` (global parameters) and `planar-amortized` (from the context h). */
+export const plugin = definePlugin({
+  name: '@vaeflow/flows-planar',
+  version: VERSION,
+  components: [
+    defineComponent<Flow, PlanarOptions>({
+      kind: 'flow',
+      type: 'planar',
+      description: 'Planar flow z + u_hat tanh(w.z + b) with global parameters (Rezende & Mohamed 2015); not invertible in closed form.',
+      schema,
+      invertible: false,
+      create: (o, ctx) => stack(() => new PlanarFlow(ctx.latentDim, ctx.rng, o.initScale), o.layers, 'planar'),
+    }),
+    defineComponent<Flow, PlanarOptions>({
+      kind: 'flow',
+      type: 'planar-amortized',
+      description: 'Planar flow whose u, w, b are a linear function of the encoder context h, per data point.',
+      schema,
+      invertible: false,
+      create: (o, ctx) => {
+        if (!(ctx.contextDim > 0)) throw new Error('planar-amortized needs an encoder context h');
+        return stack(() => new AmortizedPlanarFlow(ctx.latentDim, ctx.contextDim, ctx.rng, o.initScale), o.layers, 'planar-amortized');
+      },
+    }),
+  ],
+});
+export default plugin;
