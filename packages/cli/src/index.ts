@@ -1,6 +1,6 @@
 /** @vaeflow/cli — the `vaeflow` command, also usable as a library. */
 export { program, run } from './main.js';
-export { trainCommand, type TrainCommandOptions } from './commands/train.js';
+export { trainCommand, type TrainCommandOptions, type TrainCommandResult } from './commands/train.js';
 export { validateCommand, schemaCommand } from './commands/validate.js';
 export { pluginsCommand, findInstalledPlugins } from './commands/plugins.js';
 export { sampleCommand } from './commands/sample.js';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Random, buildDataset, buildModel, selectBackend, train, type BackendRequest } from '@vaeflow/core';
+import { Random, buildDataset, buildModel, selectBackend, train, type BackendRequest, type TrainResult } from '@vaeflow/core';
 import { loadManifest } from '../manifest-file.js';
 
 export interface TrainCommandOptions {
@@ -13,8 +13,14 @@ export interface TrainCommandOptions {
   quiet?: boolean;
 }
 
-/** `vaeflow train <manifest>`: trains, writing the run folder; returns its path. */
-export async function trainCommand(file: string, o: TrainCommandOptions): Promise<string> {
+export interface TrainCommandResult {
+  outDir: string;
+  parameters: number;
+  result: TrainResult;
+}
+
+/** `vaeflow train <manifest>`: trains, writing the run folder. */
+export async function trainCommand(file: string, o: TrainCommandOptions): Promise<TrainCommandResult> {
   const { manifest, registry } = await loadManifest(file);
   if (o.epochs !== undefined) manifest.training.epochs = o.epochs;
   if (o.stepsPerEpoch !== undefined) manifest.training.stepsPerEpoch = o.stepsPerEpoch;
@@ -29,6 +35,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   log(`vaeflow: ${name}: ${dataset.name} (${dataset.train.n} train, ${dataset.val.n} val, ${dataset.test.n} test), ${built.model.parameterCount().toLocaleString('en-US')} parameters -> ${outDir}`);
   const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, log });
   log(`vaeflow: done in ${result.seconds.toFixed(1)}s (${Math.round(result.examplesPerSec)} training examples/s); metrics in ${path.join(outDir, 'metrics.jsonl')}`);
+  const parameters = built.model.parameterCount();
   built.model.dispose();
-  return outDir;
+  return { outDir, parameters, result };
 }

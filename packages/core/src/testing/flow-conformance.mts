@@ -30,6 +30,8 @@ export interface FlowConformanceOptions {
   perturbScale?: number;
   /** backend to run on (default wasm, the embedded default) */
   backend?: BackendRequest;
+  /** replaces the default perturbation (noise on every variable, then afterStep), e.g. to keep a parameter in its live range */
+  perturb?: (flow: Flow, rng: Random) => void;
 }
 
 /** Adds N(0, s^2) to every trainable variable, then lets the flow re-impose its constraints. */
@@ -65,7 +67,8 @@ export function describeFlowConformance(name: string, factory: (args: FlowFactor
         const make = async (seed: number) => {
           const rng = new Random(`${name}:${dim}:${seed}`);
           const flow = await factory({ dim, contextDim, rng });
-          perturbVariables(flow, rng, perturb);
+          if (options.perturb) options.perturb(flow, rng);
+          else perturbVariables(flow, rng, perturb);
           const z = rng.normal([B, dim]) as tf.Tensor2D;
           const h = flow.conditional ? (rng.normal([B, contextDim]) as tf.Tensor2D) : undefined;
           return { flow, z, h, rng };
