@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Packaging test: every package packs, and a user project that installs only @vaeflow/core,
+// @vaeflow/datasets, @vaeflow/cli and one plugin (from the tarballs) trains a manifest using
+// that plugin and gets a clear error for a manifest naming a plugin it does not have.
+// Run: npm run test:packaging. Prints the packed sizes; exits non-zero on any failure.
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-packaging-'));
+const tarballs = path.join(work, 'tarballs');
+fs.mkdirSync(tarballs);
+let failures = 0;
+let passes = 0;
+const check = (ok, what, detail = '') => {
+  if (ok) passes++;
+  else failures++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${ok || !detail ? '' : `\n${detail}`}`);
+};
+
+// 1. Pack every package.
+const packages = fs.readdirSync(path.join(root, 'packages')).filter((d) => fs.existsSync(path.join(root, 'packages', d, 'package.json')));
+const packed = {};
+for (const dir of packages) {
+  const pj = JSON.parse(fs.readFileSync(path.join(root, 'packages', dir, 'package.json'), 'utf8'));
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', tarballs], { cwd: path.join(root, 'packages', dir), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const info = JSON.parse(out)[0];
+  packed[pj.name] = { file: path.join(tarballs, info.filename), size: info.size, unpacked: info.unpackedSize, files: info.entryCount, tags: pj.nx?.tags ?? [] };
+  const names = info.files.map((f) => f.path);
+  check(names.includes('dist/index.js') && names.includes('dist/index.d.ts') && names.includes('README.md') && names.includes('CHANGELOG.md') && !names.some((n) => n.startsWith('src/') || n.startsWith('test/')), `${pj.name} packs dist, types, README and CHANGELOG only`, names.join('\n'));
+}
+
+// 2. One fresh project per plugin.
+const base = ['@vaeflow/core', '@vaeflow/datasets', '@vaeflow/cli'];
+const flowPlugins = {
+  '@vaeflow/flows-planar': { type: 'planar-amortized', options: { layers: 2 } },
+  '@vaeflow/flows-iaf': { type: 'iaf', options: { steps: 2, hidden: [32] } },
+  '@vaeflow/flows-pcpmap': { type: 'pcpmap', options: { hidden: [16], contextWidth: 16 } },
+};
+const plugins = Object.keys(packed).filter((n) => packed[n].tags.includes('type:plugin') && n !== '@vaeflow/datasets');
+const manifest = (plugin, flow) => ({
+  name: 'packaging',
+  plugins: ['@vaeflow/datasets', plugin],
+  data: { type: 'mnist', limitTrain: 512, limitTest: 128 },
+  model: { latentDim: 4, encoder: { type: 'mlp', hidden: [64] }, flows: [{ type: flow.type, ...flow.options }], decoder: { type: 'mlp', hidden: [64] } },
+  training: { epochs: 1, batchSize: 64, stepsPerEpoch: 3, samples: 16 },
+});
+for (const plugin of plugins) {
+  const flow = flowPlugins[plugin];
+  if (!flow) {
+    check(false, `${plugin}: the packaging test has no manifest for it; add one to tools/packaging/test-packaging.mjs`);
+    continue;
+  }
+  const project = path.join(work, plugin.replace('@vaeflow/', ''));
+  fs.mkdirSync(project);
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, version: '1.0.0' }));
+  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...[...base, plugin].map((n) => packed[n].file)], { cwd: project, encoding: 'utf8' });
+  check(install.status === 0, `${plugin}: installs from tarballs with core, datasets and cli`, install.stderr);
+  if (install.status !== 0) continue;
+  const installed = fs.readdirSync(path.join(project, 'node_modules/@vaeflow')).sort();
+  check(JSON.stringify(installed) === JSON.stringify([...base, plugin].map((n) => n.split('/')[1]).sort()), `${plugin}: nothing else from @vaeflow is installed`, installed.join(', '));
+  fs.writeFileSync(path.join(project, 'model.json'), JSON.stringify(manifest(plugin, flow), null, 2));
+  const bin = path.join(project, 'node_modules/.bin/vaeflow');
+  const trained = spawnSync(bin, ['train', 'model.json', '--out', 'runs/packaging'], { cwd: project, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const metrics = path.join(project, 'runs/packaging/metrics.jsonl');
+  check(trained.status === 0 && fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').includes('"split":"test"'), `${plugin}: trains a manifest using ${flow.type} for a few steps`, trained.stderr);
+  const other = plugins.find((p) => p !== plugin) ?? '@vaeflow/flows-iaf';
+  const otherFlow = flowPlugins[other] ?? flowPlugins['@vaeflow/flows-iaf'];
+  const missing = manifest(plugin, otherFlow);
+  missing.plugins = ['@vaeflow/datasets', plugin];
+  fs.writeFileSync(path.join(project, 'missing.json'), JSON.stringify(missing, null, 2));
+  const validated = spawnSync(bin, ['validate', 'missing.json'], { cwd: project, encoding: 'utf8' });
+  check(validated.status === 1 && validated.stderr.includes(other), `${plugin}: a manifest using ${otherFlow.type} without ${other} fails validation naming the package`, validated.stderr);
+  const listed = spawnSync(bin, ['plugins', '--json'], { cwd: project, encoding: 'utf8' });
+  const names = listed.status === 0 ? JSON.parse(listed.stdout).plugins.map((p) => `${p.name}@${p.version}`) : [];
+  check(names.some((n) => n.startsWith(`${plugin}@`)), `${plugin}: vaeflow plugins lists it with its version`, listed.stdout + listed.stderr);
+}
+
+console.log('\n| package | tarball | unpacked | files |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const [name, p] of Object.entries(packed)) console.log(`| ${name} | ${(p.size / 1024).toFixed(1)} kB | ${(p.unpacked / 1024).toFixed(1)} kB | ${p.files} |`);
+fs.rmSync(work, { recursive: true, force: true });
+console.log(`\npackaging: ${passes} passed, ${failures} failed`);
+process.exit(failures ? 1 : 0);
