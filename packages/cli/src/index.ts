@@ -6,3 +6,5 @@ export { pluginsCommand, findInstalledPlugins } from './commands/plugins.js';
 export { sampleCommand } from './commands/sample.js';
 export { loadManifest, readJsonFile } from './manifest-file.js';
 export { loadRun, type LoadedRun } from './run-folder.js';
+export { evalCommand, type EvalOptions } from './commands/eval.js';
+export { compareCommand } from './commands/compare.js';

@@ -4,6 +4,8 @@ import { trainCommand, type TrainCommandOptions } from './commands/train.js';
 import { validateCommand, schemaCommand } from './commands/validate.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { sampleCommand } from './commands/sample.js';
+import { evalCommand, type EvalOptions } from './commands/eval.js';
+import { compareCommand } from './commands/compare.js';
 import { VERSION } from './version.js';
 
 function positiveInt(v: string): number {
@@ -55,6 +57,25 @@ export function program(): Command {
     .addOption(backendOption())
     .action(async (run: string, o: { n: number; out?: string; seed: number; backend?: BackendRequest }) => {
       process.stdout.write((await sampleCommand(run, o)) + '\n');
+    });
+  p.command('eval <run>')
+    .description('importance-sampled NLL, bits/dim, reconstruction error (and --fcd); writes <run>/eval.json')
+    .option('--k <k>', 'importance samples per data point', positiveInt, 1000)
+    .option('--limit <n>', 'evaluate the first n examples of the split', positiveInt)
+    .addOption(new Option('--split <split>', 'data split').choices(['test', 'val']).default('test'))
+    .option('--fcd', 'also the Frechet classifier distance (trains a classifier once per dataset)')
+    .addOption(backendOption())
+    .action(async (run: string, o: EvalOptions) => {
+      const r = await evalCommand(run, o);
+      process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    });
+  p.command('compare <runs...>')
+    .description('write one self-contained HTML report comparing runs')
+    .requiredOption('--out <file>', 'HTML file to write')
+    .option('--title <title>', 'page title')
+    .addOption(backendOption())
+    .action(async (runs: string[], o: { out: string; title?: string; backend?: BackendRequest }) => {
+      process.stdout.write((await compareCommand(runs, o)) + '\n');
     });
   return p;
 }

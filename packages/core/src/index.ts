@@ -38,6 +38,7 @@ export { train, evaluateSplit, writeSamples, TrainingDivergedError, type Trainer
 export { createTrainStep, type StepOutcome } from './train/step.js';
 export { saveCheckpoint, loadCheckpoint, findCheckpoint, disposeCheckpoint, type TrainingState, type CheckpointContents } from './train/checkpoint.js';
 export { appendMetrics, readMetrics, type MetricsRecord } from './train/metrics-log.js';
+export { EpochProgress } from './train/progress.js';
 export { imageGridPng, writeImageGrid, scatterPng } from './image/grid.js';
 export { corePlugin } from './plugin.js';
 export { VERSION } from './version.js';

@@ -3,9 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * Workspace module boundaries (the nx tags in each package.json): plugins (type:plugin) and the
- * CLI (type:app) may depend on @vaeflow/core only; core depends on no other @vaeflow package;
- * no source file reaches into another package's folder by a relative path.
+ * Workspace module boundaries (the nx tags in each package.json): plugins (type:plugin) and
+ * libraries (type:lib) may depend on @vaeflow/core only; the CLI (type:app) on core and, as
+ * optional peers, libraries; core depends on no other @vaeflow package; no source file
+ * reaches into another package's folder by a relative path.
  */
 const root = path.resolve(__dirname, '../../..');
 const packagesDir = path.join(root, 'packages');
@@ -19,6 +20,8 @@ function sourceFiles(dir: string): string[] {
 }
 
 const packages = fs.readdirSync(packagesDir).filter((d) => fs.existsSync(path.join(packagesDir, d, 'package.json')));
+const manifests = packages.map((d) => JSON.parse(fs.readFileSync(path.join(packagesDir, d, 'package.json'), 'utf8')));
+const libraries = manifests.filter((p) => p.nx?.tags?.includes('type:lib')).map((p) => p.name as string);
 
 describe('module boundaries', () => {
   for (const dir of packages) {
@@ -27,13 +30,17 @@ describe('module boundaries', () => {
     it(`${pj.name} has a type tag`, () => {
       expect(tags.some((t) => t.startsWith('type:'))).toBe(true);
     });
-    const allowed = tags.includes('type:core') ? [] : ['@vaeflow/core'];
+    const allowed = tags.includes('type:core') ? [] : tags.includes('type:app') ? ['@vaeflow/core', ...libraries] : ['@vaeflow/core'];
     it(`${pj.name} depends on no @vaeflow package but ${allowed.join(', ') || 'none'}`, () => {
       const declared = Object.keys({ ...pj.dependencies, ...pj.peerDependencies, ...pj.devDependencies, ...pj.optionalDependencies });
       expect(declared.filter((d) => d.startsWith('@vaeflow/') && !allowed.includes(d))).toEqual([]);
       if (!tags.includes('type:core')) {
         expect(pj.peerDependencies?.['@vaeflow/core'], 'core must be a peer dependency').toBeDefined();
         expect(pj.dependencies?.['@vaeflow/core']).toBeUndefined();
+      }
+      for (const lib of libraries.filter((l) => declared.includes(l))) {
+        expect(pj.peerDependenciesMeta?.[lib]?.optional, `${lib} must be an optional peer of ${pj.name}`).toBe(true);
+        expect(pj.dependencies?.[lib]).toBeUndefined();
       }
     });
     it(`${pj.name} imports only its own files and allowed packages`, () => {

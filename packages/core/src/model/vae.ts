@@ -28,6 +28,11 @@ export class VAE extends Module {
   /** Draws z_K ~ q(z|x) through the flows, returning log q(z_K|x) and the base posterior. */
   posteriorSample(x: tf.Tensor2D, rng: Random, training = false) {
     const h = this.encoder.encode(x, training);
+    return { ...this.sampleGivenFeatures(h, rng), h };
+  }
+
+  /** z_K ~ q(z|x) for encoder features h already computed. */
+  sampleGivenFeatures(h: tf.Tensor2D, rng: Random) {
     const q = this.posterior.distribution(h);
     let { z, logProb: logQz } = q.sample(rng);
     for (const f of this.flows) {
@@ -35,7 +40,7 @@ export class VAE extends Module {
       z = r.z;
       logQz = tf.sub(logQz, r.logDet) as tf.Tensor1D;
     }
-    return { z, logQz, q, h };
+    return { z, logQz, q };
   }
 
   /** Everything an objective needs from one pass over a batch. */
@@ -50,10 +55,19 @@ export class VAE extends Module {
     return { logPx, logQz, logPz, kl: tf.sub(logQz, logPz) as tf.Tensor1D, z, mean: q.mean };
   }
 
-  /** log p(x, z) - log q(z|x) for one posterior sample per example: the IWAE log-weight. */
-  logWeight(x: tf.Tensor2D, rng: Random): tf.Tensor1D {
-    const { z, logQz } = this.posteriorSample(x, rng);
-    return tf.sub(tf.add(this.prior.logProb(z), this.decoder.decode(z).logProb(x)), logQz) as tf.Tensor1D;
+  /**
+   * K importance log-weights per example, w_k = log p(x, z_k) - log q(z_k|x) with z_k ~ q(z|x),
+   * as [B, K]; the encoder runs once per example. log-mean-exp over K is the IWAE bound
+   * (Burda et al. 2016), the mean the K-sample ELBO estimate.
+   */
+  logWeights(x: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D {
+    const B = x.shape[0];
+    const h = this.encoder.encode(x, false);
+    const tileRows = (t: tf.Tensor2D) => tf.reshape(tf.tile(tf.expandDims(t, 1), [1, k, 1]), [B * k, t.shape[1]]) as tf.Tensor2D;
+    const { z, logQz } = this.sampleGivenFeatures(tileRows(h), rng);
+    const xk = k === 1 ? x : tileRows(x);
+    const lw = tf.sub(tf.add(this.prior.logProb(z), this.decoder.decode(z).logProb(xk)), logQz);
+    return tf.reshape(lw, [B, k]) as tf.Tensor2D;
   }
 
   /** E[x|z] for z ~ p(z). */

@@ -1,0 +1,18 @@
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+
+/**
+ * Loads an optional vaeflow package (e.g. @vaeflow/metrics for `eval` and `compare`) from the
+ * project, or says which package to install. The CLI never depends on it statically, so a
+ * project that only trains does not need it.
+ */
+export function requireOptional<T>(pkg: string, why: string, from: string[] = [process.cwd()]): T {
+  for (const dir of [...from, __dirname]) {
+    try {
+      return createRequire(path.join(dir, 'noop.js'))(pkg) as T;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !(e as Error).message.includes(pkg)) throw e;
+    }
+  }
+  throw new Error(`${why} needs ${pkg}; install it: npm install ${pkg}`);
+}

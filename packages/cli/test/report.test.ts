@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '../../..');
+const bin = path.join(root, 'packages/cli/dist/bin.js');
+const vaeflow = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+
+/** Trains three tiny runs (one with a 2-D latent) for eval and compare. */
+function tinyRuns(dir: string): string[] {
+  const fixture = path.join(__dirname, 'fixtures');
+  return [['stripes-a', 2], ['stripes-b', 3], ['stripes-c', 2]].map(([name, latent]) => {
+    const f = path.join(fixture, `.${name}-${process.pid}.json`);
+    fs.writeFileSync(f, JSON.stringify({
+      name, plugins: ['./tiny-data-plugin.cjs'], seed: 4, data: { type: 'stripes' },
+      model: { latentDim: latent, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] } },
+      training: { epochs: 2, batchSize: 32, samples: 16 },
+    }));
+    const out = path.join(dir, name as string);
+    const r = vaeflow(['train', f, '--out', out]);
+    fs.rmSync(f);
+    expect(r.status, r.stderr).toBe(0);
+    return out;
+  });
+}
+
+describe('vaeflow eval and compare', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-report-'));
+  let runs: string[] = [];
+
+  it('eval writes eval.json with an importance-sampled NLL at or below the -ELBO', () => {
+    runs = tinyRuns(dir);
+    const r = vaeflow(['eval', runs[0], '--k', '200']);
+    expect(r.status, r.stderr).toBe(0);
+    const ev = JSON.parse(fs.readFileSync(path.join(runs[0], 'eval.json'), 'utf8'));
+    expect(ev.k).toBe(200);
+    expect(ev.n).toBe(32);
+    const test = fs.readFileSync(path.join(runs[0], 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((m) => m.split === 'test');
+    expect(ev.nll).toBeLessThanOrEqual(-test.elbo + 0.5);
+    expect(ev.nll).toBeLessThanOrEqual(-ev.elbo);
+    expect(ev.reconstructionMse).toBeGreaterThan(0);
+  });
+
+  it('compare writes one self-contained HTML report of every run', () => {
+    const out = path.join(dir, 'report.html');
+    const r = vaeflow(['compare', ...runs, '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const html = fs.readFileSync(out, 'utf8');
+    for (const name of ['stripes-a', 'stripes-b', 'stripes-c']) expect(html).toContain(name);
+    expect(html).toContain('data:image/png;base64,');
+    expect(html).not.toMatch(/<script[^>]+src=/);
+  });
+
+  it.skipIf(!chromium)(`renders in headless Chromium with no console errors, showing every run${chromium ? '' : ' (skipped: no /usr/bin/chromium; .ci/run installs Debian\'s chromium)'}`, async () => {
+    const { chromium: pw } = await import('playwright-core');
+    const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+      const errors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto('file://' + path.join(dir, 'report.html'));
+      await page.waitForFunction(() => (window as unknown as { Chart?: { instances: object } }).Chart !== undefined);
+      const text = await page.textContent('#metrics');
+      for (const name of ['stripes-a', 'stripes-b', 'stripes-c']) expect(text).toContain(name);
+      const charts = await page.evaluate(() => Object.keys((window as unknown as { Chart: { instances: object } }).Chart.instances).length);
+      expect(charts).toBe(3); // learning curves + two 2-D latent scatters
+      const images = await page.$$eval('img', (imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length);
+      expect(images).toBe(6);
+      await page.screenshot({ path: path.join(dir, 'report.png'), fullPage: true });
+      expect(fs.statSync(path.join(dir, 'report.png')).size).toBeGreaterThan(10_000);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -1,0 +1,8 @@
+/** @vaeflow/metrics — evaluation metrics and the comparison report. */
+export { importanceSampledNll, bitsPerDim, type IwaeOptions, type IwaeResult } from './iwae.js';
+export { reconstructionError } from './reconstruction.js';
+export { mmdSquared } from './mmd.js';
+export { frechetDistance, moments, type Moments } from './frechet.js';
+export { FeatureClassifier, trainClassifier, loadOrTrainClassifier, type ClassifierInfo } from './classifier.js';
+export { renderReport, type RunReport } from './report.js';
+export { VERSION } from './version.js';

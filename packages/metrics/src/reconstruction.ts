@@ -1,0 +1,26 @@
+import { Random, tf, type DataSplit, type VAE } from '@vaeflow/core';
+
+/**
+ * Reconstruction error of x -> z ~ q(z|x) -> E[x|z], averaged over examples: the mean squared
+ * error per dimension, and for binary data the binary cross-entropy per example (nats).
+ */
+export function reconstructionError(model: VAE, split: DataSplit, dim: number, o: { limit?: number; batchSize?: number; rng?: Random; binary?: boolean } = {}): { mse: number; bce?: number; n: number } {
+  const n = Math.min(split.n, o.limit ?? Infinity);
+  const bs = o.batchSize ?? 500;
+  const rng = o.rng ?? new Random('reconstruction');
+  let se = 0;
+  let ce = 0;
+  for (let from = 0; from < n; from += bs) {
+    const to = Math.min(n, from + bs);
+    const [s, c] = tf.tidy(() => {
+      const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [to - from, dim]);
+      const r = tf.clipByValue(model.reconstruct(x, rng), 1e-6, 1 - 1e-6);
+      const sq = tf.sum(tf.square(tf.sub(x, r)));
+      const bce = tf.neg(tf.sum(tf.add(tf.mul(x, tf.log(r)), tf.mul(tf.sub(1, x), tf.log(tf.sub(1, r))))));
+      return [sq.dataSync()[0], bce.dataSync()[0]];
+    });
+    se += s;
+    ce += c;
+  }
+  return { mse: se / (n * dim), ...(o.binary ? { bce: ce / n } : {}), n };
+}

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BernoulliLikelihood, DiagonalGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
+import { bitsPerDim, frechetDistance, importanceSampledNll, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
+
+await selectBackend('wasm', { log: null });
+
+function inverse(a: number[][]): number[][] {
+  const n = a.length;
+  const m = a.map((r, i) => [...r, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
+  for (let k = 0; k < n; k++) {
+    const d = m[k][k];
+    for (let j = 0; j < 2 * n; j++) m[k][j] /= d;
+    for (let i = 0; i < n; i++) if (i !== k) { const f = m[i][k]; for (let j = 0; j < 2 * n; j++) m[i][j] -= f * m[k][j]; }
+  }
+  return m.map((r) => r.slice(n));
+}
+
+describe('importance-sampled NLL', () => {
+  // Linear Gaussian VAE: p(z) = N(0, I), p(x|z) = N(z K + b, s^2 I), so p(x) = N(b, K^T K + s^2 I).
+  const rng = new Random('linear-gaussian');
+  const L = 2, D = 3, s = 0.5;
+  const enc = new MLPEncoder(rng, D, [4], 'relu');
+  const post = new DiagonalGaussianPosterior(rng, 4, L);
+  // q(z|x) = N(0, I): a valid (if crude) proposal, so the estimate converges to log p(x)
+  post.head.kernel.assign(tf.zeros(post.head.kernel.shape));
+  post.head.bias.assign(tf.zeros(post.head.bias.shape));
+  const dec = new MLPDecoder(rng, L, [], D, 'linear', new GaussianLikelihood(D, s, 0, 1));
+  const vae = new VAE(L, enc, post, [], new StandardNormalPrior(L), dec);
+  const K = dec.net.layers[0].kernel.arraySync() as number[][];
+  const b = dec.net.layers[0].bias.arraySync() as number[];
+  const C = Array.from({ length: D }, (_, i) => Array.from({ length: D }, (_, j) => K.reduce((acc, row) => acc + row[i] * row[j], 0) + (i === j ? s * s : 0)));
+  const Ci = inverse(C);
+  const x = [[0.3, -0.2, 0.5], [1, 0, -1], [-0.4, 0.8, 0.1]];
+  const exact = x.map((xi) => {
+    const d = xi.map((v, i) => v - b[i]);
+    const quad = d.reduce((acc, di, i) => acc + di * d.reduce((t, dj, j) => t + Ci[i][j] * dj, 0), 0);
+    return 0.5 * quad + 0.5 * logAbsDet(C) + 0.5 * D * Math.log(2 * Math.PI);
+  });
+  const split = { x: Float32Array.from(x.flat()), n: 3 };
+
+  it('matches the closed-form marginal of a linear Gaussian model (K = 5000)', () => {
+    const r = importanceSampledNll(vae, split, D, { k: 5000, maxRows: 3000 });
+    for (let i = 0; i < 3; i++) expect(Math.abs(r.perExample[i] - exact[i])).toBeLessThan(0.03);
+    expect(r.elbo).toBeLessThan(-r.nll); // the mean log-weight (ELBO) is below log p_hat
+  });
+
+  it('gives the same answer however the samples are chunked', () => {
+    const a = importanceSampledNll(vae, split, D, { k: 64, maxRows: 64, rng: new Random(1) });
+    const c = importanceSampledNll(vae, split, D, { k: 64, maxRows: 4096, rng: new Random(1) });
+    // same stream of noise in a different order of passes: equal up to Monte Carlo noise
+    expect(Math.abs(a.nll - c.nll)).toBeLessThan(0.2);
+  });
+
+  it('includes the -log K term: K identical weights give exactly -log w', () => {
+    // a model whose log-weight does not depend on z: q = p(z), p(x|z) independent of z
+    const dec0 = new MLPDecoder(rng, L, [], D, 'linear', new BernoulliLikelihood());
+    dec0.net.layers[0].kernel.assign(tf.zeros([L, D]));
+    const v0 = new VAE(L, enc, post, [], new StandardNormalPrior(L), dec0);
+    const bin = { x: Float32Array.from([1, 0, 1]), n: 1 };
+    const logits = dec0.net.layers[0].bias.arraySync() as number[];
+    const logPx = [1, 0, 1].reduce((acc, xi, i) => acc + xi * logits[i] - Math.log1p(Math.exp(logits[i])), 0);
+    expect(importanceSampledNll(v0, bin, D, { k: 100 }).nll).toBeCloseTo(-logPx, 4);
+  });
+});
+
+describe('bits per dimension', () => {
+  it('is 8 for the uniform density on 8-bit data and adds nothing for non-dequantised data', () => {
+    expect(bitsPerDim(0, 784)).toBeCloseTo(8, 10);
+    expect(bitsPerDim(784 * Math.LN2, 784, false)).toBeCloseTo(1, 10);
+  });
+});
+
+describe('Frechet distance', () => {
+  it('equals the closed form for diagonal covariances', () => {
+    const a = { mean: [0, 1, 2], cov: [[4, 0, 0], [0, 1, 0], [0, 0, 9]] };
+    const b = { mean: [1, 1, 0], cov: [[1, 0, 0], [0, 1, 0], [0, 0, 4]] };
+    expect(frechetDistance(a, b)).toBeCloseTo(1 + 4 + (2 - 1) ** 2 + 0 + (3 - 2) ** 2, 8);
+    expect(frechetDistance(a, a)).toBeCloseTo(0, 8);
+  });
+
+  it('is invariant to a common rotation and estimated from samples', () => {
+    const c = Math.cos(0.7), s = Math.sin(0.7);
+    const R = [[c, -s], [s, c]];
+    const rot = (m: number[][]) => R.map((ri) => R.map((rj) => ri.reduce((acc, v, k) => acc + v * m[k].reduce((t, u, l) => t + u * rj[l], 0), 0)));
+    const a = { mean: [0, 0], cov: [[2, 0], [0, 0.5]] };
+    const b = { mean: [1, 0], cov: [[1, 0], [0, 3]] };
+    const ra = { mean: [0, 0], cov: rot(a.cov) };
+    const rb = { mean: [R[0][0], R[1][0]], cov: rot(b.cov) };
+    expect(frechetDistance(ra, rb)).toBeCloseTo(frechetDistance(a, b), 6);
+    const rng = new Random('frechet');
+    const n = 20000;
+    const xs = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) [xs[2 * i], xs[2 * i + 1]] = [Math.sqrt(2) * rng.nextNormal(), Math.sqrt(0.5) * rng.nextNormal()];
+    expect(frechetDistance(moments(xs, 2), a)).toBeLessThan(0.01);
+  });
+});
+
+describe('MMD', () => {
+  const rng = new Random('mmd');
+  const draw = (n: number, shift: number) => Float32Array.from({ length: 2 * n }, () => rng.nextNormal() + shift);
+  it('is near 0 for samples of one distribution and clearly positive for different ones', () => {
+    expect(Math.abs(mmdSquared(draw(400, 0), draw(400, 0), 2))).toBeLessThan(0.01);
+    expect(mmdSquared(draw(400, 0), draw(400, 1), 2)).toBeGreaterThan(0.1);
+  });
+});
+
+describe('Frechet classifier features', () => {
+  it('trains once, stores a checksum, reloads, and retrains when the weights are damaged', async () => {
+    const rng = new Random('clf');
+    const make = (n: number) => {
+      const x = new Float32Array(n * 4);
+      const labels = new Uint8Array(n);
+      for (let i = 0; i < n; i++) { labels[i] = i % 2; for (let j = 0; j < 4; j++) x[i * 4 + j] = (labels[i] ? 1 : -1) + 0.3 * rng.nextNormal(); }
+      return { x, n, labels };
+    };
+    const ds: Dataset = { name: 'blobs', inputShape: [4], valueKind: 'continuous', train: make(512), val: make(128), test: make(128), prepareTrainBatch: () => undefined };
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'clf-'));
+    const logs: string[] = [];
+    const first = await loadOrTrainClassifier(ds, cache, { epochs: 2, log: (l) => logs.push(l) });
+    expect(first.info.testAccuracy).toBeGreaterThan(0.95);
+    expect(first.info.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const second = await loadOrTrainClassifier(ds, cache, { log: (l) => logs.push(l) });
+    expect(logs.filter((l) => l.includes('training the blobs')).length).toBe(1);
+    expect(Array.from(second.classifier.features(ds.test.x.subarray(0, 8), 4))).toEqual(Array.from(first.classifier.features(ds.test.x.subarray(0, 8), 4)));
+    const weights = path.join(cache, 'classifier-blobs-4', 'checkpoint', 'weights.bin');
+    const buf = fs.readFileSync(weights);
+    buf[0] ^= 0xff;
+    fs.writeFileSync(weights, buf);
+    await loadOrTrainClassifier(ds, cache, { epochs: 1, log: (l) => logs.push(l) });
+    expect(logs.some((l) => l.includes('fails its checksum'))).toBe(true);
+  });
+});
+
+describe('reconstruction error and report', () => {
+  it('reports MSE and BCE, and renders a self-contained page', () => {
+    const rng = new Random('rec');
+    const enc = new MLPEncoder(rng, 4, [4], 'relu');
+    const vae = new VAE(2, enc, new DiagonalGaussianPosterior(rng, 4, 2), [], new StandardNormalPrior(2), new MLPDecoder(rng, 2, [4], 4, 'relu', new BernoulliLikelihood()));
+    const r = reconstructionError(vae, { x: Float32Array.from([1, 0, 1, 0, 0, 1, 1, 0]), n: 2 }, 4, { binary: true });
+    expect(r.mse).toBeGreaterThan(0);
+    expect(r.mse).toBeLessThan(1);
+    expect(r.bce).toBeGreaterThan(0);
+    const html = renderReport([
+      { name: 'run-a', dir: '/runs/a', metrics: [{ epoch: 1, split: 'val', elbo: -120 }, { epoch: 1, split: 'test', elbo: -119 }], evaluation: { nll: 110, k: 100 } },
+      { name: 'run-<b>', dir: '/runs/b', metrics: [{ epoch: 1, split: 'val', elbo: -130 }], latent: { points: Float32Array.from([0, 1, 1, 0]), labels: Uint8Array.from([0, 1]) } },
+    ]);
+    expect(html).toContain('run-a');
+    expect(html).toContain('run-&lt;b&gt;');
+    expect(html).toContain('110.00');
+    expect(html).toContain('id="latent-1"');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+  });
+});
