@@ -34,22 +34,29 @@ for (const dir of packages) {
 
 // 2. One fresh project per plugin.
 const base = ['@vaeflow/core', '@vaeflow/datasets', '@vaeflow/cli'];
-const flowPlugins = {
-  '@vaeflow/flows-planar': { type: 'planar-amortized', options: { layers: 2 } },
-  '@vaeflow/flows-iaf': { type: 'iaf', options: { steps: 2, hidden: [32] } },
-  '@vaeflow/flows-pcpmap': { type: 'pcpmap', options: { hidden: [16], contextWidth: 16 } },
+/** How a manifest uses each plugin: a component placed where that plugin's kind goes. */
+const uses = {
+  '@vaeflow/flows-planar': { what: 'flow planar-amortized', apply: (m) => (m.model.flows = [{ type: 'planar-amortized', layers: 2 }]) },
+  '@vaeflow/flows-iaf': { what: 'flow iaf', apply: (m) => (m.model.flows = [{ type: 'iaf', steps: 2, hidden: [32] }]) },
+  '@vaeflow/flows-pcpmap': { what: 'flow pcpmap', apply: (m) => (m.model.flows = [{ type: 'pcpmap', hidden: [16], contextWidth: 16 }]) },
+  '@vaeflow/priors-dp': { what: 'prior decoupled', apply: (m) => (m.model.prior = { type: 'decoupled', blocks: 2, hidden: 16 }) },
+  '@vaeflow/regularizers': { what: 'objective beta-tcvae', apply: (m) => (m.objective = { type: 'beta-tcvae' }) },
 };
 const plugins = Object.keys(packed).filter((n) => packed[n].tags.includes('type:plugin') && n !== '@vaeflow/datasets');
-const manifest = (plugin, flow) => ({
-  name: 'packaging',
-  plugins: ['@vaeflow/datasets', plugin],
-  data: { type: 'mnist', limitTrain: 512, limitTest: 128 },
-  model: { latentDim: 4, encoder: { type: 'mlp', hidden: [64] }, flows: [{ type: flow.type, ...flow.options }], decoder: { type: 'mlp', hidden: [64] } },
-  training: { epochs: 1, batchSize: 64, stepsPerEpoch: 3, samples: 16 },
-});
+const manifest = (plugin) => {
+  const m = {
+    name: 'packaging',
+    plugins: ['@vaeflow/datasets', plugin],
+    data: { type: 'mnist', limitTrain: 512, limitTest: 128 },
+    model: { latentDim: 4, encoder: { type: 'mlp', hidden: [64] }, decoder: { type: 'mlp', hidden: [64] } },
+    training: { epochs: 1, batchSize: 64, stepsPerEpoch: 3, samples: 16 },
+  };
+  uses[plugin].apply(m);
+  return m;
+};
 for (const plugin of plugins) {
-  const flow = flowPlugins[plugin];
-  if (!flow) {
+  const use = uses[plugin];
+  if (!use) {
     check(false, `${plugin}: the packaging test has no manifest for it; add one to tools/packaging/test-packaging.mjs`);
     continue;
   }
@@ -61,18 +68,17 @@ for (const plugin of plugins) {
   if (install.status !== 0) continue;
   const installed = fs.readdirSync(path.join(project, 'node_modules/@vaeflow')).sort();
   check(JSON.stringify(installed) === JSON.stringify([...base, plugin].map((n) => n.split('/')[1]).sort()), `${plugin}: nothing else from @vaeflow is installed`, installed.join(', '));
-  fs.writeFileSync(path.join(project, 'model.json'), JSON.stringify(manifest(plugin, flow), null, 2));
+  fs.writeFileSync(path.join(project, 'model.json'), JSON.stringify(manifest(plugin), null, 2));
   const bin = path.join(project, 'node_modules/.bin/vaeflow');
   const trained = spawnSync(bin, ['train', 'model.json', '--out', 'runs/packaging'], { cwd: project, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   const metrics = path.join(project, 'runs/packaging/metrics.jsonl');
-  check(trained.status === 0 && fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').includes('"split":"test"'), `${plugin}: trains a manifest using ${flow.type} for a few steps`, trained.stderr);
-  const other = plugins.find((p) => p !== plugin) ?? '@vaeflow/flows-iaf';
-  const otherFlow = flowPlugins[other] ?? flowPlugins['@vaeflow/flows-iaf'];
-  const missing = manifest(plugin, otherFlow);
+  check(trained.status === 0 && fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').includes('"split":"test"'), `${plugin}: trains a manifest using ${use.what} for a few steps`, trained.stderr);
+  const other = plugin === '@vaeflow/flows-iaf' ? '@vaeflow/flows-pcpmap' : '@vaeflow/flows-iaf';
+  const missing = manifest(other);
   missing.plugins = ['@vaeflow/datasets', plugin];
   fs.writeFileSync(path.join(project, 'missing.json'), JSON.stringify(missing, null, 2));
   const validated = spawnSync(bin, ['validate', 'missing.json'], { cwd: project, encoding: 'utf8' });
-  check(validated.status === 1 && validated.stderr.includes(other), `${plugin}: a manifest using ${otherFlow.type} without ${other} fails validation naming the package`, validated.stderr);
+  check(validated.status === 1 && validated.stderr.includes(other), `${plugin}: a manifest using ${uses[other].what} without ${other} fails validation naming the package`, validated.stderr);
   const listed = spawnSync(bin, ['plugins', '--json'], { cwd: project, encoding: 'utf8' });
   const names = listed.status === 0 ? JSON.parse(listed.stdout).plugins.map((p) => `${p.name}@${p.version}`) : [];
   check(names.some((n) => n.startsWith(`${plugin}@`)), `${plugin}: vaeflow plugins lists it with its version`, listed.stdout + listed.stderr);

@@ -106,3 +106,25 @@ export class SequentialFlow extends BaseFlow {
     return { z: y, logDet: logDet! };
   }
 }
+
+/**
+ * The inverse of an invertible flow as a flow: forward is the wrapped flow's inverse and vice
+ * versa (log-determinants follow). Lets a flow be used in its other direction, e.g. as a prior
+ * bijection or to run the conformance kit both ways.
+ */
+export class InverseFlow extends BaseFlow {
+  override readonly invertible = true;
+  readonly id: string;
+  constructor(readonly inner: Flow) {
+    super(inner.dim, inner.conditional, (inner as { contextDim?: number }).contextDim ?? 0);
+    if (!inner.invertible) throw new NotInvertibleError(inner.id, 'so it cannot be used in reverse');
+    this.id = `inverse(${inner.id})`;
+    this.addChild('inner', inner);
+  }
+  protected forward(z: tf.Tensor2D, context?: tf.Tensor2D) {
+    return this.inner.inverseAndLogDet(z, context);
+  }
+  protected override inverse(y: tf.Tensor2D, context?: tf.Tensor2D) {
+    return this.inner.forwardAndLogDet(y, context);
+  }
+}

@@ -13,7 +13,7 @@ export * from './random.js';
 export * from './data.js';
 export * from './math.js';
 export * from './linalg.js';
-export { BaseFlow, SequentialFlow, NotInvertibleError, FlowShapeError } from './flow.js';
+export { BaseFlow, SequentialFlow, InverseFlow, NotInvertibleError, FlowShapeError } from './flow.js';
 export { Module, ModuleList, ModuleDict } from './nn/module.js';
 export { Dense, MLP, Conv2D, Conv2DTranspose, activate, fanInUniform, ACTIVATIONS, type Activation } from './nn/layers.js';
 export { selectBackend, BACKEND_REQUESTS, type BackendRequest, type BackendChoice } from './backend/select.js';

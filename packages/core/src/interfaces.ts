@@ -19,6 +19,8 @@ export interface PosteriorDistribution {
   logProb(z: tf.Tensor2D): tf.Tensor1D;
   /** KL(q || N(0, I)) in closed form: per example, and per latent dimension where it decomposes. */
   klToStandardNormal(): { total: tf.Tensor1D; perDim?: tf.Tensor2D };
+  /** For diagonal Gaussians: the per-example log standard deviations (objectives that need pairwise densities read them). */
+  readonly logScale?: tf.Tensor2D;
 }
 
 /** Maps encoder features to q(z0|x). */
@@ -81,6 +83,10 @@ export interface LatentTerms {
   z: tf.Tensor2D;
   /** The base-posterior mean (for latent-space plots). */
   mean: tf.Tensor2D;
+  /** q(z0|x) of the batch, for objectives that need more than these terms (e.g. beta-TCVAE). */
+  posterior?: PosteriorDistribution;
+  /** True when z_K = z0 (no posterior flows), so `posterior` is the density of `z`. */
+  noFlows?: boolean;
 }
 
 export interface TrainingProgress {
@@ -96,8 +102,21 @@ export interface ObjectiveResult {
   terms: Record<string, tf.Scalar>;
 }
 
+/** What an objective may ask of the model besides the terms (e.g. prior samples for MMD). */
+export interface ObjectiveContext {
+  prior: Prior;
+  rng: Random;
+}
+
 /** A training objective over a model that exposes {@link LatentTerms}. */
 export interface Objective {
   readonly id: string;
-  loss(terms: LatentTerms, progress: TrainingProgress, training: boolean): ObjectiveResult;
+  loss(terms: LatentTerms, progress: TrainingProgress, training: boolean, context?: ObjectiveContext): ObjectiveResult;
+  /**
+   * Called after every optimiser step of the model (adversarial parts, such as FactorVAE's
+   * discriminator, train here with their own optimiser).
+   */
+  afterStep?(progress: TrainingProgress): void;
+  /** Variables the objective owns; checkpoints store them under `objective/`. */
+  namedVariables?(): Map<string, tf.Variable>;
 }

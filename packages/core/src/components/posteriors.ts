@@ -23,6 +23,7 @@ export class DiagonalGaussianPosterior extends Module implements Posterior {
     const logScale = tf.mul(0.5, tf.slice(out, [0, L], [-1, L])) as tf.Tensor2D;
     return {
       mean,
+      logScale,
       sample(rng: Random) {
         const eps = rng.normal(mean.shape) as tf.Tensor2D;
         const z = tf.add(mean, tf.mul(tf.exp(logScale), eps)) as tf.Tensor2D;

@@ -48,11 +48,12 @@ export class VAE extends Module {
     const { z, logQz, q } = this.posteriorSample(x, rng, training);
     const logPz = this.prior.logProb(z);
     const logPx = this.decoder.decode(z).logProb(x);
+    const common = { logPx, logQz, logPz, z, mean: q.mean, posterior: q, noFlows: this.flows.length === 0 };
     if (this.closedFormKl) {
       const { total, perDim } = q.klToStandardNormal();
-      return { logPx, logQz, logPz, kl: total, klPerDim: perDim, z, mean: q.mean };
+      return { ...common, kl: total, klPerDim: perDim };
     }
-    return { logPx, logQz, logPz, kl: tf.sub(logQz, logPz) as tf.Tensor1D, z, mean: q.mean };
+    return { ...common, kl: tf.sub(logQz, logPz) as tf.Tensor1D };
   }
 
   /**

@@ -15,13 +15,13 @@ export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, strin
     pcpmap: '@vaeflow/flows-pcpmap',
     realnvp: '@vaeflow/priors-dp',
   },
-  prior: { decoupled: '@vaeflow/priors-dp', realnvp: '@vaeflow/priors-dp', flow: '@vaeflow/flows-iaf' },
+  prior: { decoupled: '@vaeflow/priors-dp', flow: '@vaeflow/priors-dp' },
   objective: {
     'beta-vae-h': '@vaeflow/regularizers',
     'beta-vae-b': '@vaeflow/regularizers',
     'beta-tcvae': '@vaeflow/regularizers',
     'factor-vae': '@vaeflow/regularizers',
-    'info-vae-mmd': '@vaeflow/regularizers',
+    'info-vae': '@vaeflow/regularizers',
     aef: '@vaeflow/aef',
   },
 };

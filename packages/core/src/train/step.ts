@@ -27,7 +27,7 @@ export function createTrainStep(model: VAE, objective: Objective, optimizer: tf.
       const x = tf.tensor2d(batch, [batchSize, dim]);
       let terms: Record<string, tf.Scalar> = {};
       const { value, grads } = tf.variableGrads(() => {
-        const r = objective.loss(model.terms(x, rng, true), progress, true);
+        const r = objective.loss(model.terms(x, rng, true), progress, true, { prior: model.prior, rng });
         // variableGrads disposes everything f made but the loss; keep the terms to read them.
         terms = Object.fromEntries(Object.entries(r.terms).map(([k, v]) => [k, tf.keep(v)]));
         return r.loss;
@@ -41,7 +41,10 @@ export function createTrainStep(model: VAE, objective: Objective, optimizer: tf.
       const scale = clipNorm != null && gradNorm > clipNorm ? clipNorm / gradNorm : 1;
       optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: scale === 1 ? gradList[i] : tf.mul(gradList[i], scale) })));
     });
-    if (outcome.ok) model.afterStep();
+    if (outcome.ok) {
+      model.afterStep();
+      objective.afterStep?.(progress);
+    }
     return outcome;
   };
 }

@@ -13,6 +13,9 @@ import { appendMetrics, readMetrics, type MetricsRecord } from './metrics-log.js
 import { EpochProgress } from './progress.js';
 import { createTrainStep } from './step.js';
 
+/** Checkpoint names of an objective's own variables (e.g. FactorVAE's discriminator). */
+const OBJECTIVE_PREFIX = '@objective/';
+
 /** Raised when training cannot go on (non-finite losses); the last good checkpoint is kept. */
 export class TrainingDivergedError extends Error {
   constructor(message: string) {
@@ -55,7 +58,7 @@ export function evaluateSplit(model: VAE, objective: Objective, split: DataSplit
     const b = to - from;
     const values = tf.tidy(() => {
       const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [b, dim]);
-      const r = objective.loss(model.terms(x, rng, false), progress, false);
+      const r = objective.loss(model.terms(x, rng, false), progress, false, { prior: model.prior, rng });
       const names = ['loss', ...Object.keys(r.terms)];
       const data = tf.stack([r.loss, ...Object.values(r.terms)]).dataSync();
       return names.map((n, i) => [n, data[i]] as const);
@@ -89,6 +92,10 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
   if (opts.resume && findCheckpoint(latest)) {
     const c = loadCheckpoint(latest);
     model.loadWeights(c.weights);
+    for (const [name, v] of objective.namedVariables?.() ?? []) {
+      const w = c.weights.get(OBJECTIVE_PREFIX + name);
+      if (w) v.assign(w);
+    }
     if (c.optimizer.length) await optimizer.setWeights(c.optimizer);
     state = c.state;
     disposeCheckpoint(c);
@@ -156,7 +163,8 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     state = { ...state, epoch: epoch + 1, rng: rng.state() };
     if (improved) state = { ...state, bestValLoss: val.loss, bestEpoch: epoch + 1, epochsWithoutImprovement: 0 };
     else state = { ...state, epochsWithoutImprovement: state.epochsWithoutImprovement + 1 };
-    const weights = model.namedVariables() as Map<string, tf.Tensor>;
+    const weights = new Map<string, tf.Tensor>(model.namedVariables());
+    for (const [name, v] of objective.namedVariables?.() ?? []) weights.set(OBJECTIVE_PREFIX + name, v);
     const optWeights = await optimizer.getWeights();
     if (improved) await saveCheckpoint(path.join(ckptDir, 'best'), weights, optWeights, state);
     await saveCheckpoint(latest, weights, optWeights, state);

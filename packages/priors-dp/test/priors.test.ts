@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { InverseFlow, Random, createRegistry, buildComponent, selectBackend, tf, type Prior } from '@vaeflow/core';
+import { describeFlowConformance } from '@vaeflow/core/testing';
+import { BijectionPrior, plugin, realNvp } from '../src/index.js';
+
+// RealNVP starts from random (not identity-like) coupling nets, so a milder perturbation than
+// the kit's default keeps the six composed blocks' Lipschitz constant realistic; float32 round
+// trips through 12 coupling nets would otherwise lose the 1e-4 the issue asks for.
+describeFlowConformance('realnvp (g: z -> z0)', ({ dim, rng }) => realNvp(dim, rng, 6, 64), { perturbScale: 0.05 });
+describeFlowConformance('realnvp inverse (g^-1: z0 -> z)', ({ dim, rng }) => new InverseFlow(realNvp(dim, rng, 6, 64)), { perturbScale: 0.05 });
+
+await selectBackend('wasm', { log: null });
+
+describe('decoupled prior', () => {
+  it('is a normalised density: log p integrates to 1 in 2-D (grid quadrature)', () => {
+    const rng = new Random('dp-norm');
+    const prior = new BijectionPrior(realNvp(2, rng, 4, 16));
+    for (const v of prior.trainableVariables()) v.assign(tf.add(v, tf.mul(rng.normal(v.shape), 0.2)));
+    const h = 0.05;
+    const pts: number[][] = [];
+    for (let x = -8; x <= 8; x += h) for (let y = -8; y <= 8; y += h) pts.push([x, y]);
+    const mass = tf.tidy(() => tf.sum(tf.exp(prior.logProb(tf.tensor2d(pts)))).dataSync()[0] * h * h);
+    expect(mass).toBeGreaterThan(0.98);
+    expect(mass).toBeLessThan(1.02);
+  });
+
+  it('round-trips g^-1(g(z)) = z within 1e-4 and samples through g^-1', () => {
+    const rng = new Random('dp-rt');
+    const prior = new BijectionPrior(realNvp(8, rng, 6, 64));
+    for (const v of prior.trainableVariables()) v.assign(tf.add(v, tf.mul(rng.normal(v.shape), 0.05)));
+    const z = rng.normal([16, 8]) as tf.Tensor2D;
+    expect(tf.max(tf.abs(tf.sub(prior.fromBase(prior.toBase(z)), z))).dataSync()[0]).toBeLessThan(1e-4);
+    const s = prior.sample(5, rng);
+    expect(s.shape).toEqual([5, 8]);
+  });
+
+  it('builds from a manifest spec, and a flow prior from other flows through the registry', async () => {
+    const registry = createRegistry(plugin);
+    const ctx = { rng: new Random(1), latentDim: 3, inputShape: [4], inputDim: 4, contextDim: 5, container: registry.createScope() };
+    const dp = await buildComponent<Prior>(registry, 'prior', { type: 'decoupled' }, '/model/prior', ctx);
+    expect(dp.logProb(tf.zeros([2, 3]) as tf.Tensor2D).shape).toEqual([2]);
+    const fp = await buildComponent<Prior>(registry, 'prior', { type: 'flow', flows: [{ type: 'realnvp', blocks: 2 }] }, '/model/prior', ctx);
+    expect(fp.sample(4, new Random(2)).shape).toEqual([4, 3]);
+    await expect(buildComponent<Prior>(registry, 'prior', { type: 'flow', flows: [{ type: 'maf' }] }, '/model/prior', ctx)).rejects.toThrow(/\/model\/prior\/flows\/0\/type.*@vaeflow\/flows-iaf/);
+  });
+});

@@ -1,0 +1,62 @@
+import { LOG_2PI, tf, type LatentTerms, type Objective, type ObjectiveResult } from '@vaeflow/core';
+import { recAndKl } from './common.js';
+
+/**
+ * Log importance weights of minibatch stratified sampling (Chen et al. 2018, arXiv 1802.04942,
+ * appendix C.2) for a batch of M drawn from N: estimating q(z_i) = (1/N) sum_n q(z_i|x_n) from
+ * the batch, the own example weighs 1/N, one other (the "stratum" neighbour) (N - M + 1)/(N (M - 1))
+ * and each of the remaining M - 2 weighs 1/(M - 1). Every row sums to 1.
+ */
+export function stratifiedLogWeights(M: number, N: number): number[][] {
+  if (M < 2) throw new Error('minibatch stratified sampling needs a batch of at least 2');
+  const strat = (N - M + 1) / (N * (M - 1));
+  return Array.from({ length: M }, (_, i) =>
+    Array.from({ length: M }, (_, j) => Math.log(j === i ? 1 / N : j === (i + 1) % M ? strat : 1 / (M - 1))),
+  );
+}
+
+export interface TcDecomposition {
+  /** index-code mutual information E[log q(z|x) - log q(z)] */
+  mi: tf.Scalar;
+  /** total correlation E[log q(z) - sum_j log q(z_j)] */
+  tc: tf.Scalar;
+  /** dimension-wise KL E[sum_j log q(z_j) - log p(z)] */
+  dwKl: tf.Scalar;
+}
+
+/**
+ * The KL decomposition KL = MI + TC + dim-wise KL with q(z) and q(z_j) estimated over the batch
+ * by minibatch stratified sampling. Needs the diagonal-Gaussian posterior of the batch and z
+ * drawn from it (no posterior flows); log p(z) is the model's prior, any prior.
+ */
+export function tcDecomposition(t: LatentTerms, datasetSize: number): TcDecomposition {
+  const q = t.posterior;
+  if (!q?.logScale || !t.noFlows) throw new Error('beta-tcvae needs a diagonal Gaussian posterior without posterior flows');
+  const [M, L] = t.z.shape;
+  const z = tf.reshape(t.z, [M, 1, L]);
+  const mu = tf.reshape(q.mean, [1, M, L]);
+  const ls = tf.reshape(q.logScale, [1, M, L]);
+  // log q(z_i,d | x_j) for all pairs: [M, M, L]
+  const eps = tf.mul(tf.sub(z, mu), tf.exp(tf.neg(ls)));
+  const logQijd = tf.sub(tf.mul(-0.5, tf.add(tf.square(eps), LOG_2PI)), ls);
+  const logW = tf.tensor2d(stratifiedLogWeights(M, datasetSize));
+  const logQz = tf.logSumExp(tf.add(tf.sum(logQijd, 2), logW), 1); // [M]
+  const logQzProd = tf.sum(tf.logSumExp(tf.add(logQijd, tf.reshape(logW, [M, M, 1])), 1), 1); // [M]
+  return {
+    mi: tf.mean(tf.sub(t.logQz, logQz)) as tf.Scalar,
+    tc: tf.mean(tf.sub(logQz, logQzProd)) as tf.Scalar,
+    dwKl: tf.mean(tf.sub(logQzProd, t.logPz)) as tf.Scalar,
+  };
+}
+
+/** beta-TCVAE (Chen et al. 2018): loss = -E[log p(x|z)] + alpha MI + beta TC + gamma dim-wise KL. */
+export class BetaTcVae implements Objective {
+  readonly id = 'beta-tcvae';
+  constructor(readonly alpha: number, readonly beta: number, readonly gamma: number, readonly datasetSize: number) {}
+  loss(t: LatentTerms): ObjectiveResult {
+    const { rec, kl, elbo } = recAndKl(t);
+    const d = tcDecomposition(t, this.datasetSize);
+    const loss = tf.addN([rec, tf.mul(this.alpha, d.mi), tf.mul(this.beta, d.tc), tf.mul(this.gamma, d.dwKl)]) as tf.Scalar;
+    return { loss, terms: { elbo, rec, kl, mi: d.mi, tc: d.tc, dwKl: d.dwKl } };
+  }
+}

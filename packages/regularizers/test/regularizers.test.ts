@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { Random, StandardNormalPrior, selectBackend, tf, type LatentTerms } from '@vaeflow/core';
+import { BetaVaeB, BetaVaeH, FactorVae, InfoVae, mmd, permuteDims, stratifiedLogWeights, tcDecomposition } from '../src/index.js';
+
+await selectBackend('wasm', { log: null });
+
+/** Terms of a batch whose z is drawn from a diagonal posterior with the given means and log scales. */
+function termsFrom(mean: number[][], logScale: number[][], rng: Random): LatentTerms {
+  const mu = tf.tensor2d(mean);
+  const ls = tf.tensor2d(logScale);
+  const eps = rng.normal(mu.shape);
+  const z = tf.add(mu, tf.mul(tf.exp(ls), eps)) as tf.Tensor2D;
+  const L = mean[0].length;
+  const logQz = tf.sub(tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), 1), L * Math.log(2 * Math.PI))), tf.sum(ls, 1)) as tf.Tensor1D;
+  const prior = new StandardNormalPrior(L);
+  const logPz = prior.logProb(z);
+  const q = { mean: mu as tf.Tensor2D, logScale: ls as tf.Tensor2D, sample: () => { throw new Error('unused'); }, logProb: () => { throw new Error('unused'); }, klToStandardNormal: () => { throw new Error('unused'); } };
+  return { logPx: tf.fill([mean.length], -10) as tf.Tensor1D, logQz, logPz, kl: tf.sub(logQz, logPz) as tf.Tensor1D, z, mean: mu as tf.Tensor2D, posterior: q, noFlows: true };
+}
+
+describe('minibatch stratified sampling', () => {
+  it('has importance weights that sum to one per row', () => {
+    for (const [M, N] of [[2, 10], [8, 1000], [128, 60000]]) {
+      for (const row of stratifiedLogWeights(M, N)) expect(row.reduce((s, v) => s + Math.exp(v), 0)).toBeCloseTo(1, 10);
+    }
+  });
+
+  it('estimates MI = TC = 0 when every example has the same factorised posterior', () => {
+    const rng = new Random('tc0');
+    const M = 16;
+    const t = termsFrom(Array.from({ length: M }, () => [0.3, -1, 2]), Array.from({ length: M }, () => [-0.5, 0.2, 0]), rng);
+    const d = tcDecomposition(t, 1000);
+    expect(Math.abs(d.mi.dataSync()[0])).toBeLessThan(1e-4);
+    expect(Math.abs(d.tc.dataSync()[0])).toBeLessThan(1e-4);
+    // and the three parts add up to the batch KL estimate
+    expect(d.mi.dataSync()[0] + d.tc.dataSync()[0] + d.dwKl.dataSync()[0]).toBeCloseTo(tf.mean(t.kl).dataSync()[0], 4);
+  });
+
+  it('sees total correlation when the posteriors place z on a diagonal line', () => {
+    const rng = new Random('tc1');
+    const M = 64;
+    const means = Array.from({ length: M }, (_, i) => { const v = (i / M) * 8 - 4; return [v, v]; });
+    const d = tcDecomposition(termsFrom(means, Array.from({ length: M }, () => [-3, -3]), rng), M);
+    expect(d.tc.dataSync()[0]).toBeGreaterThan(1);
+    expect(d.mi.dataSync()[0]).toBeGreaterThan(1);
+  });
+
+  it('refuses posteriors it cannot evaluate pairwise', () => {
+    const t = termsFrom([[0], [1]], [[0], [0]], new Random(1));
+    expect(() => tcDecomposition({ ...t, noFlows: false }, 10)).toThrow(/without posterior flows/);
+  });
+});
+
+describe('beta-VAE objectives', () => {
+  const t = termsFrom([[0, 0], [1, 1]], [[0, 0], [0, 0]], new Random(2));
+  it('beta-VAE-H weights the KL by beta', () => {
+    const kl = tf.mean(t.kl).dataSync()[0];
+    expect(new BetaVaeH(5).loss(t).loss.dataSync()[0]).toBeCloseTo(10 + 5 * kl, 4);
+  });
+  it('beta-VAE-B follows the capacity schedule C(t) = min(C_max, C_max t / T)', () => {
+    const o = new BetaVaeB(15, 25, 100000);
+    expect(o.capacity(0)).toBe(0);
+    expect(o.capacity(50000)).toBe(12.5);
+    expect(o.capacity(200000)).toBe(25);
+    const kl = tf.mean(t.kl).dataSync()[0];
+    expect(o.loss(t, { epoch: 0, step: 50000 }).loss.dataSync()[0]).toBeCloseTo(10 + 15 * Math.abs(kl - 12.5), 3);
+  });
+});
+
+describe('InfoVAE-MMD', () => {
+  it('has MMD 0 for identical samples and more for shifted ones', () => {
+    const rng = new Random('mmd');
+    const x = rng.normal([32, 3]) as tf.Tensor2D;
+    expect(Math.abs(mmd(x, x).dataSync()[0])).toBeLessThan(1e-6);
+    expect(mmd(x, tf.add(x, 2) as tf.Tensor2D).dataSync()[0]).toBeGreaterThan(0.1);
+  });
+  it('combines rec, (1 - alpha) KL and (alpha + lambda - 1) MMD against prior samples', () => {
+    const t = termsFrom([[0, 0], [1, 1]], [[0, 0], [0, 0]], new Random(3));
+    const prior = new StandardNormalPrior(2);
+    const r = new InfoVae(0, 1000).loss(t, undefined, true, { prior, rng: new Random(4) });
+    const kl = tf.mean(t.kl).dataSync()[0];
+    expect(r.loss.dataSync()[0]).toBeCloseTo(10 + kl + 999 * r.terms.mmd.dataSync()[0], 2);
+  });
+});
+
+describe('FactorVAE', () => {
+  it('permutes each dimension independently across the batch', () => {
+    const z = tf.tensor2d(Array.from({ length: 6 }, (_, i) => [i, 10 + i]));
+    const p = permuteDims(z, new Random(5)).arraySync() as number[][];
+    expect(p.map((r) => r[0]).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(p.map((r) => r[1]).sort((a, b) => a - b)).toEqual([10, 11, 12, 13, 14, 15]);
+  });
+  it('trains its discriminator after each step and exposes its weights to checkpoints', () => {
+    const o = new FactorVae(10, 2, 16, 2, 1e-2, new Random(6));
+    const before = Array.from(o.discriminator.out.kernel.dataSync());
+    for (let s = 0; s < 3; s++) {
+      o.loss(termsFrom([[0, 0], [1, 1], [2, 2], [3, 3]], [[0, 0], [0, 0], [0, 0], [0, 0]], new Random(s)), { epoch: 0, step: s }, true);
+      o.afterStep();
+    }
+    expect(Array.from(o.discriminator.out.kernel.dataSync())).not.toEqual(before);
+    expect([...o.namedVariables().keys()].every((k) => k.startsWith('discriminator/'))).toBe(true);
+  });
+});
+
