@@ -39,6 +39,6 @@ export { createTrainStep, type StepOutcome } from './train/step.js';
 export { saveCheckpoint, loadCheckpoint, findCheckpoint, disposeCheckpoint, type TrainingState, type CheckpointContents } from './train/checkpoint.js';
 export { appendMetrics, readMetrics, type MetricsRecord } from './train/metrics-log.js';
 export { EpochProgress } from './train/progress.js';
-export { imageGridPng, writeImageGrid, scatterPng } from './image/grid.js';
+export { imageGridPng, writeImageGrid, scatterPng, type ScatterOptions } from './image/grid.js';
 export { corePlugin } from './plugin.js';
 export { VERSION } from './version.js';

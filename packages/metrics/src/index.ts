@@ -6,3 +6,4 @@ export { frechetDistance, moments, type Moments } from './frechet.js';
 export { FeatureClassifier, trainClassifier, loadOrTrainClassifier, type ClassifierInfo } from './classifier.js';
 export { renderReport, type RunReport } from './report.js';
 export { VERSION } from './version.js';
+export { knnKl, symmetricKl, aggregatePosteriorSamples, aggregatePosteriorLogDensity, priorSamples, mapToBase, toBaseSpace, leakageScores } from './dpvae.js';

@@ -38,30 +38,58 @@ export function writeImageGrid(file: string, values: Float32Array, n: number, sh
   fs.writeFileSync(file, imageGridPng(values, n, shape, columns));
 }
 
-/** A scatter plot of 2-D points as a PNG (for 2-D data and latents), optionally coloured by label. */
-export function scatterPng(points: Float32Array, n: number, labels?: ArrayLike<number>, size = 400): Buffer {
-  const png = new PNG({ width: size, height: size });
+/** A few stops of the viridis colour map, for values scaled to [0, 1]. */
+const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+
+function viridis(t: number): number[] {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+  const f = x - i;
+  return VIRIDIS[i].map((c, k) => Math.round(c + f * (VIRIDIS[i + 1][k] - c)));
+}
+
+export interface ScatterOptions {
+  /** class labels: one colour each */
+  labels?: ArrayLike<number>;
+  /** a value per point, coloured with viridis from its 2nd to 98th percentile */
+  values?: ArrayLike<number>;
+  /** fixed axis range [lo, hi] for both axes (default: the data's) */
+  range?: [number, number];
+  size?: number;
+}
+
+/** A scatter plot of 2-D points (row-major x, y) as a PNG: for 2-D data and latents. */
+export function scatterPng(points: Float32Array, n: number, labelsOrOptions?: ArrayLike<number> | ScatterOptions, size = 400): Buffer {
+  const o: ScatterOptions = labelsOrOptions && !('length' in labelsOrOptions) ? labelsOrOptions : { labels: labelsOrOptions as ArrayLike<number> | undefined, size };
+  const S = o.size ?? size;
+  const png = new PNG({ width: S, height: S });
   png.data.fill(255);
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < 2 * n; i++) if (Number.isFinite(points[i])) [lo, hi] = [Math.min(lo, points[i]), Math.max(hi, points[i])];
+  let [lo, hi] = o.range ?? [Infinity, -Infinity];
+  if (!o.range) for (let i = 0; i < 2 * n; i++) if (Number.isFinite(points[i])) [lo, hi] = [Math.min(lo, points[i]), Math.max(hi, points[i])];
   if (!(hi > lo)) [lo, hi] = [lo - 1, lo + 1];
   const span = hi - lo;
+  let vlo = 0;
+  let vhi = 1;
+  if (o.values) {
+    const sorted = Array.from(o.values).filter(Number.isFinite).sort((a, b) => a - b);
+    [vlo, vhi] = [sorted[Math.floor(sorted.length * 0.02)] ?? 0, sorted[Math.floor(sorted.length * 0.98)] ?? 1];
+    if (!(vhi > vlo)) vhi = vlo + 1;
+  }
   const palette = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]];
   for (let i = 0; i < n; i++) {
-    const px = Math.round(((points[2 * i] - lo) / span) * (size - 9)) + 4;
-    const py = size - 5 - Math.round(((points[2 * i + 1] - lo) / span) * (size - 9));
-    const col = palette[(labels ? labels[i] : 0) % palette.length];
+    const px = Math.round(((points[2 * i] - lo) / span) * (S - 9)) + 4;
+    const py = S - 5 - Math.round(((points[2 * i + 1] - lo) / span) * (S - 9));
+    const col = o.values ? viridis((o.values[i] - vlo) / (vhi - vlo)) : palette[(o.labels ? o.labels[i] : 0) % palette.length];
     for (let dy = -1; dy <= 1; dy++) {
       for (let dx = -1; dx <= 1; dx++) {
         const x = px + dx;
         const y = py + dy;
-        if (x < 0 || y < 0 || x >= size || y >= size) continue;
-        const o = (y * size + x) * 4;
-        png.data[o] = col[0];
-        png.data[o + 1] = col[1];
-        png.data[o + 2] = col[2];
-        png.data[o + 3] = 255;
+        if (x < 0 || y < 0 || x >= S || y >= S) continue;
+        const k = (y * S + x) * 4;
+        png.data[k] = col[0];
+        png.data[k + 1] = col[1];
+        png.data[k + 2] = col[2];
+        png.data[k + 3] = 255;
       }
     }
   }

@@ -1,0 +1,136 @@
+import { LOG_2PI, Random, standardNormalLogProb, tf, type DataSplit, type VAE } from '@vaeflow/core';
+
+/** Distances from each row of X to its k-th nearest row of Y (skipping the row itself when X is Y). */
+function kthNeighbourDistances(X: Float32Array, Y: Float32Array, dim: number, k: number, same: boolean): Float64Array {
+  const n = X.length / dim;
+  const m = Y.length / dim;
+  const out = new Float64Array(n);
+  const Yt = tf.tensor2d(Y, [m, dim]);
+  const yy = tf.reshape(tf.sum(tf.square(Yt), 1), [1, m]);
+  for (let from = 0; from < n; from += 512) {
+    const to = Math.min(n, from + 512);
+    const d = tf.tidy(() => {
+      const Xc = tf.tensor2d(X.subarray(from * dim, to * dim), [to - from, dim]);
+      const d2 = tf.relu(tf.sub(tf.add(tf.sum(tf.square(Xc), 1, true), yy), tf.mul(2, tf.matMul(Xc, Yt, false, true))));
+      // the k (+1 for self) smallest distances per row
+      return tf.neg(tf.topk(tf.neg(d2), same ? k + 1 : k).values).arraySync() as number[][];
+    });
+    for (let i = 0; i < d.length; i++) out[from + i] = Math.sqrt(Math.max(d[i][same ? k : k - 1], 1e-24));
+  }
+  Yt.dispose();
+  yy.dispose();
+  return out;
+}
+
+/**
+ * KL(P || Q) from samples by the k-nearest-neighbour estimator of Wang, Kulkarni & Verdu (2009):
+ *   D = (d / n) sum_i log(nu_k(i) / rho_k(i)) + log(m / (n - 1)),
+ * rho_k(i) the distance from x_i to its k-th neighbour among the other P samples, nu_k(i) to
+ * its k-th neighbour among the m Q samples.
+ */
+export function knnKl(p: Float32Array, q: Float32Array, dim: number, k = 1): number {
+  const n = p.length / dim;
+  const m = q.length / dim;
+  const rho = kthNeighbourDistances(p, p, dim, k, true);
+  const nu = kthNeighbourDistances(p, q, dim, k, false);
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.log(nu[i] / rho[i]);
+  return (dim / n) * s + Math.log(m / (n - 1));
+}
+
+/** Symmetric KL, KL(P || Q) + KL(Q || P), by the k-NN estimator. */
+export function symmetricKl(p: Float32Array, q: Float32Array, dim: number, k = 1): number {
+  return knnKl(p, q, dim, k) + knnKl(q, p, dim, k);
+}
+
+interface WithBase {
+  toBase?(z: tf.Tensor2D): tf.Tensor2D;
+}
+
+/** z0 = h(z): through the prior's bijection for a decoupled prior, the identity otherwise. */
+export function toBaseSpace(model: VAE, z: tf.Tensor2D): tf.Tensor2D {
+  const p = model.prior as unknown as WithBase;
+  return p.toBase ? p.toBase(z) : z;
+}
+
+/** n samples of the aggregate posterior q(z) = mean_x q(z|x): one z ~ q(z|x) for each of n examples drawn from the split. */
+export function aggregatePosteriorSamples(model: VAE, split: DataSplit, dim: number, n: number, rng: Random): { z: Float32Array; index: Int32Array } {
+  const index = Int32Array.from({ length: n }, () => rng.int(split.n));
+  const L = model.latentDim;
+  const z = new Float32Array(n * L);
+  for (let from = 0; from < n; from += 500) {
+    const to = Math.min(n, from + 500);
+    const x = new Float32Array((to - from) * dim);
+    for (let i = from; i < to; i++) x.set(split.x.subarray(index[i] * dim, (index[i] + 1) * dim), (i - from) * dim);
+    z.set(tf.tidy(() => model.posteriorSample(tf.tensor2d(x, [to - from, dim]), rng).z.dataSync() as Float32Array), from * L);
+  }
+  return { z, index };
+}
+
+/** Prior samples z ~ p(z), n x L. */
+export function priorSamples(model: VAE, n: number, rng: Random): Float32Array {
+  const out = new Float32Array(n * model.latentDim);
+  for (let from = 0; from < n; from += 1000) {
+    const b = Math.min(1000, n - from);
+    out.set(tf.tidy(() => model.prior.sample(b, rng).dataSync() as Float32Array), from * model.latentDim);
+  }
+  return out;
+}
+
+/** Maps latent samples through h (see {@link toBaseSpace}). */
+export function mapToBase(model: VAE, z: Float32Array): Float32Array {
+  const L = model.latentDim;
+  return tf.tidy(() => toBaseSpace(model, tf.tensor2d(z, [z.length / L, L])).dataSync() as Float32Array);
+}
+
+/**
+ * The aggregate posterior density log q(z) = log mean_j q(z|x_j) over `components` examples of
+ * the split, for diagonal Gaussian posteriors without flows (the dpVAE setting).
+ */
+export function aggregatePosteriorLogDensity(model: VAE, split: DataSplit, dim: number, z: Float32Array, components = 2000): Float64Array {
+  if (model.flows.length) throw new Error('the aggregate-posterior density needs a posterior without flows');
+  const L = model.latentDim;
+  const M = Math.min(components, split.n);
+  const { mean, logScale } = tf.tidy(() => {
+    const q = model.posterior.distribution(model.encoder.encode(tf.tensor2d(split.x.subarray(0, M * dim), [M, dim]), false));
+    if (!q.logScale) throw new Error('the aggregate-posterior density needs a diagonal Gaussian posterior');
+    return { mean: tf.keep(q.mean), logScale: tf.keep(q.logScale) };
+  });
+  const n = z.length / L;
+  const out = new Float64Array(n);
+  for (let from = 0; from < n; from += 64) {
+    const to = Math.min(n, from + 64);
+    const v = tf.tidy(() => {
+      const zz = tf.reshape(tf.tensor2d(z.subarray(from * L, to * L), [to - from, L]), [to - from, 1, L]);
+      const eps = tf.mul(tf.sub(zz, tf.reshape(mean, [1, M, L])), tf.exp(tf.neg(tf.reshape(logScale, [1, M, L]))));
+      const comp = tf.sub(tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), 2), L * LOG_2PI)), tf.reshape(tf.sum(logScale, 1), [1, M]));
+      return tf.sub(tf.logSumExp(comp, 1), Math.log(M)).dataSync();
+    });
+    for (let i = 0; i < v.length; i++) out[from + i] = v[i];
+  }
+  mean.dispose();
+  logScale.dispose();
+  return out;
+}
+
+/**
+ * Leakage score (seed 004): LS(tau) = E_{z ~ q(z)}[ 1{log p(z) < tau} log(q(z) / N(h(z); 0, I)) ],
+ * the aggregate-posterior mass that falls where the prior puts little density, weighted by how
+ * much more q has there than the base density; h is the prior's bijection (identity for a
+ * standard-normal prior).
+ */
+export function leakageScores(model: VAE, split: DataSplit, dim: number, taus: number[], o: { n?: number; components?: number; rng?: Random } = {}): { tau: number; score: number }[] {
+  const rng = o.rng ?? new Random('leakage');
+  const L = model.latentDim;
+  const { z } = aggregatePosteriorSamples(model, split, dim, o.n ?? 2000, rng);
+  const logQ = aggregatePosteriorLogDensity(model, split, dim, z, o.components);
+  const { logP, logBase } = tf.tidy(() => {
+    const zt = tf.tensor2d(z, [z.length / L, L]);
+    return { logP: model.prior.logProb(zt).dataSync(), logBase: standardNormalLogProb(toBaseSpace(model, zt)).dataSync() };
+  });
+  return taus.map((tau) => {
+    let s = 0;
+    for (let i = 0; i < logQ.length; i++) if (logP[i] < tau) s += logQ[i] - logBase[i];
+    return { tau, score: s / logQ.length };
+  });
+}
