@@ -56,13 +56,8 @@ function order(dim: number, reverse: boolean): number[] {
   return Array.from({ length: dim }, (_, i) => (reverse ? dim - i : i + 1));
 }
 
-/**
- * Inverse autoregressive flow step (Kingma et al. 2016, arXiv 1606.04934): the forward
- * (sampling) direction is T, one MADE pass; the inverse takes L passes.
- *   log q(z_t|x) = log q(z_{t-1}|x) - sum_i log a_i.
- */
-export class IAFStep extends BaseFlow {
-  readonly id = 'iaf';
+/** What IAF and MAF steps share: one MADE (order reversed on alternate steps) and its transform. */
+abstract class AutoregressiveStep extends BaseFlow {
   override readonly invertible = true;
   readonly transform: AutoregressiveTransform;
   constructor(dim: number, rng: Random, o: AutoregressiveOptions) {
@@ -70,6 +65,15 @@ export class IAFStep extends BaseFlow {
     const made = this.addChild('made', new MADE(rng, order(dim, o.reverse), o.hidden, o.contextDim, o.form === 'gated' ? o.gateBias : 0));
     this.transform = new AutoregressiveTransform(made, o.form);
   }
+}
+
+/**
+ * Inverse autoregressive flow step (Kingma et al. 2016, arXiv 1606.04934): the forward
+ * (sampling) direction is T, one MADE pass; the inverse takes L passes.
+ *   log q(z_t|x) = log q(z_{t-1}|x) - sum_i log a_i.
+ */
+export class IAFStep extends AutoregressiveStep {
+  readonly id = 'iaf';
   protected forward(z: tf.Tensor2D, h?: tf.Tensor2D) {
     return this.transform.apply(z, h);
   }
@@ -84,15 +88,8 @@ export class IAFStep extends BaseFlow {
  * T, one MADE pass; its forward (sampling) direction is T^-1, L passes. As a prior, p(z) is
  * evaluated through the fast inverse.
  */
-export class MAFStep extends BaseFlow {
+export class MAFStep extends AutoregressiveStep {
   readonly id = 'maf';
-  override readonly invertible = true;
-  readonly transform: AutoregressiveTransform;
-  constructor(dim: number, rng: Random, o: AutoregressiveOptions) {
-    super(dim, o.contextDim > 0, o.contextDim);
-    const made = this.addChild('made', new MADE(rng, order(dim, o.reverse), o.hidden, o.contextDim, o.form === 'gated' ? o.gateBias : 0));
-    this.transform = new AutoregressiveTransform(made, o.form);
-  }
   protected forward(z: tf.Tensor2D, h?: tf.Tensor2D) {
     return this.transform.invert(z, h);
   }

@@ -57,43 +57,63 @@ function untransposing(original: tf.KernelFunc, transpose: tf.KernelFunc): tf.Ke
   };
 }
 
-function conv2dBackpropFilter(matMul: tf.KernelFunc, transpose: tf.KernelFunc): tf.KernelFunc {
-  return ({ inputs, backend: b, attrs }) => {
-    const backend = b as unknown as WasmBackendLike;
-    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-      strides: [number, number] | number; pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-      dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
-    };
-    if (dataFormat === 'NCHW') throw new Error('vaeflow wasm Conv2DBackpropFilter supports NHWC only');
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-    const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
-    const top = info.padInfo.top, left = info.padInfo.left;
-    const M = batchSize * outHeight * outWidth;
-    const K = filterHeight * filterWidth * inChannels;
-    const patches = backend.makeOutput([M, K], 'float32');
-    const P = backend.typedArrayFromHeap(patches);
-    const X = backend.typedArrayFromHeap(x);
-    P.fill(0);
-    for (let n = 0; n < batchSize; n++) {
-      for (let oh = 0; oh < outHeight; oh++) {
-        for (let ow = 0; ow < outWidth; ow++) {
-          const row = ((n * outHeight + oh) * outWidth + ow) * K;
-          for (let kh = 0; kh < filterHeight; kh++) {
-            const ih = oh * strideHeight + kh - top;
-            if (ih < 0 || ih >= inHeight) continue;
-            for (let kw = 0; kw < filterWidth; kw++) {
-              const iw = ow * strideWidth + kw - left;
-              if (iw < 0 || iw >= inWidth) continue;
-              const src = ((n * inHeight + ih) * inWidth + iw) * inChannels;
-              const dst = row + (kh * filterWidth + kw) * inChannels;
-              if (inChannels >= 16) P.set(X.subarray(src, src + inChannels), dst);
-              else for (let c = 0; c < inChannels; c++) P[dst + c] = X[src + c];
-            }
+interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The geometry of an NHWC convolution, with M = B*OH*OW patch rows and K = KH*KW*CI patch columns. */
+function convGeometry(kernel: string, attrs: unknown, inputShape: number[], filterShape: number[]) {
+  const a = attrs as ConvAttrs;
+  if (a.dataFormat === 'NCHW') throw new Error(`vaeflow wasm ${kernel} supports NHWC only`);
+  const info = tf.backend_util.computeConv2DInfo(inputShape as [number, number, number, number], filterShape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  return { info, M: info.batchSize * info.outHeight * info.outWidth, K: info.filterHeight * info.filterWidth * info.inChannels };
+}
+
+/**
+ * Visits every (patch row, input pixel) pair of a convolution: `visit(patchOffset, inputOffset)`
+ * for patch element (b, oh, ow, kh, kw, :) and input pixel (b, ih, iw, :) it reads, skipping
+ * padding. im2col copies input -> patch; col2im adds patch -> input.
+ */
+function forEachPatchPixel(info: tf.backend_util.Conv2DInfo, K: number, visit: (patch: number, input: number) => void): void {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  for (let n = 0; n < batchSize; n++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        const row = ((n * outHeight + oh) * outWidth + ow) * K;
+        for (let kh = 0; kh < filterHeight; kh++) {
+          const ih = oh * strideHeight + kh - top;
+          if (ih < 0 || ih >= inHeight) continue;
+          for (let kw = 0; kw < filterWidth; kw++) {
+            const iw = ow * strideWidth + kw - left;
+            if (iw < 0 || iw >= inWidth) continue;
+            visit(row + (kh * filterWidth + kw) * inChannels, ((n * inHeight + ih) * inWidth + iw) * inChannels);
           }
         }
       }
     }
+  }
+}
+
+function conv2dBackpropFilter(matMul: tf.KernelFunc, transpose: tf.KernelFunc): tf.KernelFunc {
+  return ({ inputs, backend: b, attrs }) => {
+    const backend = b as unknown as WasmBackendLike;
+    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const { filterShape } = attrs as unknown as { filterShape: number[] };
+    const { info, M, K } = convGeometry('Conv2DBackpropFilter', attrs, x.shape, filterShape);
+    const { inChannels, outChannels } = info;
+    const patches = backend.makeOutput([M, K], 'float32');
+    const P = backend.typedArrayFromHeap(patches);
+    const X = backend.typedArrayFromHeap(x);
+    P.fill(0);
+    forEachPatchPixel(info, K, (dst, src) => {
+      if (inChannels >= 16) P.set(X.subarray(src, src + inChannels), dst);
+      else for (let c = 0; c < inChannels; c++) P[dst + c] = X[src + c];
+    });
     const dy2: tf.TensorInfo = { dataId: dy.dataId, shape: [M, outChannels], dtype: 'float32' };
     const plain = { transposeA: false, transposeB: false };
     if (K < outChannels) {
@@ -123,16 +143,9 @@ function conv2dBackpropInput(matMul: tf.KernelFunc, transpose: tf.KernelFunc): t
   return ({ inputs, backend: b, attrs }) => {
     const backend = b as unknown as WasmBackendLike;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
-      strides: [number, number] | number; pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-      dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: [number, number, number, number];
-    };
-    if (dataFormat === 'NCHW') throw new Error('vaeflow wasm Conv2DBackpropInput supports NHWC only');
-    const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-    const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
-    const top = info.padInfo.top, left = info.padInfo.left;
-    const M = batchSize * outHeight * outWidth;
-    const K = filterHeight * filterWidth * inChannels;
+    const { inputShape } = attrs as unknown as { inputShape: [number, number, number, number] };
+    const { info, M, K } = convGeometry('Conv2DBackpropInput', attrs, inputShape, filter.shape);
+    const { inChannels, outChannels } = info;
     const w2: tf.TensorInfo = { dataId: filter.dataId, shape: [K, outChannels], dtype: 'float32' };
     const wT = transpose({ inputs: { x: w2 }, backend: b, attrs: { perm: [1, 0] } }) as tf.TensorInfo;
     const dy2: tf.TensorInfo = { dataId: dy.dataId, shape: [M, outChannels], dtype: 'float32' };
@@ -142,24 +155,9 @@ function conv2dBackpropInput(matMul: tf.KernelFunc, transpose: tf.KernelFunc): t
     const dx = backend.typedArrayFromHeap(out);
     const C = backend.typedArrayFromHeap(cols);
     dx.fill(0);
-    for (let n = 0; n < batchSize; n++) {
-      for (let oh = 0; oh < outHeight; oh++) {
-        for (let ow = 0; ow < outWidth; ow++) {
-          const row = ((n * outHeight + oh) * outWidth + ow) * K;
-          for (let kh = 0; kh < filterHeight; kh++) {
-            const ih = oh * strideHeight + kh - top;
-            if (ih < 0 || ih >= inHeight) continue;
-            for (let kw = 0; kw < filterWidth; kw++) {
-              const iw = ow * strideWidth + kw - left;
-              if (iw < 0 || iw >= inWidth) continue;
-              const dst = ((n * inHeight + ih) * inWidth + iw) * inChannels;
-              const src = row + (kh * filterWidth + kw) * inChannels;
-              for (let c = 0; c < inChannels; c++) dx[dst + c] += C[src + c];
-            }
-          }
-        }
-      }
-    }
+    forEachPatchPixel(info, K, (src, dst) => {
+      for (let c = 0; c < inChannels; c++) dx[dst + c] += C[src + c];
+    });
     backend.disposeData(cols.dataId);
     return out;
   };
