@@ -41,6 +41,7 @@ const uses = {
   '@vaeflow/flows-pcpmap': { what: 'flow pcpmap', apply: (m) => (m.model.flows = [{ type: 'pcpmap', hidden: [16], contextWidth: 16 }]) },
   '@vaeflow/priors-dp': { what: 'prior decoupled', apply: (m) => (m.model.prior = { type: 'decoupled', blocks: 2, hidden: 16 }) },
   '@vaeflow/regularizers': { what: 'objective beta-tcvae', apply: (m) => (m.objective = { type: 'beta-tcvae' }) },
+  '@vaeflow/sequence': { what: 'decoder lstm on arch-seq', apply: (m) => ((m.data = { type: 'arch-seq', nTrain: 256, nVal: 64, nTest: 64 }), (m.model.decoder = { type: 'lstm', hidden: 16 })) },
 };
 const plugins = Object.keys(packed).filter((n) => packed[n].tags.includes('type:plugin') && n !== '@vaeflow/datasets');
 const manifest = (plugin) => {

@@ -27,6 +27,10 @@ export interface Dataset {
   prepareTrainBatch(x: Float32Array, rng: Random): void;
   /** Renders one example's values into [0, 1] grey levels for image grids (default: clamp). */
   toPixels?(x: Float32Array): Float32Array;
+  /** A readable rendering of one example (e.g. an architecture sequence); sample files use it. */
+  describe?(row: Float32Array): string;
+  /** null when one example (e.g. a decoded sample) is valid for the domain, else the reason. */
+  validity?(row: Float32Array): string | null;
 }
 
 export function inputDimOf(d: Pick<Dataset, 'inputShape'>): number {

@@ -34,7 +34,7 @@ export { StandardNormalPrior, standardNormalPrior } from './components/priors.js
 export { ElboObjective, elboObjective, type ElboOptions } from './components/elbo.js';
 export { VAE } from './model/vae.js';
 export { buildModel, buildDataset, buildComponent, type BuiltModel } from './model/build.js';
-export { train, evaluateSplit, writeSamples, TrainingDivergedError, type TrainerOptions, type TrainResult } from './train/trainer.js';
+export { train, evaluateSplit, writeSamples, describeSamples, TrainingDivergedError, type TrainerOptions, type TrainResult } from './train/trainer.js';
 export { createTrainStep, type StepOutcome } from './train/step.js';
 export { saveCheckpoint, loadCheckpoint, findCheckpoint, disposeCheckpoint, type TrainingState, type CheckpointContents } from './train/checkpoint.js';
 export { appendMetrics, readMetrics, type MetricsRecord } from './train/metrics-log.js';

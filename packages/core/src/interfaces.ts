@@ -54,6 +54,8 @@ export interface Likelihood {
   /** E[x|z], for images and reconstructions. */
   mean(): tf.Tensor2D;
   sample(rng: Random): tf.Tensor2D;
+  /** Domain-specific reconstruction measures of x as batch means (e.g. sequence accuracies); `vaeflow eval` reports them. */
+  metrics?(x: tf.Tensor2D): Record<string, tf.Scalar>;
 }
 
 /** A likelihood family: how many decoder outputs it needs per data dimension, and its own parameters (e.g. a learned scale). */

@@ -12,7 +12,7 @@ describe('manifest validation', () => {
     expect(m.model.posterior).toEqual({ type: 'diagonal-gaussian' });
     expect(m.model.flows).toEqual([]);
     expect(m.model.encoder).toEqual({ type: 'mlp', hidden: [8], activation: 'relu' });
-    expect(m.objective).toEqual({ type: 'elbo', beta: 1, warmupEpochs: 0, freeBits: 0 });
+    expect(m.objective).toEqual({ type: 'elbo', beta: 1, warmupEpochs: 0, freeBits: 0, kl: 'auto' });
     expect(m.training.learningRate).toBe(1e-3);
     expect(m.training.clipNorm).toBe(200);
   });

@@ -7,3 +7,4 @@ export { FeatureClassifier, trainClassifier, loadOrTrainClassifier, type Classif
 export { renderReport, type RunReport } from './report.js';
 export { VERSION } from './version.js';
 export { knnKl, symmetricKl, aggregatePosteriorSamples, aggregatePosteriorLogDensity, priorSamples, mapToBase, toBaseSpace, leakageScores } from './dpvae.js';
+export { likelihoodMetrics, sampleValidity } from './likelihood-metrics.js';

@@ -47,6 +47,11 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<Recor
   const rec = metrics.reconstructionError(run.model, split, dim, { limit: n, binary: run.dataset.valueKind === 'binary' });
   result.reconstructionMse = rec.mse;
   if (rec.bce !== undefined) result.reconstructionBce = rec.bce;
+  Object.assign(result, metrics.likelihoodMetrics(run.model, split, dim, { limit: n }));
+  if (run.dataset.validity) {
+    const v = metrics.sampleValidity(run.model, run.dataset.validity, 1000, new Random(`validity:${run.manifest.seed}`));
+    result.priorSampleValidity = v.rate;
+  }
   if (o.fcd) {
     if (!split.labels || run.dataset.inputShape.length !== 3) throw new Error('--fcd needs a labelled image dataset');
     const cache = o.cacheDir ?? path.join(os.homedir(), '.cache', 'vaeflow');

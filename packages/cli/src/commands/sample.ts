@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Random, tf, imageGridPng, scatterPng, selectBackend, type BackendRequest } from '@vaeflow/core';
+import { Random, describeSamples, tf, imageGridPng, scatterPng, selectBackend, type BackendRequest } from '@vaeflow/core';
 import { loadRun } from '../run-folder.js';
 
 /** `vaeflow sample <run>`: E[x|z] for z ~ p(z), as an image grid (or a scatter plot for 2-D data). */
@@ -14,7 +14,12 @@ export async function sampleCommand(runDir: string, o: { n: number; out?: string
   const shape = run.dataset.inputShape;
   if (shape.length === 3) fs.writeFileSync(out, imageGridPng(values, o.n, shape));
   else if (shape.length === 1 && shape[0] === 2) fs.writeFileSync(out, scatterPng(values, o.n));
-  else fs.writeFileSync(out.replace(/\.png$/, '.json'), JSON.stringify(Array.from(values)));
+  else if (run.dataset.describe) {
+    const text = describeSamples(run.dataset, values, o.n);
+    fs.writeFileSync(out.replace(/\.png$/, '.txt'), text);
+    process.stderr.write(text);
+    return out.replace(/\.png$/, '.txt');
+  } else fs.writeFileSync(out.replace(/\.png$/, '.json'), JSON.stringify(Array.from(values)));
   run.model.dispose();
   return out;
 }

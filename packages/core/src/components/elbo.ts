@@ -9,6 +9,8 @@ export interface ElboOptions {
   warmupEpochs: number;
   /** free bits lambda, in nats per latent dimension (0: off) */
   freeBits: number;
+  /** `auto`: the closed form where the model has one; `monte-carlo`: always log q(z|x) - log p(z) */
+  kl?: 'auto' | 'monte-carlo';
 }
 
 /**
@@ -34,11 +36,12 @@ export class ElboObjective implements Objective {
   loss(t: LatentTerms, progress: TrainingProgress, training: boolean): ObjectiveResult {
     const beta = this.betaAt(progress, training);
     const rec = tf.neg(tf.mean(t.logPx)) as tf.Scalar;
-    const kl = tf.mean(t.kl) as tf.Scalar;
+    const mc = this.options.kl === 'monte-carlo';
+    const kl = tf.mean(mc ? tf.sub(t.logQz, t.logPz) : t.kl) as tf.Scalar;
     let klTerm: tf.Scalar = kl;
     const lambda = this.options.freeBits;
     if (training && lambda > 0) {
-      klTerm = t.klPerDim
+      klTerm = t.klPerDim && !mc
         ? (tf.sum(tf.maximum(tf.mean(t.klPerDim, 0), lambda)) as tf.Scalar)
         : (tf.maximum(kl, lambda * t.z.shape[1]) as tf.Scalar);
     }
@@ -57,6 +60,7 @@ export const elboObjective = defineComponent<Objective, ElboOptions>({
       beta: { type: 'number', minimum: 0, default: 1 },
       warmupEpochs: { type: 'number', minimum: 0, default: 0 },
       freeBits: { type: 'number', minimum: 0, default: 0 },
+      kl: { enum: ['auto', 'monte-carlo'], default: 'auto', description: 'closed-form KL where available, or always the one-sample estimate' },
     },
   },
   create: (o) => new ElboObjective(o),

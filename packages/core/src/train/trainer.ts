@@ -227,5 +227,23 @@ export function writeSamples(opts: Pick<TrainerOptions, 'manifest' | 'model' | '
   } else if (shape.length === 1 && shape[0] === 2) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, scatterPng(values, n));
+  } else if (opts.dataset.describe) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file.replace(/\.png$/, '.txt'), describeSamples(opts.dataset, values, n));
   }
+}
+
+/** One line per sample, with the domain's validity verdict where it has one, and the valid fraction. */
+export function describeSamples(dataset: Dataset, values: Float32Array, n: number): string {
+  const dim = values.length / n;
+  const lines: string[] = [];
+  let valid = 0;
+  for (let i = 0; i < n; i++) {
+    const row = values.subarray(i * dim, (i + 1) * dim);
+    const why = dataset.validity?.(row) ?? null;
+    if (why === null) valid++;
+    lines.push(`${dataset.describe!(row)}${dataset.validity ? (why === null ? '' : `   [invalid: ${why}]`) : ''}`);
+  }
+  if (dataset.validity) lines.push('', `valid: ${valid}/${n} (${((100 * valid) / n).toFixed(1)}%)`);
+  return lines.join('\n') + '\n';
 }
