@@ -99,6 +99,12 @@ describe('registry', () => {
     expect(r.container.isRegistered('x')).toBe(false);
   });
 
+  it('loads plugin packages relative to a relative base folder', async () => {
+    const r = createRegistry();
+    await r.load(['@vaeflow/core'], 'runs/some-run');
+    expect(r.plugins().map((p) => p.name)).toContain('@vaeflow/core');
+  });
+
   it('says which package to install for a missing plugin', async () => {
     const r = createRegistry();
     await expect(r.load(['@vaeflow/not-a-package'], process.cwd())).rejects.toThrow(PluginError);

@@ -94,7 +94,8 @@ export class Registry {
   }
 }
 
-async function importPlugin(spec: string, baseDir: string): Promise<Record<string, unknown>> {
+async function importPlugin(spec: string, dir: string): Promise<Record<string, unknown>> {
+  const baseDir = path.resolve(dir); // createRequire needs an absolute path
   const isPath = spec.startsWith('.') || path.isAbsolute(spec);
   let resolved: string;
   try {
