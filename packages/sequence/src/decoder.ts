@@ -67,7 +67,7 @@ export class SequenceDecoder extends Module implements Decoder {
   }
 
   private greedyInput(o: { logits: tf.Tensor2D; feature: tf.Tensor2D }): tf.Tensor2D {
-    return tf.concat([tf.oneHot(tf.argMax(o.logits, 1) as tf.Tensor1D, this.types), tf.sigmoid(o.feature)], 1) as tf.Tensor2D;
+    return tf.concat([tf.cast(tf.oneHot(tf.argMax(o.logits, 1) as tf.Tensor1D, this.types), 'float32'), tf.sigmoid(o.feature)], 1) as tf.Tensor2D;
   }
 
   private featureLogProb(f: tf.Tensor2D, param: tf.Tensor2D): tf.Tensor2D {
@@ -120,7 +120,7 @@ export class SequenceDecoder extends Module implements Decoder {
           this.unroll(z, (_t, o) => this.greedyInput(o)).map((o) => {
             const u = rng.uniform(o.logits.shape);
             const gumbel = tf.neg(tf.log(tf.neg(tf.log(tf.add(u, 1e-12)))));
-            const type = tf.oneHot(tf.argMax(tf.add(o.logits, gumbel), 1) as tf.Tensor1D, K);
+            const type = tf.cast(tf.oneHot(tf.argMax(tf.add(o.logits, gumbel), 1) as tf.Tensor1D, K), 'float32');
             const f = this.o.feature === 'bernoulli' ? tf.sigmoid(o.feature) : tf.clipByValue(tf.add(tf.sigmoid(o.feature), tf.mul(this.o.featureScale, rng.normal(o.feature.shape))), 0, 1);
             return tf.concat([type, f], 1);
           }),

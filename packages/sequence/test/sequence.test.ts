@@ -25,8 +25,13 @@ describe('LSTM sequence decoder', () => {
     const typeLp = (k: number) => (k === 1 ? 3 : 0) - logZ;
     const featLp = (f: number) => -0.5 * (((f - 0.5) / 0.1) ** 2 + LOG_2PI) - Math.log(0.1);
     const expected = typeLp(1) + featLp(0.6) + typeLp(2) + featLp(0.3) + typeLp(1) + featLp(0.5) + typeLp(0) + typeLp(0);
-    const got = d.decode(tf.zeros([1, 2]) as tf.Tensor2D).logProb(x).dataSync()[0];
-    expect(got).toBeCloseTo(expected, 4);
+    const lik = d.decode(tf.zeros([1, 2]) as tf.Tensor2D);
+    expect(lik.logProb(x).dataSync()[0]).toBeCloseTo(expected, 4);
+    // free running from the same constant model: dense with feature sigmoid(0) = 0.5 at every step
+    const mean = lik.mean();
+    expect(mean.dtype).toBe('float32');
+    const row = mean.arraySync()[0] as number[];
+    for (let t = 0; t < T; t++) expect(row.slice(t * (K + 1), (t + 1) * (K + 1))).toEqual(step(1, 0.5));
   });
 
   it('teacher forcing reads the true previous step; free running reads its own output', () => {
