@@ -3,7 +3,9 @@
 // the decoupled prior, same architecture, hyperparameters and budget. Reports sKL between prior
 // and aggregate posterior (5000 samples each, k-NN estimator, in z0-space for the decoupled
 // prior), leakage scores, test -ELBO and sample grids; writes docs/dpvae-mnist.md.
-// Usage: node scripts/dpvae-mnist.mjs [--epochs 5] [--latent 16] [--out runs/dpvae-mnist] [--only beta-vae-h,...]
+// Usage: node scripts/dpvae-mnist.mjs [--epochs 5] [--latent 16] [--out runs/dpvae-mnist] [--only beta-vae-h,...] [--report-only]
+// Finished runs are kept in <out>/results.json, so a stopped script resumes; --report-only
+// rewrites the document from the finished runs without training.
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +16,7 @@ const { trainCommand, loadRun } = require('@vaeflow/cli');
 const { Random, imageGridPng, inputDimOf, readMetrics, tf } = require('@vaeflow/core');
 const M = require('@vaeflow/metrics');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const { values: args } = parseArgs({ options: { epochs: { type: 'string', default: '5' }, latent: { type: 'string', default: '16' }, out: { type: 'string', default: path.join(root, 'runs/dpvae-mnist') }, only: { type: 'string', default: '' } } });
+const { values: args } = parseArgs({ options: { epochs: { type: 'string', default: '5' }, latent: { type: 'string', default: '16' }, out: { type: 'string', default: path.join(root, 'runs/dpvae-mnist') }, only: { type: 'string', default: '' }, 'report-only': { type: 'boolean', default: false } } });
 const figures = path.join(root, 'docs/figures/dpvae-mnist');
 fs.mkdirSync(figures, { recursive: true });
 fs.mkdirSync(args.out, { recursive: true });
@@ -40,7 +42,7 @@ function grid(model, z, shape, file) {
 for (const [label, objective] of objectives) {
   for (const prior of priors) {
     const name = `${objective.type}-${prior.type}`;
-    if (rows.some((r) => r.name === name)) continue;
+    if (rows.some((r) => r.name === name) || args['report-only']) continue;
     const manifestFile = path.join(args.out, `${name}.json`);
     fs.writeFileSync(manifestFile, JSON.stringify({
       name,
