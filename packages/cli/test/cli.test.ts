@@ -60,6 +60,13 @@ describe('vaeflow validate', () => {
     expect(r.stderr).toMatch(/not valid JSON at line 3/);
   });
 
+  it('rejects --limit-train for a dataset without that option, naming it', () => {
+    const dir = tmp();
+    const r = vaeflow(['train', writeManifest(dir, { ...stripes(), plugins: [path.join(__dirname, 'fixtures/tiny-data-plugin.cjs')] }), '--limit-train', '10', '--out', path.join(dir, 'run')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/\/data\/limitTrain: unknown key "limitTrain".*--limit-train/);
+  });
+
   it('names a plugin package that is not installed', () => {
     const dir = tmp();
     const r = vaeflow(['validate', writeManifest(dir, stripes({ plugins: ['@vaeflow/flows-nope'] }))]);

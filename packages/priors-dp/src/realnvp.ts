@@ -1,18 +1,19 @@
 import { BaseFlow, Dense, Module, type Random, tf } from '@vaeflow/core';
 
-/** Linear(L, H) - LeakyReLU - Linear(H, H) - LeakyReLU - Linear(H, L) [- Tanh], the dpVAE coupling nets. */
+/** Linear(L, H) - LeakyReLU - Linear(H, H) - LeakyReLU - Linear(H, L) [- Tanh], the dpVAE coupling nets (LeakyReLU slope 0.01, PyTorch's default, as the authors use it). */
 class CouplingNet extends Module {
   readonly l1: Dense;
   readonly l2: Dense;
   readonly l3: Dense;
   constructor(rng: Random, dim: number, hidden: number, readonly bounded: boolean) {
     super();
-    this.l1 = this.addChild('l1', new Dense(rng, dim, hidden, 'leaky_relu'));
-    this.l2 = this.addChild('l2', new Dense(rng, hidden, hidden, 'leaky_relu'));
+    this.l1 = this.addChild('l1', new Dense(rng, dim, hidden, 'linear'));
+    this.l2 = this.addChild('l2', new Dense(rng, hidden, hidden, 'linear'));
     this.l3 = this.addChild('l3', new Dense(rng, hidden, dim, 'linear'));
   }
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    const y = this.l3.apply(this.l2.apply(this.l1.apply(x)));
+    const leaky = (t: tf.Tensor2D) => tf.leakyRelu(t, 0.01) as tf.Tensor2D;
+    const y = this.l3.apply(leaky(this.l2.apply(leaky(this.l1.apply(x)))));
     return this.bounded ? (tf.tanh(y) as tf.Tensor2D) : y;
   }
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Random, buildDataset, buildModel, selectBackend, train, type BackendRequest, type TrainResult } from '@vaeflow/core';
+import { ManifestError, Random, buildDataset, buildModel, selectBackend, train, validateComponentSpec, type BackendRequest, type TrainResult } from '@vaeflow/core';
 import { loadManifest } from '../manifest-file.js';
 
 export interface TrainCommandOptions {
@@ -24,8 +24,13 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   const { manifest, registry } = await loadManifest(file);
   if (o.epochs !== undefined) manifest.training.epochs = o.epochs;
   if (o.stepsPerEpoch !== undefined) manifest.training.stepsPerEpoch = o.stepsPerEpoch;
-  if (o.limitTrain !== undefined) manifest.data.limitTrain = o.limitTrain;
-  if (o.limitTest !== undefined) manifest.data.limitTest = o.limitTest;
+  if (o.limitTrain !== undefined || o.limitTest !== undefined) {
+    // The limits are dataset options: check them against the dataset's schema like the manifest.
+    const data = { ...manifest.data, ...(o.limitTrain !== undefined ? { limitTrain: o.limitTrain } : {}), ...(o.limitTest !== undefined ? { limitTest: o.limitTest } : {}) };
+    const { spec, issues } = validateComponentSpec(registry, 'dataset', data, '/data');
+    if (issues.length) throw new ManifestError(issues.map((i) => ({ ...i, message: `${i.message} (from --limit-train/--limit-test)` })), file);
+    manifest.data = spec;
+  }
   const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(l + '\n');
   await selectBackend(o.backend ?? manifest.backend, { log });
   const name = manifest.name ?? path.basename(file, path.extname(file));

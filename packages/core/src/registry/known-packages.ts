@@ -22,6 +22,6 @@ export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, strin
     'beta-tcvae': '@vaeflow/regularizers',
     'factor-vae': '@vaeflow/regularizers',
     'info-vae': '@vaeflow/regularizers',
-    aef: '@vaeflow/aef',
   },
+  decoder: { lstm: '@vaeflow/sequence' },
 };
