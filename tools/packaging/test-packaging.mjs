@@ -29,7 +29,8 @@ for (const dir of packages) {
   const info = JSON.parse(out)[0];
   packed[pj.name] = { file: path.join(tarballs, info.filename), size: info.size, unpacked: info.unpackedSize, files: info.entryCount, tags: pj.nx?.tags ?? [] };
   const names = info.files.map((f) => f.path);
-  check(names.includes('dist/index.js') && names.includes('dist/index.d.ts') && names.includes('README.md') && names.includes('CHANGELOG.md') && !names.some((n) => n.startsWith('src/') || n.startsWith('test/')), `${pj.name} packs dist, types, README and CHANGELOG only`, names.join('\n'));
+  check(names.includes('dist/index.js') && names.includes('dist/index.d.ts') && names.includes('README.md') && names.includes('CHANGELOG.md') && !names.some((n) => n.startsWith('src/') || n.startsWith('test/')), `${pj.name} packs dist, types, README and CHANGELOG (no sources or tests)`, names.join('\n'));
+  for (const bin of Object.values(pj.bin ?? {})) check(names.includes(bin.replace(/^\.\//, '')), `${pj.name} packs its bin ${bin}`, names.join('\n'));
 }
 
 // 2. One fresh project per plugin.

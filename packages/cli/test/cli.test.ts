@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '../../..');
-const bin = path.join(root, 'packages/cli/dist/bin.js');
+const bin = path.join(root, 'packages/cli/bin/vaeflow.js');
 const vaeflow = (args: string[], cwd = root) => spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-cli-'));
 

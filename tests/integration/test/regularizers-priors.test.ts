@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '../../..');
-const bin = path.join(root, 'packages/cli/dist/bin.js');
+const bin = path.join(root, 'packages/cli/bin/vaeflow.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-integration-'));
 
 /** Every regulariser of dpVAE's table, with the standard-normal and with the decoupled prior, from a manifest through the CLI. */
