@@ -196,7 +196,7 @@ export const archSeqDataset = defineComponent<Dataset, ArchSeqOptions>({
       file: { type: ['string', 'null'], default: null, description: 'read architectures from this JSON or CSV file instead (split 80/10/10)' },
     },
   },
-  create: (o, ctx) => {
+  create: (o) => {
     const rng = new Random(`arch-seq:${o.dataSeed}`);
     let archs: Layer[][];
     if (o.file) {
@@ -205,7 +205,6 @@ export const archSeqDataset = defineComponent<Dataset, ArchSeqOptions>({
       const perm = rng.permutation(archs.length);
       archs = Array.from(perm, (i) => archs[i]);
     } else archs = Array.from({ length: o.nTrain + o.nVal + o.nTest }, () => randomArchitecture(rng, o.steps - 1));
-    void ctx;
     const nVal = o.file ? Math.round(archs.length * 0.1) : o.nVal;
     const nTest = o.file ? Math.round(archs.length * 0.1) : o.nTest;
     const nTrain = archs.length - nVal - nTest;

@@ -73,7 +73,6 @@ export class PICNN extends Module {
     const saved: { a: tf.Tensor2D; A: tf.Tensor3D; d: tf.Tensor2D | null }[] = [];
     let value: tf.Tensor2D | null = null;
     let grad: tf.Tensor2D | null = null;
-    let dPrev: tf.Tensor2D | null = null;
     for (let k = 0; k <= K; k++) {
       const c = this.lxv[k].apply(v); // [B, L]
       const lx = this.lx[k] as tf.Tensor2D; // [L, n]
@@ -91,7 +90,6 @@ export class PICNN extends Module {
         const scaled = tf.mul(A!, tf.reshape(tf.mul(d, prevS), [B, 1, nPrev]));
         Anext = tf.add(Anext, tf.reshape(tf.matMul(tf.reshape(scaled, [B * L, nPrev]), wp), [B, L, n])) as tf.Tensor3D;
         saved[k - 1].d = d;
-        dPrev = d;
       }
       if (k < K) {
         w = tf.softplus(a) as tf.Tensor2D;
@@ -103,7 +101,6 @@ export class PICNN extends Module {
         grad = tf.reshape(Anext, [B, L]) as tf.Tensor2D;
       }
     }
-    void dPrev;
     const out: PicnnEvaluation = { value: tf.reshape(value!, [B]) as tf.Tensor1D, grad: grad! };
     if (!withHessian) return out;
     // Adjoints δ_k = dF/dw_k, from the output back.

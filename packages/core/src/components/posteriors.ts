@@ -61,7 +61,6 @@ export class FullCovarianceGaussianPosterior extends Module implements Posterior
     super();
     const L = latentDim;
     const nOff = (L * (L - 1)) / 2;
-    // Small initial off-diagonal entries so training starts near the diagonal posterior.
     this.head = this.addChild('head', new Dense(rng, featureDim, 2 * L + nOff));
     const gatherIdx = new Int32Array(L * L);
     strictlyLowerIndices(L).forEach((pos, k) => (gatherIdx[pos] = k + 1));
