@@ -2,7 +2,7 @@
 export { program, run } from './main.js';
 export { trainCommand, type TrainCommandOptions, type TrainCommandResult } from './commands/train.js';
 export { validateCommand, schemaCommand } from './commands/validate.js';
-export { pluginsCommand, findInstalledPlugins } from './commands/plugins.js';
+export { pluginsCommand, findInstalledPlugins, registryOfInstalledPlugins } from './commands/plugins.js';
 export { sampleCommand } from './commands/sample.js';
 export { loadManifest, readJsonFile } from './manifest-file.js';
 export { loadRun, type LoadedRun } from './run-folder.js';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRegistry, type Plugin } from '@vaeflow/core';
+import { createRegistry, type Plugin, type Registry } from '@vaeflow/core';
 
 /** Package folders under node_modules (from `dir` upwards) whose package.json marks a vaeflow plugin. */
 export function findInstalledPlugins(dir = process.cwd()): string[] {
@@ -25,8 +25,8 @@ export function findInstalledPlugins(dir = process.cwd()): string[] {
   return [...found].sort();
 }
 
-/** `vaeflow plugins`: each installed plugin with its version and the component types it provides. */
-export async function pluginsCommand(o: { json?: boolean }): Promise<string> {
+/** A registry holding every installed plugin, and the ones that failed to load with the reason. */
+export async function registryOfInstalledPlugins(): Promise<{ registry: Registry; failures: string[] }> {
   const registry = createRegistry();
   const failures: string[] = [];
   for (const name of findInstalledPlugins()) {
@@ -36,6 +36,12 @@ export async function pluginsCommand(o: { json?: boolean }): Promise<string> {
       failures.push(`${name}: ${(e as Error).message}`);
     }
   }
+  return { registry, failures };
+}
+
+/** `vaeflow plugins`: each installed plugin with its version and the component types it provides. */
+export async function pluginsCommand(o: { json?: boolean }): Promise<string> {
+  const { registry, failures } = await registryOfInstalledPlugins();
   const list = registry.plugins().map((p: Plugin) => ({
     name: p.name,
     version: p.version,

@@ -1,6 +1,6 @@
-import { ManifestError, assembledManifestSchema, createRegistry } from '@vaeflow/core';
+import { ManifestError, assembledManifestSchema } from '@vaeflow/core';
 import { loadManifest } from '../manifest-file.js';
-import { findInstalledPlugins } from './plugins.js';
+import { registryOfInstalledPlugins } from './plugins.js';
 
 /** `vaeflow validate <manifest>`: null when valid, else the located issues as text. */
 export async function validateCommand(file: string): Promise<{ ok: boolean; text: string }> {
@@ -15,13 +15,6 @@ export async function validateCommand(file: string): Promise<{ ok: boolean; text
 
 /** `vaeflow schema`: the manifest JSON schema for the core and every installed plugin. */
 export async function schemaCommand(): Promise<string> {
-  const registry = createRegistry();
-  for (const name of findInstalledPlugins()) {
-    try {
-      await registry.load([name], process.cwd());
-    } catch {
-      /* listed by `vaeflow plugins` */
-    }
-  }
+  const { registry } = await registryOfInstalledPlugins(); // load failures are listed by `vaeflow plugins`
   return JSON.stringify(assembledManifestSchema(registry), null, 2);
 }
