@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Random, buildDataset, buildModel, checkManifest, createRegistry, findCheckpoint, loadCheckpoint, disposeCheckpoint, ManifestError, type BuiltModel, type Dataset, type Manifest, type Registry } from '@vaeflow/core';
+import { buildFromManifest, checkManifest, createRegistry, findCheckpoint, loadCheckpoint, disposeCheckpoint, ManifestError, type BuiltModel, type Dataset, type Manifest, type Registry } from '@vaeflow/core';
 
 export interface LoadedRun extends BuiltModel {
   manifest: Manifest;
@@ -20,8 +20,7 @@ export async function loadRun(runDir: string, which: 'best' | 'latest' = 'best')
   if (!manifest) throw new ManifestError(issues, file);
   const ckpt = findCheckpoint(path.join(runDir, 'checkpoints', which)) ?? findCheckpoint(path.join(runDir, 'checkpoints', 'latest'));
   if (!ckpt) throw new Error(`${runDir} has no checkpoint yet`);
-  const dataset = await buildDataset(registry, manifest, new Random(`${manifest.seed}:data`));
-  const built = await buildModel(registry, manifest, dataset, new Random(`${manifest.seed}:init`));
+  const { dataset, ...built } = await buildFromManifest(registry, manifest);
   const c = loadCheckpoint(ckpt);
   built.model.loadWeights(c.weights);
   disposeCheckpoint(c);

@@ -33,7 +33,7 @@ export { BernoulliLikelihood, GaussianLikelihood, bernoulliLikelihood, gaussianL
 export { StandardNormalPrior, standardNormalPrior } from './components/priors.js';
 export { ElboObjective, elboObjective, type ElboOptions } from './components/elbo.js';
 export { VAE } from './model/vae.js';
-export { buildModel, buildDataset, buildComponent, type BuiltModel } from './model/build.js';
+export { buildModel, buildDataset, buildComponent, buildFromManifest, type BuiltModel } from './model/build.js';
 export { train, evaluateSplit, writeSamples, describeSamples, TrainingDivergedError, type TrainerOptions, type TrainResult } from './train/trainer.js';
 export { createTrainStep, type StepOutcome } from './train/step.js';
 export { saveCheckpoint, loadCheckpoint, findCheckpoint, disposeCheckpoint, type TrainingState, type CheckpointContents } from './train/checkpoint.js';

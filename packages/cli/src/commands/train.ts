@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ManifestError, Random, buildDataset, buildModel, selectBackend, train, validateComponentSpec, type BackendRequest, type TrainResult } from '@vaeflow/core';
+import { ManifestError, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type TrainResult } from '@vaeflow/core';
 import { loadManifest } from '../manifest-file.js';
 
 export interface TrainCommandOptions {
@@ -35,8 +35,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   await selectBackend(o.backend ?? manifest.backend, { log });
   const name = manifest.name ?? path.basename(file, path.extname(file));
   const outDir = path.resolve(o.out ?? path.join('runs', name));
-  const dataset = await buildDataset(registry, manifest, new Random(`${manifest.seed}:data`));
-  const built = await buildModel(registry, manifest, dataset, new Random(`${manifest.seed}:init`));
+  const { dataset, ...built } = await buildFromManifest(registry, manifest);
   log(`vaeflow: ${name}: ${dataset.name} (${dataset.train.n} train, ${dataset.val.n} val, ${dataset.test.n} test), ${built.model.parameterCount().toLocaleString('en-US')} parameters -> ${outDir}`);
   const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, log });
   log(`vaeflow: done in ${result.seconds.toFixed(1)}s (${Math.round(result.examplesPerSec)} training examples/s); metrics in ${path.join(outDir, 'metrics.jsonl')}`);

@@ -7,7 +7,7 @@ import { ManifestError, validateComponentSpec } from '../manifest/validate.js';
 import type { BuildContext, ComponentKind, ComponentSpec } from '../registry/plugin.js';
 import type { Registry } from '../registry/registry.js';
 import { DATASET, LIKELIHOOD, RANDOM } from '../registry/tokens.js';
-import type { Random } from '../random.js';
+import { Random } from '../random.js';
 import { VAE } from './vae.js';
 
 type Base = Omit<BuildContext, 'build' | 'path'>;
@@ -65,4 +65,13 @@ export async function buildModel(registry: Registry, manifest: Manifest, dataset
   const decoder = await buildComponent<Decoder>(registry, 'decoder', m.decoder, '/model/decoder', withContext);
   const objective = await buildComponent<Objective>(registry, 'objective', manifest.objective, '/objective', withContext);
   return { model: new VAE(m.latentDim, encoder, posterior, flows, prior, decoder), objective, container };
+}
+
+/**
+ * The dataset and model a manifest describes, built with the run's conventional seeds
+ * (`<seed>:data`, `<seed>:init`), so training and reloading a run build the same thing.
+ */
+export async function buildFromManifest(registry: Registry, manifest: Manifest): Promise<BuiltModel & { dataset: Dataset }> {
+  const dataset = await buildDataset(registry, manifest, new Random(`${manifest.seed}:data`));
+  return { dataset, ...(await buildModel(registry, manifest, dataset, new Random(`${manifest.seed}:init`))) };
 }
