@@ -42,6 +42,14 @@ const uses = {
   '@vaeflow/flows-pcpmap': { what: 'flow pcpmap', apply: (m) => (m.model.flows = [{ type: 'pcpmap', hidden: [16], contextWidth: 16 }]) },
   '@vaeflow/priors-dp': { what: 'prior decoupled', apply: (m) => (m.model.prior = { type: 'decoupled', blocks: 2, hidden: 16 }) },
   '@vaeflow/regularizers': { what: 'objective beta-tcvae', apply: (m) => (m.objective = { type: 'beta-tcvae' }) },
+  '@vaeflow/aef': {
+    what: 'model aef (centre core, logit preprocessing)',
+    apply: (m) => {
+      m.data = { type: 'mnist', binarize: 'none', dequantize: true, limitTrain: 512, limitTest: 128 };
+      m.model = { type: 'aef', core: 'centre', latentDim: 4, encoder: { type: 'mlp', hidden: [64] }, decoder: { type: 'mlp', hidden: [64] }, preprocessing: [{ type: 'logit' }] };
+      m.objective = { type: 'nll' };
+    },
+  },
   '@vaeflow/sequence': { what: 'decoder lstm on arch-seq', apply: (m) => ((m.data = { type: 'arch-seq', nTrain: 256, nVal: 64, nTest: 64 }), (m.model.decoder = { type: 'lstm', hidden: 16 })) },
 };
 const plugins = Object.keys(packed).filter((n) => packed[n].tags.includes('type:plugin') && n !== '@vaeflow/datasets');

@@ -54,6 +54,8 @@ export interface Likelihood {
   /** E[x|z], for images and reconstructions. */
   mean(): tf.Tensor2D;
   sample(rng: Random): tf.Tensor2D;
+  /** log p(x_d|z) per example and dimension, [B, D] (models that score a subset of dimensions, e.g. the AEF shell). */
+  logProbPerDim?(x: tf.Tensor2D): tf.Tensor2D;
   /** Domain-specific reconstruction measures of x as batch means (e.g. sequence accuracies); `vaeflow eval` reports them. */
   metrics?(x: tf.Tensor2D): Record<string, tf.Scalar>;
 }
@@ -121,4 +123,39 @@ export interface Objective {
   afterStep?(progress: TrainingProgress): void;
   /** Variables the objective owns; checkpoints store them under `objective/`. */
   namedVariables?(): Map<string, tf.Variable>;
+}
+
+/**
+ * What the trainer, `vaeflow eval` and the metrics need of a model. The standard {@link VAE}
+ * is one; a plugin may provide others as `model` components (the AEF of @vaeflow/aef).
+ */
+export interface LatentModel extends Module {
+  /** the model component type ("vae", "aef", ...) */
+  readonly kind: string;
+  readonly latentDim: number;
+  readonly prior: Prior;
+  /**
+   * True when `terms` give the exact log-likelihood, log p(x) = logPx + logPz - logQz (a flow
+   * such as the AEF, where -logQz is the log-determinant), rather than a bound.
+   */
+  readonly exactLikelihood: boolean;
+  /** Everything an objective needs from one pass over a batch (data space, preprocessing counted). */
+  terms(x: tf.Tensor2D, rng: Random, training: boolean): LatentTerms;
+  /** K importance log-weights per example, [B, K]: log-mean-exp over K estimates log p(x). */
+  logWeights(x: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D;
+  /** Samples x ~ p(x) without observation noise (the decoder mean), in data space. */
+  generate(n: number, rng: Random): tf.Tensor2D;
+  /** The model's reconstruction of x (decoder mean at an encoding of x), in data space. */
+  reconstruct(x: tf.Tensor2D, rng: Random): tf.Tensor2D;
+  /** A point in latent space per example (the posterior mean, or the AEF's deterministic code), for latent plots. */
+  encodeMean(x: tf.Tensor2D): tf.Tensor2D;
+  /** p(x|z) at a posterior sample, for domain reconstruction metrics; absent where it has no meaning. */
+  reconstructionLikelihood?(x: tf.Tensor2D, rng: Random): Likelihood;
+  /** null when this model can be trained by `objective`, else why not (reported at /objective). */
+  objectiveProblem?(objective: Objective): string | null;
+  /**
+   * Called once before evaluation with validation data, for estimators with a free setting
+   * (the AEF's importance-sampling scale); returns what it chose, for the record.
+   */
+  tuneEstimator?(val: tf.Tensor2D, rng: Random): Record<string, number>;
 }

@@ -5,11 +5,13 @@ import { convDecoder, mlpDecoder } from './components/decoders.js';
 import { bernoulliLikelihood, gaussianLikelihood } from './components/likelihoods.js';
 import { standardNormalPrior } from './components/priors.js';
 import { elboObjective } from './components/elbo.js';
+import { nllObjective } from './components/nll.js';
+import { vaeModel } from './components/vae-model.js';
 import { VERSION } from './version.js';
 
 /** The standard components; every {@link Registry} starts with them. */
 export const corePlugin = definePlugin({
   name: '@vaeflow/core',
   version: VERSION,
-  components: [mlpEncoder, convEncoder, diagonalGaussianPosterior, fullCovarianceGaussianPosterior, mlpDecoder, convDecoder, bernoulliLikelihood, gaussianLikelihood, standardNormalPrior, elboObjective],
+  components: [vaeModel, mlpEncoder, convEncoder, diagonalGaussianPosterior, fullCovarianceGaussianPosterior, mlpDecoder, convDecoder, bernoulliLikelihood, gaussianLikelihood, standardNormalPrior, elboObjective, nllObjective],
 });

@@ -1,4 +1,4 @@
-import { Random, tf, type DataSplit, type VAE } from '@vaeflow/core';
+import { Random, tf, type DataSplit, type LatentModel } from '@vaeflow/core';
 
 export interface IwaeOptions {
   /** importance samples per data point (K) */
@@ -28,7 +28,7 @@ export interface IwaeResult {
  * with the -log K term, computed stably per example as a running log-sum-exp in float64 over
  * chunks of samples, so memory stays bounded (`maxRows` rows per pass) for K up to 5000.
  */
-export function importanceSampledNll(model: VAE, split: DataSplit, dim: number, o: IwaeOptions): IwaeResult {
+export function importanceSampledNll(model: LatentModel, split: DataSplit, dim: number, o: IwaeOptions): IwaeResult {
   const n = Math.min(split.n, o.limit ?? Infinity);
   const maxRows = o.maxRows ?? 8192;
   const rng = o.rng ?? new Random('iwae');

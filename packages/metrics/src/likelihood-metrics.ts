@@ -1,10 +1,11 @@
-import { Random, tf, type DataSplit, type VAE } from '@vaeflow/core';
+import { Random, tf, type DataSplit, type LatentModel } from '@vaeflow/core';
 
 /**
  * Averages a likelihood's own reconstruction measures (`Likelihood.metrics`, e.g. a sequence
  * decoder's type accuracies) over a split, decoding z ~ q(z|x). Empty when the likelihood has none.
  */
-export function likelihoodMetrics(model: VAE, split: DataSplit, dim: number, o: { limit?: number; batchSize?: number; rng?: Random } = {}): Record<string, number> {
+export function likelihoodMetrics(model: LatentModel, split: DataSplit, dim: number, o: { limit?: number; batchSize?: number; rng?: Random } = {}): Record<string, number> {
+  if (!model.reconstructionLikelihood) return {};
   const n = Math.min(split.n, o.limit ?? Infinity);
   const bs = o.batchSize ?? 500;
   const rng = o.rng ?? new Random('likelihood-metrics');
@@ -14,7 +15,7 @@ export function likelihoodMetrics(model: VAE, split: DataSplit, dim: number, o: 
     let values: [string, number][] | null = null;
     tf.tidy(() => {
       const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [to - from, dim]);
-      const lik = model.decoder.decode(model.posteriorSample(x, rng).z);
+      const lik = model.reconstructionLikelihood!(x, rng);
       if (lik.metrics) values = Object.entries(lik.metrics(x)).map(([k, v]) => [k, v.dataSync()[0]]);
     });
     if (!values) return {};
@@ -24,7 +25,7 @@ export function likelihoodMetrics(model: VAE, split: DataSplit, dim: number, o: 
 }
 
 /** The fraction of prior samples (greedy-decoded means) that the dataset's validity check accepts. */
-export function sampleValidity(model: VAE, validity: (row: Float32Array) => string | null, n: number, rng = new Random('validity')): { valid: number; n: number; rate: number } {
+export function sampleValidity(model: LatentModel, validity: (row: Float32Array) => string | null, n: number, rng = new Random('validity')): { valid: number; n: number; rate: number } {
   const x = tf.tidy(() => model.generate(n, rng).dataSync() as Float32Array);
   const dim = x.length / n;
   let valid = 0;

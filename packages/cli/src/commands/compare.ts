@@ -41,7 +41,7 @@ export async function compareCommand(runDirs: string[], o: { out: string; title?
     }
     if (run.manifest.model.latentDim === 2) {
       const n = Math.min(o.points ?? 2000, run.dataset.test.n);
-      const points = tf.tidy(() => run.model.posteriorSample(tf.tensor2d(run.dataset.test.x.subarray(0, n * dim), [n, dim]), rng).q.mean.dataSync() as Float32Array);
+      const points = tf.tidy(() => run.model.encodeMean(tf.tensor2d(run.dataset.test.x.subarray(0, n * dim), [n, dim])).dataSync() as Float32Array);
       report.latent = { points, labels: run.dataset.test.labels?.subarray(0, n) };
     }
     reports.push(report);

@@ -30,6 +30,13 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<Recor
   const dim = inputDimOf(run.dataset);
   const split = o.split === 'val' ? run.dataset.val : run.dataset.test;
   const n = Math.min(split.n, o.limit ?? Infinity);
+  // Estimators with a free setting (the linear AEF's proposal scale) choose it on validation data first.
+  let tuned: Record<string, number> | undefined;
+  if (run.model.tuneEstimator) {
+    const m = Math.min(run.dataset.val.n, 64);
+    tuned = tf.tidy(() => run.model.tuneEstimator!(tf.tensor2d(run.dataset.val.x.subarray(0, m * dim), [m, dim]), new Random(`tune:${run.manifest.seed}`)));
+    if (Object.keys(tuned).length) log(`vaeflow: estimator settings chosen on ${m} validation examples: ${JSON.stringify(tuned)}`);
+  }
   const bar = new EpochProgress(`IWAE K=${o.k}`, n, log, undefined, { unit: 'examples', rateUnit: 'samples/s', showLoss: false });
   const t0 = Date.now();
   const iwae = metrics.importanceSampledNll(run.model, split, dim, { k: o.k, limit: n, rng: new Random(`eval:${run.manifest.seed}`), onProgress: (done) => bar.update(done, 0, ((done * o.k) / (Date.now() - t0)) * 1000) });
@@ -42,6 +49,7 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<Recor
     k: o.k,
     nll: iwae.nll,
     elbo: iwae.elbo,
+    ...(tuned && Object.keys(tuned).length ? { estimator: tuned } : {}),
   };
   if (run.dataset.valueKind === 'continuous') result.bpd = metrics.bitsPerDim(iwae.nll, dim, run.manifest.data.dequantize === true);
   const rec = metrics.reconstructionError(run.model, split, dim, { limit: n, binary: run.dataset.valueKind === 'binary' });

@@ -6,7 +6,7 @@ import { registryOfInstalledPlugins } from './plugins.js';
 export async function validateCommand(file: string): Promise<{ ok: boolean; text: string }> {
   try {
     const { manifest } = await loadManifest(file);
-    return { ok: true, text: `${file}: valid (${manifest.model.flows.length} flow(s), latent ${manifest.model.latentDim})` };
+    return { ok: true, text: `${file}: valid (${describeModel(manifest.model)}, latent ${manifest.model.latentDim})` };
   } catch (e) {
     if (e instanceof ManifestError) return { ok: false, text: e.message };
     throw e;
@@ -17,4 +17,9 @@ export async function validateCommand(file: string): Promise<{ ok: boolean; text
 export async function schemaCommand(): Promise<string> {
   const { registry } = await registryOfInstalledPlugins(); // load failures are listed by `vaeflow plugins`
   return JSON.stringify(assembledManifestSchema(registry), null, 2);
+}
+
+/** "vae, 2 flow(s)" or the model type, for the one-line verdict. */
+function describeModel(model: { type: string; flows?: unknown }): string {
+  return Array.isArray(model.flows) ? `${model.type}, ${model.flows.length} flow(s)` : model.type;
 }

@@ -9,8 +9,10 @@ import { LOG_2PI } from '../math.js';
 export class BernoulliLikelihood extends Module implements LikelihoodModel {
   readonly paramsPerDim = 1;
   distribution(logits: tf.Tensor2D): Likelihood {
+    const perDim = (x: tf.Tensor2D) => tf.sub(tf.mul(x, logits), tf.softplus(logits)) as tf.Tensor2D;
     return {
-      logProb: (x) => tf.sum(tf.sub(tf.mul(x, logits), tf.softplus(logits)), 1) as tf.Tensor1D,
+      logProb: (x) => tf.sum(perDim(x), 1) as tf.Tensor1D,
+      logProbPerDim: perDim,
       mean: () => tf.sigmoid(logits) as tf.Tensor2D,
       sample: (rng: Random) => tf.cast(tf.less(rng.uniform(logits.shape), tf.sigmoid(logits)), 'float32') as tf.Tensor2D,
     };
@@ -45,6 +47,7 @@ export class GaussianLikelihood extends Module implements LikelihoodModel {
         const logDet = this.rho ? tf.sum(logS) : tf.mul(logS, D);
         return tf.sub(tf.mul(-0.5, tf.add(quad, D * LOG_2PI)), logDet) as tf.Tensor1D;
       },
+      logProbPerDim: (x) => tf.sub(tf.mul(-0.5, tf.add(tf.square(tf.div(tf.sub(x, mu), s)), LOG_2PI)), tf.log(s)) as tf.Tensor2D,
       mean: () => mu,
       sample: (rng: Random) => tf.add(mu, tf.mul(s, rng.normal(mu.shape))) as tf.Tensor2D,
     };

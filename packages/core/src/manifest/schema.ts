@@ -1,15 +1,6 @@
-import type { ComponentDefinition, ComponentKind, JsonSchema } from '../registry/plugin.js';
+import { SLOT_KIND, componentSlot, type ComponentDefinition, type ComponentKind, type JsonSchema } from '../registry/plugin.js';
 import type { Registry } from '../registry/registry.js';
 import { BACKEND_REQUESTS } from '../backend/select.js';
-
-/** A component slot before its type is known: `{ "type": string, ...options }`. */
-const componentSlot = (kind: ComponentKind, extra: JsonSchema = {}): JsonSchema => ({
-  type: 'object',
-  required: ['type'],
-  properties: { type: { type: 'string', description: `${kind} component type` } },
-  'x-vaeflow-kind': kind,
-  ...extra,
-});
 
 /**
  * The core manifest schema. Component slots are open here; their options are checked against
@@ -32,17 +23,13 @@ export function coreManifestSchema(): JsonSchema {
       data: componentSlot('dataset'),
       model: {
         type: 'object',
-        additionalProperties: false,
-        required: ['latentDim', 'encoder', 'decoder'],
+        required: ['latentDim'],
         properties: {
+          type: { type: 'string', default: 'vae', description: 'model component type: "vae" (the default) or one a plugin provides, e.g. "aef"' },
           latentDim: { type: 'integer', minimum: 1, maximum: 4096, description: 'latent size L' },
-          encoder: componentSlot('encoder'),
-          posterior: componentSlot('posterior', { default: { type: 'diagonal-gaussian' } }),
-          flows: { type: 'array', items: componentSlot('flow'), default: [], description: 'posterior flows, applied in this order after the base posterior' },
-          prior: componentSlot('prior', { default: { type: 'standard-normal' } }),
-          decoder: componentSlot('decoder'),
-          likelihood: componentSlot('likelihood', { default: { type: 'bernoulli' } }),
         },
+        [SLOT_KIND]: 'model',
+        description: 'the model: its options are checked against the chosen model type\'s schema',
       },
       objective: componentSlot('objective', { default: { type: 'elbo' } }),
       training: {
@@ -92,24 +79,32 @@ export function componentSchema(def: ComponentDefinition): JsonSchema {
 export function assembledManifestSchema(registry: Registry): JsonSchema {
   const schema = coreManifestSchema();
   const fill = (slot: JsonSchema): JsonSchema => {
-    const kind = slot['x-vaeflow-kind'] as ComponentKind;
+    const kind = slot[SLOT_KIND] as ComponentKind;
     const defs = registry.components(kind);
-    const { ['x-vaeflow-kind']: _k, ...rest } = slot;
+    const { [SLOT_KIND]: _k, ...rest } = slot;
+    // A slot whose type has a default (the model's "vae") applies that type's schema when "type" is absent.
+    const fallback = ((rest.properties as JsonSchema | undefined)?.type as JsonSchema | undefined)?.default;
+    const when = (type: string): JsonSchema => (type === fallback ? { properties: { type: { const: type } } } : { required: ['type'], properties: { type: { const: type } } });
     return {
       ...rest,
       // With nothing installed for this kind, no type is valid (an empty enum is not a valid schema).
-      properties: { type: defs.length ? { enum: defs.map((d) => d.type), description: `${kind} type` } : { not: {}, description: `no ${kind} components are installed` } },
-      ...(defs.length ? { allOf: defs.map((d) => ({ if: { properties: { type: { const: d.type } } }, then: componentSchema(d) })) } : {}),
+      properties: { type: defs.length ? { enum: defs.map((d) => d.type), description: `${kind} type`, ...(fallback !== undefined ? { default: fallback } : {}) } : { not: {}, description: `no ${kind} components are installed` } },
+      ...(defs.length ? { allOf: defs.map((d) => ({ if: when(d.type), then: walk(d.type === fallback ? withoutRequiredType(componentSchema(d)) : componentSchema(d)) })) } : {}),
     };
   };
   const walk = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(walk);
     if (node && typeof node === 'object') {
       const obj = node as JsonSchema;
-      if (obj['x-vaeflow-kind']) return fill(obj);
+      if (obj[SLOT_KIND]) return fill(obj);
       return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, walk(v)]));
     }
     return node;
   };
   return walk(schema) as JsonSchema;
+}
+
+/** A component schema that lets "type" be omitted (for the slot's default type). */
+function withoutRequiredType(schema: JsonSchema): JsonSchema {
+  return { ...schema, required: ((schema.required as string[]) ?? []).filter((k) => k !== 'type') };
 }

@@ -10,15 +10,7 @@ export interface Manifest {
   seed: number;
   backend: BackendRequest;
   data: ComponentSpec;
-  model: {
-    latentDim: number;
-    encoder: ComponentSpec;
-    posterior: ComponentSpec;
-    flows: ComponentSpec[];
-    prior: ComponentSpec;
-    decoder: ComponentSpec;
-    likelihood: ComponentSpec;
-  };
+  model: ModelSpec;
   objective: ComponentSpec;
   training: TrainingOptions;
 }
@@ -35,3 +27,22 @@ export interface TrainingOptions {
   samples: number;
   stepsPerEpoch: number | null;
 }
+
+/** The manifest's `model`: a model component spec (type "vae" unless a plugin's model is named) with its latent size. */
+export interface ModelSpec extends ComponentSpec {
+  latentDim: number;
+}
+
+/** The options of the standard `vae` model, as validated (defaults filled). */
+export interface VaeModelOptions {
+  latentDim: number;
+  encoder: ComponentSpec;
+  posterior: ComponentSpec;
+  flows: ComponentSpec[];
+  prior: ComponentSpec;
+  decoder: ComponentSpec;
+  likelihood: ComponentSpec;
+  preprocessing: ComponentSpec[];
+}
+
+export type VaeModelSpec = VaeModelOptions & { type: 'vae' };

@@ -1,5 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import type { ComponentDefinition, ComponentKind, ComponentSpec } from '../registry/plugin.js';
+import { SLOT_KIND, type ComponentDefinition, type ComponentKind, type ComponentSpec, type JsonSchema } from '../registry/plugin.js';
 import type { Registry } from '../registry/registry.js';
 import { componentSchema, coreManifestSchema } from './schema.js';
 import type { Manifest } from './types.js';
@@ -89,19 +89,21 @@ function toIssues(errors: ErrorObject[] | null | undefined, base: string): Manif
   return out;
 }
 
-/** Every component slot of a manifest with its kind and JSON pointer. */
+/** The top-level component slots of a manifest with their kinds and JSON pointers (nested slots are found from each component's schema). */
 function* slots(m: Record<string, any>): Generator<{ kind: ComponentKind; path: string; spec: unknown; set(v: unknown): void }> {
   yield { kind: 'dataset', path: '/data', spec: m.data, set: (v) => (m.data = v) };
-  const model = m.model ?? {};
-  for (const [key, kind] of [['encoder', 'encoder'], ['posterior', 'posterior'], ['prior', 'prior'], ['decoder', 'decoder'], ['likelihood', 'likelihood']] as const) {
-    yield { kind, path: `/model/${key}`, spec: model[key], set: (v) => (model[key] = v) };
-  }
-  if (Array.isArray(model.flows)) {
-    for (let i = 0; i < model.flows.length; i++) {
-      yield { kind: 'flow', path: `/model/flows/${i}`, spec: model.flows[i], set: (v) => (model.flows[i] = v) };
-    }
-  }
+  yield { kind: 'model', path: '/model', spec: m.model, set: (v) => (m.model = v) };
   yield { kind: 'objective', path: '/objective', spec: m.objective, set: (v) => (m.objective = v) };
+}
+
+/** The nested slots a component's options declare: `key -> kind`, single or a list. */
+function nestedSlots(def: ComponentDefinition): { key: string; kind: ComponentKind; list: boolean }[] {
+  const out: { key: string; kind: ComponentKind; list: boolean }[] = [];
+  for (const [key, prop] of Object.entries((def.schema?.properties as Record<string, JsonSchema>) ?? {})) {
+    if (prop?.[SLOT_KIND]) out.push({ key, kind: prop[SLOT_KIND] as ComponentKind, list: false });
+    else if ((prop?.items as JsonSchema | undefined)?.[SLOT_KIND]) out.push({ key, kind: (prop.items as JsonSchema)[SLOT_KIND] as ComponentKind, list: true });
+  }
+  return out;
 }
 
 /**
@@ -118,7 +120,26 @@ export function validateComponentSpec(registry: Registry, kind: ComponentKind, s
   }
   const copy = structuredClone(s);
   const v = validatorFor(def);
-  return v(copy) ? { spec: copy, issues: [] } : { spec: copy, issues: toIssues(v.errors, path) };
+  const issues: ManifestIssue[] = v(copy) ? [] : toIssues(v.errors, path);
+  // Nested component slots (a model's encoder, a flow prior's flows) are checked against their own types.
+  for (const slot of nestedSlots(def)) {
+    const value = (copy as Record<string, unknown>)[slot.key];
+    if (value === undefined) continue;
+    if (slot.list) {
+      if (!Array.isArray(value)) continue; // reported by the component's own schema
+      const list = value as unknown[];
+      for (let i = 0; i < list.length; i++) {
+        const r = validateComponentSpec(registry, slot.kind, list[i], `${path}/${slot.key}/${i}`);
+        issues.push(...r.issues);
+        list[i] = r.spec;
+      }
+    } else {
+      const r = validateComponentSpec(registry, slot.kind, value, `${path}/${slot.key}`);
+      issues.push(...r.issues);
+      (copy as Record<string, unknown>)[slot.key] = r.spec;
+    }
+  }
+  return { spec: copy, issues };
 }
 
 /**
@@ -144,5 +165,8 @@ export function checkManifest(raw: unknown, registry: Registry): { manifest?: Ma
     issues.push(...r.issues);
     slot.set(r.spec);
   }
-  return issues.length ? { issues } : { manifest: m as Manifest, issues };
+  // The core schema and the model's own schema both check latentDim; report each problem once.
+  const seen = new Set<string>();
+  const unique = issues.filter((i) => !seen.has(i.path + '\n' + i.message) && seen.add(i.path + '\n' + i.message));
+  return unique.length ? { issues: unique } : { manifest: m as Manifest, issues };
 }

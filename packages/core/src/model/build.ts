@@ -1,14 +1,13 @@
 import type { DependencyContainer } from 'tsyringe';
 import type { Dataset } from '../data.js';
 import { inputDimOf } from '../data.js';
-import type { Decoder, Encoder, Flow, LikelihoodModel, Objective, Posterior, Prior } from '../interfaces.js';
+import type { LatentModel, Objective } from '../interfaces.js';
 import type { Manifest } from '../manifest/types.js';
 import { ManifestError, validateComponentSpec } from '../manifest/validate.js';
 import type { BuildContext, ComponentKind, ComponentSpec } from '../registry/plugin.js';
 import type { Registry } from '../registry/registry.js';
-import { DATASET, LIKELIHOOD, RANDOM } from '../registry/tokens.js';
+import { DATASET, RANDOM } from '../registry/tokens.js';
 import { Random } from '../random.js';
-import { VAE } from './vae.js';
 
 type Base = Omit<BuildContext, 'build' | 'path'>;
 
@@ -38,33 +37,27 @@ export async function buildDataset(registry: Registry, manifest: Manifest, rng: 
 }
 
 export interface BuiltModel {
-  model: VAE;
+  model: LatentModel;
   objective: Objective;
   /** The model's own child container (RANDOM, DATASET, LIKELIHOOD registered in it). */
   container: DependencyContainer;
 }
 
 /**
- * Assembles a model in a fresh child container: likelihood, encoder, posterior head, flows
- * (in manifest order), prior, decoder, objective. Initial weights come from `rng`.
+ * Assembles a model in a fresh child container: the `/model` component (the standard VAE by
+ * default; it builds its own parts through the registry), then the objective, which the model
+ * may refuse (an AEF is trained by its exact likelihood). Initial weights come from `rng`.
  */
 export async function buildModel(registry: Registry, manifest: Manifest, dataset: Dataset, rng: Random): Promise<BuiltModel> {
   const container = registry.createScope();
   container.register(RANDOM, { useValue: rng });
   container.register(DATASET, { useValue: dataset });
-  const m = manifest.model;
-  const base: Base = { rng, latentDim: m.latentDim, inputShape: dataset.inputShape, inputDim: inputDimOf(dataset), contextDim: 0, container };
-  const likelihood = await buildComponent<LikelihoodModel>(registry, 'likelihood', m.likelihood, '/model/likelihood', base);
-  container.register(LIKELIHOOD, { useValue: likelihood });
-  const encoder = await buildComponent<Encoder>(registry, 'encoder', m.encoder, '/model/encoder', base);
-  const withContext: Base = { ...base, contextDim: encoder.featureDim };
-  const posterior = await buildComponent<Posterior>(registry, 'posterior', m.posterior, '/model/posterior', withContext);
-  const flows: Flow[] = [];
-  for (let i = 0; i < m.flows.length; i++) flows.push(await buildComponent<Flow>(registry, 'flow', m.flows[i], `/model/flows/${i}`, withContext));
-  const prior = await buildComponent<Prior>(registry, 'prior', m.prior, '/model/prior', withContext);
-  const decoder = await buildComponent<Decoder>(registry, 'decoder', m.decoder, '/model/decoder', withContext);
-  const objective = await buildComponent<Objective>(registry, 'objective', manifest.objective, '/objective', withContext);
-  return { model: new VAE(m.latentDim, encoder, posterior, flows, prior, decoder), objective, container };
+  const base: Base = { rng, latentDim: manifest.model.latentDim, inputShape: dataset.inputShape, inputDim: inputDimOf(dataset), contextDim: 0, container };
+  const model = await buildComponent<LatentModel>(registry, 'model', manifest.model, '/model', base);
+  const objective = await buildComponent<Objective>(registry, 'objective', manifest.objective, '/objective', base);
+  const problem = model.objectiveProblem?.(objective);
+  if (problem) throw new ManifestError([{ path: '/objective/type', message: problem }]);
+  return { model, objective, container };
 }
 
 /**

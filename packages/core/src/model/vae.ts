@@ -1,16 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Decoder, Encoder, Flow, LatentTerms, Posterior, Prior } from '../interfaces.js';
+import type { Decoder, Encoder, Flow, LatentModel, LatentTerms, Likelihood, Posterior, Prior } from '../interfaces.js';
 import { Module, ModuleList } from '../nn/module.js';
 import type { Random } from '../random.js';
+import { Preprocessing } from './preprocessing.js';
 
 /**
  * A VAE with an optional chain of posterior flows:
- *   h = enc(x); z0 ~ q(z0|x); z_k = f_k(z_{k-1}; h); log q(z_K|x) = log q(z0|x) - sum_k log|det J_k|;
- *   p(x, z_K) = p(z_K) p(x|z_K).
+ *   h = enc(y); z0 ~ q(z0|x); z_k = f_k(z_{k-1}; h); log q(z_K|x) = log q(z0|x) - sum_k log|det J_k|;
+ *   p(x, z_K) = p(z_K) p(y|z_K) |det dT/dx|,
+ * where y = T(x) is the optional data preprocessing (identity by default).
  */
-export class VAE extends Module {
+export class VAE extends Module implements LatentModel {
+  readonly kind = 'vae';
+  readonly exactLikelihood = false;
   readonly flowList: ModuleList;
-  constructor(readonly latentDim: number, readonly encoder: Encoder, readonly posterior: Posterior, readonly flows: Flow[], readonly prior: Prior, readonly decoder: Decoder) {
+  readonly preprocessing: Preprocessing;
+  constructor(readonly latentDim: number, readonly encoder: Encoder, readonly posterior: Posterior, readonly flows: Flow[], readonly prior: Prior, readonly decoder: Decoder, preprocessing: Flow[] = []) {
     super();
     this.addChild('encoder', encoder);
     this.addChild('posterior', posterior);
@@ -18,6 +23,9 @@ export class VAE extends Module {
     for (const f of flows) this.flowList.push(f);
     this.addChild('prior', prior);
     this.addChild('decoder', decoder);
+    this.preprocessing = new Preprocessing(preprocessing);
+    // Kept out of the weight names when empty, so checkpoints of plain VAEs keep their layout.
+    if (preprocessing.length) this.addChild('preprocessing', this.preprocessing);
   }
 
   /** Whether KL(q || p) has a closed form here: no flows and a standard-normal prior. */
@@ -25,9 +33,9 @@ export class VAE extends Module {
     return this.flows.length === 0 && (this.prior as { standardNormal?: boolean }).standardNormal === true;
   }
 
-  /** Draws z_K ~ q(z|x) through the flows, returning log q(z_K|x) and the base posterior. */
+  /** Draws z_K ~ q(z|x) through the flows, returning log q(z_K|x) and the base posterior (x in data space). */
   posteriorSample(x: tf.Tensor2D, rng: Random, training = false) {
-    const h = this.encoder.encode(x, training);
+    const h = this.encoder.encode(this.preprocessing.forward(x).y, training);
     return { ...this.sampleGivenFeatures(h, rng), h };
   }
 
@@ -45,9 +53,12 @@ export class VAE extends Module {
 
   /** Everything an objective needs from one pass over a batch. */
   terms(x: tf.Tensor2D, rng: Random, training: boolean): LatentTerms {
-    const { z, logQz, q } = this.posteriorSample(x, rng, training);
+    const { y, logDet: logDetT } = this.preprocessing.forward(x);
+    const h = this.encoder.encode(y, training);
+    const { z, logQz, q } = this.sampleGivenFeatures(h, rng);
     const logPz = this.prior.logProb(z);
-    const logPx = this.decoder.decode(z).logProb(x);
+    let logPx = this.decoder.decode(z).logProb(y);
+    if (!this.preprocessing.empty) logPx = tf.add(logPx, logDetT) as tf.Tensor1D;
     const common = { logPx, logQz, logPz, z, mean: q.mean, posterior: q, noFlows: this.flows.length === 0 };
     if (this.closedFormKl) {
       const { total, perDim } = q.klToStandardNormal();
@@ -63,21 +74,31 @@ export class VAE extends Module {
    */
   logWeights(x: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D {
     const B = x.shape[0];
-    const h = this.encoder.encode(x, false);
+    const { y, logDet: logDetT } = this.preprocessing.forward(x);
+    const h = this.encoder.encode(y, false);
     const tileRows = (t: tf.Tensor2D) => tf.reshape(tf.tile(tf.expandDims(t, 1), [1, k, 1]), [B * k, t.shape[1]]) as tf.Tensor2D;
     const { z, logQz } = this.sampleGivenFeatures(tileRows(h), rng);
-    const xk = k === 1 ? x : tileRows(x);
-    const lw = tf.sub(tf.add(this.prior.logProb(z), this.decoder.decode(z).logProb(xk)), logQz);
-    return tf.reshape(lw, [B, k]) as tf.Tensor2D;
+    const yk = k === 1 ? y : tileRows(y);
+    const lw = tf.reshape(tf.sub(tf.add(this.prior.logProb(z), this.decoder.decode(z).logProb(yk)), logQz), [B, k]) as tf.Tensor2D;
+    return this.preprocessing.empty ? lw : (tf.add(lw, tf.expandDims(logDetT, 1)) as tf.Tensor2D);
   }
 
-  /** E[x|z] for z ~ p(z). */
+  /** E[y|z] for z ~ p(z), mapped back to data space. */
   generate(n: number, rng: Random): tf.Tensor2D {
-    return this.decoder.decode(this.prior.sample(n, rng)).mean();
+    return this.preprocessing.inverse(this.decoder.decode(this.prior.sample(n, rng)).mean());
   }
 
-  /** E[x|z] for z ~ q(z|x). */
+  /** E[y|z] for z ~ q(z|x), mapped back to data space. */
   reconstruct(x: tf.Tensor2D, rng: Random): tf.Tensor2D {
-    return this.decoder.decode(this.posteriorSample(x, rng).z).mean();
+    return this.preprocessing.inverse(this.decoder.decode(this.posteriorSample(x, rng).z).mean());
+  }
+
+  encodeMean(x: tf.Tensor2D): tf.Tensor2D {
+    return this.posterior.distribution(this.encoder.encode(this.preprocessing.forward(x).y, false)).mean;
+  }
+
+  /** p(y|z) at z ~ q(z|x), with y the preprocessed data (the data itself without preprocessing). */
+  reconstructionLikelihood(x: tf.Tensor2D, rng: Random): Likelihood {
+    return this.decoder.decode(this.posteriorSample(x, rng).z);
   }
 }

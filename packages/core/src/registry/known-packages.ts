@@ -6,7 +6,9 @@ import type { ComponentKind } from './plugin.js';
  */
 export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, string>>> = {
   dataset: { mnist: '@vaeflow/datasets', 'fashion-mnist': '@vaeflow/datasets', 'two-moons': '@vaeflow/datasets', 'arch-seq': '@vaeflow/datasets' },
+  model: { aef: '@vaeflow/aef' },
   flow: {
+    logit: '@vaeflow/aef',
     planar: '@vaeflow/flows-planar',
     'planar-amortized': '@vaeflow/flows-planar',
     iaf: '@vaeflow/flows-iaf',

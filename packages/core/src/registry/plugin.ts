@@ -2,11 +2,34 @@ import type { DependencyContainer } from 'tsyringe';
 import type { Random } from '../random.js';
 
 /** The kinds of component a manifest can name. */
-export type ComponentKind = 'dataset' | 'encoder' | 'posterior' | 'flow' | 'prior' | 'decoder' | 'likelihood' | 'objective';
-export const COMPONENT_KINDS: readonly ComponentKind[] = ['dataset', 'encoder', 'posterior', 'flow', 'prior', 'decoder', 'likelihood', 'objective'];
+export type ComponentKind = 'dataset' | 'model' | 'encoder' | 'posterior' | 'flow' | 'prior' | 'decoder' | 'likelihood' | 'objective';
+export const COMPONENT_KINDS: readonly ComponentKind[] = ['dataset', 'model', 'encoder', 'posterior', 'flow', 'prior', 'decoder', 'likelihood', 'objective'];
 
 /** A JSON schema fragment (draft 2020-12 / draft-07 keywords as ajv understands them). */
 export type JsonSchema = Record<string, unknown>;
+
+/** The schema marker of a nested component slot; validation and `vaeflow schema` look for it. */
+export const SLOT_KIND = 'x-vaeflow-kind';
+
+/**
+ * A component slot in a schema, `{ "type": string, ...options }`, whose options are checked
+ * against the chosen type's own schema. A component's options may contain slots too (a model
+ * names its encoder, a flow prior its flows): validation recurses into them with located paths.
+ */
+export function componentSlot(kind: ComponentKind, extra: JsonSchema = {}): JsonSchema {
+  return {
+    type: 'object',
+    required: ['type'],
+    properties: { type: { type: 'string', description: `${kind} component type` } },
+    [SLOT_KIND]: kind,
+    ...extra,
+  };
+}
+
+/** An array of component slots (e.g. a chain of flows), in order. */
+export function componentSlotList(kind: ComponentKind, extra: JsonSchema = {}): JsonSchema {
+  return { type: 'array', items: componentSlot(kind), default: [], ...extra };
+}
 
 /** A component spec as it appears in a manifest: `{ "type": "...", ...options }`. */
 export interface ComponentSpec {

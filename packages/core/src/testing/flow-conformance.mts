@@ -30,6 +30,10 @@ export interface FlowConformanceOptions {
   perturbScale?: number;
   /** backend to run on (default wasm, the embedded default) */
   backend?: BackendRequest;
+  /** a fixed bijection with no parameters (e.g. logit): the gradient check is replaced by a check that it has none */
+  parameterFree?: boolean;
+  /** draws the forward-direction inputs (default N(0, I)); flows with a restricted domain, such as logit on (0, 1), supply their own */
+  sampleInput?: (rng: Random, shape: [number, number]) => tf.Tensor2D;
   /** replaces the default perturbation (noise on every variable, then afterStep), e.g. to keep a parameter in its live range */
   perturb?: (flow: Flow, rng: Random) => void;
 }
@@ -69,7 +73,7 @@ export function describeFlowConformance(name: string, factory: (args: FlowFactor
           const flow = await factory({ dim, contextDim, rng });
           if (options.perturb) options.perturb(flow, rng);
           else perturbVariables(flow, rng, perturb);
-          const z = rng.normal([B, dim]) as tf.Tensor2D;
+          const z = options.sampleInput ? options.sampleInput(rng, [B, dim]) : (rng.normal([B, dim]) as tf.Tensor2D);
           const h = flow.conditional ? (rng.normal([B, contextDim]) as tf.Tensor2D) : undefined;
           return { flow, z, h, rng };
         };
@@ -117,6 +121,10 @@ export function describeFlowConformance(name: string, factory: (args: FlowFactor
           const { flow, z, h, rng } = await make(4);
           const w = rng.normal([B, dim]);
           const vars = flow.trainableVariables();
+          if (options.parameterFree) {
+            expect(vars).toHaveLength(0);
+            return;
+          }
           expect(vars.length).toBeGreaterThan(0);
           const { grads } = tf.variableGrads(() => {
             const o = flow.forwardAndLogDet(z, h);

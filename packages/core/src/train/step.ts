@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Objective, TrainingProgress } from '../interfaces.js';
-import type { VAE } from '../model/vae.js';
+import type { LatentModel } from '../interfaces.js';
 import type { Random } from '../random.js';
 import { globalNorm } from '../math.js';
 
@@ -18,7 +18,7 @@ export interface StepOutcome {
  * the global gradient norm, clipping to `clipNorm`, and the optimiser update, skipped when the
  * loss or the norm is not finite. Every intermediate tensor is freed before it returns.
  */
-export function createTrainStep(model: VAE, objective: Objective, optimizer: tf.Optimizer, clipNorm: number | null) {
+export function createTrainStep(model: LatentModel, objective: Objective, optimizer: tf.Optimizer, clipNorm: number | null) {
   const vars = model.trainableVariables();
   return (batch: Float32Array, batchSize: number, progress: TrainingProgress, rng: Random): StepOutcome => {
     const dim = batch.length / batchSize;

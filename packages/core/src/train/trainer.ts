@@ -5,7 +5,7 @@ import type { DataSplit, Dataset } from '../data.js';
 import { gatherRows, inputDimOf } from '../data.js';
 import type { Objective, TrainingProgress } from '../interfaces.js';
 import type { Manifest } from '../manifest/types.js';
-import type { VAE } from '../model/vae.js';
+import type { LatentModel } from '../interfaces.js';
 import { Random } from '../random.js';
 import { writeImageGrid, scatterPng } from '../image/grid.js';
 import { disposeCheckpoint, findCheckpoint, loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
@@ -26,7 +26,7 @@ export class TrainingDivergedError extends Error {
 
 export interface TrainerOptions {
   manifest: Manifest;
-  model: VAE;
+  model: LatentModel;
   objective: Objective;
   dataset: Dataset;
   /** run folder: manifest.json, metrics.jsonl, checkpoints/, samples/ */
@@ -51,7 +51,7 @@ export interface TrainResult {
 }
 
 /** Per-example means of the objective's terms over a split (no warm-up, no free bits). */
-export function evaluateSplit(model: VAE, objective: Objective, split: DataSplit, dim: number, batchSize: number, rng: Random, progress: TrainingProgress): Record<string, number> {
+export function evaluateSplit(model: LatentModel, objective: Objective, split: DataSplit, dim: number, batchSize: number, rng: Random, progress: TrainingProgress): Record<string, number> {
   const sums: Record<string, number> = {};
   for (let from = 0; from < split.n; from += batchSize) {
     const to = Math.min(split.n, from + batchSize);

@@ -1,0 +1,44 @@
+import { defineComponent, componentSlot, componentSlotList } from '../registry/plugin.js';
+import type { Decoder, Encoder, Flow, LatentModel, LikelihoodModel, Posterior, Prior } from '../interfaces.js';
+import type { VaeModelOptions } from '../manifest/types.js';
+import { LIKELIHOOD } from '../registry/tokens.js';
+import { VAE } from '../model/vae.js';
+
+/**
+ * The standard model (`"type": "vae"`, the default): likelihood, optional data preprocessing,
+ * encoder, posterior head, posterior flows in manifest order, prior and decoder, each a
+ * component built through the registry.
+ */
+export const vaeModel = defineComponent<LatentModel, VaeModelOptions>({
+  kind: 'model',
+  type: 'vae',
+  description: 'Variational autoencoder: encoder, posterior (optionally with flows), prior, decoder and likelihood.',
+  schema: {
+    required: ['latentDim', 'encoder', 'decoder'],
+    properties: {
+      latentDim: { type: 'integer', minimum: 1, maximum: 4096, description: 'latent size L' },
+      encoder: componentSlot('encoder'),
+      posterior: componentSlot('posterior', { default: { type: 'diagonal-gaussian' } }),
+      flows: componentSlotList('flow', { description: 'posterior flows, applied in this order after the base posterior' }),
+      prior: componentSlot('prior', { default: { type: 'standard-normal' } }),
+      decoder: componentSlot('decoder'),
+      likelihood: componentSlot('likelihood', { default: { type: 'bernoulli' } }),
+      preprocessing: componentSlotList('flow', { description: 'invertible maps applied to the data first (e.g. logit, actnorm); their log-determinants are counted in log p(x)' }),
+    },
+  },
+  create: async (m, ctx) => {
+    const dataSpace = { latentDim: ctx.inputDim, contextDim: 0 };
+    const preprocessing: Flow[] = [];
+    for (let i = 0; i < m.preprocessing.length; i++) preprocessing.push(await ctx.build<Flow>('flow', m.preprocessing[i], `${ctx.path}/preprocessing/${i}`, dataSpace));
+    const likelihood = await ctx.build<LikelihoodModel>('likelihood', m.likelihood, `${ctx.path}/likelihood`);
+    ctx.container.register(LIKELIHOOD, { useValue: likelihood });
+    const encoder = await ctx.build<Encoder>('encoder', m.encoder, `${ctx.path}/encoder`);
+    const withContext = { contextDim: encoder.featureDim };
+    const posterior = await ctx.build<Posterior>('posterior', m.posterior, `${ctx.path}/posterior`, withContext);
+    const flows: Flow[] = [];
+    for (let i = 0; i < m.flows.length; i++) flows.push(await ctx.build<Flow>('flow', m.flows[i], `${ctx.path}/flows/${i}`, withContext));
+    const prior = await ctx.build<Prior>('prior', m.prior, `${ctx.path}/prior`, withContext);
+    const decoder = await ctx.build<Decoder>('decoder', m.decoder, `${ctx.path}/decoder`, withContext);
+    return new VAE(m.latentDim, encoder, posterior, flows, prior, decoder, preprocessing);
+  },
+});
