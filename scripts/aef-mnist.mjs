@@ -58,6 +58,19 @@ async function trainAndEval(model, latent) {
   manifest.name = name;
   manifest.model.latentDim = latent;
   manifest.training = { ...manifest.training, epochs: Number(args.epochs), stepsPerEpoch: Number(args.steps) };
+  const metricsFile = path.join(dir, 'metrics.jsonl');
+  const trained = fs.existsSync(path.join(dir, 'timing.json')) || (fs.existsSync(metricsFile) && fs.readFileSync(metricsFile, 'utf8').includes('"split":"test"'));
+  if (trained && fs.existsSync(path.join(dir, 'eval.json'))) return;
+  if (trained) {
+    // Trained earlier (the run finished): evaluate it again without retraining.
+    if (!fs.existsSync(path.join(dir, 'timing.json'))) {
+      const seconds = fs.readFileSync(metricsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.split === 'train').reduce((a, r) => a + r.seconds, 0);
+      fs.writeFileSync(path.join(dir, 'timing.json'), JSON.stringify({ trainSeconds: seconds, note: 'sum of epoch times' }) + '\n');
+    }
+    await run(['eval', dir, '--k', args.k, '--limit', args['test-limit']], path.join(dir, 'log.txt'));
+    process.stderr.write(`${name}: evaluated\n`);
+    return;
+  }
   const file = path.join(dir, 'source-manifest.json');
   fs.writeFileSync(file, JSON.stringify(manifest, null, 2));
   const log = path.join(dir, 'log.txt');
@@ -65,8 +78,8 @@ async function trainAndEval(model, latent) {
   const t0 = Date.now();
   await run(['train', file, '--out', dir], log);
   const trainSeconds = (Date.now() - t0) / 1000;
-  await run(['eval', dir, '--k', args.k, '--limit', args['test-limit']], log);
   fs.writeFileSync(path.join(dir, 'timing.json'), JSON.stringify({ trainSeconds }) + '\n');
+  await run(['eval', dir, '--k', args.k, '--limit', args['test-limit']], log);
   process.stderr.write(`${name}: done (${Math.round(trainSeconds)} s training)\n`);
 }
 

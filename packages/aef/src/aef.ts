@@ -1,4 +1,4 @@
-import { Dense, LOG_2PI, Module, ModuleList, Preprocessing, tf } from '@vaeflow/core';
+import { Dense, FlowChain, LOG_2PI, Module, Preprocessing, tf } from '@vaeflow/core';
 import type { Decoder, Encoder, Flow, LatentModel, LatentTerms, Objective, Prior, Random } from '@vaeflow/core';
 import { coreIndices, type CorePartition } from './masks.js';
 
@@ -46,8 +46,8 @@ export class AEF extends Module implements LatentModel {
   readonly preprocessing: Preprocessing;
   readonly encoder: Encoder;
   readonly head: Dense;
-  readonly coreFlowList: ModuleList;
-  readonly coreFlows: Flow[];
+  /** n^-1, applied forward */
+  readonly coreFlows: FlowChain;
   readonly prior: Prior;
   readonly decoder: Decoder;
   /** h: y -> w, the linear AEF's feature expansion */
@@ -71,14 +71,11 @@ export class AEF extends Module implements LatentModel {
     this.preprocessing = this.addChild('preprocessing', new Preprocessing(p.preprocessing));
     this.encoder = this.addChild('encoder', p.encoder);
     this.head = this.addChild('head', new Dense(rng, p.encoder.featureDim, 2 * p.latentDim));
-    this.coreFlows = p.coreFlows;
-    this.coreFlowList = this.addChild('coreFlows', new ModuleList());
     for (const f of p.coreFlows) {
       if (f.dim !== p.latentDim) throw new Error(`core flow "${f.id}" has dimension ${f.dim}, not the latent size ${p.latentDim}`);
       if (f.conditional) throw new Error(`core flow "${f.id}" is conditional; the core encoder n takes no context (set "conditional": false)`);
-      if (p.core !== 'linear' && !f.invertible) throw new Error(`core flow "${f.id}" is not invertible; a ${p.core} AEF needs n to sample (algorithm 2)`);
-      this.coreFlowList.push(f);
     }
+    this.coreFlows = this.addChild('coreFlows', new FlowChain(p.coreFlows, p.core === 'linear' ? undefined : `a ${p.core} AEF needs the core flow's inverse n to sample (algorithm 2)`));
     this.prior = this.addChild('prior', p.prior);
     this.decoder = this.addChild('decoder', p.decoder);
     if (p.core === 'linear') {
@@ -129,31 +126,12 @@ export class AEF extends Module implements LatentModel {
     return this.place ? (tf.matMul(y, this.place, false, true) as tf.Tensor2D) : this.features!.apply(y);
   }
 
-  /** u = n^-1(c) with log|det dn^-1/dc|. */
-  private coreToNoise(c: tf.Tensor2D): { u: tf.Tensor2D; logDet: tf.Tensor1D } {
-    let u = c;
-    let logDet = tf.zeros([c.shape[0]]) as tf.Tensor1D;
-    for (const f of this.coreFlows) {
-      const r = f.forwardAndLogDet(u);
-      u = r.z;
-      logDet = tf.add(logDet, r.logDet) as tf.Tensor1D;
-    }
-    return { u, logDet };
-  }
-
-  /** c = n(u). */
-  private noiseToCore(u: tf.Tensor2D): tf.Tensor2D {
-    let c = u;
-    for (let i = this.coreFlows.length - 1; i >= 0; i--) c = this.coreFlows[i].inverseAndLogDet(c).z;
-    return c;
-  }
-
   /**
    * The encoding half of Phi^-1 for preprocessed data y: z with log|det dz/dc| = log|det dn^-1| + sum log g_s.
    * `w` replaces h(y) as the linear AEF's core (importance sampling, and the bijection on (x, w)).
    */
   encodeLatent(y: tf.Tensor2D, training: boolean, w?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
-    const { u, logDet: logDetN } = this.coreToNoise(w ?? this.coreOf(y));
+    const { z: u, logDet: logDetN } = this.coreFlows.forward(w ?? this.coreOf(y));
     const { gm, gs } = this.scales(this.encoder.encode(this.encoderInput(y), training));
     const z = tf.add(gm, tf.mul(gs, u)) as tf.Tensor2D;
     return { z, logDet: tf.add(logDetN, tf.sum(tf.log(gs), 1)) as tf.Tensor1D };
@@ -174,7 +152,7 @@ export class AEF extends Module implements LatentModel {
     if (!this.place) return s;
     const shell = tf.mul(s, this.shellMask!) as tf.Tensor2D;
     const { gm, gs } = this.scales(this.encoder.encode(shell, false));
-    const c = this.noiseToCore(tf.div(tf.sub(z, gm), gs) as tf.Tensor2D);
+    const c = this.coreFlows.inverse(tf.div(tf.sub(z, gm), gs) as tf.Tensor2D);
     return tf.add(shell, tf.matMul(c, this.place)) as tf.Tensor2D;
   }
 
@@ -208,7 +186,7 @@ export class AEF extends Module implements LatentModel {
     const eps = rng.normal([B * k, L]) as tf.Tensor2D;
     const w = tf.add(tileRows(this.features!.apply(y)), tf.mul(s, eps)) as tf.Tensor2D;
     const logQ = tf.sub(tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), 1), L * LOG_2PI)), L * Math.log(s));
-    const { u, logDet: logDetN } = this.coreToNoise(w);
+    const { z: u, logDet: logDetN } = this.coreFlows.forward(w);
     const { gm, gs } = this.scales(this.encoder.encode(y, false));
     const z = tf.add(tileRows(gm), tf.mul(tileRows(gs), u)) as tf.Tensor2D;
     const logDet = tf.add(logDetN, tf.reshape(tileRows(tf.expandDims(tf.sum(tf.log(gs), 1), 1) as tf.Tensor2D), [B * k]));
@@ -228,7 +206,7 @@ export class AEF extends Module implements LatentModel {
       this.importanceScale = s;
       let total = 0;
       const n = val.shape[0];
-      const chunk = Math.max(1, Math.floor(2048 / k)); // rows per pass stay bounded
+      const chunk = Math.max(1, Math.floor(1024 / k)); // rows per pass stay bounded (the wasm heap is a few GB)
       for (let from = 0; from < n; from += chunk) {
         const b = Math.min(chunk, n - from);
         total += tf.tidy(() => tf.sum(tf.sub(tf.logSumExp(this.logWeights(tf.slice(val, [from, 0], [b, -1]), k, rng), 1), Math.log(k))).dataSync()[0]);
@@ -282,7 +260,7 @@ export class AEF extends Module implements LatentModel {
     if (this.core === 'linear') {
       const y = tf.add(this.decoder.decode(z).mean(), rest) as tf.Tensor2D;
       const { gm, gs } = this.scales(this.encoder.encode(y, false));
-      const w = this.noiseToCore(tf.div(tf.sub(z, gm), gs) as tf.Tensor2D);
+      const w = this.coreFlows.inverse(tf.div(tf.sub(z, gm), gs) as tf.Tensor2D);
       return tf.concat([y, w], 1) as tf.Tensor2D;
     }
     // Scatter the shell residuals back to [B, D] (zeros on the core pixels), then decode as algorithm 2.

@@ -1,4 +1,4 @@
-import { LIKELIHOOD, componentSlot, componentSlotList, defineComponent, definePlugin, type ComponentSpec, type Decoder, type Encoder, type Flow, type LatentModel, type LikelihoodModel, type Prior } from '@vaeflow/core';
+import { LIKELIHOOD, buildComponentList, componentSlot, componentSlotList, defineComponent, definePlugin, type ComponentSpec, type Decoder, type Encoder, type Flow, type LatentModel, type LikelihoodModel, type Prior } from '@vaeflow/core';
 import { AEF, type AefCore } from './aef.js';
 import { LogitFlow } from './logit.js';
 import { VERSION } from './version.js';
@@ -41,14 +41,11 @@ export const plugin = definePlugin({
         },
       },
       create: async (o, ctx) => {
-        const dataSpace = { latentDim: ctx.inputDim, contextDim: 0 };
-        const preprocessing: Flow[] = [];
-        for (let i = 0; i < o.preprocessing.length; i++) preprocessing.push(await ctx.build<Flow>('flow', o.preprocessing[i], `${ctx.path}/preprocessing/${i}`, dataSpace));
+        const preprocessing = await buildComponentList<Flow>(ctx, 'flow', o.preprocessing, 'preprocessing', { latentDim: ctx.inputDim, contextDim: 0 });
         const likelihood = await ctx.build<LikelihoodModel>('likelihood', o.likelihood, `${ctx.path}/likelihood`);
         ctx.container.register(LIKELIHOOD, { useValue: likelihood });
         const encoder = await ctx.build<Encoder>('encoder', o.encoder, `${ctx.path}/encoder`);
-        const coreFlows: Flow[] = [];
-        for (let i = 0; i < o.coreFlows.length; i++) coreFlows.push(await ctx.build<Flow>('flow', o.coreFlows[i], `${ctx.path}/coreFlows/${i}`, { contextDim: 0 }));
+        const coreFlows = await buildComponentList<Flow>(ctx, 'flow', o.coreFlows, 'coreFlows', { contextDim: 0 });
         const prior = await ctx.build<Prior>('prior', o.prior, `${ctx.path}/prior`, { contextDim: 0 });
         const decoder = await ctx.build<Decoder>('decoder', o.decoder, `${ctx.path}/decoder`);
         return new AEF({ latentDim: o.latentDim, inputShape: ctx.inputShape, core: o.core, preprocessing, encoder, coreFlows, prior, decoder, scaleEpsilon: o.scaleEpsilon, importanceScale: o.importanceScale }, ctx.rng);

@@ -62,6 +62,7 @@ export function program(): Command {
     .description('importance-sampled NLL, bits/dim, reconstruction error (and --fcd); writes <run>/eval.json')
     .option('--k <k>', 'importance samples per data point', positiveInt, 1000)
     .option('--limit <n>', 'evaluate the first n examples of the split', positiveInt)
+    .option('--max-rows <n>', 'model evaluations per pass (examples x samples); bounds memory, which the wasm heap limits to a few GB', positiveInt, 1024)
     .addOption(new Option('--split <split>', 'data split').choices(['test', 'val']).default('test'))
     .option('--fcd', 'also the Frechet classifier distance (trains a classifier once per dataset)')
     .addOption(backendOption())

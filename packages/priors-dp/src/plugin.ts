@@ -1,4 +1,4 @@
-import { InverseFlow, SequentialFlow, defineComponent, definePlugin, type ComponentSpec, type Flow, type Prior } from '@vaeflow/core';
+import { InverseFlow, buildComponentList, componentSlotList, SequentialFlow, defineComponent, definePlugin, type ComponentSpec, type Flow, type Prior } from '@vaeflow/core';
 import { BijectionPrior, realNvp } from './priors.js';
 import { VERSION } from './version.js';
 
@@ -24,12 +24,11 @@ export const plugin = definePlugin({
       type: 'flow',
       description: 'A prior from any invertible flows (e.g. MAF), listed in the sampling direction base -> z; densities use their inverses.',
       schema: {
-        properties: { flows: { type: 'array', minItems: 1, items: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } } } },
+        properties: { flows: componentSlotList('flow', { minItems: 1, description: 'flows in the sampling direction, base -> z' }) },
         required: ['flows'],
       },
       create: async (o, ctx) => {
-        const flows: Flow[] = [];
-        for (let i = 0; i < o.flows.length; i++) flows.push(await ctx.build<Flow>('flow', o.flows[i], `${ctx.path}/flows/${i}`, { contextDim: 0 }));
+        const flows = await buildComponentList<Flow>(ctx, 'flow', o.flows, 'flows', { contextDim: 0 });
         const sampling = flows.length === 1 ? flows[0] : new SequentialFlow(flows, 'flow-prior');
         return new BijectionPrior(new InverseFlow(sampling));
       },

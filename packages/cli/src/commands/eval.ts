@@ -9,6 +9,8 @@ import { requireOptional } from '../optional.js';
 export interface EvalOptions {
   k: number;
   limit?: number;
+  /** examples x samples per pass (default 1024): a conv decoder's activations for 8192 rows overflow the wasm heap */
+  maxRows?: number;
   split: 'test' | 'val';
   fcd?: boolean;
   backend?: BackendRequest;
@@ -39,7 +41,7 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<Recor
   }
   const bar = new EpochProgress(`IWAE K=${o.k}`, n, log, undefined, { unit: 'examples', rateUnit: 'samples/s', showLoss: false });
   const t0 = Date.now();
-  const iwae = metrics.importanceSampledNll(run.model, split, dim, { k: o.k, limit: n, rng: new Random(`eval:${run.manifest.seed}`), onProgress: (done) => bar.update(done, 0, ((done * o.k) / (Date.now() - t0)) * 1000) });
+  const iwae = metrics.importanceSampledNll(run.model, split, dim, { k: o.k, limit: n, maxRows: o.maxRows ?? 1024, rng: new Random(`eval:${run.manifest.seed}`), onProgress: (done) => bar.update(done, 0, ((done * o.k) / (Date.now() - t0)) * 1000) });
   bar.stop();
   const result: Record<string, unknown> = {
     run: path.resolve(runDir),

@@ -3,6 +3,7 @@ import type { Decoder, Encoder, Flow, LatentModel, LikelihoodModel, Posterior, P
 import type { VaeModelOptions } from '../manifest/types.js';
 import { LIKELIHOOD } from '../registry/tokens.js';
 import { VAE } from '../model/vae.js';
+import { buildComponentList } from '../model/build.js';
 
 /**
  * The standard model (`"type": "vae"`, the default): likelihood, optional data preprocessing,
@@ -27,16 +28,13 @@ export const vaeModel = defineComponent<LatentModel, VaeModelOptions>({
     },
   },
   create: async (m, ctx) => {
-    const dataSpace = { latentDim: ctx.inputDim, contextDim: 0 };
-    const preprocessing: Flow[] = [];
-    for (let i = 0; i < m.preprocessing.length; i++) preprocessing.push(await ctx.build<Flow>('flow', m.preprocessing[i], `${ctx.path}/preprocessing/${i}`, dataSpace));
+    const preprocessing = await buildComponentList<Flow>(ctx, 'flow', m.preprocessing, 'preprocessing', { latentDim: ctx.inputDim, contextDim: 0 });
     const likelihood = await ctx.build<LikelihoodModel>('likelihood', m.likelihood, `${ctx.path}/likelihood`);
     ctx.container.register(LIKELIHOOD, { useValue: likelihood });
     const encoder = await ctx.build<Encoder>('encoder', m.encoder, `${ctx.path}/encoder`);
     const withContext = { contextDim: encoder.featureDim };
     const posterior = await ctx.build<Posterior>('posterior', m.posterior, `${ctx.path}/posterior`, withContext);
-    const flows: Flow[] = [];
-    for (let i = 0; i < m.flows.length; i++) flows.push(await ctx.build<Flow>('flow', m.flows[i], `${ctx.path}/flows/${i}`, withContext));
+    const flows = await buildComponentList<Flow>(ctx, 'flow', m.flows, 'flows', withContext);
     const prior = await ctx.build<Prior>('prior', m.prior, `${ctx.path}/prior`, withContext);
     const decoder = await ctx.build<Decoder>('decoder', m.decoder, `${ctx.path}/decoder`, withContext);
     return new VAE(m.latentDim, encoder, posterior, flows, prior, decoder, preprocessing);

@@ -30,6 +30,16 @@ export async function buildComponent<T>(registry: Registry, kind: ComponentKind,
   }
 }
 
+/**
+ * Builds a list of component specs found at `<ctx.path>/<key>` (e.g. a model's `flows`), in
+ * order, each located as `<ctx.path>/<key>/<i>`, with `overrides` for the nested context.
+ */
+export async function buildComponentList<T>(ctx: BuildContext, kind: ComponentKind, specs: ComponentSpec[], key: string, overrides: Partial<Omit<BuildContext, 'build'>> = {}): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < specs.length; i++) out.push(await ctx.build<T>(kind, specs[i], `${ctx.path}/${key}/${i}`, overrides));
+  return out;
+}
+
 /** Loads the manifest's dataset. */
 export async function buildDataset(registry: Registry, manifest: Manifest, rng: Random): Promise<Dataset> {
   const container = registry.createScope();
