@@ -47,7 +47,7 @@ const configs = {
   mlp: { label: 'reference VAE (examples/mnist-vae.json)', manifest: fromExample('mnist-vae.json') },
   conv: { label: 'conv VAE (examples/mnist-conv-vae.json)', manifest: fromExample('mnist-conv-vae.json') },
 };
-for (const [key, file, label] of [['planar', 'mnist-planar.json', 'planar flow VAE'], ['iaf', 'mnist-iaf.json', 'IAF VAE'], ['pcpmap', 'mnist-pcpmap.json', 'PCP-Map VAE']]) {
+for (const [key, file, label] of [['planar', 'mnist-planar.json', 'planar flow VAE'], ['iaf', 'mnist-iaf.json', 'IAF VAE'], ['pcpmap', 'mnist-pcpmap.json', 'PCP-Map VAE'], ['aef', 'mnist-aef-linear.json', 'linear AEF'], ['aef-vae', 'mnist-vae-aef-baseline.json', 'VAE matched to the AEF']]) {
   if (fs.existsSync(path.join(examples, file))) configs[key] = { label: `${label} (examples/${file})`, manifest: JSON.parse(fs.readFileSync(path.join(examples, file), 'utf8')), needsPlugins: true };
 }
 
