@@ -98,9 +98,12 @@ export class AEF extends Module implements LatentModel {
     }
   }
 
-  /** An AEF has an exact likelihood: of x for a partition, of (x, w = h(x)) in the expanded space for the linear AEF. */
+  /**
+   * A partition AEF's terms give log p(x) exactly; the linear AEF's give log p(x, h(x)) in the
+   * expanded space (its training objective, also exact), and p(x) needs {@link logWeights}.
+   */
   get exactLikelihood(): boolean {
-    return true;
+    return this.core !== 'linear';
   }
 
   objectiveProblem(objective: Objective): string | null {
