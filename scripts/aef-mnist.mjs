@@ -53,6 +53,12 @@ function run(argv, logFile) {
 async function trainAndEval(model, latent) {
   const name = `${model}-latent${latent}`;
   const dir = path.join(args.out, name);
+  // A finished run is reused only if it was trained with this budget; otherwise it starts again.
+  const saved = path.join(dir, 'manifest.json');
+  if (fs.existsSync(saved)) {
+    const t = JSON.parse(fs.readFileSync(saved, 'utf8')).training;
+    if (t.epochs !== Number(args.epochs) || t.stepsPerEpoch !== Number(args.steps)) fs.rmSync(dir, { recursive: true, force: true });
+  }
   fs.mkdirSync(dir, { recursive: true });
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'examples', MODELS[model].manifest), 'utf8'));
   manifest.name = name;
@@ -60,7 +66,11 @@ async function trainAndEval(model, latent) {
   manifest.training = { ...manifest.training, epochs: Number(args.epochs), stepsPerEpoch: Number(args.steps) };
   const metricsFile = path.join(dir, 'metrics.jsonl');
   const trained = fs.existsSync(path.join(dir, 'timing.json')) || (fs.existsSync(metricsFile) && fs.readFileSync(metricsFile, 'utf8').includes('"split":"test"'));
-  if (trained && fs.existsSync(path.join(dir, 'eval.json'))) return;
+  const evalFile = path.join(dir, 'eval.json');
+  if (trained && fs.existsSync(evalFile)) {
+    const ev = JSON.parse(fs.readFileSync(evalFile, 'utf8'));
+    if (ev.k === Number(args.k) && ev.n === Number(args['test-limit'])) return process.stderr.write(`${name}: trained and evaluated with this budget already\n`);
+  }
   if (trained) {
     // Trained earlier (the run finished): evaluate it again without retraining.
     if (!fs.existsSync(path.join(dir, 'timing.json'))) {
@@ -71,6 +81,7 @@ async function trainAndEval(model, latent) {
     process.stderr.write(`${name}: evaluated\n`);
     return;
   }
+  process.stderr.write(`${name}: training\n`);
   const file = path.join(dir, 'source-manifest.json');
   fs.writeFileSync(file, JSON.stringify(manifest, null, 2));
   const log = path.join(dir, 'log.txt');
@@ -91,7 +102,6 @@ if (!args['report-only']) {
     Array.from({ length: jobs }, async () => {
       while (queue.length) {
         const [m, latent] = queue.shift();
-        process.stderr.write(`${m}-latent${latent}: training\n`);
         await trainAndEval(m, latent);
       }
     }),

@@ -5,7 +5,7 @@ export interface IwaeOptions {
   k: number;
   /** evaluate at most this many examples of the split */
   limit?: number;
-  /** rows (examples x samples) per forward pass; bounds memory for K up to thousands */
+  /** rows (examples x samples) per forward pass (default 1024; 8192 rows of a conv decoder overflow the wasm heap); bounds memory for K up to thousands */
   maxRows?: number;
   rng?: Random;
   onProgress?: (done: number, total: number) => void;
@@ -30,7 +30,7 @@ export interface IwaeResult {
  */
 export function importanceSampledNll(model: LatentModel, split: DataSplit, dim: number, o: IwaeOptions): IwaeResult {
   const n = Math.min(split.n, o.limit ?? Infinity);
-  const maxRows = o.maxRows ?? 8192;
+  const maxRows = o.maxRows ?? 1024;
   const rng = o.rng ?? new Random('iwae');
   const samplesPerPass = Math.min(o.k, maxRows);
   const examplesPerPass = Math.max(1, Math.floor(maxRows / samplesPerPass));
