@@ -64,34 +64,25 @@ async function trainAndEval(model, latent) {
   manifest.name = name;
   manifest.model.latentDim = latent;
   manifest.training = { ...manifest.training, epochs: Number(args.epochs), stepsPerEpoch: Number(args.steps) };
-  const metricsFile = path.join(dir, 'metrics.jsonl');
-  const trained = fs.existsSync(path.join(dir, 'timing.json')) || (fs.existsSync(metricsFile) && fs.readFileSync(metricsFile, 'utf8').includes('"split":"test"'));
+  const log = path.join(dir, 'log.txt');
+  // timing.json marks a finished training; eval.json records K and the number of images.
+  const timingFile = path.join(dir, 'timing.json');
+  if (!fs.existsSync(timingFile)) {
+    process.stderr.write(`${name}: training\n`);
+    const file = path.join(dir, 'source-manifest.json');
+    fs.writeFileSync(file, JSON.stringify(manifest, null, 2));
+    fs.writeFileSync(log, '');
+    const t0 = Date.now();
+    await run(['train', file, '--out', dir], log);
+    fs.writeFileSync(timingFile, JSON.stringify({ trainSeconds: (Date.now() - t0) / 1000 }) + '\n');
+  }
   const evalFile = path.join(dir, 'eval.json');
-  if (trained && fs.existsSync(evalFile)) {
+  if (fs.existsSync(evalFile)) {
     const ev = JSON.parse(fs.readFileSync(evalFile, 'utf8'));
     if (ev.k === Number(args.k) && ev.n === Number(args['test-limit'])) return process.stderr.write(`${name}: trained and evaluated with this budget already\n`);
   }
-  if (trained) {
-    // Trained earlier (the run finished): evaluate it again without retraining.
-    if (!fs.existsSync(path.join(dir, 'timing.json'))) {
-      const seconds = fs.readFileSync(metricsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.split === 'train').reduce((a, r) => a + r.seconds, 0);
-      fs.writeFileSync(path.join(dir, 'timing.json'), JSON.stringify({ trainSeconds: seconds, note: 'sum of epoch times' }) + '\n');
-    }
-    await run(['eval', dir, '--k', args.k, '--limit', args['test-limit']], path.join(dir, 'log.txt'));
-    process.stderr.write(`${name}: evaluated\n`);
-    return;
-  }
-  process.stderr.write(`${name}: training\n`);
-  const file = path.join(dir, 'source-manifest.json');
-  fs.writeFileSync(file, JSON.stringify(manifest, null, 2));
-  const log = path.join(dir, 'log.txt');
-  fs.writeFileSync(log, '');
-  const t0 = Date.now();
-  await run(['train', file, '--out', dir], log);
-  const trainSeconds = (Date.now() - t0) / 1000;
-  fs.writeFileSync(path.join(dir, 'timing.json'), JSON.stringify({ trainSeconds }) + '\n');
   await run(['eval', dir, '--k', args.k, '--limit', args['test-limit']], log);
-  process.stderr.write(`${name}: done (${Math.round(trainSeconds)} s training)\n`);
+  process.stderr.write(`${name}: done\n`);
 }
 
 if (!args['report-only']) {

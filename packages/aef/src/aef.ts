@@ -1,4 +1,4 @@
-import { Dense, FlowChain, LOG_2PI, Module, Preprocessing, tf } from '@vaeflow/core';
+import { Dense, FlowChain, Module, Preprocessing, logMeanExp, repeatRows, standardNormalLogProb, tf } from '@vaeflow/core';
 import type { Decoder, Encoder, Flow, LatentModel, LatentTerms, Objective, Prior, Random } from '@vaeflow/core';
 import { coreIndices, type CorePartition } from './masks.js';
 
@@ -159,7 +159,8 @@ export class AEF extends Module implements LatentModel {
     return tf.add(shell, tf.matMul(c, this.place)) as tf.Tensor2D;
   }
 
-  terms(x: tf.Tensor2D, _rng: Random, training: boolean): LatentTerms {
+  /** The AEF is deterministic: `rng` is unused. */
+  terms(x: tf.Tensor2D, _rng: Random | null, training: boolean): LatentTerms {
     const { y, logDet: logDetT } = this.preprocessing.forward(x);
     const { z, logDet } = this.encodeLatent(y, training);
     const logPx = tf.add(this.residualLogProb(y, z), logDetT) as tf.Tensor1D;
@@ -170,7 +171,7 @@ export class AEF extends Module implements LatentModel {
 
   /** log p(x) per example (partition), or log p(x, h(x)) in the expanded space (linear). */
   logLikelihood(x: tf.Tensor2D): tf.Tensor1D {
-    const t = this.terms(x, undefined as unknown as Random, false);
+    const t = this.terms(x, null, false);
     return tf.sub(tf.add(t.logPx, t.logPz), t.logQz) as tf.Tensor1D;
   }
 
@@ -185,15 +186,16 @@ export class AEF extends Module implements LatentModel {
     const L = this.latentDim;
     const s = this.importanceScale;
     const { y, logDet: logDetT } = this.preprocessing.forward(x);
-    const tileRows = (t: tf.Tensor2D) => tf.reshape(tf.tile(tf.expandDims(t, 1), [1, k, 1]), [B * k, t.shape[1]]) as tf.Tensor2D;
+    // w_k = h(y) + s eps, log q(w_k) = log N(eps; 0, I) - L log s.
     const eps = rng.normal([B * k, L]) as tf.Tensor2D;
-    const w = tf.add(tileRows(this.features!.apply(y)), tf.mul(s, eps)) as tf.Tensor2D;
-    const logQ = tf.sub(tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), 1), L * LOG_2PI)), L * Math.log(s));
+    const w = tf.add(repeatRows(this.features!.apply(y), k), tf.mul(s, eps)) as tf.Tensor2D;
+    const logQ = tf.sub(standardNormalLogProb(eps), L * Math.log(s));
+    // The encoder runs once per example; its g_m, g_s are repeated for the K samples.
     const { z: u, logDet: logDetN } = this.coreFlows.forward(w);
     const { gm, gs } = this.scales(this.encoder.encode(y, false));
-    const z = tf.add(tileRows(gm), tf.mul(tileRows(gs), u)) as tf.Tensor2D;
-    const logDet = tf.add(logDetN, tf.reshape(tileRows(tf.expandDims(tf.sum(tf.log(gs), 1), 1) as tf.Tensor2D), [B * k]));
-    const joint = tf.add(tf.add(this.residualLogProb(tileRows(y), z), this.prior.logProb(z)), logDet);
+    const z = tf.add(repeatRows(gm, k), tf.mul(repeatRows(gs, k), u)) as tf.Tensor2D;
+    const logDet = tf.add(logDetN, tf.reshape(repeatRows(tf.sum(tf.log(gs), 1, true) as tf.Tensor2D, k), [B * k]));
+    const joint = tf.add(tf.add(this.residualLogProb(repeatRows(y, k), z), this.prior.logProb(z)), logDet);
     const lw = tf.reshape(tf.sub(joint, logQ), [B, k]);
     return tf.add(lw, tf.expandDims(logDetT, 1)) as tf.Tensor2D;
   }
@@ -212,7 +214,7 @@ export class AEF extends Module implements LatentModel {
       const chunk = Math.max(1, Math.floor(1024 / k)); // rows per pass stay bounded (the wasm heap is a few GB)
       for (let from = 0; from < n; from += chunk) {
         const b = Math.min(chunk, n - from);
-        total += tf.tidy(() => tf.sum(tf.sub(tf.logSumExp(this.logWeights(tf.slice(val, [from, 0], [b, -1]), k, rng), 1), Math.log(k))).dataSync()[0]);
+        total += tf.tidy(() => tf.sum(logMeanExp(this.logWeights(tf.slice(val, [from, 0], [b, -1]), k, rng), 1)).dataSync()[0]);
       }
       const value = total / n;
       if (value > best.value) best = { scale: s, value };

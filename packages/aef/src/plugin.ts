@@ -1,4 +1,4 @@
-import { LIKELIHOOD, buildComponentList, componentSlot, componentSlotList, defineComponent, definePlugin, type ComponentSpec, type Decoder, type Encoder, type Flow, type LatentModel, type LikelihoodModel, type Prior } from '@vaeflow/core';
+import { buildComponentList, buildDataSide, componentSlot, componentSlotList, defineComponent, definePlugin, type ComponentSpec, type Decoder, type Flow, type LatentModel, type Prior } from '@vaeflow/core';
 import { AEF, type AefCore } from './aef.js';
 import { LogitFlow } from './logit.js';
 import { VERSION } from './version.js';
@@ -41,10 +41,7 @@ export const plugin = definePlugin({
         },
       },
       create: async (o, ctx) => {
-        const preprocessing = await buildComponentList<Flow>(ctx, 'flow', o.preprocessing, 'preprocessing', { latentDim: ctx.inputDim, contextDim: 0 });
-        const likelihood = await ctx.build<LikelihoodModel>('likelihood', o.likelihood, `${ctx.path}/likelihood`);
-        ctx.container.register(LIKELIHOOD, { useValue: likelihood });
-        const encoder = await ctx.build<Encoder>('encoder', o.encoder, `${ctx.path}/encoder`);
+        const { preprocessing, encoder } = await buildDataSide(ctx, o);
         const coreFlows = await buildComponentList<Flow>(ctx, 'flow', o.coreFlows, 'coreFlows', { contextDim: 0 });
         const prior = await ctx.build<Prior>('prior', o.prior, `${ctx.path}/prior`, { contextDim: 0 });
         const decoder = await ctx.build<Decoder>('decoder', o.decoder, `${ctx.path}/decoder`);

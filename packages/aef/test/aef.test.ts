@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BaseFlow, Dense, GaussianLikelihood, LOG_2PI, MLPDecoder, MLPEncoder, Module, Random, createRegistry, defineComponent, definePlugin, logAbsDet, resolveManifest, buildFromManifest, ManifestError, selectBackend, tf, type Dataset, type Decoder, type Encoder, type Likelihood, type Prior } from '@vaeflow/core';
+import { BaseFlow, Dense, GaussianLikelihood, LOG_2PI, MLPDecoder, MLPEncoder, Module, Random, createRegistry, defineComponent, definePlugin, logAbsDet, resolveManifest, buildFromManifest, ManifestError, selectBackend, tf, type Dataset, type Decoder, type Encoder, type Likelihood, StandardNormalPrior } from '@vaeflow/core';
 import { batchJacobian, describeFlowConformance } from '@vaeflow/core/testing';
 import { AEF, LogitFlow, coreIndices, plugin, type AefCore } from '../src/index.js';
 
@@ -31,15 +31,6 @@ class ElementwiseAffine extends BaseFlow {
   }
 }
 
-class StandardNormal extends Module implements Prior {
-  logProb(z: tf.Tensor2D): tf.Tensor1D {
-    return tf.mul(-0.5, tf.add(tf.sum(tf.square(z), 1), z.shape[1] * LOG_2PI)) as tf.Tensor1D;
-  }
-  sample(n: number, rng: Random): tf.Tensor2D {
-    return rng.normal([n, 2]) as tf.Tensor2D;
-  }
-}
-
 const SHAPE = [3, 3, 1];
 const D = 9;
 const L = 2;
@@ -56,7 +47,7 @@ function smallAef(core: AefCore, seed: string, likelihoodScale: 'learned' | numb
       preprocessing: [new LogitFlow(D, 1e-3)],
       encoder: new MLPEncoder(rng, D, [8], 'tanh'),
       coreFlows: [new ElementwiseAffine(L, rng)],
-      prior: new StandardNormal(),
+      prior: new StandardNormalPrior(L),
       decoder: new MLPDecoder(rng, L, [8], D, 'tanh', lik),
       scaleEpsilon: 1e-5,
       importanceScale: 0.1,
@@ -154,7 +145,7 @@ describe('importance-sampled likelihood of the linear AEF', () => {
     const sigma = 0.4;
     const rng = new Random('linear-gaussian');
     const decoder = new LinearDecoder(rng, new GaussianLikelihood(D, sigma, 0, 1));
-    const aef = new AEF({ latentDim: L, inputShape: SHAPE, core: 'linear', preprocessing: [], encoder: new IdentityEncoder(D), coreFlows: [], prior: new StandardNormal(), decoder, scaleEpsilon: 1e-5, importanceScale: 0.1 }, rng);
+    const aef = new AEF({ latentDim: L, inputShape: SHAPE, core: 'linear', preprocessing: [], encoder: new IdentityEncoder(D), coreFlows: [], prior: new StandardNormalPrior(L), decoder, scaleEpsilon: 1e-5, importanceScale: 0.1 }, rng);
     const C = decoder.dense.kernel.arraySync() as number[][]; // [L, D]: f(z) = z C + c
     const c = decoder.dense.bias.arraySync() as number[];
     const F = aef.features!.kernel.arraySync() as number[][]; // [D, L]: w = y F + bF

@@ -36,7 +36,7 @@ export { VAE } from './model/vae.js';
 export { Preprocessing, FlowChain } from './model/preprocessing.js';
 export { vaeModel } from './components/vae-model.js';
 export { NllObjective, nllObjective } from './components/nll.js';
-export { buildModel, buildDataset, buildComponent, buildComponentList, buildFromManifest, type BuiltModel } from './model/build.js';
+export { buildModel, buildDataset, buildComponent, buildComponentList, buildDataSide, buildFromManifest, type BuiltModel } from './model/build.js';
 export { train, evaluateSplit, writeSamples, describeSamples, TrainingDivergedError, type TrainerOptions, type TrainResult } from './train/trainer.js';
 export { createTrainStep, type StepOutcome } from './train/step.js';
 export { saveCheckpoint, loadCheckpoint, findCheckpoint, disposeCheckpoint, type TrainingState, type CheckpointContents } from './train/checkpoint.js';

@@ -19,6 +19,12 @@ export function logMeanExp(x: tf.Tensor, axis: number): tf.Tensor {
   return tf.sub(tf.logSumExp(x, axis), Math.log(x.shape[axis]));
 }
 
+/** Each row of t repeated k times in place, [B, n] -> [B * k, n] (row b*k + j is row b), for K samples per example. */
+export function repeatRows(t: tf.Tensor2D, k: number): tf.Tensor2D {
+  const [B, n] = t.shape;
+  return tf.reshape(tf.tile(tf.expandDims(t, 1), [1, k, 1]), [B * k, n]) as tf.Tensor2D;
+}
+
 /** Global L2 norm of a list of tensors. */
 export function globalNorm(ts: tf.Tensor[]): tf.Scalar {
   return tf.sqrt(tf.addN(ts.map((t) => tf.sum(tf.square(t))))) as tf.Scalar;

@@ -1,9 +1,8 @@
 import { defineComponent, componentSlot, componentSlotList } from '../registry/plugin.js';
-import type { Decoder, Encoder, Flow, LatentModel, LikelihoodModel, Posterior, Prior } from '../interfaces.js';
+import type { Decoder, Flow, LatentModel, Posterior, Prior } from '../interfaces.js';
 import type { VaeModelOptions } from '../manifest/types.js';
-import { LIKELIHOOD } from '../registry/tokens.js';
 import { VAE } from '../model/vae.js';
-import { buildComponentList } from '../model/build.js';
+import { buildComponentList, buildDataSide } from '../model/build.js';
 
 /**
  * The standard model (`"type": "vae"`, the default): likelihood, optional data preprocessing,
@@ -28,10 +27,7 @@ export const vaeModel = defineComponent<LatentModel, VaeModelOptions>({
     },
   },
   create: async (m, ctx) => {
-    const preprocessing = await buildComponentList<Flow>(ctx, 'flow', m.preprocessing, 'preprocessing', { latentDim: ctx.inputDim, contextDim: 0 });
-    const likelihood = await ctx.build<LikelihoodModel>('likelihood', m.likelihood, `${ctx.path}/likelihood`);
-    ctx.container.register(LIKELIHOOD, { useValue: likelihood });
-    const encoder = await ctx.build<Encoder>('encoder', m.encoder, `${ctx.path}/encoder`);
+    const { preprocessing, encoder } = await buildDataSide(ctx, m);
     const withContext = { contextDim: encoder.featureDim };
     const posterior = await ctx.build<Posterior>('posterior', m.posterior, `${ctx.path}/posterior`, withContext);
     const flows = await buildComponentList<Flow>(ctx, 'flow', m.flows, 'flows', withContext);

@@ -1,12 +1,12 @@
 import type { DependencyContainer } from 'tsyringe';
 import type { Dataset } from '../data.js';
 import { inputDimOf } from '../data.js';
-import type { LatentModel, Objective } from '../interfaces.js';
+import type { Encoder, Flow, LatentModel, LikelihoodModel, Objective } from '../interfaces.js';
 import type { Manifest } from '../manifest/types.js';
 import { ManifestError, validateComponentSpec } from '../manifest/validate.js';
 import type { BuildContext, ComponentKind, ComponentSpec } from '../registry/plugin.js';
 import type { Registry } from '../registry/registry.js';
-import { DATASET, RANDOM } from '../registry/tokens.js';
+import { DATASET, LIKELIHOOD, RANDOM } from '../registry/tokens.js';
 import { Random } from '../random.js';
 
 type Base = Omit<BuildContext, 'build' | 'path'>;
@@ -38,6 +38,19 @@ export async function buildComponentList<T>(ctx: BuildContext, kind: ComponentKi
   const out: T[] = [];
   for (let i = 0; i < specs.length; i++) out.push(await ctx.build<T>(kind, specs[i], `${ctx.path}/${key}/${i}`, overrides));
   return out;
+}
+
+/**
+ * The data side of an autoencoder-shaped model, built in this order (which fixes the draws from
+ * the initialisation generator): the `preprocessing` flows in data space, the `likelihood`
+ * (registered as LIKELIHOOD, from which the decoder sizes its output) and the `encoder`.
+ */
+export async function buildDataSide(ctx: BuildContext, spec: { preprocessing: ComponentSpec[]; likelihood: ComponentSpec; encoder: ComponentSpec }): Promise<{ preprocessing: Flow[]; likelihood: LikelihoodModel; encoder: Encoder }> {
+  const preprocessing = await buildComponentList<Flow>(ctx, 'flow', spec.preprocessing, 'preprocessing', { latentDim: ctx.inputDim, contextDim: 0 });
+  const likelihood = await ctx.build<LikelihoodModel>('likelihood', spec.likelihood, `${ctx.path}/likelihood`);
+  ctx.container.register(LIKELIHOOD, { useValue: likelihood });
+  const encoder = await ctx.build<Encoder>('encoder', spec.encoder, `${ctx.path}/encoder`);
+  return { preprocessing, likelihood, encoder };
 }
 
 /** Loads the manifest's dataset. */

@@ -3,6 +3,7 @@ import type { Decoder, Encoder, Flow, LatentModel, LatentTerms, Likelihood, Post
 import { Module, ModuleList } from '../nn/module.js';
 import type { Random } from '../random.js';
 import { Preprocessing } from './preprocessing.js';
+import { repeatRows } from '../math.js';
 
 /**
  * A VAE with an optional chain of posterior flows:
@@ -76,9 +77,8 @@ export class VAE extends Module implements LatentModel {
     const B = x.shape[0];
     const { y, logDet: logDetT } = this.preprocessing.forward(x);
     const h = this.encoder.encode(y, false);
-    const tileRows = (t: tf.Tensor2D) => tf.reshape(tf.tile(tf.expandDims(t, 1), [1, k, 1]), [B * k, t.shape[1]]) as tf.Tensor2D;
-    const { z, logQz } = this.sampleGivenFeatures(tileRows(h), rng);
-    const yk = k === 1 ? y : tileRows(y);
+    const { z, logQz } = this.sampleGivenFeatures(repeatRows(h, k), rng);
+    const yk = k === 1 ? y : repeatRows(y, k);
     const lw = tf.reshape(tf.sub(tf.add(this.prior.logProb(z), this.decoder.decode(z).logProb(yk)), logQz), [B, k]) as tf.Tensor2D;
     return this.preprocessing.empty ? lw : (tf.add(lw, tf.expandDims(logDetT, 1)) as tf.Tensor2D);
   }
