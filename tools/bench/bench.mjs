@@ -1,27 +1,36 @@
 #!/usr/bin/env node
-// Training-step throughput of vaeflow models on the active backends, stock and tuned wasm
-// kernels side by side in the same process (timings on shared machines are noisy: compare
-// ratios from one run). Usage: npm run bench [-- --repeats 5 --steps 10 --only mlp,conv --cpu]
+// Training-step throughput of vaeflow models on each CPU path, side by side in one run:
+// wasm with vaeflow's JavaScript kernels, wasm with @vaeflow/native's kernels, and (where
+// python3-torch is installed) the same models in PyTorch on the same CPU, with the ratios.
+// Timings on shared machines are noisy: compare ratios from one run.
+//
+// Usage: npm run bench [-- --only mlp,iaf,conv --threads 2 --repeats 5 --steps 10 --stock --cpu --no-torch --json out.json]
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const require = createRequire(import.meta.url);
 const core = require('@vaeflow/core');
-const { tf, Random, createRegistry, definePlugin, defineComponent, resolveManifest, buildModel, createTrainStep, selectBackend, installWasmKernels, restoreStockWasmKernels } = core;
+const { tf, Random, createRegistry, definePlugin, defineComponent, resolveManifest, buildModel, createTrainStep, createAdam, selectBackend, installWasmKernels, restoreStockWasmKernels } = core;
 
 const { values: args } = parseArgs({
   options: {
     repeats: { type: 'string', default: '5' },
     steps: { type: 'string', default: '10' },
-    only: { type: 'string', default: '' },
+    only: { type: 'string', default: 'mlp,iaf,conv' },
+    threads: { type: 'string', default: '2' },
+    stock: { type: 'boolean', default: false },
     cpu: { type: 'boolean', default: false },
+    'no-torch': { type: 'boolean', default: false },
     json: { type: 'string', default: '' },
   },
 });
 const repeats = Number(args.repeats);
 const stepsPerRepeat = Number(args.steps);
+const threads = Number(args.threads);
 
 /** Random binary 28x28 "images": the step's cost does not depend on the pixel values. */
 const benchData = definePlugin({
@@ -37,32 +46,30 @@ const benchData = definePlugin({
 });
 
 const examples = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../examples');
-const fromExample = (file) => {
-  const m = JSON.parse(fs.readFileSync(path.join(examples, file), 'utf8'));
-  return { ...m, plugins: [], data: { type: 'bench-mnist-shape' } };
-};
-
-/** Configurations measured: name -> manifest (data replaced by random data of MNIST's shape). */
-const configs = {
-  mlp: { label: 'reference VAE (examples/mnist-vae.json)', manifest: fromExample('mnist-vae.json') },
-  conv: { label: 'conv VAE (examples/mnist-conv-vae.json)', manifest: fromExample('mnist-conv-vae.json') },
-};
-for (const [key, file, label] of [['planar', 'mnist-planar.json', 'planar flow VAE'], ['iaf', 'mnist-iaf.json', 'IAF VAE'], ['pcpmap', 'mnist-pcpmap.json', 'PCP-Map VAE'], ['aef', 'mnist-aef-linear.json', 'linear AEF'], ['aef-vae', 'mnist-vae-aef-baseline.json', 'VAE matched to the AEF']]) {
-  if (fs.existsSync(path.join(examples, file))) configs[key] = { label: `${label} (examples/${file})`, manifest: JSON.parse(fs.readFileSync(path.join(examples, file), 'utf8')), needsPlugins: true };
+/** Configurations measured: key -> manifest (data replaced by random data of MNIST's shape); `torch` names the PyTorch twin. */
+const configs = {};
+for (const [key, file, label, torch] of [
+  ['mlp', 'mnist-vae.json', 'reference VAE', 'mlp'],
+  ['iaf', 'mnist-iaf.json', 'IAF VAE', 'iaf'],
+  ['conv', 'mnist-conv-vae.json', 'conv VAE (AEF D.1)', 'conv'],
+  ['planar', 'mnist-planar.json', 'planar flow VAE'],
+  ['pcpmap', 'mnist-pcpmap.json', 'PCP-Map VAE'],
+  ['aef', 'mnist-aef-linear.json', 'linear AEF'],
+  ['aef-vae', 'mnist-vae-aef-baseline.json', 'VAE matched to the AEF'],
+]) {
+  if (fs.existsSync(path.join(examples, file))) configs[key] = { label: `${label} (examples/${file})`, manifest: JSON.parse(fs.readFileSync(path.join(examples, file), 'utf8')), torch };
 }
 
 async function measure(config) {
   const registry = createRegistry(benchData);
   const manifest = structuredClone(config.manifest);
-  if (config.needsPlugins) {
-    await registry.load(manifest.plugins.filter((p) => p !== '@vaeflow/datasets'), examples);
-    manifest.plugins = [];
-    manifest.data = { type: 'bench-mnist-shape' };
-  }
+  await registry.load(manifest.plugins.filter((p) => p !== '@vaeflow/datasets'), examples);
+  manifest.plugins = [];
+  manifest.data = { type: 'bench-mnist-shape' };
   const m = resolveManifest(manifest, registry);
   const dataset = registry.get('dataset', 'bench-mnist-shape').create({}, {});
   const { model, objective } = await buildModel(registry, m, dataset, new Random('bench-init'));
-  const optimizer = tf.train.adam(m.training.learningRate);
+  const optimizer = createAdam(m.training.learningRate, m.training.adam.beta1, m.training.adam.beta2, m.training.adam.epsilon);
   const step = createTrainStep(model, objective, optimizer, m.training.clipNorm);
   const B = m.training.batchSize;
   const batch = dataset.train.x.slice(0, B * 784);
@@ -76,39 +83,72 @@ async function measure(config) {
     rates.push((B * stepsPerRepeat) / ((performance.now() - t0) / 1000));
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
+  const params = model.trainableVariables().reduce((n, v) => n + v.size, 0);
   const tensorsMiB = tf.memory().numBytes / 2 ** 20;
   optimizer.dispose();
   model.dispose();
   rates.sort((a, b) => a - b);
-  return { median: rates[Math.floor(rates.length / 2)], min: rates[0], max: rates.at(-1), peakRssMiB: peakRss / 2 ** 20, tensorsMiB, params: 0 };
+  return { median: rates[Math.floor(rates.length / 2)], min: rates[0], max: rates.at(-1), peakRssMiB: peakRss / 2 ** 20, tensorsMiB, params };
 }
+
+/** A python3 that has torch (Debian's python3-torch lives under /usr/bin/python3), or null. */
+function findTorchPython() {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return { py, version: r.stdout.trim() };
+  }
+  return null;
+}
+
+function measureTorch(torchPython, kind) {
+  const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'torch_bench.py');
+  const r = spawnSync(torchPython.py, [script, '--threads', String(threads), '--repeats', String(repeats), '--steps', String(stepsPerRepeat), '--only', kind], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`torch_bench.py failed: ${r.stderr}`);
+  return JSON.parse(r.stdout)[kind];
+}
+
+const chosen = Object.entries(configs).filter(([k]) => args.only.split(',').includes(k));
+const torchPython = args['no-torch'] ? null : findTorchPython();
+const probe = await selectBackend('native', { log: null, threads }).catch((e) => ({ error: e.message }));
+console.log(`vaeflow bench: ${repeats} repeats x ${stepsPerRepeat} steps after 3 warm-up steps; median examples/s of one training step (forward, backward, clipping, Adam; batch from the manifest)`);
+console.log(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, tfjs ${tf.version_core}`);
+console.log(`native: ${probe.error ? `unavailable (${probe.error})` : probe.detail}`);
+console.log(`pytorch: ${torchPython ? `${torchPython.version} (${torchPython.py}), ${threads} threads` : args['no-torch'] ? 'skipped (--no-torch)' : 'not installed (apt-get install python3-torch)'}`);
+console.log(`threads: native ${threads} (BLAS), wasm 1 (tfjs-backend-wasm is single-threaded in Node), pytorch ${threads}`);
 
 const rows = [];
-const chosen = Object.entries(configs).filter(([k]) => !args.only || args.only.split(',').includes(k));
-await selectBackend('wasm', { log: null });
-console.log(`vaeflow bench: ${repeats} repeats x ${stepsPerRepeat} steps after 3 warm-up steps; median examples/s of one training step (Adam, batch from the manifest)`);
-console.log(`machine: ${require('node:os').cpus().length} cores, ${require('node:os').cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, tfjs ${tf.version_core}`);
 for (const [key, config] of chosen) {
-  restoreStockWasmKernels();
-  const stock = await measure(config);
-  installWasmKernels();
-  const tuned = await measure(config);
-  rows.push({ key, label: config.label, backend: 'wasm', stock, tuned });
+  const row = { key, label: config.label };
+  await selectBackend('wasm', { log: null });
+  if (args.stock) {
+    restoreStockWasmKernels();
+    row.stock = await measure(config);
+    installWasmKernels();
+  }
+  row.wasm = await measure(config);
+  if (!probe.error) {
+    await selectBackend('native', { log: null, threads });
+    row.native = await measure(config);
+  }
+  if (torchPython && config.torch) row.torch = measureTorch(torchPython, config.torch);
+  rows.push(row);
+  process.stderr.write(`measured ${key}\n`);
 }
 if (args.cpu) {
-  for (const [key, config] of chosen.filter(([k]) => k === 'mlp')) {
-    await selectBackend('cpu', { log: null });
-    rows.push({ key, label: config.label, backend: 'cpu', stock: await measure(config), tuned: null });
-  }
+  await selectBackend('cpu', { log: null });
+  for (const row of rows.filter((r) => r.key === 'mlp')) row.cpu = await measure(configs.mlp);
 }
 
-const fmt = (v) => (v == null ? '-' : Math.round(v).toLocaleString('en-US'));
+const fmt = (v) => (v == null ? '–' : Math.round(v).toLocaleString('en-US'));
+const ratio = (a, b) => (a == null || b == null ? '–' : `${(a / b).toFixed(2)}x`);
 console.log('');
-console.log('| model | backend | stock ex/s | tuned ex/s | speed-up | peak RSS MiB | tensors MiB |');
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+const head = ['model', 'params', ...(args.stock ? ['wasm stock'] : []), 'wasm', 'native', 'PyTorch', 'native / PyTorch', 'native / wasm', 'peak RSS MiB'];
+console.log(`| ${head.join(' | ')} |`);
+console.log(`| --- | ${head.slice(1).map(() => '---:').join(' | ')} |`);
 for (const r of rows) {
-  const speedup = r.tuned ? `${(r.tuned.median / r.stock.median).toFixed(1)}x` : '-';
-  console.log(`| ${r.label} | ${r.backend} | ${fmt(r.stock.median)} | ${fmt(r.tuned?.median)} | ${speedup} | ${fmt(Math.max(r.stock.peakRssMiB, r.tuned?.peakRssMiB ?? 0))} | ${(r.tuned ?? r.stock).tensorsMiB.toFixed(1)} |`);
+  const cells = [r.label, fmt(r.wasm.params), ...(args.stock ? [fmt(r.stock?.median)] : []), fmt(r.wasm.median), fmt(r.native?.median), fmt(r.torch?.median), ratio(r.native?.median, r.torch?.median), ratio(r.native?.median, r.wasm.median), fmt(Math.max(r.wasm.peakRssMiB, r.native?.peakRssMiB ?? 0))];
+  console.log(`| ${cells.join(' | ')} |`);
 }
-if (rows.some((r) => r.key === 'conv')) console.log('\n"stock" for the conv model keeps vaeflow\'s Conv2DBackpropFilter: stock wasm has none and cannot train it at all.');
-if (args.json) fs.writeFileSync(args.json, JSON.stringify(rows, null, 2));
+if (rows.some((r) => r.cpu)) console.log(`\ncpu backend (pure JavaScript), reference VAE: ${fmt(rows.find((r) => r.cpu).cpu.median)} ex/s`);
+console.log('\nexamples/s, median of the repeats (min-max in --json). "wasm stock" for the conv model keeps vaeflow\'s Conv2DBackpropFilter: stock wasm has none.');
+if (args.json) fs.writeFileSync(args.json, JSON.stringify({ threads, native: probe.detail ?? null, torch: torchPython?.version ?? null, rows }, null, 2));

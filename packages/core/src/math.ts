@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { GLOBAL_NORM_KERNEL, hasKernel } from './backend/fused-kernels.js';
 
 export const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -25,7 +26,10 @@ export function repeatRows(t: tf.Tensor2D, k: number): tf.Tensor2D {
   return tf.reshape(tf.tile(tf.expandDims(t, 1), [1, k, 1]), [B * k, n]) as tf.Tensor2D;
 }
 
-/** Global L2 norm of a list of tensors. */
+/** Global L2 norm of a list of tensors, sqrt(sum_i |t_i|^2): one fused kernel where the backend has it. */
 export function globalNorm(ts: tf.Tensor[]): tf.Scalar {
+  if (ts.length > 0 && hasKernel(GLOBAL_NORM_KERNEL) && ts.every((t) => t.dtype === 'float32')) {
+    return tf.engine().runKernel(GLOBAL_NORM_KERNEL, ts as unknown as tf.NamedTensorMap, {}) as tf.Scalar;
+  }
   return tf.sqrt(tf.addN(ts.map((t) => tf.sum(tf.square(t))))) as tf.Scalar;
 }

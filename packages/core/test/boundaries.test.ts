@@ -5,8 +5,10 @@ import * as path from 'node:path';
 /**
  * Workspace module boundaries (the nx tags in each package.json): plugins (type:plugin) and
  * libraries (type:lib) may depend on @vaeflow/core only; the CLI (type:app) on core and, as
- * optional peers, libraries; core depends on no other @vaeflow package; no source file
- * reaches into another package's folder by a relative path.
+ * optional peers, libraries; core depends on no other @vaeflow package but the native kernel
+ * pack (type:native), and on that only as an optional dependency; the native pack depends on
+ * its per-platform binaries (type:native-binary) only, as optional dependencies, and those on
+ * nothing; no source file reaches into another package's folder by a relative path.
  */
 const root = path.resolve(__dirname, '../../..');
 const packagesDir = path.join(root, 'packages');
@@ -22,6 +24,9 @@ function sourceFiles(dir: string): string[] {
 const packages = fs.readdirSync(packagesDir).filter((d) => fs.existsSync(path.join(packagesDir, d, 'package.json')));
 const manifests = packages.map((d) => JSON.parse(fs.readFileSync(path.join(packagesDir, d, 'package.json'), 'utf8')));
 const libraries = manifests.filter((p) => p.nx?.tags?.includes('type:lib')).map((p) => p.name as string);
+const withTag = (tag: string) => manifests.filter((p) => p.nx?.tags?.includes(tag)).map((p) => p.name as string);
+const nativePacks = withTag('type:native');
+const nativeBinaries = withTag('type:native-binary');
 
 describe('module boundaries', () => {
   for (const dir of packages) {
@@ -30,11 +35,15 @@ describe('module boundaries', () => {
     it(`${pj.name} has a type tag`, () => {
       expect(tags.some((t) => t.startsWith('type:'))).toBe(true);
     });
-    const allowed = tags.includes('type:core') ? [] : tags.includes('type:app') ? ['@vaeflow/core', ...libraries] : ['@vaeflow/core'];
+    const standalone = tags.includes('type:core') || tags.includes('type:native') || tags.includes('type:native-binary');
+    const allowed = tags.includes('type:core') ? nativePacks : tags.includes('type:native') ? nativeBinaries : tags.includes('type:native-binary') ? [] : tags.includes('type:app') ? ['@vaeflow/core', ...libraries] : ['@vaeflow/core'];
     it(`${pj.name} depends on no @vaeflow package but ${allowed.join(', ') || 'none'}`, () => {
       const declared = Object.keys({ ...pj.dependencies, ...pj.peerDependencies, ...pj.devDependencies, ...pj.optionalDependencies });
       expect(declared.filter((d) => d.startsWith('@vaeflow/') && !allowed.includes(d))).toEqual([]);
-      if (!tags.includes('type:core')) {
+      for (const pack of [...nativePacks, ...nativeBinaries].filter((n) => declared.includes(n))) {
+        expect(pj.optionalDependencies?.[pack], `${pack} must be an optional dependency of ${pj.name}`).toBeDefined();
+      }
+      if (!standalone) {
         expect(pj.peerDependencies?.['@vaeflow/core'], 'core must be a peer dependency').toBeDefined();
         expect(pj.dependencies?.['@vaeflow/core']).toBeUndefined();
       }

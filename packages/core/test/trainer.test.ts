@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ElboObjective, Random, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective } from '../src/index.js';
+import { ElboObjective, Random, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective } from '../src/index.js';
 import { testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 
 await useWasm();
@@ -20,7 +20,18 @@ async function setup(overrides: Record<string, unknown> = {}, plugins = [testDat
 
 const quiet = () => undefined;
 
-describe('trainer', () => {
+/** The CPU paths training runs on here: wasm, and native where its kernels load (else skipped, saying why). */
+const unavailable = nativeKernelsUnavailable();
+const paths: { backend: BackendRequest; skip: string | null }[] = [
+  { backend: 'wasm', skip: null },
+  { backend: 'native', skip: unavailable && `native kernels unavailable: ${unavailable}` },
+];
+
+for (const { backend, skip } of paths) describe.skipIf(skip != null)(`trainer on ${backend}${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  beforeEach(async () => {
+    await selectBackend(backend, { log: null });
+  });
+
   it('learns, writes metrics, checkpoints and samples, and leaks no tensors across epochs', async () => {
     const s = await setup({ training: { epochs: 4, batchSize: 16, samples: 4, learningRate: 0.01 } });
     const out = tmp();
@@ -60,6 +71,10 @@ describe('trainer', () => {
     const mb = readMetrics(path.join(b, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, ...r }) => r);
     expect(mb).toEqual(ma);
   });
+});
+
+describe('trainer', () => {
+  beforeEach(useWasm);
 
   it('stops on repeated non-finite losses with a message, keeping the last good checkpoint', async () => {
     // An objective that turns NaN from step 6 on (epoch 2 of 4 steps each).

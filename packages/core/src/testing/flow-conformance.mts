@@ -6,7 +6,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import type { Flow } from '../interfaces.js';
 import { Random } from '../random.js';
 import { logAbsDet } from '../linalg.js';
-import { selectBackend, type BackendRequest } from '../backend/select.js';
+import { nativeKernelsUnavailable, selectBackend, type BackendRequest } from '../backend/select.js';
 import { loadCheckpoint, saveCheckpoint, disposeCheckpoint } from '../train/checkpoint.js';
 import { batchJacobian } from './jacobian.js';
 
@@ -28,7 +28,7 @@ export interface FlowConformanceOptions {
   inverseTolerance?: number;
   /** std of the noise added to every variable before the checks, so no flow is tested at its identity-like initialisation (default 0.3) */
   perturbScale?: number;
-  /** backend to run on (default wasm, the embedded default) */
+  /** one backend to run on; by default the kit runs on every CPU path here: wasm, and native where its kernels load */
   backend?: BackendRequest;
   /** a fixed bijection with no parameters (e.g. logit): the gradient check is replaced by a check that it has none */
   parameterFree?: boolean;
@@ -61,109 +61,121 @@ export function describeFlowConformance(name: string, factory: (args: FlowFactor
   const tolInv = options.inverseTolerance ?? 1e-4;
   const perturb = options.perturbScale ?? 0.3;
 
-  describe(`flow conformance: ${name}`, () => {
-    beforeAll(async () => {
-      await selectBackend(options.backend ?? 'wasm', { log: null });
-    });
-
-    for (const dim of dims) {
-      describe(`L = ${dim}`, () => {
-        const make = async (seed: number) => {
-          const rng = new Random(`${name}:${dim}:${seed}`);
-          const flow = await factory({ dim, contextDim, rng });
-          if (options.perturb) options.perturb(flow, rng);
-          else perturbVariables(flow, rng, perturb);
-          const z = options.sampleInput ? options.sampleInput(rng, [B, dim]) : (rng.normal([B, dim]) as tf.Tensor2D);
-          const h = flow.conditional ? (rng.normal([B, contextDim]) as tf.Tensor2D) : undefined;
-          return { flow, z, h, rng };
-        };
-
-        it('keeps shapes and rejects a wrong one', async () => {
-          const { flow, z, h } = await make(1);
-          expect(flow.dim).toBe(dim);
-          const out = flow.forwardAndLogDet(z, h);
-          expect(out.z.shape).toEqual([B, dim]);
-          expect(out.logDet.shape).toEqual([B]);
-          const bad = tf.zeros([B, dim + 1]) as tf.Tensor2D;
-          expect(() => flow.forwardAndLogDet(bad, h)).toThrow(/z has shape/); // matched by message: the kit may run against another copy of this module
-          if (flow.conditional) expect(() => flow.forwardAndLogDet(z)).toThrow(/context/);
-          flow.dispose();
-        });
-
-        it(`log-det matches log|det J| of an autodiff Jacobian within ${tolLogDet}`, async () => {
-          const { flow, z, h } = await make(2);
-          const logDet = flow.forwardAndLogDet(z, h).logDet.arraySync() as number[];
-          const J = batchJacobian((x) => flow.forwardAndLogDet(x, h).z, z);
-          for (let b = 0; b < B; b++) {
-            expect(Number.isFinite(logDet[b])).toBe(true);
-            expect(Math.abs(logDet[b] - logAbsDet(J[b]))).toBeLessThan(tolLogDet);
-          }
-          flow.dispose();
-        });
-
-        it('inverts exactly where it claims to (or says it cannot)', async () => {
-          const { flow, z, h } = await make(3);
-          if (!flow.invertible) {
-            expect(() => flow.inverseAndLogDet(z, h)).toThrow(/cannot be inverted/);
-            flow.dispose();
-            return;
-          }
-          const fwd = flow.forwardAndLogDet(z, h);
-          const inv = flow.inverseAndLogDet(fwd.z, h);
-          const err = tf.max(tf.abs(tf.sub(inv.z, z))).dataSync()[0];
-          expect(err).toBeLessThan(tolInv);
-          const ldErr = tf.max(tf.abs(tf.add(inv.logDet, fwd.logDet))).dataSync()[0];
-          expect(ldErr).toBeLessThan(tolLogDet);
-          flow.dispose();
-        });
-
-        it('sends gradients to every trainable variable', async () => {
-          const { flow, z, h, rng } = await make(4);
-          const w = rng.normal([B, dim]);
-          const vars = flow.trainableVariables();
-          if (options.parameterFree) {
-            expect(vars).toHaveLength(0);
-            return;
-          }
-          expect(vars.length).toBeGreaterThan(0);
-          const { grads } = tf.variableGrads(() => {
-            const o = flow.forwardAndLogDet(z, h);
-            return tf.add(tf.sum(tf.mul(o.z, w)), tf.sum(o.logDet)) as tf.Scalar;
-          }, vars);
-          for (const v of vars) {
-            const g = grads[v.name];
-            expect(g, `no gradient for a variable of shape [${v.shape}]`).toBeDefined();
-            expect(tf.sum(tf.abs(g)).dataSync()[0]).toBeGreaterThan(0);
-          }
-          flow.dispose();
-        });
-
-        it('survives a save/load round trip', async () => {
-          const a = await make(5);
-          const b = await make(6);
-          const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-conformance-'));
-          await saveCheckpoint(path.join(dir, 'ckpt'), a.flow.namedVariables(), [], { epoch: 0, step: 0, rng: {}, bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 });
-          const c = loadCheckpoint(path.join(dir, 'ckpt'));
-          b.flow.loadWeights(c.weights);
-          disposeCheckpoint(c);
-          fs.rmSync(dir, { recursive: true, force: true });
-          const ya = a.flow.forwardAndLogDet(a.z, a.h);
-          const yb = b.flow.forwardAndLogDet(a.z, a.h);
-          expect(tf.max(tf.abs(tf.sub(ya.z, yb.z))).dataSync()[0]).toBeLessThan(1e-6);
-          expect(tf.max(tf.abs(tf.sub(ya.logDet, yb.logDet))).dataSync()[0]).toBeLessThan(1e-6);
-          a.flow.dispose();
-          b.flow.dispose();
-        });
-
-        it('treats examples independently of their batch', async () => {
-          const { flow, z, h } = await make(7);
-          const all = flow.forwardAndLogDet(z, h);
-          const one = flow.forwardAndLogDet(tf.slice(z, [1, 0], [1, -1]) as tf.Tensor2D, h ? (tf.slice(h, [1, 0], [1, -1]) as tf.Tensor2D) : undefined);
-          expect(tf.max(tf.abs(tf.sub(tf.slice(all.z, [1, 0], [1, -1]), one.z))).dataSync()[0]).toBeLessThan(1e-5);
-          expect(Math.abs(all.logDet.arraySync()[1] - one.logDet.arraySync()[0])).toBeLessThan(1e-4);
-          flow.dispose();
-        });
-      });
+  const backends: BackendRequest[] = options.backend ? [options.backend] : ['wasm', 'native'];
+  for (const backend of backends) {
+    const unavailable = backend === 'native' ? nativeKernelsUnavailable() : null;
+    if (unavailable) {
+      describe.skip(`flow conformance: ${name} [native] (skipped: native kernels unavailable: ${unavailable})`, () => undefined);
+      continue;
     }
-  });
+    describeOn(backend);
+  }
+
+  function describeOn(backend: BackendRequest): void {
+    describe(`flow conformance: ${name} [${backend}]`, () => {
+      beforeAll(async () => {
+        await selectBackend(backend, { log: null });
+      });
+
+      for (const dim of dims) {
+        describe(`L = ${dim}`, () => {
+          const make = async (seed: number) => {
+            const rng = new Random(`${name}:${dim}:${seed}`);
+            const flow = await factory({ dim, contextDim, rng });
+            if (options.perturb) options.perturb(flow, rng);
+            else perturbVariables(flow, rng, perturb);
+            const z = options.sampleInput ? options.sampleInput(rng, [B, dim]) : (rng.normal([B, dim]) as tf.Tensor2D);
+            const h = flow.conditional ? (rng.normal([B, contextDim]) as tf.Tensor2D) : undefined;
+            return { flow, z, h, rng };
+          };
+
+          it('keeps shapes and rejects a wrong one', async () => {
+            const { flow, z, h } = await make(1);
+            expect(flow.dim).toBe(dim);
+            const out = flow.forwardAndLogDet(z, h);
+            expect(out.z.shape).toEqual([B, dim]);
+            expect(out.logDet.shape).toEqual([B]);
+            const bad = tf.zeros([B, dim + 1]) as tf.Tensor2D;
+            expect(() => flow.forwardAndLogDet(bad, h)).toThrow(/z has shape/); // matched by message: the kit may run against another copy of this module
+            if (flow.conditional) expect(() => flow.forwardAndLogDet(z)).toThrow(/context/);
+            flow.dispose();
+          });
+
+          it(`log-det matches log|det J| of an autodiff Jacobian within ${tolLogDet}`, async () => {
+            const { flow, z, h } = await make(2);
+            const logDet = flow.forwardAndLogDet(z, h).logDet.arraySync() as number[];
+            const J = batchJacobian((x) => flow.forwardAndLogDet(x, h).z, z);
+            for (let b = 0; b < B; b++) {
+              expect(Number.isFinite(logDet[b])).toBe(true);
+              expect(Math.abs(logDet[b] - logAbsDet(J[b]))).toBeLessThan(tolLogDet);
+            }
+            flow.dispose();
+          });
+
+          it('inverts exactly where it claims to (or says it cannot)', async () => {
+            const { flow, z, h } = await make(3);
+            if (!flow.invertible) {
+              expect(() => flow.inverseAndLogDet(z, h)).toThrow(/cannot be inverted/);
+              flow.dispose();
+              return;
+            }
+            const fwd = flow.forwardAndLogDet(z, h);
+            const inv = flow.inverseAndLogDet(fwd.z, h);
+            const err = tf.max(tf.abs(tf.sub(inv.z, z))).dataSync()[0];
+            expect(err).toBeLessThan(tolInv);
+            const ldErr = tf.max(tf.abs(tf.add(inv.logDet, fwd.logDet))).dataSync()[0];
+            expect(ldErr).toBeLessThan(tolLogDet);
+            flow.dispose();
+          });
+
+          it('sends gradients to every trainable variable', async () => {
+            const { flow, z, h, rng } = await make(4);
+            const w = rng.normal([B, dim]);
+            const vars = flow.trainableVariables();
+            if (options.parameterFree) {
+              expect(vars).toHaveLength(0);
+              return;
+            }
+            expect(vars.length).toBeGreaterThan(0);
+            const { grads } = tf.variableGrads(() => {
+              const o = flow.forwardAndLogDet(z, h);
+              return tf.add(tf.sum(tf.mul(o.z, w)), tf.sum(o.logDet)) as tf.Scalar;
+            }, vars);
+            for (const v of vars) {
+              const g = grads[v.name];
+              expect(g, `no gradient for a variable of shape [${v.shape}]`).toBeDefined();
+              expect(tf.sum(tf.abs(g)).dataSync()[0]).toBeGreaterThan(0);
+            }
+            flow.dispose();
+          });
+
+          it('survives a save/load round trip', async () => {
+            const a = await make(5);
+            const b = await make(6);
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-conformance-'));
+            await saveCheckpoint(path.join(dir, 'ckpt'), a.flow.namedVariables(), [], { epoch: 0, step: 0, rng: {}, bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 });
+            const c = loadCheckpoint(path.join(dir, 'ckpt'));
+            b.flow.loadWeights(c.weights);
+            disposeCheckpoint(c);
+            fs.rmSync(dir, { recursive: true, force: true });
+            const ya = a.flow.forwardAndLogDet(a.z, a.h);
+            const yb = b.flow.forwardAndLogDet(a.z, a.h);
+            expect(tf.max(tf.abs(tf.sub(ya.z, yb.z))).dataSync()[0]).toBeLessThan(1e-6);
+            expect(tf.max(tf.abs(tf.sub(ya.logDet, yb.logDet))).dataSync()[0]).toBeLessThan(1e-6);
+            a.flow.dispose();
+            b.flow.dispose();
+          });
+
+          it('treats examples independently of their batch', async () => {
+            const { flow, z, h } = await make(7);
+            const all = flow.forwardAndLogDet(z, h);
+            const one = flow.forwardAndLogDet(tf.slice(z, [1, 0], [1, -1]) as tf.Tensor2D, h ? (tf.slice(h, [1, 0], [1, -1]) as tf.Tensor2D) : undefined);
+            expect(tf.max(tf.abs(tf.sub(tf.slice(all.z, [1, 0], [1, -1]), one.z))).dataSync()[0]).toBeLessThan(1e-5);
+            expect(Math.abs(all.logDet.arraySync()[1] - one.logDet.arraySync()[0])).toBeLessThan(1e-4);
+            flow.dispose();
+          });
+        });
+      }
+    });
+  }
 }

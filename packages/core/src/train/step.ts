@@ -3,6 +3,7 @@ import type { Objective, TrainingProgress } from '../interfaces.js';
 import type { LatentModel } from '../interfaces.js';
 import type { Random } from '../random.js';
 import { globalNorm } from '../math.js';
+import { appliesScaledGradients } from './adam.js';
 
 export interface StepOutcome {
   /** false when the loss or the gradient norm was not finite; no update was applied */
@@ -39,7 +40,8 @@ export function createTrainStep(model: LatentModel, objective: Objective, optimi
       outcome = { ok: Number.isFinite(loss) && Number.isFinite(gradNorm), loss, gradNorm, terms: Object.keys(terms).map((k, i) => [k, stats[i + 2]]) };
       if (!outcome.ok) return;
       const scale = clipNorm != null && gradNorm > clipNorm ? clipNorm / gradNorm : 1;
-      optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: scale === 1 ? gradList[i] : tf.mul(gradList[i], scale) })));
+      if (appliesScaledGradients(optimizer)) optimizer.applyScaledGradients(vars.map((v, i) => ({ name: v.name, tensor: gradList[i] })), scale);
+      else optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: scale === 1 ? gradList[i] : tf.mul(gradList[i], scale) })));
     });
     if (outcome.ok) {
       model.afterStep();

@@ -12,6 +12,7 @@ import { disposeCheckpoint, findCheckpoint, loadCheckpoint, saveCheckpoint, type
 import { appendMetrics, readMetrics, type MetricsRecord } from './metrics-log.js';
 import { EpochProgress } from './progress.js';
 import { createTrainStep } from './step.js';
+import { createAdam } from './adam.js';
 
 /** Checkpoint names of an objective's own variables (e.g. FactorVAE's discriminator). */
 const OBJECTIVE_PREFIX = '@objective/';
@@ -84,7 +85,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
   const metricsFile = path.join(outDir, 'metrics.jsonl');
   fs.mkdirSync(outDir, { recursive: true });
 
-  const optimizer = tf.train.adam(t.learningRate, t.adam.beta1, t.adam.beta2, t.adam.epsilon);
+  const optimizer = createAdam(t.learningRate, t.adam.beta1, t.adam.beta2, t.adam.epsilon);
   const step = createTrainStep(model, objective, optimizer, t.clipNorm);
   let state: TrainingState = { epoch: 0, step: 0, rng: new Random(`${manifest.seed}:train`).state(), bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 };
 

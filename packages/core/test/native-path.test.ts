@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { ADAM_KERNEL, FusedAdam, GLOBAL_NORM_KERNEL, Random, appliesScaledGradients, createAdam, globalNorm, hasKernel, nativeKernelsUnavailable, selectBackend } from '../src/index.js';
+
+// The parts of core that change on the native path: backend choice, the fused Adam and the
+// fused gradient norm. The kernels themselves are tested in @vaeflow/native.
+const unavailable = nativeKernelsUnavailable();
+const coreDist = path.resolve(__dirname, '..', 'dist', 'index.js');
+
+function values(n: number, seed: string): Float32Array {
+  return new Random(seed).normalArray(n);
+}
+
+/** Five Adam steps on two variables with a clipping scale; returns the final values and the optimiser's weight names. */
+async function adamSteps(make: () => tf.Optimizer, scale: number): Promise<{ values: number[][]; names: string[] }> {
+  const a = tf.variable(tf.tensor2d(values(12, 'a'), [3, 4]), true, `adam-a-${tf.getBackend()}-${make.name}`);
+  const b = tf.variable(tf.tensor1d(values(5, 'b')), true, `adam-b-${tf.getBackend()}-${make.name}`);
+  const opt = make();
+  for (let s = 0; s < 5; s++) {
+    const grads = [tf.tensor2d(values(12, `ga${s}`), [3, 4]), tf.tensor1d(values(5, `gb${s}`))];
+    if (appliesScaledGradients(opt)) opt.applyScaledGradients([{ name: a.name, tensor: grads[0] }, { name: b.name, tensor: grads[1] }], scale);
+    else tf.tidy(() => opt.applyGradients([{ name: a.name, tensor: tf.mul(grads[0], scale) }, { name: b.name, tensor: tf.mul(grads[1], scale) }]));
+    tf.dispose(grads);
+  }
+  const names = (await opt.getWeights()).map((w) => w.name.replace(/-(cpu|wasm)-\w*/, ''));
+  const out = { values: [Array.from(a.dataSync()), Array.from(b.dataSync())], names };
+  opt.dispose();
+  a.dispose();
+  b.dispose();
+  return out;
+}
+
+describe.skipIf(unavailable != null)(`the native path${unavailable ? ` (skipped: native kernels unavailable: ${unavailable})` : ''}`, () => {
+  it('is what auto chooses when tfjs-node is absent, and says so in one line', async () => {
+    const lines: string[] = [];
+    const choice = await selectBackend('auto', { log: (l) => lines.push(l) });
+    expect(choice.kind).toBe('native');
+    expect(choice.name).toBe('wasm');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^vaeflow: backend native — wasm backend with @vaeflow\/native kernels \(OpenBLAS .* threads?, from .*\) \[passed over: @tensorflow\/tfjs-node\(-gpu\) is not installed\]$/);
+  });
+
+  it('wasm can still be forced, and drops the native kernels', async () => {
+    await selectBackend('native', { log: null });
+    expect(hasKernel(ADAM_KERNEL)).toBe(true);
+    const choice = await selectBackend('wasm', { log: null });
+    expect(choice.kind).toBe('wasm');
+    expect(hasKernel(ADAM_KERNEL)).toBe(false);
+    expect(createAdam(1e-3)).not.toBeInstanceOf(FusedAdam);
+  });
+
+  it('FusedAdam follows tfjs Adam on the cpu backend, clipping scale included, with the same state names', async () => {
+    await selectBackend('cpu', { log: null });
+    const reference = await adamSteps(() => tf.train.adam(0.01, 0.9, 0.999, 1e-8), 0.3);
+    await selectBackend('native', { log: null });
+    const opt = createAdam(0.01, 0.9, 0.999, 1e-8);
+    expect(opt).toBeInstanceOf(FusedAdam);
+    opt.dispose();
+    const fused = await adamSteps(() => new FusedAdam(0.01, 0.9, 0.999, 1e-8), 0.3);
+    expect(fused.names).toEqual(reference.names);
+    reference.values.forEach((arr, i) => arr.forEach((v, j) => expect(Math.abs(fused.values[i][j] - v)).toBeLessThan(1e-5)));
+  });
+
+  it('FusedAdam resumes from saved state exactly as if it had not stopped', async () => {
+    await selectBackend('native', { log: null });
+    const run = async (stopAfter: number | null) => {
+      const x = tf.variable(tf.tensor1d(values(7, 'x')), true, `resume-${stopAfter}`);
+      let opt = new FusedAdam(0.05, 0.9, 0.999, 1e-8);
+      for (let s = 0; s < 6; s++) {
+        if (s === stopAfter) {
+          const saved = (await opt.getWeights()).map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }));
+          opt.dispose();
+          opt = new FusedAdam(0.05, 0.9, 0.999, 1e-8);
+          await opt.setWeights(saved);
+          tf.dispose(saved.map((w) => w.tensor));
+        }
+        const g = tf.tensor1d(values(7, `g${s}`));
+        opt.applyScaledGradients([{ name: x.name, tensor: g }], 1);
+        g.dispose();
+      }
+      const out = Array.from(x.dataSync());
+      opt.dispose();
+      x.dispose();
+      return out;
+    };
+    expect(await run(3)).toEqual(await run(null));
+  });
+
+  it(`globalNorm uses ${GLOBAL_NORM_KERNEL} and agrees with the composite on cpu`, async () => {
+    const shapes = [[30, 20], [20], [1]];
+    await selectBackend('cpu', { log: null });
+    const expected = tf.tidy(() => globalNorm(shapes.map((s, i) => tf.tensor(values(s.reduce((a, b) => a * b, 1), `n${i}`), s))).dataSync()[0]);
+    await selectBackend('native', { log: null });
+    expect(hasKernel(GLOBAL_NORM_KERNEL)).toBe(true);
+    const got = tf.tidy(() => globalNorm(shapes.map((s, i) => tf.tensor(values(s.reduce((a, b) => a * b, 1), `n${i}`), s))).dataSync()[0]);
+    expect(Math.abs(got - expected) / expected).toBeLessThan(1e-6);
+  });
+});
+
+describe('without native kernels', () => {
+  // The loader caches its answer per process, so each case runs in a fresh Node process.
+  const choose = (request: string, env: Record<string, string>) =>
+    spawnSync(process.execPath, ['-e', `require(${JSON.stringify(coreDist)}).selectBackend(${JSON.stringify(request)}).then((c) => console.log(c.kind), (e) => { console.log('error: ' + e.message); })`], { encoding: 'utf8', env: { ...process.env, ...env } });
+
+  it('auto falls back to wasm with one line that says why', () => {
+    const r = choose('auto', { VAEFLOW_NATIVE: 'off' });
+    expect(r.stdout.trim()).toBe('wasm');
+    expect(r.stderr.trim().split('\n')).toEqual(['vaeflow: backend wasm — @tensorflow/tfjs-backend-wasm with vaeflow kernels [passed over: @tensorflow/tfjs-node(-gpu) is not installed; native kernels unavailable: disabled by VAEFLOW_NATIVE=off]']);
+  });
+
+  it('native, when asked for by name, fails and names the reason', () => {
+    const r = choose('native', { VAEFLOW_NATIVE: 'off' });
+    expect(r.stdout.trim()).toBe('error: backend "native" is not available here: native kernels unavailable: disabled by VAEFLOW_NATIVE=off');
+  });
+});

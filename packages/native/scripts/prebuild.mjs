@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Rebuilds the prebuilt binary that ships in @vaeflow/native-linux-x64-gnu from the current
+// sources, with OpenBLAS linked statically, and writes its third-party notices.
+// Needs g++ and Debian's libopenblas-dev (static libopenblas.a). Run: npm run native:prebuild
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const target = path.resolve(here, '../../native-linux-x64-gnu');
+if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error('the prebuilt binary is built on linux-x64');
+const staticLib = '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a';
+if (!fs.existsSync(staticLib)) throw new Error(`${staticLib} is missing: apt-get install libopenblas-dev`);
+execFileSync(process.execPath, [path.join(here, 'build-native.mjs'), '--out', path.join(target, 'vaeflow_native.node')], { stdio: 'inherit', env: { ...process.env, VAEFLOW_OPENBLAS: path.dirname(staticLib) } });
+
+const copyright = '/usr/share/doc/libopenblas0-pthread/copyright';
+const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libopenblas-dev'], { encoding: 'utf8' }).trim();
+const notices = [
+  '# Third-party notices',
+  '',
+  `vaeflow_native.node contains OpenBLAS (Debian package libopenblas-dev ${version}), linked`,
+  'statically, under the BSD-3-Clause licence reproduced below from Debian\'s copyright file,',
+  'and the GCC C++ runtime (libstdc++, libgcc) under the GCC Runtime Library Exception.',
+  '',
+  '```',
+  fs.readFileSync(copyright, 'utf8').trimEnd(),
+  '```',
+  '',
+].join('\n');
+fs.writeFileSync(path.join(target, 'THIRD-PARTY-NOTICES.md'), notices);
+console.log(`wrote ${path.relative(process.cwd(), target)}/vaeflow_native.node and THIRD-PARTY-NOTICES.md`);

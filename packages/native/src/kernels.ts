@@ -1,0 +1,202 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { NativeBinding } from './load';
+
+/**
+ * Native kernels for `@tensorflow/tfjs-backend-wasm`, registered through tfjs's public kernel
+ * registry. Tensors stay in the wasm heap: the addon receives the heap's ArrayBuffer and byte
+ * offsets, reads the inputs and writes outputs that were allocated (by makeOutput) before the
+ * heap was taken, since any allocation may grow the heap and detach the old buffer.
+ *
+ * Shapes a kernel does not handle (NCHW, broadcast batch dimensions other than 1, biases that
+ * are not per column) go to the kernel that was registered before, so nothing is lost.
+ */
+
+/** Kernel names vaeflow's core looks for (one pass per variable; one reduction for all gradients). */
+export const ADAM_KERNEL = 'VaeflowAdam';
+export const GLOBAL_NORM_KERNEL = 'VaeflowGlobalNorm';
+
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.BackendValues): tf.TensorInfo;
+  getMemoryOffset(dataId: tf.DataId): number;
+  wasm: { HEAPU8: Uint8Array };
+}
+
+const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, prelu: 3, leakyrelu: 4, sigmoid: 5, elu: 6 };
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+function offsets(backend: WasmBackend, ...ts: (tf.TensorInfo | undefined)[]): number[] {
+  return ts.map((t) => (t == null ? -1 : backend.getMemoryOffset(t.dataId)));
+}
+
+/**
+ * The length of a bias or PReLU weight tensor the native kernel can broadcast to [M, N]: one
+ * value, one per column, or (bias only) one per element of the [M, N] matrix; null otherwise.
+ */
+function broadcastLength(t: tf.TensorInfo | undefined, M: number, N: number, allowMatrix: boolean): number | null {
+  if (t == null) return 0;
+  const n = size(t.shape);
+  const r = t.shape.length;
+  if (n === 1) return 1;
+  if (n === N && t.shape[r - 1] === N) return N;
+  if (allowMatrix && n === M * N && r >= 2 && t.shape[r - 1] === N && t.shape[r - 2] === M) return M * N;
+  return null;
+}
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  activation?: string;
+  leakyreluAlpha?: number;
+}
+
+function matMulKernel(native: NativeBinding, previous: tf.KernelFunc | null): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { a, b, bias, preluActivationWeights: prelu } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const attrs = args.attrs as unknown as MatMulAttrs;
+    const act = ACTIVATIONS[attrs.activation ?? 'linear'];
+    const A = a!, B = b!;
+    const rA = A.shape.length, rB = B.shape.length;
+    const M = attrs.transposeA ? A.shape[rA - 1] : A.shape[rA - 2];
+    const K = attrs.transposeA ? A.shape[rA - 2] : A.shape[rA - 1];
+    const N = attrs.transposeB ? B.shape[rB - 2] : B.shape[rB - 1];
+    const outerA = A.shape.slice(0, -2), outerB = B.shape.slice(0, -2);
+    const batchA = size(outerA), batchB = size(outerB);
+    const biasLen = broadcastLength(bias, M, N, true), preluLen = broadcastLength(prelu, M, N, false);
+    const simple = A.dtype === 'float32' && B.dtype === 'float32' && (batchA === batchB || batchA === 1 || batchB === 1) && act !== undefined && biasLen != null && preluLen != null;
+    if (!simple) {
+      if (!previous) throw new Error(`vaeflow native matmul: unsupported case (shapes [${A.shape}] x [${B.shape}]) and no kernel to fall back on`);
+      return previous(args);
+    }
+    const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+    const batch = Math.max(batchA, batchB);
+    const out = backend.makeOutput([...outer, M, N], 'float32');
+    if (batch * M * N === 0) return out;
+    const [oa, ob, oo, obias, oprelu] = offsets(backend, A, B, out, bias, prelu);
+    native.matmul(backend.wasm.HEAPU8.buffer as ArrayBuffer, oa, ob, oo, obias, oprelu, batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M, N, K, attrs.transposeA ? 1 : 0, attrs.transposeB ? 1 : 0, act, attrs.leakyreluAlpha ?? 0.2, biasLen!, preluLen!);
+    return out;
+  };
+}
+
+interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations?: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The 15 geometry numbers addon.cc reads, from tfjs's own computeConv2DInfo. */
+function geometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left];
+}
+
+type ConvKind = 'Conv2D' | 'Conv2DBackpropInput' | 'Conv2DBackpropFilter';
+
+function convKernel(kind: ConvKind, native: NativeBinding, previous: tf.KernelFunc | null): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const attrs = args.attrs as unknown as ConvAttrs & { inputShape?: number[]; filterShape?: number[] };
+    const inputs = args.inputs as Record<string, tf.TensorInfo>;
+    const all = Object.values(inputs);
+    if (attrs.dataFormat === 'NCHW' || all.some((t) => t.dtype !== 'float32')) {
+      if (!previous) throw new Error(`vaeflow native ${kind}: NCHW and non-float32 inputs are not supported`);
+      return previous(args);
+    }
+    const xShape = (kind === 'Conv2DBackpropInput' ? attrs.inputShape! : inputs.x.shape) as [number, number, number, number];
+    const wShape = (kind === 'Conv2DBackpropFilter' ? attrs.filterShape! : inputs.filter.shape) as [number, number, number, number];
+    const dilations = kind === 'Conv2D' ? (attrs.dilations ?? 1) : 1;
+    const info = tf.backend_util.computeConv2DInfo(xShape, wShape, attrs.strides, dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+    const g = geometry(info);
+    const heap = () => backend.wasm.HEAPU8.buffer as ArrayBuffer;
+    if (kind === 'Conv2D') {
+      const out = backend.makeOutput(info.outShape, 'float32');
+      if (size(info.outShape) > 0) native.conv2d(heap(), ...offsets(backend, inputs.x, inputs.filter, out), ...g);
+      return out;
+    }
+    if (kind === 'Conv2DBackpropInput') {
+      const out = backend.makeOutput(xShape, 'float32');
+      if (size(xShape) > 0) native.conv2dBackpropInput(heap(), ...offsets(backend, inputs.dy, inputs.filter, out), ...g);
+      return out;
+    }
+    const out = backend.makeOutput(wShape, 'float32');
+    if (size(wShape) > 0) native.conv2dBackpropFilter(heap(), ...offsets(backend, inputs.x, inputs.dy, out), ...g);
+    return out;
+  };
+}
+
+export interface AdamKernelAttrs {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** multiplies the gradient first (global-norm clipping) */
+  gradScale: number;
+  /** 1 - beta1^t and 1 - beta2^t for this step t (t from 1) */
+  oneMinusAccBeta1: number;
+  oneMinusAccBeta2: number;
+}
+
+/** VaeflowAdam: inputs {x, gradient, m, v}; outputs [x', m', v'] as new tensors (never in place). */
+function adamKernel(native: NativeBinding): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { x, gradient, m, v } = args.inputs as Record<string, tf.TensorInfo>;
+    const a = args.attrs as unknown as AdamKernelAttrs;
+    const outs = [x, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
+    const n = size(x.shape);
+    if (n > 0) native.adam(backend.wasm.HEAPU8.buffer as ArrayBuffer, ...offsets(backend, x, gradient, m, v, ...outs), n, a.learningRate, a.beta1, a.beta2, a.epsilon, a.gradScale, a.oneMinusAccBeta1, a.oneMinusAccBeta2);
+    return outs;
+  };
+}
+
+/** VaeflowGlobalNorm: any number of float32 inputs -> scalar sqrt(sum of all squares), summed in double. */
+function globalNormKernel(native: NativeBinding): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const ts = Object.values(args.inputs as Record<string, tf.TensorInfo>);
+    const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
+    let total = 0;
+    for (const t of ts) total += native.sumSquares(heap, backend.getMemoryOffset(t.dataId), size(t.shape));
+    return backend.makeOutput([], 'float32', undefined, new Float32Array([Math.sqrt(total)]));
+  };
+}
+
+const MARK = 'vaeflowNative';
+type Marked = tf.KernelConfig & { [MARK]?: tf.KernelConfig | null };
+
+/** The kernels this package registers for wasm, by name. */
+export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', ADAM_KERNEL, GLOBAL_NORM_KERNEL] as const;
+
+function replace(name: string, make: (previous: tf.KernelFunc | null) => tf.KernelFunc): void {
+  const current = tf.getKernel(name, 'wasm') as Marked | undefined;
+  if (current?.[MARK] !== undefined) return;
+  if (current) tf.unregisterKernel(name, 'wasm');
+  // Keep the previous setupFunc/disposeFunc: the stock kernels bind their wasm exports there.
+  tf.registerKernel({ ...current, kernelName: name, backendName: 'wasm', kernelFunc: make(current?.kernelFunc ?? null), [MARK]: current ?? null } as Marked);
+}
+
+/** Registers the native kernels for the wasm backend (idempotent); the wasm backend module must be loaded. */
+export function registerNativeKernels(native: NativeBinding): void {
+  replace('BatchMatMul', (prev) => matMulKernel(native, prev));
+  replace('_FusedMatMul', (prev) => matMulKernel(native, prev));
+  for (const kind of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const) replace(kind, (prev) => convKernel(kind, native, prev));
+  replace(ADAM_KERNEL, () => adamKernel(native));
+  replace(GLOBAL_NORM_KERNEL, () => globalNormKernel(native));
+}
+
+/** Puts back the kernels that were registered before {@link registerNativeKernels}. */
+export function unregisterNativeKernels(): void {
+  for (const name of NATIVE_KERNEL_NAMES) {
+    const current = tf.getKernel(name, 'wasm') as Marked | undefined;
+    if (current?.[MARK] === undefined) continue;
+    tf.unregisterKernel(name, 'wasm');
+    if (current[MARK]) tf.registerKernel(current[MARK]);
+  }
+}
+
+/** True when the native kernels are the ones registered for wasm. */
+export function nativeKernelsRegistered(): boolean {
+  return (tf.getKernel('BatchMatMul', 'wasm') as Marked | undefined)?.[MARK] !== undefined;
+}

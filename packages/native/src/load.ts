@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The functions the compiled addon exports (src/native/addon.cc). Buffers are byte offsets into `heap`. */
+export interface NativeBinding {
+  matmul(heap: ArrayBuffer, a: number, b: number, out: number, bias: number, prelu: number, batch: number, strideA: number, strideB: number, M: number, N: number, K: number, transA: number, transB: number, act: number, alpha: number, biasLen: number, preluLen: number): void;
+  /** (heap, x, w, y, ...15 geometry numbers) */
+  conv2d(heap: ArrayBuffer, ...buffersThenGeometry: number[]): void;
+  /** (heap, dy, w, dx, ...15 geometry numbers) */
+  conv2dBackpropInput(heap: ArrayBuffer, ...buffersThenGeometry: number[]): void;
+  /** (heap, x, dy, dw, ...15 geometry numbers) */
+  conv2dBackpropFilter(heap: ArrayBuffer, ...buffersThenGeometry: number[]): void;
+  /** (heap, x, g, m, v, xOut, mOut, vOut, n, lr, beta1, beta2, epsilon, gradScale, 1 - beta1^t, 1 - beta2^t) */
+  adam(heap: ArrayBuffer, ...buffersThenScalars: number[]): void;
+  sumSquares(heap: ArrayBuffer, x: number, n: number): number;
+  setThreads(n: number): void;
+  info(): { threads: number; blas: string; cpuKernel: string; sourceHash: string };
+}
+
+export interface LoadedNative {
+  binding: NativeBinding;
+  /** where the binary came from, e.g. `@vaeflow/native-linux-x64-gnu` or `source build` */
+  source: string;
+  file: string;
+}
+
+export type NativeLoad = { ok: true; native: LoadedNative } | { ok: false; reason: string };
+
+const packageRoot = path.resolve(__dirname, '..');
+
+/** The per-platform package that carries a prebuilt binary, e.g. `@vaeflow/native-linux-x64-gnu`. */
+export function platformPackage(): string {
+  const report = process.report?.getReport?.() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  const libc = process.platform === 'linux' ? (report?.header?.glibcVersionRuntime ? '-gnu' : '-musl') : '';
+  return `@vaeflow/native-${process.platform}-${process.arch}${libc}`;
+}
+
+/** The hash of the native sources this JavaScript was built with (dist/source-hash.json). */
+export function expectedSourceHash(): string {
+  return JSON.parse(fs.readFileSync(path.join(packageRoot, 'dist', 'source-hash.json'), 'utf8')).sourceHash;
+}
+
+/** Candidate binaries, best first: an explicit VAEFLOW_NATIVE_BINARY, the prebuilt package, a source build. */
+export function candidates(): { source: string; file: string | null; missing: string }[] {
+  const list: { source: string; file: string | null; missing: string }[] = [];
+  const explicit = process.env.VAEFLOW_NATIVE_BINARY;
+  if (explicit) list.push({ source: 'VAEFLOW_NATIVE_BINARY', file: path.resolve(explicit), missing: `VAEFLOW_NATIVE_BINARY=${explicit} does not exist` });
+  const pkg = platformPackage();
+  let prebuilt: string | null = null;
+  try {
+    prebuilt = require.resolve(`${pkg}/vaeflow_native.node`);
+  } catch {
+    prebuilt = null;
+  }
+  list.push({ source: pkg, file: prebuilt, missing: `no prebuilt binary for this platform (${pkg} is not installed)` });
+  const built = path.join(packageRoot, 'build', 'vaeflow_native.node');
+  list.push({ source: 'source build', file: fs.existsSync(built) ? built : null, missing: 'not built from source (needs g++ and OpenBLAS: apt-get install g++ libopenblas-dev, then npm rebuild @vaeflow/native)' });
+  return list;
+}
+
+/** Loads one binary and checks that it was built from the sources this JavaScript expects. */
+export function loadBinary(file: string, source: string): NativeLoad {
+  let binding: NativeBinding;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    binding = require(file) as NativeBinding;
+  } catch (e) {
+    return { ok: false, reason: `${source} failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+  const have = binding.info?.().sourceHash;
+  const want = expectedSourceHash();
+  if (have !== want) return { ok: false, reason: `${source} was built from other sources (${String(have).slice(0, 12)}, expected ${want.slice(0, 12)}): rebuild it` };
+  return { ok: true, native: { binding, source, file } };
+}
+
+let cached: NativeLoad | null = null;
+
+/**
+ * Finds the native kernels: VAEFLOW_NATIVE=off disables them; otherwise the first candidate
+ * that loads and matches the sources wins. The reason for failure names every candidate tried.
+ */
+export function loadNative(): NativeLoad {
+  if (cached) return cached;
+  const off = (process.env.VAEFLOW_NATIVE ?? '').toLowerCase();
+  if (off === 'off' || off === '0' || off === 'false') return (cached = { ok: false, reason: `disabled by VAEFLOW_NATIVE=${process.env.VAEFLOW_NATIVE}` });
+  const reasons: string[] = [];
+  for (const c of candidates()) {
+    if (!c.file || !fs.existsSync(c.file)) {
+      reasons.push(c.missing);
+      continue;
+    }
+    const r = loadBinary(c.file, c.source);
+    if (r.ok) return (cached = r);
+    reasons.push(r.reason);
+  }
+  return (cached = { ok: false, reason: reasons.join('; ') });
+}

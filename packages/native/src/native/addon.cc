@@ -1,0 +1,184 @@
+// Node-API bindings. Every kernel takes the wasm backend's heap (an ArrayBuffer) and byte
+// offsets into it, so tensors are read and written where they live, without copies. An
+// offset of -1 stands for an absent optional input. Offsets are checked against the heap.
+#include <node_api.h>
+
+#include <cstdio>
+#include <string>
+
+#include "kernels.h"
+
+#ifndef VAEFLOW_SOURCE_HASH
+#define VAEFLOW_SOURCE_HASH "unknown"
+#endif
+
+namespace {
+
+using namespace vaeflow;
+
+struct Args {
+  napi_env env;
+  napi_value argv[24];
+  size_t argc = 24;
+  char *heap = nullptr;
+  size_t heapBytes = 0;
+  bool ok = true;
+
+  Args(napi_env e, napi_callback_info info, size_t expected) : env(e) {
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    if (argc < expected) fail("expected " + std::to_string(expected) + " arguments, got " + std::to_string(argc));
+  }
+  void fail(const std::string &message) {
+    if (ok) napi_throw_error(env, "VAEFLOW_NATIVE_ARGS", ("vaeflow native: " + message).c_str());
+    ok = false;
+  }
+  /** Binds argument i as the heap. */
+  void heapAt(size_t i) {
+    if (!ok) return;
+    void *data = nullptr;
+    if (napi_get_arraybuffer_info(env, argv[i], &data, &heapBytes) != napi_ok) return fail("argument 0 must be the wasm heap (an ArrayBuffer)");
+    heap = static_cast<char *>(data);
+  }
+  double number(size_t i) {
+    double v = 0;
+    if (ok && napi_get_value_double(env, argv[i], &v) != napi_ok) fail("argument " + std::to_string(i) + " must be a number");
+    return v;
+  }
+  int64_t integer(size_t i) { return static_cast<int64_t>(number(i)); }
+  /** A float32 buffer of `count` elements at the byte offset in argument i (null for -1). */
+  float *floats(size_t i, int64_t count, bool optional = false) {
+    const double offset = number(i);
+    if (!ok) return nullptr;
+    if (offset < 0 && optional) return nullptr;
+    if (offset < 0 || count < 0 || static_cast<uint64_t>(offset) % 4 != 0 || static_cast<uint64_t>(offset) + static_cast<uint64_t>(count) * 4 > heapBytes) {
+      fail("buffer at argument " + std::to_string(i) + " lies outside the heap");
+      return nullptr;
+    }
+    return reinterpret_cast<float *>(heap + static_cast<uint64_t>(offset));
+  }
+};
+
+napi_value undefinedValue(napi_env env) {
+  napi_value v;
+  napi_get_undefined(env, &v);
+  return v;
+}
+
+// matmul(heap, a, b, out, bias, prelu, batch, strideA, strideB, M, N, K, transA, transB, act, alpha, biasLen, preluLen)
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  Args in(env, info, 18);
+  in.heapAt(0);
+  MatMulArgs m{};
+  m.batch = in.integer(6), m.strideA = in.integer(7), m.strideB = in.integer(8);
+  m.M = in.integer(9), m.N = in.integer(10), m.K = in.integer(11);
+  m.transA = in.number(12) != 0, m.transB = in.number(13) != 0;
+  m.act = static_cast<Activation>(in.integer(14));
+  m.leakyAlpha = static_cast<float>(in.number(15));
+  m.biasLen = in.integer(16), m.preluLen = in.integer(17);
+  const int64_t spanA = (m.batch - 1) * m.strideA + m.M * m.K, spanB = (m.batch - 1) * m.strideB + m.K * m.N;
+  m.a = in.floats(1, spanA);
+  m.b = in.floats(2, spanB);
+  m.out = in.floats(3, m.batch * m.M * m.N);
+  m.bias = in.floats(4, m.biasLen, true);
+  m.prelu = in.floats(5, m.preluLen, true);
+  if (in.ok && (static_cast<int>(m.act) < 0 || static_cast<int>(m.act) > 6)) in.fail("unknown activation");
+  if (in.ok) matmul(m);
+  return undefinedValue(env);
+}
+
+ConvGeometry geometryFrom(Args &in, size_t first) {
+  ConvGeometry g{};
+  int64_t *fields[] = {&g.batch, &g.inH, &g.inW, &g.inC, &g.outH, &g.outW, &g.outC, &g.kH, &g.kW, &g.strideH, &g.strideW, &g.dilH, &g.dilW, &g.padTop, &g.padLeft};
+  for (size_t k = 0; k < 15; k++) *fields[k] = in.integer(first + k);
+  return g;
+}
+
+// conv2d*(heap, in0, in1, out, ...15 geometry numbers); which buffers are which depends on the kernel.
+enum class ConvKind { Forward, BackpropInput, BackpropFilter };
+template <ConvKind kind>
+napi_value Conv(napi_env env, napi_callback_info info) {
+  Args in(env, info, 19);
+  in.heapAt(0);
+  const ConvGeometry g = geometryFrom(in, 4);
+  const int64_t xSize = g.batch * g.inH * g.inW * g.inC, ySize = g.rows() * g.outC, wSize = g.patch() * g.outC;
+  if (kind == ConvKind::Forward) {
+    const float *x = in.floats(1, xSize), *w = in.floats(2, wSize);
+    float *y = in.floats(3, ySize);
+    if (in.ok) conv2d(g, x, w, y);
+  } else if (kind == ConvKind::BackpropInput) {
+    const float *dy = in.floats(1, ySize), *w = in.floats(2, wSize);
+    float *dx = in.floats(3, xSize);
+    if (in.ok) conv2dBackpropInput(g, dy, w, dx);
+  } else {
+    const float *x = in.floats(1, xSize), *dy = in.floats(2, ySize);
+    float *dw = in.floats(3, wSize);
+    if (in.ok) conv2dBackpropFilter(g, x, dy, dw);
+  }
+  return undefinedValue(env);
+}
+
+// adam(heap, x, g, m, v, xOut, mOut, vOut, n, lr, beta1, beta2, epsilon, gradScale, 1 - beta1^t, 1 - beta2^t)
+napi_value Adam(napi_env env, napi_callback_info info) {
+  Args in(env, info, 16);
+  in.heapAt(0);
+  AdamArgs a{};
+  a.n = in.integer(8);
+  a.x = in.floats(1, a.n), a.g = in.floats(2, a.n), a.m = in.floats(3, a.n), a.v = in.floats(4, a.n);
+  a.xOut = in.floats(5, a.n), a.mOut = in.floats(6, a.n), a.vOut = in.floats(7, a.n);
+  a.lr = static_cast<float>(in.number(9)), a.beta1 = static_cast<float>(in.number(10)), a.beta2 = static_cast<float>(in.number(11));
+  a.epsilon = static_cast<float>(in.number(12)), a.gradScale = static_cast<float>(in.number(13));
+  a.oneMinusAccBeta1 = static_cast<float>(in.number(14)), a.oneMinusAccBeta2 = static_cast<float>(in.number(15));
+  if (in.ok) adam(a);
+  return undefinedValue(env);
+}
+
+// sumSquares(heap, x, n) -> number
+napi_value SumSquares(napi_env env, napi_callback_info info) {
+  Args in(env, info, 3);
+  in.heapAt(0);
+  const int64_t n = in.integer(2);
+  const float *x = in.floats(1, n);
+  napi_value out;
+  napi_create_double(env, in.ok ? sumSquares(x, n) : 0.0, &out);
+  return out;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  Args in(env, info, 1);
+  const int64_t n = in.integer(0);
+  if (in.ok) setThreads(static_cast<int>(n));
+  return undefinedValue(env);
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  napi_create_int32(env, threads(), &v);
+  napi_set_named_property(env, obj, "threads", v);
+  napi_create_string_utf8(env, blasConfig(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "blas", v);
+  napi_create_string_utf8(env, blasCore(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "cpuKernel", v);
+  napi_create_string_utf8(env, VAEFLOW_SOURCE_HASH, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "sourceHash", v);
+  return obj;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2d", nullptr, Conv<ConvKind::Forward>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv<ConvKind::BackpropInput>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv<ConvKind::BackpropFilter>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

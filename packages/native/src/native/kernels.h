@@ -1,0 +1,70 @@
+// vaeflow native kernels: plain C++ over float32 buffers, no Node-API types. The buffers are
+// views into the wasm backend's heap (addon.cc resolves them); scratch space lives in native
+// memory so that nothing here can grow (and so detach) the wasm heap.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace vaeflow {
+
+/** Activations tfjs fuses into _FusedMatMul, applied after the bias. */
+enum class Activation : int { Linear = 0, Relu = 1, Relu6 = 2, Prelu = 3, LeakyRelu = 4, Sigmoid = 5, Elu = 6 };
+
+/**
+ * out[b] = act(op(A[b]) op(B[b]) + bias) for b < batch, row-major, op = transpose when asked.
+ * A[b] starts at a + b * strideA (0 repeats one matrix for every b); likewise B.
+ * bias (length biasLen: 1, N, or M * N for one per output element, the same for every b) and
+ * prelu weights (length 1 or N) may be null.
+ */
+struct MatMulArgs {
+  const float *a, *b;
+  float *out;
+  const float *bias;
+  const float *prelu;
+  int64_t batch, strideA, strideB, M, N, K;
+  bool transA, transB;
+  Activation act;
+  float leakyAlpha;
+  int64_t biasLen, preluLen;
+};
+void matmul(const MatMulArgs &m);
+
+/** NHWC convolution geometry, filter [KH, KW, CI, CO], as tfjs's computeConv2DInfo gives it. */
+struct ConvGeometry {
+  int64_t batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft;
+  int64_t rows() const { return batch * outH * outW; }      // M: one patch per output pixel
+  int64_t patch() const { return kH * kW * inC; }           // K: one patch's length
+};
+
+/** y[M, CO] = im2col(x)[M, K] W[K, CO]. */
+void conv2d(const ConvGeometry &g, const float *x, const float *w, float *y);
+/** dx = col2im(dy[M, CO] W[K, CO]^T): the input gradient, and the transposed convolution. */
+void conv2dBackpropInput(const ConvGeometry &g, const float *dy, const float *w, float *dx);
+/** dW[K, CO] = im2col(x)^T dy. */
+void conv2dBackpropFilter(const ConvGeometry &g, const float *x, const float *dy, float *dw);
+
+/**
+ * One Adam step (Kingma & Ba 2015) on n parameters, the gradient scaled by gradScale first:
+ *   m' = b1 m + (1 - b1) g,  v' = b2 v + (1 - b2) g^2,
+ *   x' = x - lr (m' / c1) / (sqrt(v' / c2) + eps),  c1 = 1 - b1^t, c2 = 1 - b2^t.
+ * Reads x, g, m, v and writes x', m', v' to separate buffers (the caller's new tensors).
+ */
+struct AdamArgs {
+  const float *x, *g, *m, *v;
+  float *xOut, *mOut, *vOut;
+  int64_t n;
+  float lr, beta1, beta2, epsilon, gradScale, oneMinusAccBeta1, oneMinusAccBeta2;
+};
+void adam(const AdamArgs &a);
+
+/** sum_i x_i^2, accumulated in double in a fixed order (deterministic for any thread count). */
+double sumSquares(const float *x, int64_t n);
+
+/** Threads used by the BLAS (and by the kernels here that split work). */
+void setThreads(int n);
+int threads();
+/** The BLAS's build configuration and the CPU kernel it chose at run time. */
+const char *blasConfig();
+const char *blasCore();
+
+}  // namespace vaeflow

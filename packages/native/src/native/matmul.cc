@@ -1,0 +1,73 @@
+// Matrix products through OpenBLAS's cblas_sgemm, with tfjs's fused bias and activations.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels.h"
+
+namespace vaeflow {
+
+namespace {
+
+inline float activate(float x, Activation act, float alpha, float preluW) {
+  switch (act) {
+    case Activation::Linear: return x;
+    case Activation::Relu: return x > 0.f ? x : 0.f;
+    case Activation::Relu6: return std::min(std::max(x, 0.f), 6.f);
+    case Activation::Prelu: return x < 0.f ? preluW * x : x;
+    case Activation::LeakyRelu: return x < 0.f ? alpha * x : x;
+    case Activation::Sigmoid: return 1.f / (1.f + std::exp(-x));
+    case Activation::Elu: return x < 0.f ? std::expm1(x) : x;
+  }
+  return x;
+}
+
+}  // namespace
+
+void matmul(const MatMulArgs &m) {
+  const int64_t M = m.M, N = m.N, K = m.K;
+  const int lda = static_cast<int>(m.transA ? M : K);
+  const int ldb = static_cast<int>(m.transB ? K : N);
+  for (int64_t b = 0; b < m.batch; b++) {
+    const float *A = m.a + b * m.strideA;
+    const float *B = m.b + b * m.strideB;
+    float *C = m.out + b * M * N;
+    float beta = 0.f;
+    if (m.bias != nullptr) {
+      // C = bias (broadcast over rows), then C = A B + C in the same pass as the product.
+      for (int64_t i = 0; i < M; i++) {
+        float *row = C + i * N;
+        if (m.biasLen == 1) std::fill(row, row + N, m.bias[0]);
+        else if (m.biasLen == N) std::copy(m.bias, m.bias + N, row);
+        else std::copy(m.bias + i * N, m.bias + (i + 1) * N, row);  // one bias per output element
+      }
+      beta = 1.f;
+    }
+    if (K == 0) {
+      if (m.bias == nullptr) std::fill(C, C + M * N, 0.f);
+    } else {
+      cblas_sgemm(CblasRowMajor, m.transA ? CblasTrans : CblasNoTrans, m.transB ? CblasTrans : CblasNoTrans,
+                  static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1.f, A, lda, B, ldb, beta, C, static_cast<int>(N));
+    }
+    if (m.act == Activation::Linear) continue;
+    if (m.act == Activation::Relu) {
+      for (int64_t i = 0; i < M * N; i++) C[i] = C[i] > 0.f ? C[i] : 0.f;
+      continue;
+    }
+    for (int64_t i = 0; i < M; i++) {
+      float *row = C + i * N;
+      for (int64_t j = 0; j < N; j++) {
+        const float w = m.prelu == nullptr ? 0.f : m.prelu[m.preluLen == 1 ? 0 : j];
+        row[j] = activate(row[j], m.act, m.leakyAlpha, w);
+      }
+    }
+  }
+}
+
+void setThreads(int n) { openblas_set_num_threads(std::max(1, n)); }
+int threads() { return openblas_get_num_threads(); }
+const char *blasConfig() { return openblas_get_config(); }
+const char *blasCore() { return openblas_get_corename(); }
+
+}  // namespace vaeflow

@@ -1,0 +1,39 @@
+// The optimiser's elementwise work in one pass per variable: Adam and the gradient norm.
+#include <cmath>
+
+#include "kernels.h"
+
+namespace vaeflow {
+
+void adam(const AdamArgs &a) {
+  const float b1 = a.beta1, b2 = a.beta2, c1 = 1.f - b1, c2 = 1.f - b2;
+  const float step = -a.lr, s = a.gradScale, eps = a.epsilon;
+  const float r1 = 1.f / a.oneMinusAccBeta1, r2 = 1.f / a.oneMinusAccBeta2;
+  for (int64_t i = 0; i < a.n; i++) {
+    const float g = a.g[i] * s;
+    const float m = b1 * a.m[i] + c1 * g;
+    const float v = b2 * a.v[i] + c2 * (g * g);
+    a.mOut[i] = m;
+    a.vOut[i] = v;
+    a.xOut[i] = a.x[i] + step * (m * r1) / (std::sqrt(v * r2) + eps);
+  }
+}
+
+double sumSquares(const float *x, int64_t n) {
+  // Blocks of 8 float partial sums, added into one double per block: fast, and the order of
+  // additions depends on n only.
+  double total = 0.0;
+  int64_t i = 0;
+  for (; i + 1024 <= n; i += 1024) {
+    float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t j = 0; j < 1024; j += 8)
+      for (int k = 0; k < 8; k++) lanes[k] += x[i + j + k] * x[i + j + k];
+    double block = 0.0;
+    for (float l : lanes) block += l;
+    total += block;
+  }
+  for (; i < n; i++) total += static_cast<double>(x[i]) * x[i];
+  return total;
+}
+
+}  // namespace vaeflow
