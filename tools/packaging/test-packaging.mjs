@@ -29,12 +29,23 @@ for (const dir of packages) {
   const info = JSON.parse(out)[0];
   packed[pj.name] = { file: path.join(tarballs, info.filename), size: info.size, unpacked: info.unpackedSize, files: info.entryCount, tags: pj.nx?.tags ?? [] };
   const names = info.files.map((f) => f.path);
-  check(names.includes('dist/index.js') && names.includes('dist/index.d.ts') && names.includes('README.md') && names.includes('CHANGELOG.md') && !names.some((n) => n.startsWith('src/') || n.startsWith('test/')), `${pj.name} packs dist, types, README and CHANGELOG (no sources or tests)`, names.join('\n'));
+  const tags = pj.nx?.tags ?? [];
+  if (tags.includes('type:native-binary')) {
+    check(names.includes('vaeflow_native.node') && names.includes('README.md') && names.includes('THIRD-PARTY-NOTICES.md') && names.includes('CHANGELOG.md') && names.length === 5, `${pj.name} packs its binary, README and third-party notices only`, names.join('\n'));
+  } else {
+    // The native kernel pack ships its C++ sources too, to build where no prebuilt binary fits.
+    const sourcesAllowed = tags.includes('type:native') ? (n) => n.startsWith('src/native/') : () => false;
+    check(names.includes('dist/index.js') && names.includes('dist/index.d.ts') && names.includes('README.md') && names.includes('CHANGELOG.md') && !names.some((n) => (n.startsWith('src/') && !sourcesAllowed(n)) || n.startsWith('test/')), `${pj.name} packs dist, types, README and CHANGELOG (no tests; no sources but native ones)`, names.join('\n'));
+  }
   for (const bin of Object.values(pj.bin ?? {})) check(names.includes(bin.replace(/^\.\//, '')), `${pj.name} packs its bin ${bin}`, names.join('\n'));
 }
 
-// 2. One fresh project per plugin.
+// 2. One fresh project per plugin. The native kernels come with core (an optional dependency,
+// and its prebuilt binary an optional dependency of theirs): they are given as tarballs, as the
+// registry would resolve them once published.
 const base = ['@vaeflow/core', '@vaeflow/datasets', '@vaeflow/cli'];
+const hasPrebuilt = process.platform === 'linux' && process.arch === 'x64';
+const native = ['@vaeflow/native', ...(hasPrebuilt ? ['@vaeflow/native-linux-x64-gnu'] : [])];
 /** How a manifest uses each plugin: a component placed where that plugin's kind goes. */
 const uses = {
   '@vaeflow/flows-planar': { what: 'flow planar-amortized', apply: (m) => (m.model.flows = [{ type: 'planar-amortized', layers: 2 }]) },
@@ -73,16 +84,17 @@ for (const plugin of plugins) {
   const project = path.join(work, plugin.replace('@vaeflow/', ''));
   fs.mkdirSync(project);
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, version: '1.0.0' }));
-  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...[...base, plugin].map((n) => packed[n].file)], { cwd: project, encoding: 'utf8' });
-  check(install.status === 0, `${plugin}: installs from tarballs with core, datasets and cli`, install.stderr);
+  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...[...base, ...native, plugin].map((n) => packed[n].file)], { cwd: project, encoding: 'utf8' });
+  check(install.status === 0, `${plugin}: installs from tarballs with core, datasets, cli and the native kernels`, install.stderr);
   if (install.status !== 0) continue;
   const installed = fs.readdirSync(path.join(project, 'node_modules/@vaeflow')).sort();
-  check(JSON.stringify(installed) === JSON.stringify([...base, plugin].map((n) => n.split('/')[1]).sort()), `${plugin}: nothing else from @vaeflow is installed`, installed.join(', '));
+  check(JSON.stringify(installed) === JSON.stringify([...base, ...native, plugin].map((n) => n.split('/')[1]).sort()), `${plugin}: nothing else from @vaeflow is installed`, installed.join(', '));
   fs.writeFileSync(path.join(project, 'model.json'), JSON.stringify(manifest(plugin), null, 2));
   const bin = path.join(project, 'node_modules/.bin/vaeflow');
   const trained = spawnSync(bin, ['train', 'model.json', '--out', 'runs/packaging'], { cwd: project, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   const metrics = path.join(project, 'runs/packaging/metrics.jsonl');
   check(trained.status === 0 && fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').includes('"split":"test"'), `${plugin}: trains a manifest using ${use.what} for a few steps`, trained.stderr);
+  if (hasPrebuilt) check(/vaeflow: backend native — .*from @vaeflow\/native-linux-x64-gnu\)/.test(trained.stderr), `${plugin}: trains on the prebuilt native kernels, and says so`, trained.stderr);
   const other = plugin === '@vaeflow/flows-iaf' ? '@vaeflow/flows-pcpmap' : '@vaeflow/flows-iaf';
   const missing = manifest(other);
   missing.plugins = ['@vaeflow/datasets', plugin];
@@ -92,6 +104,29 @@ for (const plugin of plugins) {
   const listed = spawnSync(bin, ['plugins', '--json'], { cwd: project, encoding: 'utf8' });
   const names = listed.status === 0 ? JSON.parse(listed.stdout).plugins.map((p) => `${p.name}@${p.version}`) : [];
   check(names.some((n) => n.startsWith(`${plugin}@`)), `${plugin}: vaeflow plugins lists it with its version`, listed.stdout + listed.stderr);
+}
+
+// 3. Without the native kernels: a machine with no prebuilt binary, no compiler and no BLAS
+// (the platform package left out, the compiler made unusable) and one that omits optional
+// dependencies altogether. Both install, fall back to wasm saying why in one line, and train.
+for (const [what, packages, npmFlags, env] of [
+  ['no prebuilt binary, no compiler, no BLAS', [...base, '@vaeflow/native'], [], { CXX: '/nonexistent/c++', VAEFLOW_OPENBLAS: '/nonexistent' }],
+  ['optional dependencies omitted', base, ['--omit=optional'], {}],
+]) {
+  const project = path.join(work, `fallback-${npmFlags.length ? 'omit' : 'nobuild'}`);
+  fs.mkdirSync(project);
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, version: '1.0.0' }));
+  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...npmFlags, ...packages.map((n) => packed[n].file)], { cwd: project, encoding: 'utf8', env: { ...process.env, ...env, PATH: process.env.PATH } });
+  check(install.status === 0, `${what}: installs`, install.stderr);
+  if (install.status !== 0) continue;
+  const m = manifest('@vaeflow/flows-planar');
+  m.plugins = ['@vaeflow/datasets'];
+  m.model.flows = [];
+  fs.writeFileSync(path.join(project, 'model.json'), JSON.stringify(m, null, 2));
+  const trained = spawnSync(path.join(project, 'node_modules/.bin/vaeflow'), ['train', 'model.json', '--out', 'runs/fallback'], { cwd: project, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const line = trained.stderr.split('\n').find((l) => l.startsWith('vaeflow: backend')) ?? '';
+  check(trained.status === 0 && fs.existsSync(path.join(project, 'runs/fallback/metrics.jsonl')), `${what}: trains on the fallback`, trained.stderr);
+  check(/^vaeflow: backend wasm — .*native kernels unavailable: .+\]$/.test(line), `${what}: one line says it fell back to wasm and why`, line);
 }
 
 console.log('\n| package | tarball | unpacked | files |');

@@ -14,7 +14,8 @@ function positiveInt(v: string): number {
   return n;
 }
 
-const backendOption = () => new Option('--backend <name>', 'tensor backend').choices([...BACKEND_REQUESTS]);
+const backendOption = () => new Option('--backend <name>', 'tensor backend (auto: tfjs-node, native, wasm, cpu, the first that loads)').choices([...BACKEND_REQUESTS]);
+const threadsOption = () => new Option('--threads <n>', 'threads for the native kernels (default: VAEFLOW_THREADS, else all cores; give 1 per process when several share the machine)').argParser(positiveInt);
 
 /** Builds the `vaeflow` program; `run` parses argv and sets the exit code. */
 export function program(): Command {
@@ -27,6 +28,7 @@ export function program(): Command {
     .option('--limit-train <n>', 'use at most n training examples (quick runs)', positiveInt)
     .option('--limit-test <n>', 'use at most n test examples (quick runs)', positiveInt)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .option('--resume', 'continue from the run folder\'s latest checkpoint')
     .action(async (file: string, o: TrainCommandOptions) => {
       await trainCommand(file, o);
@@ -66,6 +68,7 @@ export function program(): Command {
     .addOption(new Option('--split <split>', 'data split').choices(['test', 'val']).default('test'))
     .option('--fcd', 'also the Frechet classifier distance (trains a classifier once per dataset)')
     .addOption(backendOption())
+    .addOption(threadsOption())
     .action(async (run: string, o: EvalOptions) => {
       const r = await evalCommand(run, o);
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');

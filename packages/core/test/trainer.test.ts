@@ -67,8 +67,8 @@ for (const { backend, skip } of paths) describe.skipIf(skip != null)(`trainer on
     expect(wb.state.epoch).toBe(3);
     expect(wb.state.step).toBe(wa.state.step);
     for (const [name, t] of wa.weights) expect(Array.from(wb.weights.get(name)!.dataSync())).toEqual(Array.from(t.dataSync()));
-    const ma = readMetrics(path.join(a, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, ...r }) => r);
-    const mb = readMetrics(path.join(b, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, ...r }) => r);
+    const ma = readMetrics(path.join(a, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, rssMiB: _m, tensorMiB: _t, ...r }) => r);
+    const mb = readMetrics(path.join(b, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, rssMiB: _m, tensorMiB: _t, ...r }) => r);
     expect(mb).toEqual(ma);
   });
 });

@@ -126,6 +126,31 @@ function convKernel(kind: ConvKind, native: NativeBinding, previous: tf.KernelFu
   };
 }
 
+/**
+ * Sum over a contiguous block of axes, x viewed as [A, R, C]: the bias gradients (axis 0) and
+ * per-example sums (last axis) of every step. Stock wasm transposes first when the axes are not
+ * the innermost. Other axis sets and other dtypes go to the previous kernel.
+ */
+function sumKernel(native: NativeBinding, previous: tf.KernelFunc | null): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const axes = x.shape.length === 0 ? [] : tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const contiguous = axes.length > 0 && axes.every((a, i) => a === axes[0] + i);
+    if (x.dtype !== 'float32' || !contiguous) {
+      if (!previous) throw new Error('vaeflow native Sum: unsupported case and no kernel to fall back on');
+      return previous(args);
+    }
+    const first = axes[0], last = axes[axes.length - 1];
+    const A = size(x.shape.slice(0, first)), R = size(x.shape.slice(first, last + 1)), C = size(x.shape.slice(last + 1));
+    const outShape = keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : [...x.shape.slice(0, first), ...x.shape.slice(last + 1)];
+    const out = backend.makeOutput(outShape, 'float32');
+    if (A * C > 0) native.reduceSum(backend.wasm.HEAPU8.buffer as ArrayBuffer, ...(offsets(backend, x, out) as [number, number]), A, R, C);
+    return out;
+  };
+}
+
 export interface AdamKernelAttrs {
   learningRate: number;
   beta1: number;
@@ -167,7 +192,7 @@ const MARK = 'vaeflowNative';
 type Marked = tf.KernelConfig & { [MARK]?: tf.KernelConfig | null };
 
 /** The kernels this package registers for wasm, by name. */
-export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', ADAM_KERNEL, GLOBAL_NORM_KERNEL] as const;
+export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Sum', ADAM_KERNEL, GLOBAL_NORM_KERNEL] as const;
 
 function replace(name: string, make: (previous: tf.KernelFunc | null) => tf.KernelFunc): void {
   const current = tf.getKernel(name, 'wasm') as Marked | undefined;
@@ -182,6 +207,7 @@ export function registerNativeKernels(native: NativeBinding): void {
   replace('BatchMatMul', (prev) => matMulKernel(native, prev));
   replace('_FusedMatMul', (prev) => matMulKernel(native, prev));
   for (const kind of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const) replace(kind, (prev) => convKernel(kind, native, prev));
+  replace('Sum', (prev) => sumKernel(native, prev));
   replace(ADAM_KERNEL, () => adamKernel(native));
   replace(GLOBAL_NORM_KERNEL, () => globalNormKernel(native));
 }

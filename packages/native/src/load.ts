@@ -12,6 +12,8 @@ export interface NativeBinding {
   conv2dBackpropFilter(heap: ArrayBuffer, ...buffersThenGeometry: number[]): void;
   /** (heap, x, g, m, v, xOut, mOut, vOut, n, lr, beta1, beta2, epsilon, gradScale, 1 - beta1^t, 1 - beta2^t) */
   adam(heap: ArrayBuffer, ...buffersThenScalars: number[]): void;
+  /** out[a, c] = sum_r x[a, r, c] for x viewed as [A, R, C] */
+  reduceSum(heap: ArrayBuffer, x: number, out: number, A: number, R: number, C: number): void;
   sumSquares(heap: ArrayBuffer, x: number, n: number): number;
   setThreads(n: number): void;
   info(): { threads: number; blas: string; cpuKernel: string; sourceHash: string };

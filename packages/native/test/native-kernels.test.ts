@@ -177,6 +177,15 @@ for (const candidate of binaries) {
       expect(maxRelDiff(cpu, native)).toBeLessThan(1e-4);
     });
 
+    it('Sum over leading, trailing, middle and all axes, with keepDims, and a non-contiguous set (handed to wasm)', async () => {
+      const X = values(4 * 5 * 6 * 7, 50);
+      const { cpu, native } = await onBoth(() => {
+        const x = tf.tensor4d(X, [4, 5, 6, 7]);
+        return [tf.sum(x, 0), tf.sum(x, -1), tf.sum(x, [1, 2]), tf.sum(x), tf.sum(x, [0, 1], true), tf.sum(x, [0, 2]), tf.sum(tf.tensor2d(values(128 * 512, 51), [128, 512]), 0), tf.sum(tf.zeros([3, 0, 2]), 1), tf.sum(tf.tensor1d([1, 2, 3], 'int32'))];
+      });
+      expect(maxRelDiff(cpu, native)).toBeLessThan(1e-5);
+    });
+
     it(`${ADAM_KERNEL} follows tf.train.adam on the cpu backend over 5 steps, with a clipping scale`, async () => {
       const shape = [37, 13];
       const grads = [0, 1, 2, 3, 4].map((s) => values(37 * 13, 20 + s));

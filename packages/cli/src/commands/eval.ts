@@ -14,6 +14,8 @@ export interface EvalOptions {
   split: 'test' | 'val';
   fcd?: boolean;
   backend?: BackendRequest;
+  /** threads for the native kernels */
+  threads?: number;
   cacheDir?: string;
   quiet?: boolean;
 }
@@ -26,7 +28,7 @@ export interface EvalOptions {
 export async function evalCommand(runDir: string, o: EvalOptions): Promise<Record<string, unknown>> {
   const metrics = requireOptional<typeof Metrics>('@vaeflow/metrics', 'vaeflow eval', [process.cwd(), runDir]);
   const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(l + '\n');
-  await selectBackend(o.backend ?? 'auto', { log });
+  await selectBackend(o.backend ?? 'auto', { log, threads: o.threads });
   const started = Date.now();
   const run = await loadRun(runDir);
   const dim = inputDimOf(run.dataset);

@@ -6,6 +6,8 @@ export interface TrainCommandOptions {
   out?: string;
   epochs?: number;
   backend?: BackendRequest;
+  /** threads for the native kernels */
+  threads?: number;
   resume?: boolean;
   stepsPerEpoch?: number;
   limitTrain?: number;
@@ -32,7 +34,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     manifest.data = spec;
   }
   const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(l + '\n');
-  await selectBackend(o.backend ?? manifest.backend, { log });
+  await selectBackend(o.backend ?? manifest.backend, { log, threads: o.threads });
   const name = manifest.name ?? path.basename(file, path.extname(file));
   const outDir = path.resolve(o.out ?? path.join('runs', name));
   const { dataset, ...built } = await buildFromManifest(registry, manifest);

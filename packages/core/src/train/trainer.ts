@@ -152,7 +152,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     trainedExamples += counted;
     trainSeconds += epochSecs;
 
-    const trainRecord: MetricsRecord = { epoch: epoch + 1, split: 'train', step: state.step, ...mapValues(sums, (v) => v / Math.max(1, counted)), examplesPerSec: counted / epochSecs, seconds: epochSecs };
+    const trainRecord: MetricsRecord = { epoch: epoch + 1, split: 'train', step: state.step, ...mapValues(sums, (v) => v / Math.max(1, counted)), examplesPerSec: counted / epochSecs, seconds: epochSecs, rssMiB: process.memoryUsage().rss / 2 ** 20, tensorMiB: tf.memory().numBytes / 2 ** 20 };
     const evalRng = new Random(`${manifest.seed}:eval:${epoch}`);
     const val = evaluateSplit(model, objective, dataset.val, dim, t.evalBatchSize, evalRng, { epoch: epoch + 1, step: state.step });
     const valRecord: MetricsRecord = { epoch: epoch + 1, split: 'val', step: state.step, ...val };

@@ -132,6 +132,17 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// reduceSum(heap, x, out, A, R, C)
+napi_value ReduceSum(napi_env env, napi_callback_info info) {
+  Args in(env, info, 6);
+  in.heapAt(0);
+  const int64_t A = in.integer(3), R = in.integer(4), C = in.integer(5);
+  const float *x = in.floats(1, A * R * C);
+  float *out = in.floats(2, A * C);
+  if (in.ok) reduceSum(x, out, A, R, C);
+  return undefinedValue(env);
+}
+
 // sumSquares(heap, x, n) -> number
 napi_value SumSquares(napi_env env, napi_callback_info info) {
   Args in(env, info, 3);
@@ -171,6 +182,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", nullptr, Conv<ConvKind::BackpropInput>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv<ConvKind::BackpropFilter>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

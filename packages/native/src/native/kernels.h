@@ -57,6 +57,13 @@ struct AdamArgs {
 };
 void adam(const AdamArgs &a);
 
+/**
+ * out[a, c] = sum_r x[a, r, c]: a sum over one contiguous block of axes, with x viewed as
+ * [A, R, C] (R the product of the summed axes). Rows are added in order, so the result depends
+ * on the shape only.
+ */
+void reduceSum(const float *x, float *out, int64_t A, int64_t R, int64_t C);
+
 /** sum_i x_i^2, accumulated in double in a fixed order (deterministic for any thread count). */
 double sumSquares(const float *x, int64_t n);
 

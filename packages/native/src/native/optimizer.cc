@@ -9,13 +9,16 @@ void adam(const AdamArgs &a) {
   const float b1 = a.beta1, b2 = a.beta2, c1 = 1.f - b1, c2 = 1.f - b2;
   const float step = -a.lr, s = a.gradScale, eps = a.epsilon;
   const float r1 = 1.f / a.oneMinusAccBeta1, r2 = 1.f / a.oneMinusAccBeta2;
+  // Distinct buffers (the kernel writes new tensors), so the loop vectorises.
+  const float *__restrict x = a.x, *__restrict gIn = a.g, *__restrict mIn = a.m, *__restrict vIn = a.v;
+  float *__restrict xOut = a.xOut, *__restrict mOut = a.mOut, *__restrict vOut = a.vOut;
   for (int64_t i = 0; i < a.n; i++) {
-    const float g = a.g[i] * s;
-    const float m = b1 * a.m[i] + c1 * g;
-    const float v = b2 * a.v[i] + c2 * (g * g);
-    a.mOut[i] = m;
-    a.vOut[i] = v;
-    a.xOut[i] = a.x[i] + step * (m * r1) / (std::sqrt(v * r2) + eps);
+    const float g = gIn[i] * s;
+    const float m = b1 * mIn[i] + c1 * g;
+    const float v = b2 * vIn[i] + c2 * (g * g);
+    mOut[i] = m;
+    vOut[i] = v;
+    xOut[i] = x[i] + step * (m * r1) / (std::sqrt(v * r2) + eps);
   }
 }
 
