@@ -18,7 +18,7 @@ export { Module, ModuleList, ModuleDict } from './nn/module.js';
 export { Dense, MLP, Conv2D, Conv2DTranspose, activate, fanInUniform, ACTIVATIONS, type Activation } from './nn/layers.js';
 export { selectBackend, nativeKernelsUnavailable, BACKEND_REQUESTS, type BackendRequest, type BackendChoice, type SelectBackendOptions } from './backend/select.js';
 export { installWasmKernels, restoreStockWasmKernels, wasmKernelsTuned } from './backend/wasm-kernels.js';
-export { ADAM_KERNEL, GLOBAL_NORM_KERNEL, hasKernel } from './backend/fused-kernels.js';
+export { ADAM_KERNEL, GLOBAL_NORM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, hasKernel, bernoulliLogProb } from './backend/fused-kernels.js';
 export { FusedAdam, createAdam, appliesScaledGradients, type ScaledOptimizer } from './train/adam.js';
 export * from './registry/plugin.js';
 export * from './registry/tokens.js';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { ADAM_KERNEL, FusedAdam, GLOBAL_NORM_KERNEL, Random, appliesScaledGradients, createAdam, globalNorm, hasKernel, nativeKernelsUnavailable, selectBackend } from '../src/index.js';
+import { ADAM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, FusedAdam, GLOBAL_NORM_KERNEL, bernoulliLogProb, Random, appliesScaledGradients, createAdam, globalNorm, hasKernel, nativeKernelsUnavailable, selectBackend } from '../src/index.js';
 
 // The parts of core that change on the native path: backend choice, the fused Adam and the
 // fused gradient norm. The kernels themselves are tested in @vaeflow/native.
@@ -87,6 +87,24 @@ describe.skipIf(unavailable != null)(`the native path${unavailable ? ` (skipped:
       return out;
     };
     expect(await run(3)).toEqual(await run(null));
+  });
+
+  it(`bernoulliLogProb uses ${BERNOULLI_LOG_PROB_KERNEL}, and its registered gradient matches the composite on cpu`, async () => {
+    const X = values(6 * 9, 'bx').map((v) => (v > 0 ? 1 : 0));
+    const L = values(6 * 9, 'bl').map((v) => 4 * v);
+    const W = values(6, 'bw');
+    const run = () => tf.tidy(() => {
+      const f = (x: tf.Tensor, l: tf.Tensor) => tf.sum(tf.mul(bernoulliLogProb(x as tf.Tensor2D, l as tf.Tensor2D), tf.tensor1d(W)));
+      const [gx, gl] = tf.grads(f)([tf.tensor2d(X, [6, 9]), tf.tensor2d(L, [6, 9])]);
+      return [bernoulliLogProb(tf.tensor2d(X, [6, 9]), tf.tensor2d(L, [6, 9])), gx, gl].map((t) => Array.from(t.dataSync()));
+    });
+    await selectBackend('cpu', { log: null });
+    expect(hasKernel(BERNOULLI_LOG_PROB_KERNEL)).toBe(false);
+    const expected = run();
+    await selectBackend('native', { log: null });
+    expect(hasKernel(BERNOULLI_LOG_PROB_KERNEL)).toBe(true);
+    const got = run();
+    expected.forEach((arr, i) => arr.forEach((v, j) => expect(Math.abs(got[i][j] - v)).toBeLessThan(1e-4)));
   });
 
   it(`globalNorm uses ${GLOBAL_NORM_KERNEL} and agrees with the composite on cpu`, async () => {

@@ -11,7 +11,7 @@ import { loadNative } from './load';
 import { registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered } from './kernels';
 
 export { loadNative, loadBinary, candidates, platformPackage, expectedSourceHash, type NativeBinding, type LoadedNative, type NativeLoad } from './load';
-export { ADAM_KERNEL, GLOBAL_NORM_KERNEL, NATIVE_KERNEL_NAMES, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type AdamKernelAttrs } from './kernels';
+export { ADAM_KERNEL, GLOBAL_NORM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, NATIVE_KERNEL_NAMES, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type AdamKernelAttrs } from './kernels';
 
 export type NativeInstall =
   | { ok: true; source: string; file: string; threads: number; blas: string; cpuKernel: string; summary: string }

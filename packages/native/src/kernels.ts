@@ -14,6 +14,7 @@ import type { NativeBinding } from './load';
 /** Kernel names vaeflow's core looks for (one pass per variable; one reduction for all gradients). */
 export const ADAM_KERNEL = 'VaeflowAdam';
 export const GLOBAL_NORM_KERNEL = 'VaeflowGlobalNorm';
+export const BERNOULLI_LOG_PROB_KERNEL = 'VaeflowBernoulliLogProb';
 
 interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.BackendValues): tf.TensorInfo;
@@ -151,6 +152,52 @@ function sumKernel(native: NativeBinding, previous: tf.KernelFunc | null): tf.Ke
   };
 }
 
+/** Tile as block copies (IWAE repeats every row K times); 4-byte dtypes, others to the previous kernel. */
+function tileKernel(native: NativeBinding, previous: tf.KernelFunc | null): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { reps } = args.attrs as unknown as { reps: number[] };
+    if ((x.dtype !== 'float32' && x.dtype !== 'int32') || reps.length !== x.shape.length) {
+      if (!previous) throw new Error('vaeflow native Tile: unsupported case and no kernel to fall back on');
+      return previous(args);
+    }
+    const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]), x.dtype);
+    if (size(out.shape) > 0) native.tile(backend.wasm.HEAPU8.buffer as ArrayBuffer, ...(offsets(backend, x, out) as [number, number]), 4, x.shape, reps);
+    return out;
+  };
+}
+
+/** Softplus, log(1 + e^x), split across the native threads for large tensors. */
+function softplusKernel(native: NativeBinding, previous: tf.KernelFunc | null): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype !== 'float32') {
+      if (!previous) throw new Error('vaeflow native Softplus: float32 only');
+      return previous(args);
+    }
+    const out = backend.makeOutput(x.shape, 'float32');
+    if (size(x.shape) > 0) native.softplus(backend.wasm.HEAPU8.buffer as ArrayBuffer, ...(offsets(backend, x, out) as [number, number]), size(x.shape));
+    return out;
+  };
+}
+
+/** VaeflowBernoulliLogProb: inputs {x, logits} of one shape [rows, dims]; output [rows] = sum_d x l - softplus(l). */
+function bernoulliLogProbKernel(native: NativeBinding): tf.KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { x, logits } = args.inputs as Record<string, tf.TensorInfo>;
+    if (x.shape.length !== 2 || !tf.util.arraysEqual(x.shape, logits.shape) || x.dtype !== 'float32' || logits.dtype !== 'float32') {
+      throw new Error(`${BERNOULLI_LOG_PROB_KERNEL} takes float32 x and logits of one shape [rows, dims]; got [${x.shape}] and [${logits.shape}]`);
+    }
+    const [rows, dims] = x.shape;
+    const out = backend.makeOutput([rows], 'float32');
+    if (rows > 0) native.bernoulliLogProb(backend.wasm.HEAPU8.buffer as ArrayBuffer, ...(offsets(backend, x, logits, out) as [number, number, number]), rows, dims);
+    return out;
+  };
+}
+
 export interface AdamKernelAttrs {
   learningRate: number;
   beta1: number;
@@ -192,7 +239,7 @@ const MARK = 'vaeflowNative';
 type Marked = tf.KernelConfig & { [MARK]?: tf.KernelConfig | null };
 
 /** The kernels this package registers for wasm, by name. */
-export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Sum', ADAM_KERNEL, GLOBAL_NORM_KERNEL] as const;
+export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Sum', 'Tile', 'Softplus', ADAM_KERNEL, GLOBAL_NORM_KERNEL, BERNOULLI_LOG_PROB_KERNEL] as const;
 
 function replace(name: string, make: (previous: tf.KernelFunc | null) => tf.KernelFunc): void {
   const current = tf.getKernel(name, 'wasm') as Marked | undefined;
@@ -208,8 +255,11 @@ export function registerNativeKernels(native: NativeBinding): void {
   replace('_FusedMatMul', (prev) => matMulKernel(native, prev));
   for (const kind of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const) replace(kind, (prev) => convKernel(kind, native, prev));
   replace('Sum', (prev) => sumKernel(native, prev));
+  replace('Tile', (prev) => tileKernel(native, prev));
+  replace('Softplus', (prev) => softplusKernel(native, prev));
   replace(ADAM_KERNEL, () => adamKernel(native));
   replace(GLOBAL_NORM_KERNEL, () => globalNormKernel(native));
+  replace(BERNOULLI_LOG_PROB_KERNEL, () => bernoulliLogProbKernel(native));
 }
 
 /** Puts back the kernels that were registered before {@link registerNativeKernels}. */

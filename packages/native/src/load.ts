@@ -12,6 +12,11 @@ export interface NativeBinding {
   conv2dBackpropFilter(heap: ArrayBuffer, ...buffersThenGeometry: number[]): void;
   /** (heap, x, g, m, v, xOut, mOut, vOut, n, lr, beta1, beta2, epsilon, gradScale, 1 - beta1^t, 1 - beta2^t) */
   adam(heap: ArrayBuffer, ...buffersThenScalars: number[]): void;
+  /** out = x tiled reps[d] times along each dimension (4-byte elements) */
+  tile(heap: ArrayBuffer, x: number, out: number, elementBytes: number, shape: number[], reps: number[]): void;
+  softplus(heap: ArrayBuffer, x: number, y: number, n: number): void;
+  /** out[r] = sum_d x l - softplus(l) over rows of [rows, dims] */
+  bernoulliLogProb(heap: ArrayBuffer, x: number, logits: number, out: number, rows: number, dims: number): void;
   /** out[a, c] = sum_r x[a, r, c] for x viewed as [A, R, C] */
   reduceSum(heap: ArrayBuffer, x: number, out: number, A: number, R: number, C: number): void;
   sumSquares(heap: ArrayBuffer, x: number, n: number): number;

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 // Gradients of the tfjs ops (tfjs-core's Node bundle ships ops without them).
 import '@tensorflow/tfjs-layers';
-import { ADAM_KERNEL, GLOBAL_NORM_KERNEL, candidates, expectedSourceHash, loadBinary, loadNative, platformPackage, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type NativeBinding } from '../src/index';
+import { ADAM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, GLOBAL_NORM_KERNEL, candidates, expectedSourceHash, loadBinary, loadNative, platformPackage, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type NativeBinding } from '../src/index';
 // @ts-expect-error: a plain .mjs script without types
 const { sourceHash } = (await import('../scripts/source-hash.mjs')) as { sourceHash(): string };
 
@@ -42,11 +42,15 @@ async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: number[]
   return { cpu, native: run() };
 }
 
-/** Largest |a - b| relative to max(1, |a|). */
+/** Largest |a - b| relative to max(1, |a|); NaN in one and not the other counts as infinite. */
 function maxRelDiff(a: number[][], b: number[][]): number {
   let m = 0;
   expect(b.map((x) => x.length)).toEqual(a.map((x) => x.length));
-  a.forEach((arr, i) => arr.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i][j]) / Math.max(1, Math.abs(v))))));
+  a.forEach((arr, i) => arr.forEach((v, j) => {
+    const w = b[i][j];
+    if (Number.isNaN(v) || Number.isNaN(w)) m = Number.isNaN(v) && Number.isNaN(w) ? m : Infinity; // NaN must stay NaN
+    else m = Math.max(m, Math.abs(v - w) / Math.max(1, Math.abs(v)));
+  }));
   return m;
 }
 
@@ -186,6 +190,30 @@ for (const candidate of binaries) {
       expect(maxRelDiff(cpu, native)).toBeLessThan(1e-5);
     });
 
+    it('Tile along every axis, of rank 1 to 4, float32 and int32, and with zero repeats', async () => {
+      const { cpu, native } = await onBoth(() => {
+        const x = tf.tensor3d(values(2 * 3 * 4, 52), [2, 3, 4]);
+        return [
+          tf.tile(x, [1, 1, 1]), tf.tile(x, [3, 1, 1]), tf.tile(x, [1, 2, 1]), tf.tile(x, [1, 1, 5]), tf.tile(x, [2, 3, 2]),
+          tf.tile(tf.tensor1d([1, 2, 3]), [4]), tf.tile(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [2, 3]),
+          tf.tile(tf.tensor4d(values(24, 53), [1, 2, 3, 4]), [2, 1, 2, 1]), tf.tile(x, [0, 1, 1]),
+          // The IWAE pattern: each row of [B, D] repeated K times, with its gradient (a sum over the copies).
+          tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.tile(tf.expandDims(v, 1), [1, 7, 1]))))(tf.tensor2d(values(3 * 10, 54), [3, 10])),
+        ];
+      });
+      expect(maxRelDiff(cpu, native)).toBeLessThan(1e-6);
+    });
+
+    it('Softplus over both tails and large tensors (threaded), with its gradient', async () => {
+      const X = values(200_000, 55).map((v) => v * 40);
+      X.set([0, -100, 100, 15.9, -15.9, 1e-8, -1e-8, 88, -88, 8.3, -8.3, NaN], 0);
+      const { cpu, native } = await onBoth(() => {
+        const x = tf.tensor1d(X);
+        return [tf.softplus(x), tf.grad((v: tf.Tensor) => tf.sum(tf.softplus(v)))(x)];
+      });
+      expect(maxRelDiff(cpu, native)).toBeLessThan(1e-6);
+    });
+
     it(`${ADAM_KERNEL} follows tf.train.adam on the cpu backend over 5 steps, with a clipping scale`, async () => {
       const shape = [37, 13];
       const grads = [0, 1, 2, 3, 4].map((s) => values(37 * 13, 20 + s));
@@ -214,6 +242,18 @@ for (const candidate of binaries) {
       const got = Array.from(x.dataSync());
       tf.dispose([x, m, v]);
       expect(maxRelDiff([expected], [got])).toBeLessThan(1e-5);
+    });
+
+    it(`${BERNOULLI_LOG_PROB_KERNEL} equals sum(x l - softplus(l)) per row on cpu, threaded over many rows`, async () => {
+      const rows = 700, dims = 97;
+      const X = values(rows * dims, 60).map((v) => (v > 0.4 ? 1 : v > 0 ? v : 0));
+      const L = values(rows * dims, 61).map((v) => v * 30);
+      await tf.setBackend('cpu');
+      const expected = tf.tidy(() => Array.from(tf.sum(tf.sub(tf.mul(tf.tensor2d(X, [rows, dims]), tf.tensor2d(L, [rows, dims])), tf.softplus(tf.tensor2d(L, [rows, dims]))), 1).dataSync()));
+      await tf.setBackend('wasm');
+      const got = tf.tidy(() => Array.from((tf.engine().runKernel(BERNOULLI_LOG_PROB_KERNEL, { x: tf.tensor2d(X, [rows, dims]), logits: tf.tensor2d(L, [rows, dims]) }, {}) as tf.Tensor).dataSync()));
+      expect(maxRelDiff([expected], [got])).toBeLessThan(1e-5);
+      expect(() => tf.tidy(() => tf.engine().runKernel(BERNOULLI_LOG_PROB_KERNEL, { x: tf.ones([2, 3]), logits: tf.ones([3, 2]) }, {}))).toThrow(/one shape/);
     });
 
     it(`${GLOBAL_NORM_KERNEL} equals sqrt of the summed squares computed on cpu`, async () => {

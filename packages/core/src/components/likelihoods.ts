@@ -4,6 +4,7 @@ import type { Likelihood, LikelihoodModel } from '../interfaces.js';
 import { Module } from '../nn/module.js';
 import type { Random } from '../random.js';
 import { LOG_2PI } from '../math.js';
+import { bernoulliLogProb } from '../backend/fused-kernels.js';
 
 /** p(x|z) = prod_d Bernoulli(x_d; sigmoid(l_d)); log p = sum_d x_d l_d - softplus(l_d). */
 export class BernoulliLikelihood extends Module implements LikelihoodModel {
@@ -11,7 +12,7 @@ export class BernoulliLikelihood extends Module implements LikelihoodModel {
   distribution(logits: tf.Tensor2D): Likelihood {
     const perDim = (x: tf.Tensor2D) => tf.sub(tf.mul(x, logits), tf.softplus(logits)) as tf.Tensor2D;
     return {
-      logProb: (x) => tf.sum(perDim(x), 1) as tf.Tensor1D,
+      logProb: (x) => bernoulliLogProb(x, logits),
       logProbPerDim: perDim,
       mean: () => tf.sigmoid(logits) as tf.Tensor2D,
       sample: (rng: Random) => tf.cast(tf.less(rng.uniform(logits.shape), tf.sigmoid(logits)), 'float32') as tf.Tensor2D,

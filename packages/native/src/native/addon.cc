@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "kernels.h"
 
@@ -45,6 +46,24 @@ struct Args {
     return v;
   }
   int64_t integer(size_t i) { return static_cast<int64_t>(number(i)); }
+  /** A JavaScript array of numbers at argument i. */
+  std::vector<int64_t> integers(size_t i) {
+    std::vector<int64_t> out;
+    uint32_t length = 0;
+    bool isArray = false;
+    if (!ok) return out;
+    if (napi_is_array(env, argv[i], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[i], &length) != napi_ok) {
+      fail("argument " + std::to_string(i) + " must be an array of numbers");
+      return out;
+    }
+    for (uint32_t k = 0; k < length && ok; k++) {
+      napi_value element;
+      double v = 0;
+      if (napi_get_element(env, argv[i], k, &element) != napi_ok || napi_get_value_double(env, element, &v) != napi_ok) fail("argument " + std::to_string(i) + " must be an array of numbers");
+      out.push_back(static_cast<int64_t>(v));
+    }
+    return out;
+  }
   /** A float32 buffer of `count` elements at the byte offset in argument i (null for -1). */
   float *floats(size_t i, int64_t count, bool optional = false) {
     const double offset = number(i);
@@ -143,6 +162,48 @@ napi_value ReduceSum(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// tile(heap, x, out, elementBytes, shape: number[], reps: number[])
+napi_value Tile(napi_env env, napi_callback_info info) {
+  Args in(env, info, 6);
+  in.heapAt(0);
+  const int64_t elementBytes = in.integer(3);
+  std::vector<int64_t> shape = in.integers(4), reps = in.integers(5);
+  if (in.ok && shape.size() != reps.size()) in.fail("shape and reps differ in length");
+  if (in.ok && elementBytes != 4) in.fail("tile copies 4-byte elements only");
+  int64_t size = 1, outSize = 1;
+  for (size_t d = 0; d < shape.size() && in.ok; d++) {
+    if (shape[d] < 0 || reps[d] < 0) in.fail("negative dimension");
+    size *= shape[d];
+    outSize *= shape[d] * reps[d];
+  }
+  const float *x = in.floats(1, size);
+  float *out = in.floats(2, outSize);
+  if (in.ok && outSize > 0) tile(x, out, shape.data(), reps.data(), static_cast<int>(shape.size()), elementBytes);
+  return undefinedValue(env);
+}
+
+// softplus(heap, x, y, n)
+napi_value Softplus(napi_env env, napi_callback_info info) {
+  Args in(env, info, 4);
+  in.heapAt(0);
+  const int64_t n = in.integer(3);
+  const float *x = in.floats(1, n);
+  float *y = in.floats(2, n);
+  if (in.ok) softplus(x, y, n);
+  return undefinedValue(env);
+}
+
+// bernoulliLogProb(heap, x, logits, out, rows, dims)
+napi_value BernoulliLogProb(napi_env env, napi_callback_info info) {
+  Args in(env, info, 6);
+  in.heapAt(0);
+  const int64_t rows = in.integer(4), dims = in.integer(5);
+  const float *x = in.floats(1, rows * dims), *logits = in.floats(2, rows * dims);
+  float *out = in.floats(3, rows);
+  if (in.ok) bernoulliLogProb(x, logits, out, rows, dims);
+  return undefinedValue(env);
+}
+
 // sumSquares(heap, x, n) -> number
 napi_value SumSquares(napi_env env, napi_callback_info info) {
   Args in(env, info, 3);
@@ -182,6 +243,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", nullptr, Conv<ConvKind::BackpropInput>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv<ConvKind::BackpropFilter>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softplus", nullptr, Softplus, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bernoulliLogProb", nullptr, BernoulliLogProb, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -64,6 +64,15 @@ void adam(const AdamArgs &a);
  */
 void reduceSum(const float *x, float *out, int64_t A, int64_t R, int64_t C);
 
+/** out = x tiled reps[d] times along each dimension d (rank >= 0), for elements of any byte size. */
+void tile(const void *x, void *out, const int64_t *shape, const int64_t *reps, int rank, int64_t elementBytes);
+
+/** y = log(1 + e^x), elementwise. */
+void softplus(const float *x, float *y, int64_t n);
+
+/** out[r] = sum_d x[r, d] l[r, d] - softplus(l[r, d]): the Bernoulli log-likelihood of x under logits l, per row. */
+void bernoulliLogProb(const float *x, const float *logits, float *out, int64_t rows, int64_t dims);
+
 /** sum_i x_i^2, accumulated in double in a fixed order (deterministic for any thread count). */
 double sumSquares(const float *x, int64_t n);
 

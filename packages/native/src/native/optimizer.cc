@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "kernels.h"
+#include "parallel.h"
 
 namespace vaeflow {
 
@@ -12,14 +13,17 @@ void adam(const AdamArgs &a) {
   // Distinct buffers (the kernel writes new tensors), so the loop vectorises.
   const float *__restrict x = a.x, *__restrict gIn = a.g, *__restrict mIn = a.m, *__restrict vIn = a.v;
   float *__restrict xOut = a.xOut, *__restrict mOut = a.mOut, *__restrict vOut = a.vOut;
-  for (int64_t i = 0; i < a.n; i++) {
-    const float g = gIn[i] * s;
-    const float m = b1 * mIn[i] + c1 * g;
-    const float v = b2 * vIn[i] + c2 * (g * g);
-    mOut[i] = m;
-    vOut[i] = v;
-    xOut[i] = x[i] + step * (m * r1) / (std::sqrt(v * r2) + eps);
-  }
+  // Each element depends on its own inputs only, so splitting across threads changes nothing.
+  parallelFor(a.n, 1 << 16, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) {
+      const float g = gIn[i] * s;
+      const float m = b1 * mIn[i] + c1 * g;
+      const float v = b2 * vIn[i] + c2 * (g * g);
+      mOut[i] = m;
+      vOut[i] = v;
+      xOut[i] = x[i] + step * (m * r1) / (std::sqrt(v * r2) + eps);
+    }
+  });
 }
 
 double sumSquares(const float *x, int64_t n) {
