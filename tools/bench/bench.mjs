@@ -11,10 +11,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { examples, prepareStep, readExample } from './step-setup.mjs';
 
 const require = createRequire(import.meta.url);
 const core = require('@vaeflow/core');
-const { tf, Random, createRegistry, definePlugin, defineComponent, resolveManifest, buildModel, createTrainStep, createAdam, selectBackend, installWasmKernels, restoreStockWasmKernels } = core;
+const { tf, selectBackend, installWasmKernels, restoreStockWasmKernels } = core;
 
 const { values: args } = parseArgs({
   options: {
@@ -32,21 +33,7 @@ const repeats = Number(args.repeats);
 const stepsPerRepeat = Number(args.steps);
 const threads = Number(args.threads);
 
-/** Random binary 28x28 "images": the step's cost does not depend on the pixel values. */
-const benchData = definePlugin({
-  name: 'bench-data',
-  version: '0.0.0',
-  components: [defineComponent({
-    kind: 'dataset', type: 'bench-mnist-shape', description: 'random binary 28x28x1 data', schema: { properties: {} },
-    create: () => {
-      const split = (n) => { const r = new Random('bench'); const x = new Float32Array(n * 784); for (let i = 0; i < x.length; i++) x[i] = r.next() < 0.13 ? 1 : 0; return { x, n }; };
-      return { name: 'bench', inputShape: [28, 28, 1], valueKind: 'binary', train: split(512), val: split(128), test: split(128), prepareTrainBatch: () => undefined };
-    },
-  })],
-});
-
-const examples = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../examples');
-/** Configurations measured: key -> manifest (data replaced by random data of MNIST's shape); `torch` names the PyTorch twin. */
+/** Configurations measured: key -> example manifest; `torch` names the PyTorch twin in torch_bench.py. */
 const configs = {};
 for (const [key, file, label, torch] of [
   ['mlp', 'mnist-vae.json', 'reference VAE', 'mlp'],
@@ -57,29 +44,16 @@ for (const [key, file, label, torch] of [
   ['aef', 'mnist-aef-linear.json', 'linear AEF'],
   ['aef-vae', 'mnist-vae-aef-baseline.json', 'VAE matched to the AEF'],
 ]) {
-  if (fs.existsSync(path.join(examples, file))) configs[key] = { label: `${label} (examples/${file})`, manifest: JSON.parse(fs.readFileSync(path.join(examples, file), 'utf8')), torch };
+  if (fs.existsSync(path.join(examples, file))) configs[key] = { label: `${label} (examples/${file})`, manifest: readExample(file), torch };
 }
 
 async function measure(config) {
-  const registry = createRegistry(benchData);
-  const manifest = structuredClone(config.manifest);
-  await registry.load(manifest.plugins.filter((p) => p !== '@vaeflow/datasets'), examples);
-  manifest.plugins = [];
-  manifest.data = { type: 'bench-mnist-shape' };
-  const m = resolveManifest(manifest, registry);
-  const dataset = registry.get('dataset', 'bench-mnist-shape').create({}, {});
-  const { model, objective } = await buildModel(registry, m, dataset, new Random('bench-init'));
-  const optimizer = createAdam(m.training.learningRate, m.training.adam.beta1, m.training.adam.beta2, m.training.adam.epsilon);
-  const step = createTrainStep(model, objective, optimizer, m.training.clipNorm);
-  const B = m.training.batchSize;
-  const batch = dataset.train.x.slice(0, B * 784);
-  const rng = new Random('bench-step');
-  for (let i = 0; i < 3; i++) step(batch, B, { epoch: 1, step: i }, rng); // warm-up
+  const { run, batchSize: B, model, optimizer } = await prepareStep(config.manifest);
   const rates = [];
   let peakRss = process.memoryUsage().rss;
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
-    for (let i = 0; i < stepsPerRepeat; i++) step(batch, B, { epoch: 1, step: i }, rng);
+    for (let i = 0; i < stepsPerRepeat; i++) run();
     rates.push((B * stepsPerRepeat) / ((performance.now() - t0) / 1000));
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
