@@ -65,7 +65,7 @@ function matMulKernel(native: NativeBinding, previous: tf.KernelFunc | null): tf
     const outerA = A.shape.slice(0, -2), outerB = B.shape.slice(0, -2);
     const batchA = size(outerA), batchB = size(outerB);
     const biasLen = broadcastLength(bias, M, N, true), preluLen = broadcastLength(prelu, M, N, false);
-    const simple = A.dtype === 'float32' && B.dtype === 'float32' && (batchA === batchB || batchA === 1 || batchB === 1) && act !== undefined && biasLen != null && preluLen != null;
+    const simple = A.dtype === 'float32' && B.dtype === 'float32' && (tf.util.arraysEqual(outerA, outerB) || batchA === 1 || batchB === 1) && act !== undefined && biasLen != null && preluLen != null;
     if (!simple) {
       if (!previous) throw new Error(`vaeflow native matmul: unsupported case (shapes [${A.shape}] x [${B.shape}]) and no kernel to fall back on`);
       return previous(args);

@@ -117,7 +117,9 @@ for (const candidate of binaries) {
         const a = tf.tensor3d(values(4 * 5 * 6, 3), [4, 5, 6]);
         const b = tf.tensor3d(values(6 * 7, 4), [1, 6, 7]);
         const big = tf.matMul(tf.tensor2d(values(128 * 784, 5), [128, 784]), tf.tensor2d(values(784 * 512, 6), [784, 512]));
-        return [tf.matMul(a, b), tf.matMul(b, tf.tensor3d(values(4 * 7 * 3, 7), [4, 7, 3])), big];
+        // Outer shapes [2, 1] and [1, 2] broadcast to [2, 2]: four products, not two.
+        const crossed = tf.matMul(tf.tensor4d(values(2 * 3 * 4, 8), [2, 1, 3, 4]), tf.tensor4d(values(2 * 4 * 5, 9), [1, 2, 4, 5]));
+        return [tf.matMul(a, b), tf.matMul(b, tf.tensor3d(values(4 * 7 * 3, 7), [4, 7, 3])), big, crossed];
       });
       expect(maxRelDiff(cpu, native)).toBeLessThan(1e-4);
     });

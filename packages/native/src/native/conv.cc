@@ -13,9 +13,9 @@ namespace vaeflow {
 
 namespace {
 
-/** Scratch for one patch matrix, reused across calls (kernels run on one thread at a time). */
+/** Scratch for one patch matrix, reused across calls; one per thread (Node workers may each run kernels). */
 float *scratch(size_t n) {
-  static std::vector<float> buffer;
+  thread_local std::vector<float> buffer;
   if (buffer.size() < n) buffer.resize(n);
   return buffer.data();
 }
