@@ -6,7 +6,10 @@ import { pluginsCommand } from './commands/plugins.js';
 import { sampleCommand } from './commands/sample.js';
 import { evalCommand, type EvalOptions } from './commands/eval.js';
 import { compareCommand } from './commands/compare.js';
+import { sweepCommand, sweepReportCommand, sweepStatusCommand, workerCommand, type SweepCommandOptions } from './commands/sweep.js';
 import { VERSION } from './version.js';
+import { requireOptional } from './optional.js';
+import type * as SweepLib from '@vaeflow/sweep';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -30,6 +33,8 @@ export function program(): Command {
     .addOption(backendOption())
     .addOption(threadsOption())
     .option('--resume', 'continue from the run folder\'s latest checkpoint')
+    .addOption(new Option('--progress-json', 'progress as JSON lines on stdout (for sweep workers)').hideHelp())
+    .addOption(new Option('--exit-with-parent', 'exit when stdin closes (for sweep workers)').hideHelp())
     .action(async (file: string, o: TrainCommandOptions) => {
       await trainCommand(file, o);
     });
@@ -47,9 +52,10 @@ export function program(): Command {
       process.stdout.write((await pluginsCommand(o)) + '\n');
     });
   p.command('schema')
-    .description('print the manifest JSON schema for what is installed')
-    .action(async () => {
-      process.stdout.write((await schemaCommand()) + '\n');
+    .description('print the manifest JSON schema for what is installed (--sweep: the sweep file schema)')
+    .option('--sweep', 'the schema of sweep files instead')
+    .action(async (o: { sweep?: boolean }) => {
+      process.stdout.write((o.sweep ? JSON.stringify(requireOptional<typeof SweepLib>('@vaeflow/sweep', 'vaeflow schema --sweep').sweepSchema(), null, 2) : await schemaCommand()) + '\n');
     });
   p.command('sample <run>')
     .description('draw samples from a trained model into a PNG grid')
@@ -74,12 +80,45 @@ export function program(): Command {
       process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     });
   p.command('compare <runs...>')
-    .description('write one self-contained HTML report comparing runs')
+    .description('write one self-contained HTML report comparing runs (or the runs of one sweep folder, grouped by configuration)')
     .requiredOption('--out <file>', 'HTML file to write')
     .option('--title <title>', 'page title')
     .addOption(backendOption())
     .action(async (runs: string[], o: { out: string; title?: string; backend?: BackendRequest }) => {
       process.stdout.write((await compareCommand(runs, o)) + '\n');
+    });
+  p.command('sweep <file-or-action> [target]')
+    .description('run a sweep file (configurations x seeds) with a local pool or a Redis queue; `sweep status <file|folder>` and `sweep report <file|folder>` follow it')
+    .option('--workers <n>', 'local worker processes (default: the number of cores)', positiveInt)
+    .addOption(threadsOption())
+    .option('--out <dir>', 'sweep folder (default: the sweep file\'s out, else runs/sweeps/<name>)')
+    .option('--queue <url>', 'queue the runs on Redis (redis://host:port) for `vaeflow worker`s instead of running them here')
+    .option('--queue-name <name>', 'BullMQ queue name', 'vaeflow-runs')
+    .option('--dry-run', 'list the runs and their overrides; write nothing')
+    .option('--md <file>', 'report: write the markdown tables to this file')
+    .option('--html <file>', 'report: write the HTML report to this file')
+    .option('--baseline <configuration>', 'report: the configuration paired differences are taken against')
+    .option('--json', 'status: machine-readable output')
+    .action(async (first: string, target: string | undefined, o: SweepCommandOptions & { md?: string; html?: string; baseline?: string; json?: boolean }) => {
+      if (first === 'status' || first === 'report') {
+        if (!target) throw new InvalidArgumentError(`vaeflow sweep ${first} needs a sweep file or folder`);
+        const text = first === 'status' ? await sweepStatusCommand(target, o) : await sweepReportCommand(target, o);
+        process.stdout.write(text + '\n');
+        return;
+      }
+      if (target) throw new InvalidArgumentError(`unexpected argument "${target}": vaeflow sweep <file> runs a sweep; status and report take a file or folder`);
+      const r = await sweepCommand(first, o);
+      process.stdout.write(r.summary + '\n');
+      if (r.failed) process.exitCode = 1;
+    });
+  p.command('worker')
+    .description('take queued sweep runs from Redis, one at a time, until stopped (SIGINT/SIGTERM)')
+    .requiredOption('--queue <url>', 'Redis address, redis://host:port')
+    .option('--queue-name <name>', 'BullMQ queue name', 'vaeflow-runs')
+    .option('--threads <n>', 'native-kernel threads per run (default 1)', positiveInt)
+    .option('--lock-seconds <s>', 'a job whose worker stops renewing its lock this long is handed to another worker', positiveInt)
+    .action(async (o: { queue: string; threads?: number; queueName?: string; lockSeconds?: number }) => {
+      await workerCommand(o);
     });
   return p;
 }
@@ -88,8 +127,9 @@ export async function run(argv: string[]): Promise<void> {
   try {
     await program().parseAsync(argv);
   } catch (e) {
-    if (e instanceof ManifestError || e instanceof PluginError) {
-      process.stderr.write(e.message + '\n');
+    const err = e as Error | undefined;
+    if (e instanceof ManifestError || e instanceof PluginError || err?.name === 'SweepError' || err?.message?.startsWith('cannot reach Redis')) {
+      process.stderr.write(err!.message + '\n');
       process.exitCode = 1;
       return;
     }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ManifestError, checkManifest, createRegistry, type Manifest, type ManifestIssue, type Registry } from '@vaeflow/core';
+import { ManifestError, loadAndCheckManifest, type Manifest, type Registry } from '@vaeflow/core';
 
 /** Reads a JSON manifest; a syntax error is reported with its line and column. */
 export function readJsonFile(file: string): unknown {
@@ -26,27 +26,12 @@ export function readJsonFile(file: string): unknown {
 }
 
 /**
- * Loads the plugins a manifest names (relative paths from the manifest's folder) into a fresh
- * registry and validates the manifest. Relative plugin paths are made absolute in the result,
- * so the copy saved in a run folder still finds them.
+ * Reads a manifest file, loads the plugins it names (relative paths from its folder) into a
+ * fresh registry and validates it; relative plugin paths come back absolute, so the copy saved
+ * in a run folder still finds them.
  */
 export async function loadManifest(file: string): Promise<{ manifest: Manifest; registry: Registry }> {
-  const raw = readJsonFile(file) as Record<string, unknown>;
-  const registry = createRegistry();
-  const base = path.dirname(path.resolve(file));
-  const plugins = raw && Array.isArray(raw.plugins) && raw.plugins.every((p) => typeof p === 'string') ? (raw.plugins as string[]) : [];
-  const issues: ManifestIssue[] = [];
-  for (let i = 0; i < plugins.length; i++) {
-    try {
-      await registry.load([plugins[i]], base);
-    } catch (e) {
-      issues.push({ path: `/plugins/${i}`, message: (e as Error).message });
-    }
-  }
-  const checked = checkManifest(raw, registry);
-  issues.push(...checked.issues);
-  if (issues.length) throw new ManifestError(issues, file);
-  const manifest = checked.manifest!;
-  manifest.plugins = manifest.plugins.map((p) => (p.startsWith('.') ? path.resolve(base, p) : p));
+  const { manifest, registry, issues } = await loadAndCheckManifest(readJsonFile(file), path.dirname(path.resolve(file)));
+  if (!manifest) throw new ManifestError(issues, file);
   return { manifest, registry };
 }

@@ -92,3 +92,47 @@ for (const l of ${JSON.stringify(latents)}) new Chart(document.getElementById(l.
 </body></html>
 `;
 }
+
+/** A page of tables and mean curves with interval bands (a sweep's report). Cells are plain text, escaped here. */
+export interface TablesReport {
+  title: string;
+  intro?: string;
+  tables: { caption: string; header: string[]; rows: string[][] }[];
+  /** one line per group: the mean, with a band from lo to hi */
+  curves?: { title: string; xLabel: string; yLabel: string; series: { label: string; points: { x: number; mean: number; lo: number; hi: number }[] }[] };
+}
+
+/** One self-contained HTML page for a {@link TablesReport}; the plot is drawn by the inlined Chart.js. */
+export function renderTablesReport(r: TablesReport): string {
+  const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+  const tables = r.tables.map((t) => `<h2>${esc(t.caption)}</h2><table><thead><tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows.map((row) => `<tr>${row.map((c, i) => `<td${i === 0 ? ' class="name"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`);
+  // Each series: a transparent lower edge, an upper edge filled down to it, and the mean line.
+  const datasets = (r.curves?.series ?? []).flatMap((s, i) => {
+    const color = palette[i % palette.length];
+    const pts = s.points.filter((p) => Number.isFinite(p.mean));
+    return [
+      { label: `${s.label} lower band`, data: pts.map((p) => ({ x: p.x, y: Number.isFinite(p.lo) ? p.lo : p.mean })), borderColor: 'transparent', backgroundColor: 'transparent', pointRadius: 0, bandOf: i },
+      { label: `${s.label} band`, data: pts.map((p) => ({ x: p.x, y: Number.isFinite(p.hi) ? p.hi : p.mean })), borderColor: 'transparent', backgroundColor: `${color}33`, pointRadius: 0, fill: '-1', hidden: false, bandOf: i },
+      { label: s.label, data: pts.map((p) => ({ x: p.x, y: p.mean })), borderColor: color, backgroundColor: color, pointRadius: 2 },
+    ];
+  });
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1200px}
+table{border-collapse:collapse;margin:1rem 0}th,td{border-bottom:1px solid #ddd;padding:.35rem .7rem;text-align:right}
+th{background:#f4f4f4}td.name,th:first-child{text-align:left}.chart{max-width:900px;height:420px}p{max-width:900px}
+</style></head><body>
+<h1>${esc(r.title)}</h1>
+${r.intro ? `<p>${esc(r.intro)}</p>` : ''}
+${tables.join('\n')}
+${r.curves ? `<h2>${esc(r.curves.title)}</h2><div class="chart"><canvas id="curves"></canvas></div>` : ''}
+<script>${chartJsSource()}</script>
+<script>
+const datasets = ${JSON.stringify(datasets).replace(/</g, '\\u003c')};
+const curves = ${JSON.stringify(r.curves ? { x: r.curves.xLabel, y: r.curves.yLabel } : null).replace(/</g, '\\u003c')};
+if (curves) new Chart(document.getElementById('curves'), { type: 'line', data: { datasets }, options: { animation: false, maintainAspectRatio: false, scales: { x: { type: 'linear', title: { display: true, text: curves.x } }, y: { title: { display: true, text: curves.y } } }, plugins: { legend: { labels: { filter: (item) => !item.text.endsWith('band') } } } } });
+</script>
+</body></html>
+`;
+}

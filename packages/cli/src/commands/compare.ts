@@ -4,6 +4,7 @@ import { Random, imageGridPng, inputDimOf, readMetrics, selectBackend, tf, type 
 import type * as Metrics from '@vaeflow/metrics';
 import { loadRun } from '../run-folder.js';
 import { requireOptional } from '../optional.js';
+import { sweepReportCommand } from './sweep.js';
 
 /**
  * `vaeflow compare <run>... --out report.html`: one self-contained HTML page with the metrics
@@ -11,6 +12,11 @@ import { requireOptional } from '../optional.js';
  * posterior.
  */
 export async function compareCommand(runDirs: string[], o: { out: string; title?: string; points?: number; backend?: BackendRequest; quiet?: boolean }): Promise<string> {
+  if (runDirs.length === 1 && fs.existsSync(path.join(runDirs[0], 'sweep.json'))) {
+    // A sweep folder: its runs grouped by configuration, with intervals over seeds.
+    await sweepReportCommand(runDirs[0], { html: o.out });
+    return path.resolve(o.out);
+  }
   const metrics = requireOptional<typeof Metrics>('@vaeflow/metrics', 'vaeflow compare', [process.cwd(), ...runDirs]);
   await selectBackend(o.backend ?? 'auto', { log: o.quiet ? null : undefined });
   const reports: Metrics.RunReport[] = [];

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ManifestError, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type TrainResult } from '@vaeflow/core';
+import { ManifestError, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type StepProgress, type TrainResult } from '@vaeflow/core';
 import { loadManifest } from '../manifest-file.js';
 
 export interface TrainCommandOptions {
@@ -13,6 +13,10 @@ export interface TrainCommandOptions {
   limitTrain?: number;
   limitTest?: number;
   quiet?: boolean;
+  /** machine-readable progress on stdout, one JSON object a line (for sweep workers) */
+  progressJson?: boolean;
+  /** exit when stdin closes: a sweep worker's child dies with its parent */
+  exitWithParent?: boolean;
 }
 
 export interface TrainCommandResult {
@@ -39,7 +43,25 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   const outDir = path.resolve(o.out ?? path.join('runs', name));
   const { dataset, ...built } = await buildFromManifest(registry, manifest);
   log(`vaeflow: ${name}: ${dataset.name} (${dataset.train.n} train, ${dataset.val.n} val, ${dataset.test.n} test), ${built.model.parameterCount().toLocaleString('en-US')} parameters -> ${outDir}`);
-  const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, log });
+  if (o.exitWithParent) {
+    process.stdin.on('end', () => process.exit(129));
+    process.stdin.resume();
+    // Watching stdin must not keep the process alive once training is over.
+    (process.stdin as unknown as { unref?: () => void }).unref?.();
+  }
+  const emit = o.progressJson ? (m: object) => process.stdout.write(JSON.stringify(m) + '\n') : null;
+  emit?.({ type: 'start', outDir, parameters: built.model.parameterCount(), resumed: !!o.resume });
+  let lastEmit = 0;
+  const onStep = emit
+    ? (p: StepProgress) => {
+        const now = Date.now();
+        if (now - lastEmit < 250 && p.step < p.stepsPerEpoch) return;
+        lastEmit = now;
+        emit({ type: 'progress', ...p });
+      }
+    : undefined;
+  const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, log, onStep, tty: emit ? false : undefined });
+  emit?.({ type: 'done', seconds: result.seconds, examplesPerSec: result.examplesPerSec, test: result.test });
   log(`vaeflow: done in ${result.seconds.toFixed(1)}s (${Math.round(result.examplesPerSec)} training examples/s); metrics in ${path.join(outDir, 'metrics.jsonl')}`);
   const parameters = built.model.parameterCount();
   built.model.dispose();

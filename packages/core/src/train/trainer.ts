@@ -39,7 +39,22 @@ export interface TrainerOptions {
   tty?: boolean;
   /** called after each epoch's checkpoint is written (for custom logging, and tests) */
   onEpochEnd?: (epoch: number, train: MetricsRecord, val: MetricsRecord) => void;
+  /** called after every optimisation step (sweep workers report progress with it) */
+  onStep?: (p: StepProgress) => void;
 }
+
+export interface StepProgress {
+  /** 1-based epoch and step within it */
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  /** running mean of the training loss this epoch */
+  loss: number;
+}
+
+/** How long the training loop may hold the event loop before it lets timers and I/O run. */
+const YIELD_EVERY_MS = 100;
 
 export interface TrainResult {
   epochsRun: number;
@@ -124,6 +139,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     const sums: Record<string, number> = {};
     let counted = 0;
     const epochStart = performance.now();
+    let lastYield = epochStart;
     for (let s = 0; s < stepsPerEpoch; s++) {
       const batch = gatherRows(dataset.train, dim, perm, s * t.batchSize, Math.min(dataset.train.n, (s + 1) * t.batchSize));
       dataset.prepareTrainBatch(batch, rng);
@@ -146,6 +162,12 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
       for (const [k, v] of outcome.terms) sums[k] = (sums[k] ?? 0) + v * b;
       const secs = (performance.now() - epochStart) / 1000;
       bar.update(s + 1, sums.loss / counted, counted / secs);
+      opts.onStep?.({ epoch: epoch + 1, epochs: t.epochs, step: s + 1, stepsPerEpoch, loss: sums.loss / counted });
+      // Let timers, signals and I/O run (a parent's lock renewals, a closed pipe); no effect on results.
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
     }
     bar.stop();
     const epochSecs = (performance.now() - epochStart) / 1000;

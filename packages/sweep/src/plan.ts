@@ -1,0 +1,275 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv from 'ajv';
+import { ManifestError, loadAndCheckManifest, type Manifest, type ManifestIssue } from '@vaeflow/core';
+
+/** A sweep file: a base manifest, configurations and/or a grid of overrides by JSON pointer, and seeds. */
+export interface SweepFile {
+  name: string;
+  description?: string;
+  /** the base manifest: a path (relative to the sweep file) or the manifest itself */
+  base: string | Record<string, unknown>;
+  /** folder for the run folders (relative to the working directory; default runs/sweeps/<name>) */
+  out?: string;
+  /** named configurations, each a set of overrides { "/json/pointer": value } (default: one, "base") */
+  configurations?: { name: string; description?: string; set?: Record<string, unknown> }[];
+  /** every combination of these values is crossed with every configuration */
+  grid?: Record<string, unknown[]>;
+  seeds: number[];
+  /** the configuration paired differences are taken against (default the first) */
+  baseline?: string;
+  /** evaluate each run after training with `vaeflow eval` (importance-sampled NLL) */
+  eval?: { k: number; limit?: number } | null;
+}
+
+/** The JSON schema of a sweep file (`vaeflow schema --sweep`). */
+export function sweepSchema(): Record<string, unknown> {
+  const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 80 };
+  const overrides = { type: 'object', propertyNames: { pattern: '^(/[^/]*)+$' }, description: 'JSON pointer -> value' };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'vaeflow sweep',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'base', 'seeds'],
+    properties: {
+      $schema: { type: 'string' },
+      name: { ...name, description: 'names the sweep and its default folder runs/sweeps/<name>' },
+      description: { type: 'string' },
+      base: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'object' }], description: 'base manifest: a path relative to the sweep file, or inline' },
+      out: { type: 'string', minLength: 1, description: 'folder of the run folders, relative to the working directory; a shared filesystem path for queue workers on other machines' },
+      configurations: {
+        type: 'array', minItems: 1,
+        items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name, description: { type: 'string' }, set: overrides } },
+      },
+      grid: { type: 'object', propertyNames: { pattern: '^(/[^/]*)+$' }, additionalProperties: { type: 'array', minItems: 1 } },
+      seeds: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
+      baseline: name,
+      eval: { oneOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['k'], properties: { k: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1 } } }] },
+    },
+  };
+}
+
+/** One run of a sweep. */
+export interface RunPlan {
+  /** deterministic folder name: configuration, grid values, seed */
+  name: string;
+  /** the group a run's seeds share */
+  configuration: string;
+  seed: number;
+  overrides: Record<string, unknown>;
+  dir: string;
+  manifest: Manifest;
+}
+
+export interface SweepPlan {
+  sweep: SweepFile;
+  /** absolute folder of the run folders */
+  out: string;
+  runs: RunPlan[];
+  /** vaeflow version that planned the sweep (workers must match) */
+  version: string;
+}
+
+/** A problem in a sweep file, located by its JSON pointer in the file. */
+export class SweepError extends Error {
+  constructor(readonly issues: ManifestIssue[], source: string) {
+    super(`${source} is invalid:\n` + issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n'));
+    this.name = 'SweepError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateSweep = ajv.compile(sweepSchema());
+
+/** Decodes one JSON pointer token (RFC 6901). */
+const token = (t: string) => t.replace(/~1/g, '/').replace(/~0/g, '~');
+
+/** Sets `value` at `pointer` in `target`, creating objects on the way; array indices (and "-") allowed. */
+export function setPointer(target: Record<string, unknown>, pointer: string, value: unknown): void {
+  const parts = pointer.split('/').slice(1).map(token);
+  let node: unknown = target;
+  parts.forEach((key, i) => {
+    const last = i === parts.length - 1;
+    if (Array.isArray(node)) {
+      const index = key === '-' ? node.length : Number(key);
+      if (!Number.isInteger(index) || index < 0 || index > node.length) throw new Error(`${pointer}: "${key}" is not an index of an array of ${node.length}`);
+      if (last) node[index] = structuredClone(value);
+      else node = node[index] ??= {};
+      return;
+    }
+    if (node === null || typeof node !== 'object') throw new Error(`${pointer}: "${parts.slice(0, i).join('/')}" is not an object`);
+    const obj = node as Record<string, unknown>;
+    if (last) obj[key] = structuredClone(value);
+    else node = obj[key] ??= {};
+  });
+}
+
+const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return safe(String(v));
+  const text = JSON.stringify(v);
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) >>> 0;
+  return `v${h.toString(16).padStart(8, '0').slice(0, 6)}`;
+}
+
+/** Every combination of the grid's values, as override sets, with a label per combination. */
+function gridCombinations(grid: Record<string, unknown[]> | undefined): { label: string; set: Record<string, unknown> }[] {
+  const keys = Object.keys(grid ?? {});
+  if (!keys.length) return [{ label: '', set: {} }];
+  // Short labels from the last pointer token, the whole pointer where two would clash.
+  const short = keys.map((k) => safe(token(k.split('/').at(-1)!)));
+  const labels = keys.map((k, i) => (short.filter((s) => s === short[i]).length > 1 ? safe(k.slice(1).replace(/\//g, '.')) : short[i]));
+  let combos: { label: string[]; set: Record<string, unknown> }[] = [{ label: [], set: {} }];
+  keys.forEach((k, i) => {
+    combos = combos.flatMap((c) => grid![k].map((v) => ({ label: [...c.label, `${labels[i]}-${describeValue(v)}`], set: { ...c.set, [k]: v } })));
+  });
+  return combos.map((c) => ({ label: c.label.join('_'), set: c.set }));
+}
+
+/** Reads and checks a sweep file (schema, unique names, the baseline), with located errors. */
+export function readSweepFile(file: string): SweepFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new SweepError([{ path: '', message: (e as NodeJS.ErrnoException).code ? `cannot read it: ${(e as NodeJS.ErrnoException).code}` : `not valid JSON: ${(e as Error).message}` }], file);
+  }
+  if (!validateSweep(raw)) {
+    throw new SweepError((validateSweep.errors ?? []).map((e) => ({ path: e.instancePath, message: e.keyword === 'additionalProperties' ? `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"` : e.message ?? 'invalid' })), file);
+  }
+  const sweep = raw as SweepFile;
+  const names = (sweep.configurations ?? []).map((c) => c.name);
+  const issues: ManifestIssue[] = [];
+  names.forEach((n, i) => names.indexOf(n) !== i && issues.push({ path: `/configurations/${i}/name`, message: `"${n}" names two configurations` }));
+  if (sweep.baseline && !(names.length ? names : ['base']).includes(sweep.baseline)) issues.push({ path: '/baseline', message: `no configuration is named "${sweep.baseline}"` });
+  if (issues.length) throw new SweepError(issues, file);
+  return sweep;
+}
+
+/**
+ * Expands a sweep into its runs: configurations x grid combinations x seeds, each with a
+ * deterministic name (`<configuration>[_<key>-<value>...]-s<seed>`) and folder, and its manifest
+ * (the base with the overrides, `seed` and `name` set) validated with the plugins it names.
+ * Every error names the run and the place in the sweep file it came from.
+ */
+export async function planSweep(file: string, options: { out?: string; version: string }): Promise<SweepPlan> {
+  const sweep = readSweepFile(file);
+  const sweepDir = path.dirname(path.resolve(file));
+  let base: Record<string, unknown>;
+  let baseDir = sweepDir;
+  if (typeof sweep.base === 'string') {
+    const baseFile = path.resolve(sweepDir, sweep.base);
+    try {
+      base = JSON.parse(fs.readFileSync(baseFile, 'utf8'));
+    } catch (e) {
+      throw new SweepError([{ path: '/base', message: `cannot read the base manifest ${baseFile}: ${(e as Error).message}` }], file);
+    }
+    baseDir = path.dirname(baseFile);
+  } else base = sweep.base;
+  const out = path.resolve(options.out ?? sweep.out ?? path.join('runs', 'sweeps', sweep.name));
+  const configurations = sweep.configurations ?? [{ name: 'base', set: {} }];
+  const combos = gridCombinations(sweep.grid);
+  const runs: RunPlan[] = [];
+  const issues: ManifestIssue[] = [];
+  const runIssues: { where: string; message: string; run: string }[] = [];
+  for (const [ci, config] of configurations.entries()) {
+    for (const combo of combos) {
+      const configuration = combo.label ? `${config.name}_${combo.label}` : config.name;
+      for (const seed of sweep.seeds) {
+        const name = `${configuration}-s${seed}`;
+        const raw = structuredClone(base);
+        const overrides = { ...(config.set ?? {}), ...combo.set };
+        let applied = true;
+        for (const [pointer, value] of Object.entries(overrides)) {
+          try {
+            setPointer(raw, pointer, value);
+          } catch (e) {
+            applied = false;
+            issues.push({ path: config.set && pointer in config.set ? `/configurations/${ci}/set/${pointer.replace(/~/g, '~0').replace(/\//g, '~1')}` : `/grid`, message: (e as Error).message });
+          }
+        }
+        if (!applied) continue;
+        raw.seed = seed;
+        raw.name = name;
+        const checked = await loadAndCheckManifest(raw, baseDir);
+        if (!checked.manifest) {
+          for (const i of checked.issues) runIssues.push({ where: sweep.configurations ? `/configurations/${ci}` : '/base', message: `manifest ${i.path || '/'}: ${i.message}`, run: name });
+          continue;
+        }
+        runs.push({ name, configuration, seed, overrides, dir: path.join(out, name), manifest: checked.manifest });
+      }
+    }
+  }
+  // One line per problem, naming the runs it affects (the same base error would repeat per run).
+  const grouped = new Map<string, { where: string; message: string; runs: string[] }>();
+  for (const i of runIssues) {
+    const key = `${i.where}\0${i.message}`;
+    if (!grouped.has(key)) grouped.set(key, { where: i.where, message: i.message, runs: [] });
+    grouped.get(key)!.runs.push(i.run);
+  }
+  for (const g of grouped.values()) issues.push({ path: g.where, message: `${g.message} (run${g.runs.length > 1 ? 's' : ''} ${g.runs.slice(0, 3).join(', ')}${g.runs.length > 3 ? ` and ${g.runs.length - 3} more` : ''})` });
+  if (issues.length) throw new SweepError(issues, file);
+  return { sweep, out, runs, version: options.version };
+}
+
+/** What `<out>/sweep.json` holds: enough for status, reports and remote workers. */
+export interface SavedSweep {
+  format: 'vaeflow-sweep';
+  version: string;
+  sweep: SweepFile;
+  runs: { name: string; configuration: string; seed: number; overrides: Record<string, unknown> }[];
+}
+
+/** JSON with object keys sorted, so two equal manifests compare equal whatever their key order. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * Writes `<out>/sweep.json` and each run's `manifest.json`, the resolved manifest it trains
+ * from. A run folder that already holds a different manifest is an error (nothing is written):
+ * a changed sweep must not mix its results with the old ones. Extending a sweep (more seeds,
+ * more configurations) adds folders and leaves the others alone.
+ */
+export function writePlan(plan: SweepPlan): void {
+  const conflicts: ManifestIssue[] = [];
+  for (const run of plan.runs) {
+    const file = path.join(run.dir, 'manifest.json');
+    if (!fs.existsSync(file)) continue;
+    const existing = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (canonical(existing) !== canonical(run.manifest)) conflicts.push({ path: `run ${run.name}`, message: `${file} holds a different manifest; remove that run folder or give the sweep another name or --out` });
+  }
+  if (conflicts.length) throw new SweepError(conflicts, path.join(plan.out, 'sweep.json'));
+  fs.mkdirSync(plan.out, { recursive: true });
+  const saved: SavedSweep = { format: 'vaeflow-sweep', version: plan.version, sweep: plan.sweep, runs: plan.runs.map(({ name, configuration, seed, overrides }) => ({ name, configuration, seed, overrides })) };
+  const sweepFile = path.join(plan.out, 'sweep.json');
+  const previous = fs.existsSync(sweepFile) ? (JSON.parse(fs.readFileSync(sweepFile, 'utf8')) as SavedSweep) : null;
+  // Runs planned earlier and not now (an extended sweep narrowed again) stay listed: their results are kept.
+  for (const old of previous?.runs ?? []) if (!saved.runs.some((r) => r.name === old.name)) saved.runs.push(old);
+  writeAtomic(sweepFile, JSON.stringify(saved, null, 2) + '\n');
+  for (const run of plan.runs) {
+    fs.mkdirSync(run.dir, { recursive: true });
+    const file = path.join(run.dir, 'manifest.json');
+    if (!fs.existsSync(file)) writeAtomic(file, JSON.stringify(run.manifest, null, 2) + '\n');
+  }
+}
+
+/** Reads `<folder>/sweep.json` (a sweep folder), or plans nothing and says what is missing. */
+export function readSavedSweep(folder: string): SavedSweep {
+  const file = path.join(folder, 'sweep.json');
+  if (!fs.existsSync(file)) throw new Error(`${folder} is not a sweep folder (no sweep.json); run vaeflow sweep <file> first`);
+  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as SavedSweep;
+  if (saved.format !== 'vaeflow-sweep') throw new Error(`${file} is not a vaeflow sweep record`);
+  return saved;
+}
+
+export { ManifestError };

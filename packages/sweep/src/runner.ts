@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { findCheckpoint, readMetrics, type StepProgress } from '@vaeflow/core';
+
+/**
+ * How a run is carried out: `vaeflow train` (and `vaeflow eval`) in a child process, so that a
+ * worker's own event loop stays free (queue lock renewals, progress) and a crash of one run
+ * cannot take the worker down. The child exits when its parent dies (its stdin closes).
+ */
+export interface RunnerOptions {
+  /** the command that starts the vaeflow CLI, e.g. [process.execPath, '/path/to/bin/vaeflow.js'] */
+  cli: string[];
+  /** threads for the native kernels of each run */
+  threads: number;
+  /** evaluate after training (`vaeflow eval --k`) */
+  eval?: { k: number; limit?: number } | null;
+  onProgress?: (p: StepProgress) => void;
+  /** extra environment for the child */
+  env?: NodeJS.ProcessEnv;
+}
+
+export type RunState = 'done' | 'running' | 'failed' | 'pending';
+
+export interface RunStatus {
+  state: RunState;
+  /** the error of the last failed attempt */
+  error?: string;
+  /** the epoch reached, from metrics.jsonl */
+  epoch?: number;
+  /** where a running run is running */
+  where?: string;
+}
+
+const files = (dir: string) => ({
+  metrics: path.join(dir, 'metrics.jsonl'),
+  evaluation: path.join(dir, 'eval.json'),
+  lock: path.join(dir, 'sweep-lock.json'),
+  error: path.join(dir, 'sweep-error.json'),
+  result: path.join(dir, 'sweep-result.json'),
+});
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** Training finished (a test line) and, when asked for, the evaluation with the same settings. */
+export function isDone(dir: string, evaluation?: { k: number; limit?: number } | null): boolean {
+  const f = files(dir);
+  if (!fs.existsSync(f.result) || !fs.existsSync(f.metrics)) return false;
+  if (!readMetrics(f.metrics).some((m) => m.split === 'test')) return false;
+  return !evaluation || isDoneEval(f.evaluation, evaluation);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A run's state from its folder alone (the local pool's view; the queue adds its own). */
+export function runStatus(dir: string, evaluation?: { k: number; limit?: number } | null): RunStatus {
+  const f = files(dir);
+  const epochs = fs.existsSync(f.metrics) ? readMetrics(f.metrics).filter((m) => m.split === 'train').map((m) => m.epoch) : [];
+  const epoch = epochs.length ? Math.max(...epochs) : undefined;
+  if (isDone(dir, evaluation)) return { state: 'done', epoch };
+  const lock = readJson<{ host: string; pid: number; started: string }>(f.lock);
+  if (lock && (lock.host !== os.hostname() || pidAlive(lock.pid))) return { state: 'running', epoch, where: `${lock.host} pid ${lock.pid}` };
+  const error = readJson<{ error: string }>(f.error);
+  if (error) return { state: 'failed', error: error.error, epoch };
+  return { state: 'pending', epoch };
+}
+
+/** Runs one child process; JSON lines on stdout go to onLine; rejects with the last lines of stderr. */
+function child(command: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
+    let buffer = '';
+    const errTail: string[] = [];
+    proc.stdout.on('data', (d: Buffer) => {
+      buffer += d.toString('utf8');
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        onLine(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
+    });
+    proc.stderr.on('data', (d: Buffer) => {
+      for (const line of d.toString('utf8').split(/\r|\n/)) {
+        if (!line.trim()) continue;
+        errTail.push(line);
+        if (errTail.length > 30) errTail.shift();
+      }
+    });
+    proc.on('error', reject);
+    proc.on('close', (code, signal) => {
+      if (code === 0) return resolve();
+      const said = errTail.filter((l) => !/^(epoch \d|IWAE|vaeflow: backend)/.test(l)).slice(-6).join('\n');
+      reject(new Error(`${path.basename(command[1] ?? command[0])} ${command[2]} ${signal ? `was killed (${signal})` : `exited with ${code}`}${said ? `:\n${said}` : ''}`));
+    });
+  });
+}
+
+/**
+ * Trains one run in its folder (resuming from its last checkpoint if it has one), then
+ * evaluates it when asked. Writes `sweep-lock.json` while it works, `sweep-result.json` when it
+ * is done, and `sweep-error.json` (and rethrows) when it fails.
+ */
+export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: number; parameters?: number; resumed: boolean }> {
+  const f = files(dir);
+  const started = Date.now();
+  fs.writeFileSync(f.lock, JSON.stringify({ host: os.hostname(), pid: process.pid, started: new Date().toISOString() }) + '\n');
+  const env = { ...process.env, ...o.env, CI: 'true' };
+  let parameters: number | undefined;
+  const resumed = findCheckpoint(path.join(dir, 'checkpoints', 'latest')) != null;
+  try {
+    const trained = fs.existsSync(f.metrics) && readMetrics(f.metrics).some((m) => m.split === 'test');
+    if (!trained) {
+      const args = ['train', path.join(dir, 'manifest.json'), '--out', dir, '--threads', String(o.threads), '--progress-json', '--exit-with-parent', ...(resumed ? ['--resume'] : [])];
+      await child([...o.cli, ...args], env, (line) => {
+        if (!line.startsWith('{')) return;
+        const m = JSON.parse(line);
+        if (m.type === 'start') parameters = m.parameters;
+        if (m.type === 'progress') o.onProgress?.(m);
+      });
+    }
+    if (o.eval && !isDoneEval(f.evaluation, o.eval)) {
+      await child([...o.cli, 'eval', dir, '--k', String(o.eval.k), ...(o.eval.limit ? ['--limit', String(o.eval.limit)] : []), '--threads', String(o.threads)], env, () => undefined);
+    }
+    const result = { seconds: (Date.now() - started) / 1000, parameters, resumed, host: os.hostname(), finished: new Date().toISOString() };
+    fs.writeFileSync(f.result, JSON.stringify(result, null, 2) + '\n');
+    fs.rmSync(f.error, { force: true });
+    return result;
+  } catch (e) {
+    fs.writeFileSync(f.error, JSON.stringify({ error: (e as Error).message, host: os.hostname(), at: new Date().toISOString() }, null, 2) + '\n');
+    throw e;
+  } finally {
+    fs.rmSync(f.lock, { force: true });
+  }
+}
+
+function isDoneEval(file: string, evaluation: { k: number; limit?: number }): boolean {
+  const ev = readJson<{ k?: number; n?: number }>(file);
+  return ev != null && ev.k === evaluation.k && (evaluation.limit === undefined || ev.n === evaluation.limit);
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SweepError, canonical, estimate, planSweep, readSweepFile, setPointer, summarizeSweep, sweepMarkdown, tQuantile975, writePlan } from '../src/index';
+
+// A dataset plugin loaded by path (4x4 stripes), shared with the CLI's tests.
+const stripesPlugin = path.resolve(__dirname, '../../cli/test/fixtures/tiny-data-plugin.cjs');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-sweep-'));
+
+const base = {
+  plugins: [stripesPlugin],
+  data: { type: 'stripes', n: 64 },
+  model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] } },
+  objective: { type: 'elbo' },
+  training: { epochs: 2, batchSize: 16, samples: 0 },
+};
+
+function sweepFile(dir: string, sweep: Record<string, unknown>): string {
+  const file = path.join(dir, 'test.sweep.json');
+  fs.writeFileSync(file, JSON.stringify({ name: 'test', base, seeds: [1, 2], ...sweep }));
+  return file;
+}
+
+describe('JSON pointers', () => {
+  it('set nested values, create objects on the way, index and append to arrays, decode ~0 and ~1', () => {
+    const m: Record<string, unknown> = { a: { b: 1 }, list: [1, 2] };
+    setPointer(m, '/a/b', 2);
+    setPointer(m, '/x/y/z', [3]);
+    setPointer(m, '/list/0', 9);
+    setPointer(m, '/list/-', 4);
+    setPointer(m, '/we~1ird~0', true);
+    expect(m).toEqual({ a: { b: 2 }, x: { y: { z: [3] } }, list: [9, 2, 4], 'we/ird~': true });
+    expect(() => setPointer(m, '/list/7', 1)).toThrow(/not an index/);
+    expect(() => setPointer(m, '/a/b/c', 1)).toThrow(/not an object/);
+  });
+});
+
+describe('sweep files', () => {
+  it('are rejected with located errors: unknown keys, bad pointers, duplicate names, an unknown baseline, bad JSON', () => {
+    const dir = tmp();
+    const bad = (s: Record<string, unknown>) => {
+      try {
+        readSweepFile(sweepFile(dir, s));
+      } catch (e) {
+        expect(e).toBeInstanceOf(SweepError);
+        return (e as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(bad({ sedes: [1] })).toMatch(/\/: unknown key "sedes"/);
+    expect(bad({ grid: { 'objective/beta': [1] } })).toMatch(/\/grid/);
+    expect(bad({ configurations: [{ name: 'a' }, { name: 'a' }] })).toMatch(/\/configurations\/1\/name: "a" names two configurations/);
+    expect(bad({ configurations: [{ name: 'a' }], baseline: 'b' })).toMatch(/\/baseline: no configuration is named "b"/);
+    expect(bad({ seeds: [] })).toMatch(/\/seeds/);
+    fs.writeFileSync(path.join(dir, 'broken.json'), '{ "name": ');
+    expect(() => readSweepFile(path.join(dir, 'broken.json'))).toThrow(/not valid JSON/);
+  });
+
+  it('expand configurations x grid x seeds into deterministic names and manifests', async () => {
+    const dir = tmp();
+    const file = sweepFile(dir, {
+      configurations: [{ name: 'small' }, { name: 'wide', set: { '/model/encoder/hidden': [16] } }],
+      grid: { '/objective/beta': [1, 2] },
+      out: path.join(dir, 'runs'),
+    });
+    const plan = await planSweep(file, { version: 'test' });
+    expect(plan.runs.map((r) => r.name)).toEqual(['small_beta-1-s1', 'small_beta-1-s2', 'small_beta-2-s1', 'small_beta-2-s2', 'wide_beta-1-s1', 'wide_beta-1-s2', 'wide_beta-2-s1', 'wide_beta-2-s2']);
+    const wide = plan.runs.find((r) => r.name === 'wide_beta-2-s2')!;
+    expect(wide.configuration).toBe('wide_beta-2');
+    expect(wide.manifest.seed).toBe(2);
+    expect(wide.manifest.name).toBe('wide_beta-2-s2');
+    expect(wide.manifest.model.encoder).toMatchObject({ type: 'mlp', hidden: [16] });
+    expect((wide.manifest.objective as { beta: number }).beta).toBe(2);
+    expect(wide.dir).toBe(path.join(dir, 'runs', 'wide_beta-2-s2'));
+    // The same file plans the same runs.
+    expect((await planSweep(file, { version: 'test' })).runs.map((r) => canonical(r.manifest))).toEqual(plan.runs.map((r) => canonical(r.manifest)));
+  });
+
+  it('report every run that would fail validation, once per problem, naming the runs', async () => {
+    const dir = tmp();
+    const file = sweepFile(dir, { configurations: [{ name: 'ok' }, { name: 'typo', set: { '/model/encoder/hiden': [4] } }] });
+    await expect(planSweep(file, { version: 'test' })).rejects.toThrow(/\/configurations\/1: manifest \/model\/encoder\/hiden: unknown key "hiden" \(did you mean "hidden"\?\).*\(runs typo-s1, typo-s2\)/s);
+  });
+
+  it('write run folders, refuse to overwrite a run that holds a different manifest, and extend with more seeds', async () => {
+    const dir = tmp();
+    const out = path.join(dir, 'runs');
+    const plan = await planSweep(sweepFile(dir, { out }), { version: 'test' });
+    writePlan(plan);
+    expect(fs.readdirSync(out).sort()).toEqual(['base-s1', 'base-s2', 'sweep.json']);
+    const extended = await planSweep(sweepFile(dir, { out, seeds: [1, 2, 3] }), { version: 'test' });
+    writePlan(extended);
+    expect(fs.readdirSync(out).sort()).toEqual(['base-s1', 'base-s2', 'base-s3', 'sweep.json']);
+    const changed = await planSweep(sweepFile(dir, { out, base: { ...base, training: { ...base.training, epochs: 3 } } }), { version: 'test' });
+    const before = fs.readFileSync(path.join(out, 'sweep.json'), 'utf8');
+    expect(() => writePlan(changed)).toThrow(/base-s1.*holds a different manifest/);
+    expect(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8')).toBe(before);
+  });
+});
+
+describe('statistics', () => {
+  it('give known t quantiles and intervals', () => {
+    expect(tQuantile975(1)).toBe(12.706);
+    expect(tQuantile975(2)).toBe(4.303);
+    expect(Math.abs(tQuantile975(60) - 2.0003)).toBeLessThan(0.002);
+    const e = estimate([1, 2, 3]);
+    expect(e.mean).toBe(2);
+    expect(e.half).toBeCloseTo((4.303 * 1) / Math.sqrt(3), 10);
+    expect(estimate([5]).half).toBeNaN();
+    expect(estimate([NaN, 1]).n).toBe(1);
+  });
+
+  it('summarise a finished sweep: means, intervals, paired differences by seed, markdown', async () => {
+    const dir = tmp();
+    const out = path.join(dir, 'runs');
+    const plan = await planSweep(sweepFile(dir, { out, configurations: [{ name: 'a' }, { name: 'b' }], seeds: [1, 2, 3] }), { version: 'test' });
+    writePlan(plan);
+    // Synthetic results: b = a + 1 + small seed noise; a = 100 + seed.
+    for (const run of plan.runs) {
+      const elbo = -(100 + run.seed + (run.configuration === 'b' ? 1 + 0.1 * run.seed : 0));
+      const lines = [{ epoch: 1, split: 'train', elbo, kl: 5, examplesPerSec: 1000 }, { epoch: 1, split: 'val', elbo }, { epoch: 1, split: 'test', elbo, kl: 5 }];
+      fs.writeFileSync(path.join(run.dir, 'metrics.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      fs.writeFileSync(path.join(run.dir, 'sweep-result.json'), JSON.stringify({ seconds: 60, parameters: 10 }));
+    }
+    const s = summarizeSweep(out);
+    expect(s.baseline).toBe('a');
+    expect(s.rows[0].metrics.testNegElbo.mean).toBeCloseTo(102, 10);
+    expect(s.rows[0].metrics.testNegElbo.half).toBeCloseTo(4.303 / Math.sqrt(3), 10);
+    const d = s.differences[0].metrics.testNegElbo;
+    expect(d.n).toBe(3);
+    expect(d.mean).toBeCloseTo(1.2, 10);
+    expect(d.half).toBeCloseTo((4.303 * 0.1) / Math.sqrt(3), 8); // the seed effect cancels in the pairs
+    const md = sweepMarkdown(s);
+    expect(md).toContain('| a | 3 | 102.00 ± 2.48 |');
+    expect(md).toContain('| b | 3 | +1.20 ± 0.25 |');
+  });
+});

@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { planSweep, sweepStatus, writePlan, enqueueSweep } from '@vaeflow/sweep';
+
+const root = path.resolve(__dirname, '../../..');
+const bin = path.join(root, 'packages/cli/bin/vaeflow.js');
+const stripesPlugin = path.join(root, 'packages/cli/test/fixtures/tiny-data-plugin.cjs');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-sweep-it-'));
+
+/** 2 configurations x 2 seeds of a small model on 4x4 stripes: a few seconds a run, 8 epochs, a checkpoint each. */
+function writeSweep(name: string): string {
+  const file = path.join(dir, `${name}.sweep.json`);
+  fs.writeFileSync(file, JSON.stringify({
+    name,
+    base: {
+      plugins: [stripesPlugin],
+      data: { type: 'stripes', n: 6144 },
+      model: { latentDim: 2, encoder: { type: 'mlp', hidden: [128, 128] }, decoder: { type: 'mlp', hidden: [128, 128] } },
+      objective: { type: 'elbo' },
+      training: { epochs: 8, batchSize: 32, samples: 0 },
+    },
+    configurations: [{ name: 'diagonal' }, { name: 'beta2', set: { '/objective/beta': 2 } }],
+    seeds: [1, 2],
+  }));
+  return file;
+}
+
+function vaeflow(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
+}
+
+/** metrics.jsonl of every run, without the fields that measure time or memory. */
+function results(folder: string): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const run of fs.readdirSync(folder).filter((d) => fs.existsSync(path.join(folder, d, 'metrics.jsonl')))) {
+    out[run] = fs.readFileSync(path.join(folder, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
+      const { examplesPerSec: _e, seconds: _s, rssMiB: _r, tensorMiB: _t, ...rest } = JSON.parse(l);
+      return rest;
+    });
+  }
+  return out;
+}
+
+const redisServer = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, f: () => T | Promise<T>, timeoutMs: number, everyMs = 50): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await f();
+    if (v) return v as NonNullable<T>;
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('sweeps with the embedded pool', () => {
+  it('run every run once, skip finished runs when re-run, and report intervals', () => {
+    const file = writeSweep('pooled');
+    const r = vaeflow(['sweep', file, '--workers', '2', '--out', 'pool']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/4 done, 0 already done, 0 failed/);
+    const again = vaeflow(['sweep', file, '--workers', '2', '--out', 'pool']);
+    expect(again.stdout).toMatch(/0 done, 4 already done, 0 failed/);
+    const report = vaeflow(['sweep', 'report', 'pool', '--html', 'pool/report.html']);
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/\| diagonal \| 2 \| \d+\.\d\d ± \d+\.\d\d \|/);
+    expect(report.stdout).toMatch(/\| beta2 \| 2 \| [+-]\d+\.\d\d ± \d+\.\d\d \|/);
+    expect(fs.readFileSync(path.join(dir, 'pool/report.html'), 'utf8')).toContain('Paired differences to diagonal');
+    const compared = vaeflow(['compare', 'pool', '--out', 'pool/compare.html']);
+    expect(compared.status, compared.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'pool/compare.html'), 'utf8')).toContain('Validation curves (mean over seeds, 95% band)');
+    const status = vaeflow(['sweep', 'status', 'pool']);
+    expect(status.stdout.split('\n')[0]).toBe('4 done, 0 running, 0 queued/pending, 0 failed');
+  });
+});
+
+describe.skipIf(!redisServer)(`sweeps on a Redis queue${redisServer ? '' : ' (skipped: redis-server is not installed; .ci/run installs Debian\'s)'}`, () => {
+  let port = 0;
+  let redis: ChildProcess | null = null;
+  const redisDir = path.join(dir, 'redis');
+  const workers: { proc: ChildProcess; log: string[] }[] = [];
+  const url = () => `redis://127.0.0.1:${port}`;
+
+  async function startRedis() {
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', redisDir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: 'ignore' });
+    await waitFor('redis', () => spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG', 10_000);
+  }
+
+  function startWorker(): { proc: ChildProcess; log: string[] } {
+    // Own process group, so that killing it takes the run it is training too (a lost machine).
+    const proc = spawn(process.execPath, [bin, 'worker', '--queue', url(), '--queue-name', 'it', '--lock-seconds', '2'], { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const log: string[] = [];
+    proc.stderr!.on('data', (d: Buffer) => log.push(...d.toString('utf8').split('\n').filter(Boolean)));
+    const w = { proc, log };
+    workers.push(w);
+    return w;
+  }
+
+  beforeAll(async () => {
+    port = await freePort();
+    fs.mkdirSync(redisDir, { recursive: true });
+    await startRedis();
+  });
+
+  afterAll(() => {
+    for (const w of workers) if (w.proc.exitCode === null) try { process.kill(-w.proc.pid!, 'SIGKILL'); } catch { /* gone */ }
+    redis?.kill('SIGKILL');
+  });
+
+  it('two workers finish every run despite one SIGKILLed mid-run and a Redis restart; results equal the pool\'s', async () => {
+    const file = writeSweep('pooled'); // the same sweep as the pool's, into another folder
+    const queued = vaeflow(['sweep', file, '--out', 'queued', '--queue', url(), '--queue-name', 'it']);
+    expect(queued.status, queued.stderr).toBe(0);
+    expect(queued.stdout).toMatch(/queued 4,/);
+    const folder = path.join(dir, 'queued');
+    const a = startWorker();
+    const b = startWorker();
+
+    // Kill whichever worker is training a run that has checkpointed at least one epoch.
+    const victim = await waitFor('a run with a checkpoint', () => {
+      for (const run of fs.readdirSync(folder)) {
+        const lock = path.join(folder, run, 'sweep-lock.json');
+        const metrics = path.join(folder, run, 'metrics.jsonl');
+        if (!fs.existsSync(lock) || !fs.existsSync(metrics)) continue;
+        const lines = fs.readFileSync(metrics, 'utf8');
+        if (fs.existsSync(path.join(folder, run, 'checkpoints', 'latest', 'model.json')) && !lines.includes('"split":"test"')) {
+          try {
+            return { run, pid: JSON.parse(fs.readFileSync(lock, 'utf8')).pid as number };
+          } catch {
+            return null;
+          }
+        }
+      }
+      return null;
+    }, 60_000, 20);
+    const killed = [a, b].find((w) => w.proc.pid === victim.pid)!;
+    expect(killed, 'the lock names a worker process').toBeDefined();
+    process.kill(-victim.pid, 'SIGKILL');
+
+    // Restart Redis while the other worker is busy: it must reconnect and carry on.
+    spawnSync('redis-cli', ['-p', String(port), 'shutdown']);
+    await waitFor('redis to stop', () => redis!.exitCode !== null, 10_000);
+    await sleep(500);
+    await startRedis();
+
+    await waitFor('every run to finish', async () => (await sweepStatus(folder)).every((r) => r.state === 'done'), 180_000, 500);
+    const status = await sweepStatus(folder, url(), { queueName: 'it' });
+    expect(status.map((r) => `${r.name}:${r.state}:${r.queue}`).sort()).toEqual(['beta2-s1', 'beta2-s2', 'diagonal-s1', 'diagonal-s2'].map((n) => `${n}:done:completed`));
+    // The killed run was taken up again and resumed from its checkpoint, not restarted.
+    const resumed = JSON.parse(fs.readFileSync(path.join(folder, victim.run, 'sweep-result.json'), 'utf8'));
+    expect(resumed.resumed).toBe(true);
+    // No run finished twice.
+    const finished = workers.flatMap((w) => w.log.filter((l) => / done in /.test(l)).map((l) => l.replace(/^.*: (\S+) done in.*$/, '$1')));
+    expect(finished.sort()).toEqual(['pooled/beta2-s1', 'pooled/beta2-s2', 'pooled/diagonal-s1', 'pooled/diagonal-s2']);
+    // Deterministic runs: the queue's results (the killed one included) equal the pool's, line for line.
+    expect(results(folder)).toEqual(results(path.join(dir, 'pool')));
+  });
+
+  it('a worker of another version fails the job saying so; an unreachable Redis is one clear error and writes nothing', async () => {
+    const file = writeSweep('versioned');
+    const plan = await planSweep(file, { out: path.join(dir, 'versioned'), version: 'vaeflow 0.0.0-other' });
+    writePlan(plan);
+    await enqueueSweep({ ...plan, runs: plan.runs.slice(0, 1) }, url(), { queueName: 'it' });
+    const rows = await waitFor('the job to fail', async () => {
+      const s = await sweepStatus(plan.out, url(), { queueName: 'it' });
+      return s.find((r) => r.name === plan.runs[0].name && r.state === 'failed') ? s : null;
+    }, 30_000, 200);
+    expect(rows.find((r) => r.name === plan.runs[0].name)!.error).toMatch(/this worker runs @vaeflow\/cli .* but the sweep was queued with vaeflow 0\.0\.0-other/);
+
+    const unreachable = vaeflow(['sweep', file, '--out', 'nowhere', '--queue', 'redis://127.0.0.1:1']);
+    expect(unreachable.status).toBe(1);
+    expect(unreachable.stderr).toMatch(/^cannot reach Redis at redis:\/\/127\.0\.0\.1:1: /);
+    expect(fs.existsSync(path.join(dir, 'nowhere'))).toBe(false);
+  });
+});
