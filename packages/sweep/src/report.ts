@@ -132,13 +132,13 @@ export function summarizeSweep(sweepDir: string, baselineOverride?: string): Swe
   return { name, baseline, evalK, missing, rows, differences, curves };
 }
 
-/** "102.47 ± 0.31" (mean ± 95% half-width), "102.47" for one value, "–" for none. */
+/** "102.47 ± 0.31" (mean ± 95% half-width), "102.47" for one value or no spread, "–" for none. */
 export function formatEstimate(e: Estimate, digits: number, signed = false): string {
   if (!e || !e.n || !Number.isFinite(e.mean)) return '–';
   // Rounded to zero is shown as 0, never -0.
   const f = (v: number) => (Math.abs(v) < 0.5 * 10 ** -digits ? 0 : v).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const mean = `${signed && e.mean >= 0.5 * 10 ** -digits ? '+' : ''}${f(e.mean)}`;
-  return Number.isFinite(e.half) ? `${mean} ± ${f(e.half)}` : mean;
+  return Number.isFinite(e.half) && e.half > 0 ? `${mean} ± ${f(e.half)}` : mean;
 }
 
 /** The summary as markdown tables that docs can include as they are. */
