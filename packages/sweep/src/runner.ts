@@ -118,7 +118,7 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
   const f = files(dir);
   const started = Date.now();
   fs.writeFileSync(f.lock, JSON.stringify({ host: os.hostname(), pid: process.pid, started: new Date().toISOString() }) + '\n');
-  const env = { ...process.env, ...o.env, CI: 'true' };
+  const env = { ...process.env, ...o.env };
   let parameters: number | undefined;
   const resumed = findCheckpoint(path.join(dir, 'checkpoints', 'latest')) != null;
   try {
