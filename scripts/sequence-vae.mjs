@@ -1,37 +1,39 @@
 #!/usr/bin/env node
-// Trains the sequence VAE on architecture sequences with a diagonal and with an IAF posterior
-// (examples/arch-seq-*.json), evaluates reconstruction (teacher-forced and free-running type
-// accuracy, feature error) on held-out sequences and the validity of prior samples, and
-// writes docs/sequence-vae.md. Usage: node scripts/sequence-vae.mjs [--epochs 10]
+// The sequence VAE on architecture sequences with a diagonal and with an IAF posterior: trains
+// and evaluates (IWAE K = 100, teacher-forced and free-running type accuracy, feature error,
+// validity of prior samples) through examples/sequence-vae.sweep.json, then writes
+// docs/sequence-vae.md. Usage: node scripts/sequence-vae.mjs [--out runs/sweeps/sequence-vae]
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runSweep } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
-const { trainCommand, evalCommand, loadRun } = require('@vaeflow/cli');
+const { loadRun } = require('@vaeflow/cli');
 const { Random, describeSamples, tf } = require('@vaeflow/core');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const { values: args } = parseArgs({ options: { epochs: { type: 'string', default: '10' }, out: { type: 'string', default: path.join(root, 'runs/sequence') } } });
+const { values: args } = parseArgs({ options: { out: { type: 'string' } } });
 
+const { runs } = await runSweep(path.join(root, 'examples/sequence-vae.sweep.json'), { out: args.out });
+const labels = { diagonal: ['diagonal Gaussian', 'arch-seq-vae.json'], iaf: ['IAF, 2 steps', 'arch-seq-iaf.json'] };
 const rows = [];
-for (const [label, file] of [['diagonal Gaussian', 'arch-seq-vae.json'], ['IAF, 2 steps', 'arch-seq-iaf.json']]) {
-  const out = path.join(args.out, path.basename(file, '.json'));
-  const done = fs.existsSync(path.join(out, 'metrics.jsonl')) && fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').includes('"split":"test"');
-  if (!done) await trainCommand(path.join(root, 'examples', file), { out, epochs: Number(args.epochs) }); // a finished run is reused
-  const ev = await evalCommand(out, { k: 100, split: 'test' });
-  const run = await loadRun(out);
+for (const r of runs) {
+  const ev = JSON.parse(fs.readFileSync(path.join(r.dir, 'eval.json'), 'utf8'));
+  const run = await loadRun(r.dir);
   const x = tf.tidy(() => run.model.generate(12, new Random('show')).dataSync());
-  rows.push({ label, file, ev, samples: describeSamples(run.dataset, x, 12) });
+  const [label, file] = labels[r.configuration];
+  rows.push({ label, file, ev, samples: describeSamples(run.dataset, x, 12), epochs: run.manifest.training.epochs });
   run.model.dispose();
 }
+args.epochs = rows[0].epochs;
 const pct = (v) => `${(100 * v).toFixed(1)}%`;
 const doc = `# Sequence VAE on neural-network architectures (seed 002, sec. 4.1)
 
 20000 generated architectures (\`arch-seq\`, 12 steps: one-hot layer type among end, dense,
 conv, pool, dropout, activation, plus a normalised feature), MLP encoder, LSTM decoder with
 teacher forcing, latent 16, ${args.epochs} epochs, batch 128, Adam 1e-3, seed 1. Held-out: the
-2000 test sequences. Produced by \`node scripts/sequence-vae.mjs\`.
+2000 test sequences. Trained and evaluated by the sweep \`examples/sequence-vae.sweep.json\`;\nthis page is written by \`node scripts/sequence-vae.mjs\` (which runs the sweep when it is not finished).
 
 | posterior | test NLL (IWAE, K = 100) | −ELBO | type accuracy, teacher-forced | type accuracy, free-running | feature error (abs, normalised), teacher-forced | free-running | valid prior samples (of 1000) |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |

@@ -8,3 +8,4 @@ export { loadManifest, readJsonFile } from './manifest-file.js';
 export { loadRun, type LoadedRun } from './run-folder.js';
 export { evalCommand, type EvalOptions } from './commands/eval.js';
 export { compareCommand } from './commands/compare.js';
+export { sweepCommand, sweepStatusCommand, sweepReportCommand, workerCommand, SWEEP_VERSION, type SweepCommandOptions } from './commands/sweep.js';
