@@ -2,102 +2,33 @@
 /**
  * The AEF paper's MNIST comparison (seed 003, table 1 and appendix E): the VAE with IAF
  * posterior and MAF prior against the linear, centre and corner AEFs, at latent sizes 2 and 32,
- * under one training budget, on dequantised MNIST. Each run trains through the CLI from the
- * example manifests (latent size and budget overridden), then `vaeflow eval` estimates the test
- * likelihood by importance sampling (the linear AEF's proposal scale tuned on validation data)
- * and reports bits per dimension with the +D log 256 dequantisation correction. Writes
- * docs/aef-mnist.md and the sample grids to docs/figures/aef-mnist/.
+ * under one training budget, on dequantised MNIST. The runs are the sweep
+ * examples/aef-mnist.sweep.json (budget, latent sizes and the evaluation are set there): each
+ * trains, then `vaeflow eval` estimates the test likelihood by importance sampling (the linear
+ * AEF's proposal scale tuned on validation data). This script runs the sweep where it is not
+ * finished, then writes docs/aef-mnist.md and the sample grids to docs/figures/aef-mnist/, with
+ * bits per dimension including the +D log 256 dequantisation correction.
  *
- *   node scripts/aef-mnist.mjs [--epochs 2] [--steps 400] [--latents 2,32] [--models vae,linear,centre,corner]
- *                              [--jobs 2] [--k 128] [--test-limit 500] [--report-only]
+ *   node scripts/aef-mnist.mjs [--out runs/sweeps/aef-mnist] [--workers 2]
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runSweep } from './lib/run-sweep.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const { values: args } = parseArgs({
-  options: {
-    epochs: { type: 'string', default: '2' },
-    steps: { type: 'string', default: '400' },
-    latents: { type: 'string', default: '2,32' },
-    models: { type: 'string', default: 'vae,linear,centre,corner' },
-    jobs: { type: 'string', default: '2' },
-    k: { type: 'string', default: '128' },
-    'test-limit': { type: 'string', default: '500' },
-    out: { type: 'string', default: path.join(root, 'runs', 'aef-mnist') },
-    'report-only': { type: 'boolean', default: false },
-  },
-});
+const { values: args } = parseArgs({ options: { out: { type: 'string' }, workers: { type: 'string' } } });
 
 const MODELS = {
-  vae: { manifest: 'mnist-vae-aef-baseline.json', label: 'VAE (IAF posterior, MAF prior)' },
-  linear: { manifest: 'mnist-aef-linear.json', label: 'AEF (linear)' },
-  centre: { manifest: 'mnist-aef-centre.json', label: 'AEF (centre)' },
-  corner: { manifest: 'mnist-aef-corner.json', label: 'AEF (corner)' },
+  vae: { label: 'VAE (IAF posterior, MAF prior)' },
+  linear: { label: 'AEF (linear)' },
+  centre: { label: 'AEF (centre)' },
+  corner: { label: 'AEF (corner)' },
 };
-const latents = args.latents.split(',').map(Number);
-const models = args.models.split(',');
-for (const m of models) if (!MODELS[m]) throw new Error(`unknown model "${m}"; choose from ${Object.keys(MODELS).join(', ')}`);
-const bin = path.join(root, 'packages/cli/bin/vaeflow.js');
-
-function run(argv, logFile) {
-  return new Promise((resolve, reject) => {
-    const out = fs.openSync(logFile, 'a');
-    const child = spawn(process.execPath, [bin, ...argv], { cwd: root, stdio: ['ignore', out, out] });
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vaeflow ${argv.join(' ')} exited with ${code}; see ${logFile}`))));
-  });
-}
-
-async function trainAndEval(model, latent) {
-  const name = `${model}-latent${latent}`;
-  const dir = path.join(args.out, name);
-  // A finished run is reused only if it was trained with this budget; otherwise it starts again.
-  const saved = path.join(dir, 'manifest.json');
-  if (fs.existsSync(saved)) {
-    const t = JSON.parse(fs.readFileSync(saved, 'utf8')).training;
-    if (t.epochs !== Number(args.epochs) || t.stepsPerEpoch !== Number(args.steps)) fs.rmSync(dir, { recursive: true, force: true });
-  }
-  fs.mkdirSync(dir, { recursive: true });
-  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'examples', MODELS[model].manifest), 'utf8'));
-  manifest.name = name;
-  manifest.model.latentDim = latent;
-  manifest.training = { ...manifest.training, epochs: Number(args.epochs), stepsPerEpoch: Number(args.steps) };
-  const log = path.join(dir, 'log.txt');
-  // timing.json marks a finished training; eval.json records K and the number of images.
-  const timingFile = path.join(dir, 'timing.json');
-  if (!fs.existsSync(timingFile)) {
-    process.stderr.write(`${name}: training\n`);
-    const file = path.join(dir, 'source-manifest.json');
-    fs.writeFileSync(file, JSON.stringify(manifest, null, 2));
-    fs.writeFileSync(log, '');
-    const t0 = Date.now();
-    await run(['train', file, '--out', dir], log);
-    fs.writeFileSync(timingFile, JSON.stringify({ trainSeconds: (Date.now() - t0) / 1000 }) + '\n');
-  }
-  const evalFile = path.join(dir, 'eval.json');
-  if (fs.existsSync(evalFile)) {
-    const ev = JSON.parse(fs.readFileSync(evalFile, 'utf8'));
-    if (ev.k === Number(args.k) && ev.n === Number(args['test-limit'])) return process.stderr.write(`${name}: trained and evaluated with this budget already\n`);
-  }
-  await run(['eval', dir, '--k', args.k, '--limit', args['test-limit']], log);
-  process.stderr.write(`${name}: done\n`);
-}
-
-if (!args['report-only']) {
-  const queue = [];
-  for (const latent of latents) for (const m of models) queue.push([m, latent]);
-  const jobs = Number(args.jobs);
-  await Promise.all(
-    Array.from({ length: jobs }, async () => {
-      while (queue.length) {
-        const [m, latent] = queue.shift();
-        await trainAndEval(m, latent);
-      }
-    }),
-  );
-}
+const { runs, sweep } = await runSweep(path.join(root, 'examples/aef-mnist.sweep.json'), { out: args.out, workers: args.workers ? Number(args.workers) : undefined });
+Object.assign(args, { epochs: sweep.set['/training/epochs'], steps: sweep.set['/training/stepsPerEpoch'], k: sweep.eval.k, 'test-limit': sweep.eval.limit });
+const latents = sweep.grid['/model/latentDim'];
+const models = sweep.configurations.map((c) => c.name);
 
 // ---- report ----
 const figDir = path.join(root, 'docs', 'figures', 'aef-mnist');
@@ -106,13 +37,14 @@ const rows = [];
 for (const latent of latents) {
   for (const m of models) {
     const name = `${m}-latent${latent}`;
-    const dir = path.join(args.out, name);
+    const run = runs.find((r) => r.configuration === `${m}_latentDim-${latent}`);
+    const dir = run.dir;
     if (!fs.existsSync(path.join(dir, 'eval.json'))) continue;
     const ev = JSON.parse(fs.readFileSync(path.join(dir, 'eval.json'), 'utf8'));
     const metrics = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const test = metrics.find((r) => r.split === 'test');
     const train = metrics.filter((r) => r.split === 'train');
-    const timing = JSON.parse(fs.readFileSync(path.join(dir, 'timing.json'), 'utf8'));
+    const timing = { trainSeconds: train.reduce((a, r) => a + r.seconds, 0) };
     const steps = train.at(-1)?.step ?? 0;
     const exs = train.reduce((a, r) => a + r.examplesPerSec, 0) / Math.max(1, train.length);
     const png = path.join(dir, 'samples', 'final.png');
@@ -124,8 +56,9 @@ const f = (v, d = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed
 const paper = { vae: { 2: 2.4, 32: 1.8 }, linear: { 2: 2.37, 32: 1.82 } };
 let md = `# AEF vs VAE on MNIST (seed 003, table 1)
 
-Produced by \`node scripts/aef-mnist.mjs --epochs ${args.epochs} --steps ${args.steps} --k ${args.k} --test-limit ${args['test-limit']}\`
-(the table and figures are rewritten by \`--report-only\` from the runs in \`runs/aef-mnist\`).
+Trained and evaluated by the sweep \`examples/aef-mnist.sweep.json\` (${args.epochs} epochs of ${args.steps} steps,
+\`vaeflow eval --k ${args.k} --limit ${args['test-limit']}\`); this page and its figures by \`node scripts/aef-mnist.mjs\`,
+which runs the sweep first where it is not finished.
 
 **Budget.** Every model trains for ${Number(args.epochs) * Number(args.steps)} steps of batch 128
 (${args.epochs} epochs of ${args.steps} steps) with Adam 1e-3 and gradient clipping at 200 on this

@@ -11,10 +11,13 @@ export interface SweepFile {
   base: string | Record<string, unknown>;
   /** folder for the run folders (relative to the working directory; default runs/sweeps/<name>) */
   out?: string;
+  /** overrides for every run, applied before a configuration's (e.g. a budget) */
+  set?: Record<string, unknown>;
   /** named configurations, each a set of overrides { "/json/pointer": value } (default: one, "base") */
   configurations?: { name: string; description?: string; set?: Record<string, unknown> }[];
-  /** every combination of these values is crossed with every configuration */
-  grid?: Record<string, unknown[]>;
+  /** every combination of these values is crossed with every configuration; a pointer's values
+   *  are a list (labelled by the value) or an object of named values ({ "std": {...}, "dp": {...} }) */
+  grid?: Record<string, unknown[] | Record<string, unknown>>;
   seeds: number[];
   /** the configuration paired differences are taken against (default the first) */
   baseline?: string;
@@ -37,12 +40,17 @@ export function sweepSchema(): Record<string, unknown> {
       name: { ...name, description: 'names the sweep and its default folder runs/sweeps/<name>' },
       description: { type: 'string' },
       base: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'object' }], description: 'base manifest: a path relative to the sweep file, or inline' },
+      set: { ...overrides, description: 'JSON pointer -> value, for every run (before the configurations\' own)' },
       out: { type: 'string', minLength: 1, description: 'folder of the run folders, relative to the working directory; a shared filesystem path for queue workers on other machines' },
       configurations: {
         type: 'array', minItems: 1,
         items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name, description: { type: 'string' }, set: overrides } },
       },
-      grid: { type: 'object', propertyNames: { pattern: '^(/[^/]*)+$' }, additionalProperties: { type: 'array', minItems: 1 } },
+      grid: {
+        type: 'object', propertyNames: { pattern: '^(/[^/]*)+$' },
+        additionalProperties: { oneOf: [{ type: 'array', minItems: 1 }, { type: 'object', minProperties: 1, propertyNames: { pattern: '^[A-Za-z0-9._-]+$' } }] },
+        description: 'JSON pointer -> a list of values, or an object of named values',
+      },
       seeds: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
       baseline: name,
       eval: { oneOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['k'], properties: { k: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1 } } }] },
@@ -116,7 +124,7 @@ function describeValue(v: unknown): string {
 }
 
 /** Every combination of the grid's values, as override sets, with a label per combination. */
-function gridCombinations(grid: Record<string, unknown[]> | undefined): { label: string; set: Record<string, unknown> }[] {
+function gridCombinations(grid: SweepFile['grid']): { label: string; set: Record<string, unknown> }[] {
   const keys = Object.keys(grid ?? {});
   if (!keys.length) return [{ label: '', set: {} }];
   // Short labels from the last pointer token, the whole pointer where two would clash.
@@ -124,7 +132,9 @@ function gridCombinations(grid: Record<string, unknown[]> | undefined): { label:
   const labels = keys.map((k, i) => (short.filter((s) => s === short[i]).length > 1 ? safe(k.slice(1).replace(/\//g, '.')) : short[i]));
   let combos: { label: string[]; set: Record<string, unknown> }[] = [{ label: [], set: {} }];
   keys.forEach((k, i) => {
-    combos = combos.flatMap((c) => grid![k].map((v) => ({ label: [...c.label, `${labels[i]}-${describeValue(v)}`], set: { ...c.set, [k]: v } })));
+    const values = grid![k];
+    const named: [string, unknown][] = Array.isArray(values) ? values.map((v) => [describeValue(v), v]) : Object.entries(values);
+    combos = combos.flatMap((c) => named.map(([name, v]) => ({ label: [...c.label, `${labels[i]}-${name}`], set: { ...c.set, [k]: v } })));
   });
   return combos.map((c) => ({ label: c.label.join('_'), set: c.set }));
 }
@@ -181,14 +191,15 @@ export async function planSweep(file: string, options: { out?: string; version: 
       for (const seed of sweep.seeds) {
         const name = `${configuration}-s${seed}`;
         const raw = structuredClone(base);
-        const overrides = { ...(config.set ?? {}), ...combo.set };
+        const overrides = { ...(sweep.set ?? {}), ...(config.set ?? {}), ...combo.set };
         let applied = true;
         for (const [pointer, value] of Object.entries(overrides)) {
           try {
             setPointer(raw, pointer, value);
           } catch (e) {
             applied = false;
-            issues.push({ path: config.set && pointer in config.set ? `/configurations/${ci}/set/${pointer.replace(/~/g, '~0').replace(/\//g, '~1')}` : `/grid`, message: (e as Error).message });
+            const escaped = pointer.replace(/~/g, '~0').replace(/\//g, '~1');
+            issues.push({ path: combo.set && pointer in combo.set ? '/grid' : config.set && pointer in config.set ? `/configurations/${ci}/set/${escaped}` : `/set/${escaped}`, message: (e as Error).message });
           }
         }
         if (!applied) continue;
