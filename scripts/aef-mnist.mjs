@@ -49,7 +49,7 @@ for (const latent of latents) {
     const exs = train.reduce((a, r) => a + r.examplesPerSec, 0) / Math.max(1, train.length);
     const png = path.join(dir, 'samples', 'final.png');
     if (fs.existsSync(png)) fs.copyFileSync(png, path.join(figDir, `${name}.png`));
-    rows.push({ name, model: m, latent, bpd: ev.bpd, nll: ev.nll, testLoss: test?.loss, steps, exs, trainSeconds: timing.trainSeconds, scale: ev.estimator?.importanceScale, n: ev.n, k: ev.k });
+    rows.push({ name, model: m, latent, bpd: ev.bpd, nll: ev.nll, testLoss: test?.loss, steps, exs, trainSeconds: timing.trainSeconds, scale: ev.estimator?.importanceScale, n: ev.n, k: ev.k, nonFinite: ev.nonFiniteExamples?.length ?? (ev.nll == null ? 'some' : 0) });
   }
 }
 const f = (v, d = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
@@ -93,6 +93,7 @@ linear AEF the NLL of (x, h(x)) in the expanded space, which is not a likelihood
 shown only as the training objective. The IS column uses the first ${args['test-limit']} test images,
 which score better than the full set (compare the two columns for the centre and corner AEFs).
 `;
+for (const r of rows.filter((x) => x.nonFinite)) md += `\n**${MODELS[r.model].label}, latent ${r.latent}: no IS figure.** The importance-sampled estimate was not finite for ${r.nonFinite} of the ${r.n} images (\`nonFiniteExamples\` in its eval.json), with the proposal scale ${r.scale ?? '–'} chosen on validation images, so its NLL is not a number and the cell shows –. The estimator needs a safer proposal for such images; a longer-trained model may also avoid it.\n`;
 md += `
 **Differences, AEF minus VAE, in test BPD (IS)** (negative: the AEF is better):
 
@@ -100,7 +101,7 @@ md += `
 for (const latent of latents) {
   const vae = rows.find((r) => r.model === 'vae' && r.latent === latent);
   if (!vae) continue;
-  const parts = rows.filter((r) => r.latent === latent && r.model !== 'vae').map((r) => `${MODELS[r.model].label} ${(r.bpd - vae.bpd >= 0 ? '+' : '') + (r.bpd - vae.bpd).toFixed(3)}`);
+  const parts = rows.filter((r) => r.latent === latent && r.model !== 'vae').map((r) => (Number.isFinite(r.bpd) && Number.isFinite(vae.bpd) ? `${MODELS[r.model].label} ${(r.bpd - vae.bpd >= 0 ? '+' : '') + (r.bpd - vae.bpd).toFixed(3)}` : `${MODELS[r.model].label} not measured (no finite estimate)`));
   const p = paper.linear[latent] !== undefined && paper.vae[latent] !== undefined ? ` (paper, linear: ${(paper.linear[latent] - paper.vae[latent] >= 0 ? '+' : '') + (paper.linear[latent] - paper.vae[latent]).toFixed(2)})` : '';
   md += `- latent ${latent}: ${parts.join(', ')}${p}\n`;
 }

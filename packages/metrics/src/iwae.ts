@@ -20,6 +20,8 @@ export interface IwaeResult {
   n: number;
   /** -log p_hat(x) per example */
   perExample: Float64Array;
+  /** indices (in the split) of examples whose estimate is not finite; `nll` is then NaN */
+  nonFinite: number[];
 }
 
 /**
@@ -59,7 +61,9 @@ export function importanceSampledNll(model: LatentModel, split: DataSplit, dim: 
     o.onProgress?.(to, n);
   }
   const nll = perExample.reduce((s, v) => s + v, 0) / n;
-  return { nll, elbo: elboSum / (n * o.k), k: o.k, n, perExample };
+  const nonFinite: number[] = [];
+  perExample.forEach((v, i) => Number.isFinite(v) || nonFinite.push(i));
+  return { nll, elbo: elboSum / (n * o.k), k: o.k, n, perExample, nonFinite };
 }
 
 /**

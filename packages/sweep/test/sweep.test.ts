@@ -75,9 +75,10 @@ describe('sweep files', () => {
     expect(wide.dir).toBe(path.join(dir, 'runs', 'wide_beta-2-s2'));
     // The same file plans the same runs.
     expect((await planSweep(file, { version: 'test' })).runs.map((r) => canonical(r.manifest))).toEqual(plan.runs.map((r) => canonical(r.manifest)));
-    // Named grid values label the runs by name.
-    const named = await planSweep(sweepFile(dir, { grid: { '/model/prior': { std: { type: 'standard-normal' } } }, seeds: [1] }), { version: 'test' });
+    // Named grid values label the runs by name; `set` applies to every run.
+    const named = await planSweep(sweepFile(dir, { set: { '/training/epochs': 3 }, grid: { '/model/prior': { std: { type: 'standard-normal' } } }, seeds: [1] }), { version: 'test' });
     expect(named.runs.map((r) => r.name)).toEqual(['base_prior-std-s1']);
+    expect(named.runs[0].manifest.training.epochs).toBe(3);
   });
 
   it('report every run that would fail validation, once per problem, naming the runs', async () => {

@@ -45,6 +45,7 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<Recor
   const t0 = Date.now();
   const iwae = metrics.importanceSampledNll(run.model, split, dim, { k: o.k, limit: n, maxRows: o.maxRows ?? 1024, rng: new Random(`eval:${run.manifest.seed}`), onProgress: (done) => bar.update(done, 0, ((done * o.k) / (Date.now() - t0)) * 1000) });
   bar.stop();
+  if (iwae.nonFinite.length) log(`vaeflow eval: warning: the importance-sampled estimate is not finite for ${iwae.nonFinite.length} of ${n} examples (first: ${iwae.nonFinite.slice(0, 5).join(', ')} of the ${o.split ?? 'test'} split), so the NLL is not a number; eval.json lists them as nonFiniteExamples`);
   const result: Record<string, unknown> = {
     run: path.resolve(runDir),
     checkpoint: run.checkpoint,
@@ -53,6 +54,7 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<Recor
     k: o.k,
     nll: iwae.nll,
     elbo: iwae.elbo,
+    ...(iwae.nonFinite.length ? { nonFiniteExamples: iwae.nonFinite.slice(0, 20) } : {}),
     ...(tuned && Object.keys(tuned).length ? { estimator: tuned } : {}),
   };
   if (run.dataset.valueKind === 'continuous') result.bpd = metrics.bitsPerDim(iwae.nll, dim, run.manifest.data.dequantize === true);
