@@ -54,6 +54,18 @@ describe('importance-sampled NLL', () => {
     expect(Math.abs(a.nll - c.nll)).toBeLessThan(0.2);
   });
 
+  it('names the examples whose estimate is not finite, instead of a silent NaN', () => {
+    // A model stub whose log-weights are -Infinity for example 1 (e.g. a density that underflows).
+    const stub = { logWeights: (xb: tf.Tensor2D, k: number) => tf.tidy(() => {
+      const rowSums = tf.sum(xb, 1, true);
+      return tf.add(tf.zeros([xb.shape[0], k]), tf.where(tf.equal(rowSums, tf.sum(tf.tensor2d(split.x.subarray(D, 2 * D), [1, D]))), tf.scalar(-Infinity), tf.scalar(-1))) as tf.Tensor2D;
+    }) } as unknown as Parameters<typeof importanceSampledNll>[0];
+    const r = importanceSampledNll(stub, split, D, { k: 8 });
+    expect(r.nonFinite).toEqual([1]);
+    expect(r.nll).toBeNaN();
+    expect(importanceSampledNll(vae, split, D, { k: 8 }).nonFinite).toEqual([]);
+  });
+
   it('includes the -log K term: K identical weights give exactly -log w', () => {
     // a model whose log-weight does not depend on z: q = p(z), p(x|z) independent of z
     const dec0 = new MLPDecoder(rng, L, [], D, 'linear', new BernoulliLikelihood());
