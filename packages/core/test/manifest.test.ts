@@ -17,6 +17,11 @@ describe('manifest validation', () => {
     expect(m.training.clipNorm).toBe(200);
   });
 
+  it('rejects run names that would leave runs/ (".", "..", slashes)', () => {
+    for (const name of ['..', '.', '../x', 'a/b', '']) expect(issuesOf({ ...tinyManifest(), name }).map((i) => i.path), name).toContain('/name');
+    expect(issuesOf({ ...tinyManifest(), name: 'run.v2..final' })).toEqual([]);
+  });
+
   it('names the path of a misspelled key and suggests the right one', () => {
     const m = tinyManifest();
     (m.model as Record<string, unknown>).latentDimm = 3;

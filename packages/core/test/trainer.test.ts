@@ -108,6 +108,38 @@ describe('trainer', () => {
   });
 });
 
+describe('resume', () => {
+  beforeEach(useWasm);
+
+  it('refuses when nothing can be resumed, changing nothing; falls back to best when latest is gone', async () => {
+    const s = await setup({ training: { epochs: 2, batchSize: 16, samples: 0 } });
+    const out = tmp();
+    await train({ ...s, outDir: out, log: quiet, tty: false });
+    const metricsBefore = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8');
+    // latest gone, best kept: resume from best, saying so.
+    fs.rmSync(path.join(out, 'checkpoints', 'latest'), { recursive: true });
+    const lines: string[] = [];
+    const again = await setup({ training: { epochs: 2, batchSize: 16, samples: 0 } });
+    await train({ ...again, outDir: out, resume: true, log: (l) => lines.push(l), tty: false });
+    expect(lines.some((l) => /is missing; resuming from the best checkpoint/.test(l))).toBe(true);
+    // No checkpoint at all, but metrics: refuse, and leave the metrics as they were.
+    fs.rmSync(path.join(out, 'checkpoints'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'metrics.jsonl'), metricsBefore);
+    const third = await setup({ training: { epochs: 2, batchSize: 16, samples: 0 } });
+    await expect(train({ ...third, outDir: out, resume: true, log: quiet, tty: false })).rejects.toThrow(/cannot resume .*no readable checkpoint \(found metrics.jsonl\); nothing was changed/);
+    expect(fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')).toBe(metricsBefore);
+  });
+
+  it('reads metrics.jsonl with a torn last line (a kill mid-append) and names a damaged line elsewhere', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'metrics.jsonl');
+    fs.writeFileSync(file, '{"epoch":1,"split":"train","loss":3}\n{"epoch":1,"split":"val","lo');
+    expect(readMetrics(file)).toEqual([{ epoch: 1, split: 'train', loss: 3 }]);
+    fs.writeFileSync(file, '{"epoch":1,"split":"train","loss":3}\n{"epoch":1,"spl\n{"epoch":2,"split":"train","loss":2}\n');
+    expect(() => readMetrics(file)).toThrow(/line 2 is not valid JSON/);
+  });
+});
+
 describe('checkpoints', () => {
   const state = { epoch: 1, step: 2, rng: {}, bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 };
 

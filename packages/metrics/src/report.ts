@@ -25,6 +25,8 @@ function chartJsSource(): string {
   return fs.readFileSync(path.join(dir, 'chart.umd.min.js'), 'utf8').replace(/<\/script/gi, '<\\/script');
 }
 
+/** JSON for an inline <script>: no "<" can close the script or open a comment (user strings are data, never markup). */
+const inlineJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const num = (v: unknown, digits = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
 const png = (b?: Buffer) => (b ? `<img alt="" src="data:image/png;base64,${b.toString('base64')}">` : '<p class="none">none</p>');
@@ -85,9 +87,9 @@ ${latents.length ? `<h2>Aggregate posterior (2-D latents)</h2>${latents.map((l) 
 ${cards.join('\n')}
 <script>${chartJsSource()}</script>
 <script>
-const curves = ${JSON.stringify(curves)};
+const curves = ${inlineJson(curves)};
 new Chart(document.getElementById('curves'), { type: 'line', data: { datasets: curves }, options: { animation: false, maintainAspectRatio: false, parsing: true, scales: { x: { type: 'linear', title: { display: true, text: 'epoch' } }, y: { title: { display: true, text: '−ELBO (nats)' } } } } });
-for (const l of ${JSON.stringify(latents)}) new Chart(document.getElementById(l.id), { type: 'scatter', data: { datasets: l.datasets }, options: { animation: false, maintainAspectRatio: false, plugins: { title: { display: true, text: l.name } } } });
+for (const l of ${inlineJson(latents)}) new Chart(document.getElementById(l.id), { type: 'scatter', data: { datasets: l.datasets }, options: { animation: false, maintainAspectRatio: false, plugins: { title: { display: true, text: l.name } } } });
 </script>
 </body></html>
 `;
@@ -129,8 +131,8 @@ ${tables.join('\n')}
 ${r.curves ? `<h2>${esc(r.curves.title)}</h2><div class="chart"><canvas id="curves"></canvas></div>` : ''}
 <script>${chartJsSource()}</script>
 <script>
-const datasets = ${JSON.stringify(datasets).replace(/</g, '\\u003c')};
-const curves = ${JSON.stringify(r.curves ? { x: r.curves.xLabel, y: r.curves.yLabel } : null).replace(/</g, '\\u003c')};
+const datasets = ${inlineJson(datasets)};
+const curves = ${inlineJson(r.curves ? { x: r.curves.xLabel, y: r.curves.yLabel } : null)};
 if (curves) new Chart(document.getElementById('curves'), { type: 'line', data: { datasets }, options: { animation: false, maintainAspectRatio: false, scales: { x: { type: 'linear', title: { display: true, text: curves.x } }, y: { title: { display: true, text: curves.y } } }, plugins: { legend: { labels: { filter: (item) => !item.text.endsWith('band') } } } } });
 </script>
 </body></html>

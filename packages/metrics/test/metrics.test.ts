@@ -165,4 +165,13 @@ describe('reconstruction error and report', () => {
     expect(html).toContain('id="latent-1"');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
   });
+
+  it('keeps user strings out of the page\'s markup and scripts (a run named </script>...)', () => {
+    const evil = '</script><script>alert(1)</script><!--';
+    const html = renderReport([{ name: evil, dir: '/runs/x', description: evil, metrics: [{ epoch: 1, split: 'val', elbo: -1, note: evil }], latent: { points: Float32Array.from([0, 1]) } }]);
+    expect(html).not.toContain('<script>alert(1)');
+    expect(html).not.toContain('<!--');
+    // The only closing script tags are the page's own two.
+    expect(html.match(/<\/script>/g)?.length).toBe(2);
+  });
 });

@@ -15,7 +15,7 @@ export function coreManifestSchema(): JsonSchema {
     required: ['data', 'model'],
     properties: {
       $schema: { type: 'string' },
-      name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', description: 'run name; the default output folder is runs/<name>' },
+      name: { type: 'string', pattern: '^(?!\\.+$)[A-Za-z0-9._-]+$', maxLength: 200, description: 'run name; the default output folder is runs/<name> (letters, digits, . _ -; not "." or "..", so it cannot leave runs/)' },
       description: { type: 'string' },
       plugins: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'packages or relative paths of plugins this manifest uses' },
       seed: { type: 'integer', minimum: 0, default: 0 },

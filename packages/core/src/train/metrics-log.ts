@@ -12,7 +12,24 @@ export function appendMetrics(file: string, record: MetricsRecord): void {
   fs.appendFileSync(file, JSON.stringify(record) + '\n');
 }
 
+/**
+ * Reads metrics.jsonl. A last line cut short (a kill or a full disk during an append) is
+ * dropped, since that record was never complete; a damaged line anywhere else is an error that
+ * names the file and the line.
+ */
 export function readMetrics(file: string): MetricsRecord[] {
   if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as MetricsRecord);
+  const text = fs.readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  const records: MetricsRecord[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      records.push(JSON.parse(line) as MetricsRecord);
+    } catch {
+      const torn = i === lines.length - 1 && !text.endsWith('\n');
+      if (!torn) throw new Error(`${file} line ${i + 1} is not valid JSON: ${line.slice(0, 80)}`);
+    }
+  });
+  return records;
 }

@@ -105,8 +105,21 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
   let state: TrainingState = { epoch: 0, step: 0, rng: new Random(`${manifest.seed}:train`).state(), bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 };
 
   const latest = path.join(ckptDir, 'latest');
-  if (opts.resume && findCheckpoint(latest)) {
-    const c = loadCheckpoint(latest);
+  // A resume that cannot resume refuses rather than overwrite what is there; with `latest`
+  // gone, a surviving `best` is resumed from instead (saying so).
+  let resumeFrom = opts.resume ? findCheckpoint(latest) : null;
+  if (opts.resume && !resumeFrom) {
+    const best = findCheckpoint(path.join(ckptDir, 'best'));
+    const found = [fs.existsSync(metricsFile) && 'metrics.jsonl', fs.existsSync(ckptDir) && `checkpoints/ (${fs.readdirSync(ckptDir).join(', ') || 'empty'})`].filter(Boolean);
+    if (best) {
+      log(`vaeflow: ${latest} is missing; resuming from the best checkpoint ${best} instead`);
+      resumeFrom = best;
+    } else if (found.length) {
+      throw new Error(`cannot resume ${outDir}: it has no readable checkpoint (found ${found.join(' and ')}); nothing was changed. Train into another folder, or remove this one to start again.`);
+    }
+  }
+  if (resumeFrom) {
+    const c = loadCheckpoint(resumeFrom);
     model.loadWeights(c.weights);
     for (const [name, v] of objective.namedVariables?.() ?? []) {
       const w = c.weights.get(OBJECTIVE_PREFIX + name);
