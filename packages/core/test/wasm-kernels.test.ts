@@ -1,28 +1,11 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { maxDiff, onCpuAndWasm } from './backend-compare.js';
 import { Random, installWasmKernels, restoreStockWasmKernels, selectBackend, wasmKernelsTuned } from '../src/index.js';
 
-/** Runs f on the cpu backend and on wasm with vaeflow's kernels, returning both results as arrays. */
-async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: number[][]; wasm: number[][] }> {
-  const run = () => {
-    const out = tf.tidy(f);
-    const list = Array.isArray(out) ? out : [out];
-    const arrays = list.map((t) => Array.from(t.dataSync()));
-    tf.dispose(list);
-    return arrays;
-  };
-  await tf.setBackend('cpu');
-  const cpu = run();
-  await tf.setBackend('wasm');
-  return { cpu, wasm: run() };
-}
-
-function maxAbsDiff(a: number[][], b: number[][]): number {
-  let m = 0;
-  a.forEach((arr, i) => arr.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i][j])))));
-  return m;
-}
+const onBoth = onCpuAndWasm;
+const maxAbsDiff = (a: number[][], b: number[][]) => maxDiff(a, b);
 
 describe('wasm kernel overrides', () => {
   beforeAll(async () => {

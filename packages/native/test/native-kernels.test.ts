@@ -7,6 +7,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 // Gradients of the tfjs ops (tfjs-core's Node bundle ships ops without them).
 import '@tensorflow/tfjs-layers';
+// The kernel tests' shell shared with core's wasm kernel tests (test files may share by path).
+import { maxDiff, onCpuAndWasm } from '../../core/test/backend-compare';
 import { ADAM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, GLOBAL_NORM_KERNEL, candidates, expectedSourceHash, loadBinary, loadNative, platformPackage, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type NativeBinding } from '../src/index';
 // @ts-expect-error: a plain .mjs script without types
 const { sourceHash } = (await import('../scripts/source-hash.mjs')) as { sourceHash(): string };
@@ -27,32 +29,12 @@ function values(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** f on the cpu backend and on wasm with the native kernels: both results as arrays. */
+/** f on cpu and on wasm (the native kernels registered), compared relative to max(1, |cpu|). */
 async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: number[][]; native: number[][] }> {
-  const run = () => {
-    const out = tf.tidy(f);
-    const list = Array.isArray(out) ? out : [out];
-    const arrays = list.map((t) => Array.from(t.dataSync()));
-    tf.dispose(list);
-    return arrays;
-  };
-  await tf.setBackend('cpu');
-  const cpu = run();
-  await tf.setBackend('wasm');
-  return { cpu, native: run() };
+  const { cpu, wasm } = await onCpuAndWasm(f);
+  return { cpu, native: wasm };
 }
-
-/** Largest |a - b| relative to max(1, |a|); NaN in one and not the other counts as infinite. */
-function maxRelDiff(a: number[][], b: number[][]): number {
-  let m = 0;
-  expect(b.map((x) => x.length)).toEqual(a.map((x) => x.length));
-  a.forEach((arr, i) => arr.forEach((v, j) => {
-    const w = b[i][j];
-    if (Number.isNaN(v) || Number.isNaN(w)) m = Number.isNaN(v) && Number.isNaN(w) ? m : Infinity; // NaN must stay NaN
-    else m = Math.max(m, Math.abs(v - w) / Math.max(1, Math.abs(v)));
-  }));
-  return m;
-}
+const maxRelDiff = (a: number[][], b: number[][]) => maxDiff(a, b, true);
 
 describe('loading', () => {
   it('finds a native binary on this machine that matches the sources', () => {

@@ -1,0 +1,38 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Kernel tests' common shell: run f on the cpu backend (the reference) and on wasm (with
+ * whichever kernels are registered for it), and compare the results. Used by core's wasm
+ * kernel tests and by @vaeflow/native's.
+ */
+export async function onCpuAndWasm(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: number[][]; wasm: number[][] }> {
+  const run = () => {
+    const out = tf.tidy(f);
+    const list = Array.isArray(out) ? out : [out];
+    const arrays = list.map((t) => Array.from(t.dataSync()));
+    tf.dispose(list);
+    return arrays;
+  };
+  await tf.setBackend('cpu');
+  const cpu = run();
+  await tf.setBackend('wasm');
+  return { cpu, wasm: run() };
+}
+
+/**
+ * Largest difference between two lists of arrays of equal shapes, |a - b| / max(1, |a|) when
+ * `relative` (else |a - b|); NaN in one and not the other counts as infinite, and arrays of
+ * different lengths too.
+ */
+export function maxDiff(a: number[][], b: number[][], relative = false): number {
+  let m = 0;
+  if (a.length !== b.length || a.some((arr, i) => arr.length !== b[i].length)) return Infinity;
+  a.forEach((arr, i) =>
+    arr.forEach((v, j) => {
+      const w = b[i][j];
+      if (Number.isNaN(v) || Number.isNaN(w)) m = Number.isNaN(v) && Number.isNaN(w) ? m : Infinity; // NaN must stay NaN
+      else m = Math.max(m, Math.abs(v - w) / (relative ? Math.max(1, Math.abs(v)) : 1));
+    }),
+  );
+  return m;
+}
