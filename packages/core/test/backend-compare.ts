@@ -36,3 +36,12 @@ export function maxDiff(a: number[][], b: number[][], relative = false): number 
   );
   return m;
 }
+
+/** Runs `step` once to warm up, then five times more: the change in the active backend's live data ids (0: no leak). */
+export function dataIdsLeaked(step: () => void): number {
+  const count = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  step();
+  const before = count();
+  for (let i = 0; i < 5; i++) step();
+  return count() - before;
+}

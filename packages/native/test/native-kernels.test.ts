@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 // Gradients of the tfjs ops (tfjs-core's Node bundle ships ops without them).
 import '@tensorflow/tfjs-layers';
 // The kernel tests' shell shared with core's wasm kernel tests (test files may share by path).
-import { maxDiff, onCpuAndWasm } from '../../core/test/backend-compare';
+import { dataIdsLeaked, maxDiff, onCpuAndWasm } from '../../core/test/backend-compare';
 import { ADAM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, GLOBAL_NORM_KERNEL, candidates, expectedSourceHash, loadBinary, loadNative, platformPackage, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type NativeBinding } from '../src/index';
 // @ts-expect-error: a plain .mjs script without types
 const { sourceHash } = (await import('../scripts/source-hash.mjs')) as { sourceHash(): string };
@@ -270,10 +270,7 @@ for (const candidate of binaries) {
         tf.grad((k: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, k as tf.Tensor4D, 2, 'same')))(tf.ones([3, 3, 2, 3]));
         tf.engine().runKernel(GLOBAL_NORM_KERNEL, [a, b] as unknown as tf.NamedTensorMap, {});
       });
-      run();
-      const before = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
-      for (let i = 0; i < 5; i++) run();
-      expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(before);
+      expect(dataIdsLeaked(run)).toBe(0);
     });
 
     it('rejects buffers outside the heap with an error instead of touching memory', () => {
