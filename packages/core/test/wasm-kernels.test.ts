@@ -1,7 +1,9 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { dataIdsLeaked, maxDiff, onCpuAndWasm } from './backend-compare.js';
+// The kernel tests' shell, kept with @vaeflow/native's tests (core already depends on that package;
+// the other way round would make a cycle in the build graph).
+import { dataIdsLeaked, maxDiff, onCpuAndWasm } from '../../native/test/backend-compare';
 import { Random, installWasmKernels, restoreStockWasmKernels, selectBackend, wasmKernelsTuned } from '../src/index.js';
 
 const onBoth = onCpuAndWasm;

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Kernel tests' common shell: run f on the cpu backend (the reference) and on wasm (with
- * whichever kernels are registered for it), and compare the results. Used by core's wasm
- * kernel tests and by @vaeflow/native's.
+ * whichever kernels are registered for it), and compare the results. Used by @vaeflow/native's
+ * kernel tests and by core's wasm kernel tests.
  */
 export async function onCpuAndWasm(f: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: number[][]; wasm: number[][] }> {
   const run = () => {
