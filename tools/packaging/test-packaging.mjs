@@ -31,7 +31,7 @@ for (const dir of packages) {
   const names = info.files.map((f) => f.path);
   const tags = pj.nx?.tags ?? [];
   if (tags.includes('type:native-binary')) {
-    check(names.includes('vaeflow_native.node') && names.includes('README.md') && names.includes('THIRD-PARTY-NOTICES.md') && names.includes('CHANGELOG.md') && names.length === 5, `${pj.name} packs its binary, README and third-party notices only`, names.join('\n'));
+    check(names.includes('vaeflow_native.node.br') && names.includes('README.md') && names.includes('THIRD-PARTY-NOTICES.md') && names.includes('CHANGELOG.md') && names.length === 5, `${pj.name} packs its compressed binary, README, CHANGELOG and third-party notices only`, names.join('\n'));
   } else {
     // The native kernel pack ships its C++ sources too, to build where no prebuilt binary fits.
     const sourcesAllowed = tags.includes('type:native') ? (n) => n.startsWith('src/native/') : () => false;

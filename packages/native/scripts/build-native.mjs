@@ -9,7 +9,7 @@
 // can be copied into the prebuilt package: npm run native:prebuild at the workspace root).
 // --if-possible: a missing compiler or BLAS prints one line and exits 0 (the prebuilt binary or
 //                the wasm backend is used instead); without it, they are errors.
-// --if-needed:   skip when a prebuilt binary for this platform loads and matches the sources.
+// --if-needed:   skip when a binary for this platform (the prebuilt one) loads and matches the sources.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,16 +34,15 @@ const giveUp = (why) => {
 };
 
 if (args['if-needed']) {
-  const require = createRequire(import.meta.url);
+  // The package's own loader decides, as it will at run time (it unpacks the prebuilt binary).
   try {
-    const pkg = `@vaeflow/native-${process.platform}-${process.arch}-gnu`;
-    const binding = require(require.resolve(`${pkg}/vaeflow_native.node`));
-    if (binding.info().sourceHash === hash) {
-      say(`prebuilt binary ${pkg} matches the sources; nothing to build`);
+    const loaded = createRequire(import.meta.url)('../dist/index.js').loadNative();
+    if (loaded.ok) {
+      say(`${loaded.native.source} matches the sources; nothing to build`);
       process.exit(0);
     }
   } catch {
-    // no usable prebuilt binary: build below
+    // not built yet (a workspace before its TypeScript build): build below
   }
 }
 

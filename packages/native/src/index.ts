@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadNative } from './load';
 import { registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered } from './kernels';
 
-export { loadNative, loadBinary, candidates, platformPackage, expectedSourceHash, type NativeBinding, type LoadedNative, type NativeLoad } from './load';
+export { loadNative, loadBinary, unpackPrebuilt, candidates, platformPackage, expectedSourceHash, type NativeBinding, type LoadedNative, type NativeLoad } from './load';
 export { ADAM_KERNEL, GLOBAL_NORM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, NATIVE_KERNEL_NAMES, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type AdamKernelAttrs } from './kernels';
 
 export type NativeInstall =

@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 
 /** The functions the compiled addon exports (src/native/addon.cc). Buffers are byte offsets into `heap`. */
 export interface NativeBinding {
@@ -55,7 +58,7 @@ export function candidates(): { source: string; file: string | null; missing: st
   const pkg = platformPackage();
   let prebuilt: string | null = null;
   try {
-    prebuilt = require.resolve(`${pkg}/vaeflow_native.node`);
+    prebuilt = require.resolve(`${pkg}/vaeflow_native.node.br`);
   } catch {
     prebuilt = null;
   }
@@ -65,12 +68,43 @@ export function candidates(): { source: string; file: string | null; missing: st
   return list;
 }
 
-/** Loads one binary and checks that it was built from the sources this JavaScript expects. */
+/**
+ * The prebuilt binary ships brotli-compressed (`vaeflow_native.node.br`: 1.5 MB in the package
+ * and in git, against 25 MB, most of it OpenBLAS's kernels for every CPU). The first load
+ * unpacks it, atomically, beside the compressed file, or where that folder is read-only into
+ * ~/.cache/vaeflow/native, then the system's temporary folder; the name carries the compressed
+ * file's hash, so a new binary never meets an old unpacked one.
+ */
+export function unpackPrebuilt(compressed: string): string {
+  const packed = fs.readFileSync(compressed);
+  const name = `vaeflow_native-${createHash('sha256').update(packed).digest('hex').slice(0, 16)}.node`;
+  const dirs = [path.dirname(compressed), path.join(os.homedir(), '.cache', 'vaeflow', 'native'), os.tmpdir()];
+  const existing = dirs.map((d) => path.join(d, name)).find((f) => fs.existsSync(f));
+  if (existing) return existing;
+  const failures: string[] = [];
+  for (const dir of dirs) {
+    const file = path.join(dir, name);
+    const tmp = `${file}.tmp-${process.pid}`;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(tmp, zlib.brotliDecompressSync(packed));
+      fs.renameSync(tmp, file);
+      return file;
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      failures.push(`${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  throw new Error(`cannot unpack ${compressed} (${failures.join('; ')})`);
+}
+
+/** Loads one binary (unpacking a compressed prebuilt first) and checks that it was built from the sources this JavaScript expects. */
 export function loadBinary(file: string, source: string): NativeLoad {
   let binding: NativeBinding;
   try {
+    const binary = file.endsWith('.br') ? unpackPrebuilt(file) : file;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    binding = require(file) as NativeBinding;
+    binding = require(binary) as NativeBinding;
   } catch (e) {
     return { ok: false, reason: `${source} failed to load: ${(e as Error).message.split('\n')[0]}` };
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as zlib from 'node:zlib';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -8,7 +9,7 @@ import '@tensorflow/tfjs-backend-wasm';
 // Gradients of the tfjs ops (tfjs-core's Node bundle ships ops without them).
 import '@tensorflow/tfjs-layers';
 import { dataIdsLeaked, maxDiff, onCpuAndWasm } from './backend-compare';
-import { ADAM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, GLOBAL_NORM_KERNEL, candidates, expectedSourceHash, loadBinary, loadNative, platformPackage, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type NativeBinding } from '../src/index';
+import { ADAM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, GLOBAL_NORM_KERNEL, candidates, expectedSourceHash, loadBinary, loadNative, platformPackage, unpackPrebuilt, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type NativeBinding } from '../src/index';
 // @ts-expect-error: a plain .mjs script without types
 const { sourceHash } = (await import('../scripts/source-hash.mjs')) as { sourceHash(): string };
 
@@ -45,12 +46,25 @@ describe('loading', () => {
     expect(expectedSourceHash()).toBe(sourceHash());
   });
 
-  const prebuilt = path.join(__dirname, '..', '..', 'native-linux-x64-gnu', 'vaeflow_native.node');
+  const prebuilt = path.join(__dirname, '..', '..', 'native-linux-x64-gnu', 'vaeflow_native.node.br');
   it.skipIf(!(process.platform === 'linux' && process.arch === 'x64'))('the committed prebuilt binary was built from the current sources (else: npm run native:prebuild) [linux-x64 only]', () => {
     expect(platformPackage()).toBe('@vaeflow/native-linux-x64-gnu');
     expect(fs.existsSync(prebuilt)).toBe(true);
     const r = loadBinary(prebuilt, 'prebuilt');
     expect(r.ok ? '' : r.reason).toBe('');
+  });
+
+  it.skipIf(!(process.platform === 'linux' && process.arch === 'x64'))('unpacks the compressed prebuilt once, to a file named by its hash, with the exact bytes [linux-x64 only]', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-unpack-'));
+    const copy = path.join(dir, 'vaeflow_native.node.br');
+    fs.copyFileSync(prebuilt, copy);
+    const first = unpackPrebuilt(copy);
+    expect(path.dirname(first)).toBe(dir);
+    expect(path.basename(first)).toMatch(/^vaeflow_native-[0-9a-f]{16}\.node$/);
+    expect(fs.readFileSync(first).equals(zlib.brotliDecompressSync(fs.readFileSync(copy)))).toBe(true);
+    const mtime = fs.statSync(first).mtimeMs;
+    expect(unpackPrebuilt(copy)).toBe(first);
+    expect(fs.statSync(first).mtimeMs).toBe(mtime);
   });
 
   it('refuses a file that is not a native module, saying why', () => {
