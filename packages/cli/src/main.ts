@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_REQUESTS, ManifestError, PluginError, type BackendRequest } from '@vaeflow/core';
+import { BACKEND_REQUESTS, ManifestError, PluginError, UserError, userErrorFromSystem, type BackendRequest } from '@vaeflow/core';
 import { trainCommand, type TrainCommandOptions } from './commands/train.js';
 import { validateCommand, schemaCommand } from './commands/validate.js';
 import { pluginsCommand } from './commands/plugins.js';
@@ -22,17 +22,18 @@ const threadsOption = () => new Option('--threads <n>', 'threads for the native 
 
 /** Builds the `vaeflow` program; `run` parses argv and sets the exit code. */
 export function program(): Command {
-  const p = new Command('vaeflow').description('VAEs with normalizing flows on TensorFlow.js').version(VERSION).showHelpAfterError();
+  const p = new Command('vaeflow').description('VAEs with normalizing flows on TensorFlow.js').version(VERSION).showHelpAfterError().option('--debug', 'print the stack trace of every error');
   p.command('train <manifest>')
-    .description('train a model described by a JSON manifest; writes runs/<name>/')
-    .option('--out <dir>', 'run folder (default runs/<name>)')
+    .description('train a model described by a JSON manifest (or continue a run folder with --resume); writes runs/<name>/')
+    .option('--out <dir>', 'run folder (default runs/<name>); a folder that holds anything needs --resume or --force')
     .option('--epochs <n>', 'override training.epochs', positiveInt)
     .option('--steps-per-epoch <n>', 'cap optimisation steps per epoch (quick runs)', positiveInt)
     .option('--limit-train <n>', 'use at most n training examples (quick runs)', positiveInt)
     .option('--limit-test <n>', 'use at most n test examples (quick runs)', positiveInt)
     .addOption(backendOption())
     .addOption(threadsOption())
-    .option('--resume', 'continue from the run folder\'s latest checkpoint')
+    .option('--resume', 'continue from the run folder\'s latest checkpoint, with the run\'s own manifest')
+    .option('--force', 'replace the run in the folder (removes its checkpoints, samples and metrics)')
     .addOption(new Option('--progress-json', 'progress as JSON lines on stdout (for sweep workers)').hideHelp())
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes (for sweep workers)').hideHelp())
     .action(async (file: string, o: TrainCommandOptions) => {
@@ -76,8 +77,10 @@ export function program(): Command {
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(async (run: string, o: EvalOptions) => {
-      const r = await evalCommand(run, o);
-      process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      const { result, notWritten } = await evalCommand(run, o);
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      if (notWritten) throw notWritten;
+      if (typeof result.nll !== 'number' || !Number.isFinite(result.nll)) throw new UserError(`the importance-sampled NLL of ${run} is not finite (${result.nonFiniteExamples ? `examples ${(result.nonFiniteExamples as number[]).join(', ')}` : 'see eval.json'}): the model or its estimator gives non-finite log-densities`);
     });
   p.command('compare <runs...>')
     .description('write one self-contained HTML report comparing runs (or the runs of one sweep folder, grouped by configuration)')
@@ -123,17 +126,28 @@ export function program(): Command {
   return p;
 }
 
+/**
+ * Runs the CLI. A user's mistake (a bad manifest, a missing plugin or run, a damaged checkpoint,
+ * a full or read-only disk, a diverged training) is one line on stderr and exit code 1; anything
+ * else is a bug in vaeflow: its stack trace and exit code 2. --debug (or VAEFLOW_DEBUG=1) prints
+ * the stack trace of every error.
+ */
 export async function run(argv: string[]): Promise<void> {
+  const debug = argv.includes('--debug') || process.env.VAEFLOW_DEBUG === '1';
   try {
     await program().parseAsync(argv);
   } catch (e) {
     const err = e as Error | undefined;
-    if (e instanceof ManifestError || e instanceof PluginError || err?.name === 'SweepError' || err?.message?.startsWith('cannot reach Redis')) {
-      process.stderr.write(err!.message + '\n');
+    const user = e instanceof ManifestError || e instanceof PluginError || e instanceof UserError || err?.name === 'SweepError' || err?.name === 'UserError' || err?.message?.startsWith('cannot reach Redis') ? err : userErrorFromSystem(e);
+    if (user) {
+      // Manifest, plugin, sweep and queue errors name their own source; the others say it is vaeflow.
+      const named = user instanceof ManifestError || user instanceof PluginError || user.name === 'SweepError' || user.message.startsWith('cannot reach Redis');
+      process.stderr.write(`${named ? '' : 'vaeflow: '}${user.message}\n`);
+      if (debug) process.stderr.write(`${err?.stack ?? e}\n`);
       process.exitCode = 1;
       return;
     }
-    process.stderr.write(`vaeflow: ${(e as Error).stack ?? e}\n`);
+    process.stderr.write(`vaeflow: ${err?.stack ?? e}\n`);
     process.exitCode = 2;
   }
 }

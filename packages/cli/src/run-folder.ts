@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildFromManifest, checkManifest, createRegistry, findCheckpoint, loadCheckpoint, disposeCheckpoint, ManifestError, type BuiltModel, type Dataset, type Manifest, type Registry } from '@vaeflow/core';
+import { UserError, buildFromManifest, checkManifest, createRegistry, findCheckpoint, loadCheckpoint, disposeCheckpoint, ManifestError, type BuiltModel, type Dataset, type Manifest, type Registry } from '@vaeflow/core';
 
 export interface LoadedRun extends BuiltModel {
   manifest: Manifest;
@@ -12,14 +12,14 @@ export interface LoadedRun extends BuiltModel {
 /** Rebuilds a trained model from a run folder: its saved manifest, plugins and `best` (or `latest`) checkpoint. */
 export async function loadRun(runDir: string, which: 'best' | 'latest' = 'best'): Promise<LoadedRun> {
   const file = path.join(runDir, 'manifest.json');
-  if (!fs.existsSync(file)) throw new Error(`${runDir} is not a vaeflow run folder (no manifest.json)`);
+  if (!fs.existsSync(file)) throw new UserError(`${runDir} is not a vaeflow run folder (no manifest.json)`);
   const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   const registry = createRegistry();
   await registry.load(raw.plugins ?? [], runDir);
   const { manifest, issues } = checkManifest(raw, registry);
   if (!manifest) throw new ManifestError(issues, file);
   const ckpt = findCheckpoint(path.join(runDir, 'checkpoints', which)) ?? findCheckpoint(path.join(runDir, 'checkpoints', 'latest'));
-  if (!ckpt) throw new Error(`${runDir} has no checkpoint yet`);
+  if (!ckpt) throw new UserError(`${runDir} has no checkpoint yet: train it first (vaeflow train ${runDir} --resume continues it)`);
   const { dataset, ...built } = await buildFromManifest(registry, manifest);
   const c = loadCheckpoint(ckpt);
   built.model.loadWeights(c.weights);

@@ -46,5 +46,8 @@ export { saveCheckpoint, loadCheckpoint, findCheckpoint, disposeCheckpoint, type
 export { appendMetrics, readMetrics, type MetricsRecord } from './train/metrics-log.js';
 export { EpochProgress } from './train/progress.js';
 export { imageGridPng, writeImageGrid, scatterPng, type ScatterOptions } from './image/grid.js';
+export { UserError, userErrorFromSystem } from './errors.js';
+export { writeFileAtomic, removeStaleTemporaries } from './util/files.js';
+export { claimRunFolder, RUN_LOCK, RUN_ARTEFACTS } from './train/run-folder.js';
 export { corePlugin } from './plugin.js';
 export { VERSION } from './version.js';

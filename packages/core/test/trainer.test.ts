@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ElboObjective, Random, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective } from '../src/index.js';
+import { ElboObjective, Random, RUN_LOCK, claimRunFolder, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective } from '../src/index.js';
 import { testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 
 await useWasm();
@@ -108,6 +108,79 @@ describe('trainer', () => {
   });
 });
 
+describe('trainer and non-finite validation', () => {
+  beforeEach(useWasm);
+
+  it('never makes a model whose validation loss is not finite the best one, and names the checkpoint that is good', async () => {
+    // Finite weights, finite training steps, a NaN validation loss from epoch 2 on.
+    const poisoned = definePlugin({
+      name: 'poison-val',
+      version: '0.0.0',
+      components: [
+        defineComponent<Objective>({
+          kind: 'objective',
+          type: 'poisoned-val-elbo',
+          description: 'ELBO whose validation value is NaN from epoch 2',
+          schema: { properties: {} },
+          create: () => {
+            const elbo = new ElboObjective({ beta: 1, warmupEpochs: 0, freeBits: 0 });
+            return { id: 'poisoned-val', loss: (t, p, training) => {
+              const r = elbo.loss(t, p, training);
+              return !training && p.epoch >= 2 ? { ...r, loss: tf.mul(r.loss, NaN) as tf.Scalar } : r;
+            } };
+          },
+        }),
+      ],
+    });
+    const s = await setup({ objective: { type: 'poisoned-val-elbo' }, training: { epochs: 3, batchSize: 16, samples: 0 } }, [testDataPlugin, poisoned]);
+    const out = tmp();
+    const err = await train({ ...s, outDir: out, log: quiet, tty: false }).catch((e) => e);
+    expect(err).toBeInstanceOf(TrainingDivergedError);
+    expect(err.message).toMatch(/validation loss after epoch 2 is NaN, so epoch 2 was not checkpointed\. The last good checkpoint is .*latest \(epoch 1; best is epoch 1\)/);
+    for (const which of ['best', 'latest']) {
+      const c = loadCheckpoint(path.join(out, 'checkpoints', which));
+      expect(c.state.epoch).toBe(1);
+      expect(Number.isFinite(c.state.bestValLoss)).toBe(true);
+    }
+    expect(fs.existsSync(path.join(out, RUN_LOCK))).toBe(false);
+  });
+});
+
+describe('run folders', () => {
+  beforeEach(useWasm);
+
+  it('refuse a folder that holds anything unless resumed or forced; --force removes only vaeflow files', async () => {
+    const s = await setup({ training: { epochs: 1, batchSize: 16, samples: 2 } });
+    const out = tmp();
+    fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
+    await expect(train({ ...s, outDir: out, log: quiet, tty: false })).rejects.toThrow(/is not empty \(notes\.txt\); --resume continues the run there, --force replaces it/);
+    await train({ ...s, outDir: out, force: true, log: quiet, tty: false });
+    fs.writeFileSync(path.join(out, 'samples', 'epoch-009.png'), 'an old run\'s grid');
+    const lines: string[] = [];
+    await train({ ...(await setup({ training: { epochs: 1, batchSize: 16, samples: 2 } })), outDir: out, force: true, log: (l) => lines.push(l), tty: false });
+    expect(lines.some((l) => /--force: removed manifest\.json, metrics\.jsonl, checkpoints, samples|--force: removed .*samples/.test(l))).toBe(true);
+    expect(fs.readdirSync(path.join(out, 'samples')).sort()).toEqual(['epoch-001.png', 'final.png']);
+    expect(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('lock out a second training while the first lives, and take over the lock of a dead one', () => {
+    const out = tmp();
+    // A lock held by a live process (this test's parent).
+    fs.writeFileSync(path.join(out, RUN_LOCK), JSON.stringify({ host: os.hostname(), pid: process.ppid, started: 'then' }));
+    expect(() => claimRunFolder(out, {})).toThrow(new RegExp(`is being trained by process ${process.ppid} on ${os.hostname()}.*two trainings cannot share a run folder`));
+    // A lock whose process is gone, and temporaries an interrupted save left behind.
+    fs.writeFileSync(path.join(out, RUN_LOCK), JSON.stringify({ host: os.hostname(), pid: 2 ** 22 + 17, started: 'then' }));
+    fs.mkdirSync(path.join(out, 'checkpoints', '.latest.tmp-123'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'checkpoints', '.latest.tmp-123', 'weights.bin'), 'half');
+    const lines: string[] = [];
+    const release = claimRunFolder(out, { resume: true, log: (l) => lines.push(l) });
+    expect(lines.join('\n')).toMatch(/removing a stale lock.*process 4194321 is gone[\s\S]*removed 1 temporary file left by an interrupted write \(checkpoints\/\.latest\.tmp-123\)/);
+    expect(JSON.parse(fs.readFileSync(path.join(out, RUN_LOCK), 'utf8')).pid).toBe(process.pid);
+    release();
+    expect(fs.existsSync(path.join(out, RUN_LOCK))).toBe(false);
+  });
+});
+
 describe('resume', () => {
   beforeEach(useWasm);
 
@@ -168,6 +241,16 @@ describe('checkpoints', () => {
     fs.renameSync(dir, path.join(root, '.latest.old')); // the moment between rename(latest, old) and rename(tmp, latest)
     expect(findCheckpoint(dir)).toBe(path.join(root, '.latest.old'));
     expect(Array.from(loadCheckpoint(dir).weights.get('w')!.dataSync())).toEqual([1]);
+  });
+
+  it('detect a damaged weights file of the right size by its checksum', async () => {
+    const dir = path.join(tmp(), 'ck');
+    await saveCheckpoint(dir, new Map([['w', tf.tensor1d([1, 2, 3])]]), [], state);
+    const file = path.join(dir, 'weights.bin');
+    const bytes = fs.readFileSync(file);
+    bytes[5] ^= 0xff;
+    fs.writeFileSync(file, bytes);
+    expect(() => loadCheckpoint(dir)).toThrow(/does not match the checksum in model\.json: the checkpoint is damaged/);
   });
 
   it('detect a truncated weights file', async () => {

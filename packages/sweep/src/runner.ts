@@ -120,11 +120,13 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
   fs.writeFileSync(f.lock, JSON.stringify({ host: os.hostname(), pid: process.pid, started: new Date().toISOString() }) + '\n');
   const env = { ...process.env, ...o.env };
   let parameters: number | undefined;
-  const resumed = findCheckpoint(path.join(dir, 'checkpoints', 'latest')) != null;
+  // A run with any checkpoint resumes (the trainer falls back from latest to best); a fresh one
+  // replaces what an attempt that died before its first checkpoint left (--force).
+  const resumed = findCheckpoint(path.join(dir, 'checkpoints', 'latest')) != null || findCheckpoint(path.join(dir, 'checkpoints', 'best')) != null;
   try {
     const trained = fs.existsSync(f.metrics) && readMetrics(f.metrics).some((m) => m.split === 'test');
     if (!trained) {
-      const args = ['train', path.join(dir, 'manifest.json'), '--out', dir, '--threads', String(o.threads), '--progress-json', '--exit-with-parent', ...(resumed ? ['--resume'] : [])];
+      const args = ['train', path.join(dir, 'manifest.json'), '--out', dir, '--threads', String(o.threads), '--progress-json', '--exit-with-parent', resumed ? '--resume' : '--force'];
       await child([...o.cli, ...args], env, (line) => {
         if (!line.startsWith('{')) return;
         const m = JSON.parse(line);

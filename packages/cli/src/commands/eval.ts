@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EpochProgress, Random, inputDimOf, selectBackend, tf, type BackendRequest } from '@vaeflow/core';
+import { EpochProgress, Random, UserError, inputDimOf, selectBackend, tf, userErrorFromSystem, writeFileAtomic, type BackendRequest } from '@vaeflow/core';
 import type * as Metrics from '@vaeflow/metrics';
 import { loadRun } from '../run-folder.js';
 import { requireOptional } from '../optional.js';
@@ -25,7 +25,7 @@ export interface EvalOptions {
  * for continuous data, reconstruction error and, with --fcd, the Frechet classifier distance;
  * printed and written to <run>/eval.json.
  */
-export async function evalCommand(runDir: string, o: EvalOptions): Promise<Record<string, unknown>> {
+export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ result: Record<string, unknown>; notWritten?: Error }> {
   const metrics = requireOptional<typeof Metrics>('@vaeflow/metrics', 'vaeflow eval', [process.cwd(), runDir]);
   const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(l + '\n');
   await selectBackend(o.backend ?? 'auto', { log, threads: o.threads });
@@ -67,7 +67,7 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<Recor
     result.priorSampleValidity = v.rate;
   }
   if (o.fcd) {
-    if (!split.labels || run.dataset.inputShape.length !== 3) throw new Error('--fcd needs a labelled image dataset');
+    if (!split.labels || run.dataset.inputShape.length !== 3) throw new UserError('--fcd needs a labelled image dataset');
     const cache = o.cacheDir ?? path.join(os.homedir(), '.cache', 'vaeflow');
     const { classifier, info } = await metrics.loadOrTrainClassifier(run.dataset, cache, { log });
     const real = classifier.features(split.x.subarray(0, n * dim), dim);
@@ -82,7 +82,13 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<Recor
     result.classifier = info;
   }
   result.seconds = (Date.now() - started) / 1000;
-  fs.writeFileSync(path.join(runDir, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
   run.model.dispose();
-  return result;
+  // The numbers are printed even when they cannot be saved (a read-only run folder).
+  try {
+    writeFileAtomic(path.join(runDir, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
+  } catch (e) {
+    const reason = userErrorFromSystem(e);
+    return { result, notWritten: new UserError(`the evaluation above could not be saved to ${path.join(runDir, 'eval.json')}: ${reason ? reason.message : (e as Error).message}`) };
+  }
+  return { result };
 }

@@ -1,5 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ManifestError, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type StepProgress, type TrainResult } from '@vaeflow/core';
+import { UserError, ManifestError, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type StepProgress, type TrainResult } from '@vaeflow/core';
 import { loadManifest } from '../manifest-file.js';
 
 export interface TrainCommandOptions {
@@ -9,6 +10,8 @@ export interface TrainCommandOptions {
   /** threads for the native kernels */
   threads?: number;
   resume?: boolean;
+  /** replace the run in the output folder */
+  force?: boolean;
   stepsPerEpoch?: number;
   limitTrain?: number;
   limitTest?: number;
@@ -25,8 +28,34 @@ export interface TrainCommandResult {
   result: TrainResult;
 }
 
-/** `vaeflow train <manifest>`: trains, writing the run folder. */
+/** JSON with sorted keys, so equal manifests compare equal whatever their key order. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+}
+
+/** The JSON pointers at which two manifests differ (the first few). */
+function differences(a: unknown, b: unknown, at = ''): string[] {
+  if (canonical(a) === canonical(b)) return [];
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((k) => differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}/${k}`));
+  }
+  return [at || '/'];
+}
+
+/**
+ * `vaeflow train <manifest | run folder>`: trains, writing the run folder. Given a run folder,
+ * it trains from the folder's own manifest.json into that folder. With --resume the run's own
+ * manifest is the truth: a source manifest that differs from it is refused (naming where), except
+ * a larger --epochs, which extends the run.
+ */
 export async function trainCommand(file: string, o: TrainCommandOptions): Promise<TrainCommandResult> {
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
+    const inRun = path.join(file, 'manifest.json');
+    if (!fs.existsSync(inRun)) throw new UserError(`${file} is a folder without a manifest.json: give a manifest file or a run folder`);
+    o = { ...o, out: o.out ?? file };
+    file = inRun;
+  }
   const { manifest, registry } = await loadManifest(file);
   if (o.epochs !== undefined) manifest.training.epochs = o.epochs;
   if (o.stepsPerEpoch !== undefined) manifest.training.stepsPerEpoch = o.stepsPerEpoch;
@@ -41,6 +70,15 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   await selectBackend(o.backend ?? manifest.backend, { log, threads: o.threads });
   const name = manifest.name ?? path.basename(file, path.extname(file));
   const outDir = path.resolve(o.out ?? path.join('runs', name));
+  const runManifest = path.join(outDir, 'manifest.json');
+  if (o.resume && fs.existsSync(runManifest) && path.resolve(file) !== runManifest) {
+    const saved = JSON.parse(fs.readFileSync(runManifest, 'utf8'));
+    const extended = o.epochs !== undefined && o.epochs >= saved?.training?.epochs;
+    const differ = differences(saved, manifest).filter((p) => !(extended && p === '/training/epochs'));
+    if (differ.length) {
+      throw new UserError(`cannot resume ${outDir} from ${file}: the run's own manifest.json differs at ${differ.slice(0, 5).join(', ')}${differ.length > 5 ? ` and ${differ.length - 5} more places` : ''}. A run resumes with its own manifest: vaeflow train ${path.relative(process.cwd(), outDir) || '.'} --resume`);
+    }
+  }
   const { dataset, ...built } = await buildFromManifest(registry, manifest);
   log(`vaeflow: ${name}: ${dataset.name} (${dataset.train.n} train, ${dataset.val.n} val, ${dataset.test.n} test), ${built.model.parameterCount().toLocaleString('en-US')} parameters -> ${outDir}`);
   if (o.exitWithParent) {
@@ -60,7 +98,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
         emit({ type: 'progress', ...p });
       }
     : undefined;
-  const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, log, onStep, tty: emit ? false : undefined });
+  const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, force: o.force, log, onStep, tty: emit ? false : undefined });
   emit?.({ type: 'done', seconds: result.seconds, examplesPerSec: result.examplesPerSec, test: result.test });
   log(`vaeflow: done in ${result.seconds.toFixed(1)}s (${Math.round(result.examplesPerSec)} training examples/s); metrics in ${path.join(outDir, 'metrics.jsonl')}`);
   const parameters = built.model.parameterCount();

@@ -1,6 +1,7 @@
 import { PNG } from 'pngjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../util/files.js';
 
 /**
  * Tiles n images of shape [h, w, c] (values in [0, 1], row-major, flattened one after another)
@@ -35,7 +36,7 @@ export function imageGridPng(values: Float32Array, n: number, shape: number[], c
 
 export function writeImageGrid(file: string, values: Float32Array, n: number, shape: number[], columns?: number): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, imageGridPng(values, n, shape, columns));
+  writeFileAtomic(file, imageGridPng(values, n, shape, columns));
 }
 
 /** A few stops of the viridis colour map, for values scaled to [0, 1]. */

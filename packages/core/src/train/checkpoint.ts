@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { UserError } from '../errors.js';
 
 /** Everything besides weights that `--resume` needs to continue exactly. */
 export interface TrainingState {
@@ -44,11 +46,14 @@ export async function saveCheckpoint(dir: string, weights: Map<string, tf.Tensor
   for (const [name, t] of weights) named[`model/${name}`] = t;
   optimizer.forEach((w, i) => (named[`optimizer/${String(i).padStart(4, '0')}`] = w.tensor));
   const { data, specs } = await tf.io.encodeWeights(named);
+  const bytes = Buffer.from(data);
   const manifest = {
     format: FORMAT,
     formatVersion: 1,
     generatedBy: `@vaeflow/core with @tensorflow/tfjs-core ${tf.version_core}`,
     weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
+    // A damaged weights.bin of the right size would otherwise load silently.
+    weightsSha256: sha256(bytes),
     optimizerNames: optimizer.map((w) => w.name),
     trainingState: state,
   };
@@ -58,12 +63,16 @@ export async function saveCheckpoint(dir: string, weights: Map<string, tf.Tensor
   const old = path.join(parent, `.${path.basename(dir)}.old`);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp);
-  writeDurable(path.join(tmp, 'weights.bin'), Buffer.from(data));
+  writeDurable(path.join(tmp, 'weights.bin'), bytes);
   writeDurable(path.join(tmp, 'model.json'), JSON.stringify(manifest, null, 1));
   fs.rmSync(old, { recursive: true, force: true });
   if (fs.existsSync(dir)) fs.renameSync(dir, old);
   fs.renameSync(tmp, dir);
   fs.rmSync(old, { recursive: true, force: true });
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function writeDurable(file: string, data: string | Buffer): void {
@@ -77,6 +86,17 @@ function writeDurable(file: string, data: string | Buffer): void {
   }
 }
 
+/**
+ * Removes the previous copy (`.<name>.old`) that a crash between the last two steps of
+ * saveCheckpoint leaves beside a complete checkpoint. The caller holds the run folder's lock.
+ */
+export function tidyCheckpoints(ckptDir: string): void {
+  for (const name of ['latest', 'best']) {
+    const old = path.join(ckptDir, `.${name}.old`);
+    if (fs.existsSync(path.join(ckptDir, name, 'model.json')) && fs.existsSync(old)) fs.rmSync(old, { recursive: true, force: true });
+  }
+}
+
 /** Where a checkpoint can be read from: the folder, or the previous one if a crash fell between the two renames. */
 export function findCheckpoint(dir: string): string | null {
   if (fs.existsSync(path.join(dir, 'model.json'))) return dir;
@@ -86,14 +106,25 @@ export function findCheckpoint(dir: string): string | null {
 
 export function loadCheckpoint(dir: string): CheckpointContents {
   const where = findCheckpoint(dir);
-  if (!where) throw new Error(`no checkpoint at ${dir}`);
-  const manifest = JSON.parse(fs.readFileSync(path.join(where, 'model.json'), 'utf8'));
-  if (manifest.format !== FORMAT) throw new Error(`${where}/model.json is not a vaeflow checkpoint`);
-  const buf = fs.readFileSync(path.join(where, 'weights.bin'));
+  if (!where) throw new UserError(`no checkpoint at ${dir}`);
+  let manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(where, 'model.json'), 'utf8'));
+  } catch (e) {
+    throw new UserError(`${where}/model.json cannot be read (${(e as Error).message}): the checkpoint is damaged`);
+  }
+  if (manifest?.format !== FORMAT || !Array.isArray(manifest.weightsManifest)) throw new UserError(`${where}/model.json is not a vaeflow checkpoint`);
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(path.join(where, 'weights.bin'));
+  } catch (e) {
+    throw new UserError(`${where}/weights.bin cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the checkpoint is damaged`);
+  }
   const specs = manifest.weightsManifest[0].weights as tf.io.WeightsManifestEntry[];
   const expected = specs.reduce((n, s) => n + s.shape.reduce((a: number, b: number) => a * b, 1) * 4, 0);
-  if (buf.byteLength !== expected) throw new Error(`${where}/weights.bin has ${buf.byteLength} bytes, expected ${expected}: the checkpoint is damaged`);
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  if (buf.byteLength !== expected) throw new UserError(`${where}/weights.bin has ${buf.byteLength} bytes, expected ${expected}: the checkpoint is damaged`);
+  if (typeof manifest.weightsSha256 === 'string' && sha256(buf) !== manifest.weightsSha256) throw new UserError(`${where}/weights.bin does not match the checksum in model.json: the checkpoint is damaged`);
+  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   const map = tf.io.decodeWeights(ab, specs);
   const weights = new Map<string, tf.Tensor>();
   const optimizer: NamedTensor[] = [];

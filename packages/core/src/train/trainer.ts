@@ -8,17 +8,20 @@ import type { Manifest } from '../manifest/types.js';
 import type { LatentModel } from '../interfaces.js';
 import { Random } from '../random.js';
 import { writeImageGrid, scatterPng } from '../image/grid.js';
-import { disposeCheckpoint, findCheckpoint, loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
+import { disposeCheckpoint, findCheckpoint, loadCheckpoint, saveCheckpoint, tidyCheckpoints, type TrainingState } from './checkpoint.js';
 import { appendMetrics, readMetrics, type MetricsRecord } from './metrics-log.js';
 import { EpochProgress } from './progress.js';
 import { createTrainStep } from './step.js';
 import { createAdam } from './adam.js';
+import { claimRunFolder } from './run-folder.js';
+import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../util/files.js';
 
 /** Checkpoint names of an objective's own variables (e.g. FactorVAE's discriminator). */
 const OBJECTIVE_PREFIX = '@objective/';
 
 /** Raised when training cannot go on (non-finite losses); the last good checkpoint is kept. */
-export class TrainingDivergedError extends Error {
+export class TrainingDivergedError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = 'TrainingDivergedError';
@@ -33,6 +36,8 @@ export interface TrainerOptions {
   /** run folder: manifest.json, metrics.jsonl, checkpoints/, samples/ */
   outDir: string;
   resume?: boolean;
+  /** replace a run already in `outDir` (only vaeflow's own files there are removed) */
+  force?: boolean;
   /** one-line log sink (default stderr) */
   log?: (line: string) => void;
   /** show a live progress bar (default: when stderr is a terminal) */
@@ -92,19 +97,28 @@ export function evaluateSplit(model: LatentModel, objective: Objective, split: D
  * comes from seeded generators whose state is checkpointed, so `resume` continues exactly.
  */
 export async function train(opts: TrainerOptions): Promise<TrainResult> {
-  const { manifest, model, objective, dataset, outDir } = opts;
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const release = claimRunFolder(opts.outDir, { resume: opts.resume, force: opts.force, log });
+  try {
+    return await trainInFolder(opts, log);
+  } finally {
+    release();
+  }
+}
+
+async function trainInFolder(opts: TrainerOptions, log: (line: string) => void): Promise<TrainResult> {
+  const { manifest, model, objective, dataset, outDir } = opts;
   const t = manifest.training;
   const dim = inputDimOf(dataset);
   const ckptDir = path.join(outDir, 'checkpoints');
   const metricsFile = path.join(outDir, 'metrics.jsonl');
-  fs.mkdirSync(outDir, { recursive: true });
 
   const optimizer = createAdam(t.learningRate, t.adam.beta1, t.adam.beta2, t.adam.epsilon);
   const step = createTrainStep(model, objective, optimizer, t.clipNorm);
   let state: TrainingState = { epoch: 0, step: 0, rng: new Random(`${manifest.seed}:train`).state(), bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 };
 
   const latest = path.join(ckptDir, 'latest');
+  tidyCheckpoints(ckptDir);
   // A resume that cannot resume refuses rather than overwrite what is there; with `latest`
   // gone, a surviving `best` is resumed from instead (saying so).
   let resumeFrom = opts.resume ? findCheckpoint(latest) : null;
@@ -115,7 +129,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
       log(`vaeflow: ${latest} is missing; resuming from the best checkpoint ${best} instead`);
       resumeFrom = best;
     } else if (found.length) {
-      throw new Error(`cannot resume ${outDir}: it has no readable checkpoint (found ${found.join(' and ')}); nothing was changed. Train into another folder, or remove this one to start again.`);
+      throw new UserError(`cannot resume ${outDir}: it has no readable checkpoint (found ${found.join(' and ')}); nothing was changed. Train into another folder, or --force to start this one again.`);
     }
   }
   if (resumeFrom) {
@@ -129,12 +143,14 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     state = c.state;
     disposeCheckpoint(c);
     const kept = readMetrics(metricsFile).filter((r) => r.split !== 'test' && r.epoch <= state.epoch);
-    fs.writeFileSync(metricsFile, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    writeFileAtomic(metricsFile, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    // The same manifest, unless the run was extended (more epochs).
+    writeFileAtomic(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     log(`vaeflow: resuming ${outDir} after epoch ${state.epoch} (step ${state.step})`);
   } else {
     if (opts.resume) log(`vaeflow: nothing to resume in ${outDir}; starting from scratch`);
     fs.rmSync(metricsFile, { force: true });
-    fs.writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    writeFileAtomic(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   }
 
   const rng = Random.fromState(state.rng);
@@ -195,6 +211,12 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     appendMetrics(metricsFile, valRecord);
     log(`epoch ${epoch + 1}/${t.epochs}: train loss ${fmt(trainRecord.loss)}, val loss ${fmt(val.loss)}${val.elbo !== undefined ? `, val -ELBO ${fmt(-val.elbo)}` : ''} (${Math.round(counted / epochSecs)} ex/s, ${epochSecs.toFixed(1)}s)`);
 
+    // Finite weights can still give a non-finite loss: such a model is never checkpointed, and
+    // the message names the checkpoint that is actually good (written after a finite epoch).
+    if (!Number.isFinite(val.loss)) {
+      const good = findCheckpoint(latest);
+      throw new TrainingDivergedError(`training diverged: the validation loss after epoch ${epoch + 1} is ${val.loss}, so epoch ${epoch + 1} was not checkpointed. ${good ? `The last good checkpoint is ${good} (epoch ${state.epoch}${state.bestEpoch ? `; best is epoch ${state.bestEpoch}` : ''})` : 'No epoch has been good yet'}; lower the learning rate or set training.clipNorm${good ? ', then --resume' : ''}.`);
+    }
     const improved = state.bestValLoss === null || val.loss < state.bestValLoss - (t.earlyStopping?.minDelta ?? 0);
     state = { ...state, epoch: epoch + 1, rng: rng.state() };
     if (improved) state = { ...state, bestValLoss: val.loss, bestEpoch: epoch + 1, epochsWithoutImprovement: 0 };
@@ -202,11 +224,13 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
     const weights = new Map<string, tf.Tensor>(model.namedVariables());
     for (const [name, v] of objective.namedVariables?.() ?? []) weights.set(OBJECTIVE_PREFIX + name, v);
     const optWeights = await optimizer.getWeights();
+    // The epoch's sample grid is written before its checkpoints: a run resumed after this epoch
+    // has its grid, and one resumed before it rewrites the same grid.
+    writeSamples(opts, path.join(outDir, 'samples', `epoch-${String(epoch + 1).padStart(3, '0')}.png`));
     if (improved) await saveCheckpoint(path.join(ckptDir, 'best'), weights, optWeights, state);
     await saveCheckpoint(latest, weights, optWeights, state);
     // getWeights() returns the optimiser's own variables plus a fresh iteration-count tensor.
     for (const w of optWeights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
-    writeSamples(opts, path.join(outDir, 'samples', `epoch-${String(epoch + 1).padStart(3, '0')}.png`));
     opts.onEpochEnd?.(epoch + 1, trainRecord, valRecord);
 
     if (t.earlyStopping && state.epochsWithoutImprovement >= t.earlyStopping.patience) {
@@ -262,10 +286,10 @@ export function writeSamples(opts: Pick<TrainerOptions, 'manifest' | 'model' | '
     writeImageGrid(file, pixels, n, shape);
   } else if (shape.length === 1 && shape[0] === 2) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, scatterPng(values, n));
+    writeFileAtomic(file, scatterPng(values, n));
   } else if (opts.dataset.describe) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file.replace(/\.png$/, '.txt'), describeSamples(opts.dataset, values, n));
+    writeFileAtomic(file.replace(/\.png$/, '.txt'), describeSamples(opts.dataset, values, n));
   }
 }
 
