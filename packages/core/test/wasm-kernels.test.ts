@@ -76,6 +76,41 @@ describe('wasm kernel overrides', () => {
     expect(maxAbsDiff(cpu, wasm)).toBeLessThan(1e-3);
   });
 
+  it('Slice (contiguous, strided, rank 1-5, int32), Unpack and SplitV match cpu, with gradients', async () => {
+    const X = rng.normalArray(3 * 4 * 5 * 2 * 3);
+    const { cpu, wasm } = await onBoth(() => {
+      const x5 = tf.tensor(X, [3, 4, 5, 2, 3]);
+      const x3 = tf.reshape(x5, [3, 20, 6]);
+      const x2 = tf.reshape(x5, [12, 30]);
+      const ints = tf.cast(tf.mul(x2, 10), 'int32');
+      const f = (a: tf.Tensor) => {
+        const parts = [
+          tf.slice(a, [1, 0, 0], [1, -1, -1]), // contiguous
+          tf.slice(a, [0, 3, 1], [2, 9, 4]), // strided
+          ...tf.unstack(a, 0),
+          ...tf.unstack(a, 2),
+          ...tf.split(a, [2, 3, 1], 2),
+          ...tf.split(a, 4, 1),
+        ];
+        return tf.addN(parts.map((p, i) => tf.mul(tf.sum(tf.sin(p)), i + 1)));
+      };
+      return [
+        tf.slice(x5, [1, 1, 2, 0, 1], [2, 2, 3, 2, 2]),
+        tf.slice(x2, [2, 5], [4, 7]),
+        tf.slice(tf.reshape(x5, [360]), [17], [40]),
+        tf.cast(tf.slice(ints, [3, 2], [5, 20]), 'float32'),
+        tf.stack(tf.unstack(ints, 1).map((t) => tf.cast(t, 'float32'))),
+        tf.reshape(tf.slice(x2, [0, 0], [0, 3]), [0]),
+        f(x3),
+        tf.grad(f)(x3),
+      ];
+    });
+    // The slices are copies, so exactly equal; the last two (sums over them, and gradients)
+    // differ by float rounding only.
+    expect(maxDiff(cpu.slice(0, 6), wasm.slice(0, 6))).toBe(0);
+    expect(maxDiff(cpu.slice(6), wasm.slice(6), true)).toBeLessThan(1e-4);
+  });
+
   it('leak no backend memory', async () => {
     await tf.setBackend('wasm');
     const run = () => tf.tidy(() => {
@@ -83,6 +118,7 @@ describe('wasm kernel overrides', () => {
       const b = tf.randomNormal([16, 4]);
       tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false)))([a, b]);
       tf.grad((k: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, k as tf.Tensor4D, 2, 'same')))(tf.ones([3, 3, 2, 3]));
+      tf.grad((x: tf.Tensor) => tf.addN([...tf.unstack(x), ...tf.split(x, 2, 1), tf.slice(x, [1, 1], [2, 2])].map((t) => tf.sum(t))))(tf.ones([4, 4]));
     });
     expect(dataIdsLeaked(run)).toBe(0);
   });

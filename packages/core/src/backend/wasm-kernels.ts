@@ -14,6 +14,9 @@ import * as tf from '@tensorflow/tfjs-core';
  *    computed as an im2col matrix P[M, K] (M = B*OH*OW, K = KH*KW*CI) and dW = P^T dy, or
  *    (dy^T P)^T when K < CO: XNNPACK packs the right-hand operand on every call, so the
  *    smaller of dy and P goes there (the wrong choice measured twice as slow).
+ * 4. Slice, Unpack and SplitV. The stock Slice copies its whole input out of the wasm heap
+ *    before taking the slice, so unstacking K layers' parameters cost K copies of all of them
+ *    (80 slices of a 1.3 MB tensor: 50 ms). These read the input in place.
  */
 
 interface WasmBackendLike {
@@ -163,6 +166,81 @@ function conv2dBackpropInput(matMul: tf.KernelFunc, transpose: tf.KernelFunc): t
   };
 }
 
+/** Copies x[begin : begin + size] into `out` (already allocated), reading the heap in place. */
+function copySlice(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[], out: tf.TensorInfo): void {
+  const n = tf.util.sizeFromShape(size);
+  if (n === 0) return;
+  // Views are taken after every allocation: a growing heap detaches older ones.
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const rank = x.shape.length;
+  const strides = tf.util.computeStrides(x.shape);
+  if (rank === 0 || tf.slice_util.isSliceContinous(x.shape, begin, size)) {
+    const offset = rank === 0 ? 0 : tf.slice_util.computeFlatOffset(begin, strides);
+    dst.set(src.subarray(offset, offset + n));
+    return;
+  }
+  const inner = size[rank - 1];
+  const index = new Array(rank - 1).fill(0);
+  for (let row = 0; row < n / inner; row++) {
+    let offset = begin[rank - 1];
+    for (let d = 0; d < rank - 1; d++) offset += (begin[d] + index[d]) * strides[d];
+    dst.set(src.subarray(offset, offset + inner), row * inner);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++index[d] < size[d]) break;
+      index[d] = 0;
+    }
+  }
+}
+
+/** Slices along one axis into pieces of the given sizes (Unpack: all 1, axis dropped from the shapes). */
+function piecesAlong(backend: WasmBackendLike, x: tf.TensorInfo, axis: number, sizes: number[], dropAxis: boolean): tf.TensorInfo[] {
+  const begin = new Array(x.shape.length).fill(0);
+  const outs: tf.TensorInfo[] = [];
+  for (const s of sizes) {
+    const size = [...x.shape];
+    size[axis] = s;
+    const out = backend.makeOutput(size, x.dtype);
+    copySlice(backend, x, begin, size, out);
+    outs.push(dropAxis ? { ...out, shape: size.filter((_, d) => d !== axis) } : out);
+    begin[axis] += s;
+  }
+  return outs;
+}
+
+function sliceKernel(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    if (x.dtype === 'string') return original(args);
+    const attrs = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+    const backend = args.backend as unknown as WasmBackendLike;
+    const out = backend.makeOutput(size, x.dtype);
+    copySlice(backend, x, begin, size, out);
+    return out;
+  };
+}
+
+function unpackKernel(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = (args.inputs as { value: tf.TensorInfo }).value;
+    if (x.dtype === 'string') return original(args);
+    const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number }).axis, x.shape)[0];
+    return piecesAlong(args.backend as unknown as WasmBackendLike, x, axis, new Array(x.shape[axis]).fill(1), true);
+  };
+}
+
+function splitKernel(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    if (x.dtype === 'string') return original(args);
+    const attrs = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+    const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits, axis) as number[];
+    return piecesAlong(args.backend as unknown as WasmBackendLike, x, axis, sizes, false);
+  };
+}
+
 type Marked = tf.KernelConfig & { [MARK]?: tf.KernelConfig | null };
 
 function replace(kernelName: string, make: (original: tf.KernelFunc | null) => tf.KernelFunc): void {
@@ -185,14 +263,17 @@ export function installWasmKernels(): void {
   replace('_FusedMatMul', (orig) => untransposing(orig!, transpose));
   replace('Conv2DBackpropFilter', () => conv2dBackpropFilter(batchMatMul, transpose));
   replace('Conv2DBackpropInput', () => conv2dBackpropInput(batchMatMul, transpose));
+  replace('Slice', (orig) => sliceKernel(orig!));
+  replace('Unpack', (orig) => unpackKernel(orig!));
+  replace('SplitV', (orig) => splitKernel(orig!));
 }
 
 /**
- * Puts tfjs's own BatchMatMul, _FusedMatMul and Conv2DBackpropInput back (for side-by-side benchmarks). The
+ * Puts tfjs's own BatchMatMul, _FusedMatMul, Conv2DBackpropInput, Slice, Unpack and SplitV back (for side-by-side benchmarks). The
  * added Conv2DBackpropFilter stays: stock wasm has no kernel to restore.
  */
 export function restoreStockWasmKernels(): void {
-  for (const name of ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput']) {
+  for (const name of ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Slice', 'Unpack', 'SplitV']) {
     const current = tf.getKernel(name, 'wasm') as Marked | undefined;
     const original = current?.[MARK];
     if (!original) continue;
