@@ -1,5 +1,5 @@
-import { SequentialFlow, defineComponent, definePlugin, type Flow } from '@vaeflow/core';
-import { AmortizedPlanarFlow, PlanarFlow } from './planar.js';
+import { defineComponent, definePlugin, type Flow } from '@vaeflow/core';
+import { AmortizedPlanarFlow, PlanarFlow, PlanarStack } from './planar.js';
 import { VERSION } from './version.js';
 
 interface PlanarOptions {
@@ -14,7 +14,7 @@ const schema = {
   },
 };
 
-const stack = (make: () => Flow, layers: number, id: string): Flow => (layers === 1 ? make() : new SequentialFlow(Array.from({ length: layers }, make), id));
+const stack = <F extends PlanarFlow | AmortizedPlanarFlow>(make: () => F, layers: number): Flow => (layers === 1 ? make() : new PlanarStack(Array.from({ length: layers }, make) as PlanarFlow[] | AmortizedPlanarFlow[]));
 
 /** The planar-flow plugin: `planar` (global parameters) and `planar-amortized` (from the context h). */
 export const plugin = definePlugin({
@@ -27,7 +27,7 @@ export const plugin = definePlugin({
       description: 'Planar flow z + u_hat tanh(w.z + b) with global parameters (Rezende & Mohamed 2015); not invertible in closed form.',
       schema,
       invertible: false,
-      create: (o, ctx) => stack(() => new PlanarFlow(ctx.latentDim, ctx.rng, o.initScale), o.layers, 'planar'),
+      create: (o, ctx) => stack(() => new PlanarFlow(ctx.latentDim, ctx.rng, o.initScale), o.layers),
     }),
     defineComponent<Flow, PlanarOptions>({
       kind: 'flow',
@@ -37,7 +37,7 @@ export const plugin = definePlugin({
       invertible: false,
       create: (o, ctx) => {
         if (!(ctx.contextDim > 0)) throw new Error('planar-amortized needs an encoder context h');
-        return stack(() => new AmortizedPlanarFlow(ctx.latentDim, ctx.contextDim, ctx.rng, o.initScale), o.layers, 'planar-amortized');
+        return stack(() => new AmortizedPlanarFlow(ctx.latentDim, ctx.contextDim, ctx.rng, o.initScale), o.layers);
       },
     }),
   ],

@@ -1,13 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { Random, tf, selectBackend } from '@vaeflow/core';
+import { Random, SequentialFlow, tf, selectBackend } from '@vaeflow/core';
 import { describeFlowConformance } from '@vaeflow/core/testing';
-import { AmortizedPlanarFlow, PlanarFlow, correctU, plugin } from '../src/index.js';
+import { AmortizedPlanarFlow, PlanarFlow, PlanarStack, correctU, plugin } from '../src/index.js';
 
 describeFlowConformance('planar', ({ dim, rng }) => new PlanarFlow(dim, rng));
 describeFlowConformance('planar-amortized', ({ dim, contextDim, rng }) => new AmortizedPlanarFlow(dim, contextDim, rng));
 describeFlowConformance('planar x 3 (stacked through the plugin)', ({ dim, contextDim, rng }) =>
   plugin.components[0].create({ layers: 3, initScale: 0.1 }, { latentDim: dim, contextDim, rng } as never) as never,
 );
+describeFlowConformance('planar-amortized x 4 (stacked through the plugin)', ({ dim, contextDim, rng }) =>
+  plugin.components[1].create({ layers: 4, initScale: 0.3 }, { latentDim: dim, contextDim, rng } as never) as never,
+);
+
+describe('planar stack', () => {
+  for (const amortized of [false, true]) {
+    it(`computes what the same ${amortized ? 'amortised ' : ''}layers give one after another, with the same parameter names`, async () => {
+      await selectBackend('wasm', { log: null });
+      const rng = new Random(`stack-${amortized}`);
+      const layers = Array.from({ length: 12 }, () => (amortized ? new AmortizedPlanarFlow(5, 7, rng, 0.5) : new PlanarFlow(5, rng, 0.8)));
+      const stack = new PlanarStack(layers as PlanarFlow[] | AmortizedPlanarFlow[]);
+      const sequence = new SequentialFlow(layers, layers[0].id);
+      expect([...stack.namedVariables().keys()]).toEqual([...sequence.namedVariables().keys()]);
+      const z = rng.normal([9, 5]) as tf.Tensor2D;
+      const h = amortized ? (rng.normal([9, 7]) as tf.Tensor2D) : undefined;
+      const a = stack.forwardAndLogDet(z, h);
+      const b = sequence.forwardAndLogDet(z, h);
+      const close = (x: tf.Tensor, y: tf.Tensor) => Array.from(x.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(y.dataSync()[i], 4));
+      close(a.z, b.z);
+      close(a.logDet, b.logDet);
+    });
+  }
+});
 
 describe('planar invertibility correction', () => {
   it('keeps w.u_hat >= -1 however u and w are set', async () => {
