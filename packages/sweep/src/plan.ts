@@ -214,6 +214,10 @@ export async function planSweep(file: string, options: { out?: string; version: 
       }
     }
   }
+  // Seed-major order: every configuration's first seed runs before any second seed, so a sweep
+  // stopped part-way (or watched while it runs) has a complete one-seed table first.
+  const seedRank = new Map(sweep.seeds.map((s, i) => [s, i]));
+  runs.sort((a, b) => seedRank.get(a.seed)! - seedRank.get(b.seed)!);
   // One line per problem, naming the runs it affects (the same base error would repeat per run).
   const grouped = new Map<string, { where: string; message: string; runs: string[] }>();
   for (const i of runIssues) {

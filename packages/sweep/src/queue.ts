@@ -167,12 +167,14 @@ export async function sweepStatus(sweepDir: string, url?: string, o: { queueName
   const queue = new Queue<JobData>(o.queueName ?? DEFAULT_QUEUE, { connection: conn });
   try {
     for (const row of rows) {
-      const job = await queue.getJob(jobId(saved.sweep.name, row.name));
+      let job = await queue.getJob(jobId(saved.sweep.name, row.name));
       if (!job) {
         row.queue = 'not queued';
         continue;
       }
       row.queue = await job.getState();
+      // The job may have failed between reading it and asking its state: read it again for the reason.
+      if (row.queue === 'failed' && !job.failedReason) job = (await queue.getJob(jobId(saved.sweep.name, row.name))) ?? job;
       row.attempts = job.attemptsMade;
       row.progress = job.progress;
       if (row.queue === 'failed' && row.state !== 'done') {

@@ -47,7 +47,8 @@ export const SWEEP_METRICS: { key: string; label: string; digits: number }[] = [
   { key: 'testKl', label: 'test KL', digits: 2 },
   { key: 'nll', label: 'IWAE NLL', digits: 2 },
   { key: 'examplesPerSec', label: 'train ex/s', digits: 0 },
-  { key: 'minutes', label: 'wall min', digits: 1 },
+  { key: 'minutes', label: 'train min', digits: 1 },
+  { key: 'evalMinutes', label: 'eval min', digits: 1 },
   { key: 'parameters', label: 'parameters', digits: 0 },
 ];
 
@@ -80,7 +81,9 @@ export function collectResults(sweepDir: string): { results: RunResult[]; config
         testKl: test.kl !== undefined ? Number(test.kl) : NaN,
         nll: evaluation.nll !== undefined ? Number(evaluation.nll) : NaN,
         examplesPerSec: train.length ? train.reduce((s, m) => s + Number(m.examplesPerSec), 0) / train.length : NaN,
-        minutes: result.seconds !== undefined ? result.seconds / 60 : NaN,
+        // Training time from the epochs themselves, so a run resumed across sessions counts whole.
+        minutes: train.length && train.every((m) => m.seconds !== undefined) ? train.reduce((s, m) => s + Number(m.seconds), 0) / 60 : result.seconds !== undefined ? result.seconds / 60 : NaN,
+        evalMinutes: evaluation.seconds !== undefined ? Number(evaluation.seconds) / 60 : NaN,
         parameters: result.parameters ?? NaN,
       },
       curve: metrics.filter((m) => m.split === 'val').map((m) => ({ epoch: m.epoch, value: neg(m) })),
@@ -143,7 +146,7 @@ export function formatEstimate(e: Estimate, digits: number, signed = false): str
 
 /** The summary as markdown tables that docs can include as they are. */
 export function sweepMarkdown(s: SweepSummary): string {
-  const shown = SWEEP_METRICS.filter((m) => m.key !== 'nll' || s.rows.some((r) => r.metrics.nll.n > 0));
+  const shown = SWEEP_METRICS.filter((m) => !['nll', 'evalMinutes'].includes(m.key) || s.rows.some((r) => r.metrics[m.key].n > 0));
   const label = (m: { key: string; label: string }) => (m.key === 'nll' && s.evalK ? `IWAE NLL (K = ${s.evalK})` : m.label);
   const lines = [
     `Mean ± 95% confidence half-width over seeds (Student's t, n − 1 degrees of freedom); n is the number of seeds.`,

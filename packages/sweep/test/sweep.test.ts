@@ -57,7 +57,7 @@ describe('sweep files', () => {
     expect(() => readSweepFile(path.join(dir, 'broken.json'))).toThrow(/not valid JSON/);
   });
 
-  it('expand configurations x grid x seeds into deterministic names and manifests', async () => {
+  it('expand configurations x grid x seeds into deterministic names and manifests, seed-major', async () => {
     const dir = tmp();
     const file = sweepFile(dir, {
       configurations: [{ name: 'small' }, { name: 'wide', set: { '/model/encoder/hidden': [16] } }],
@@ -65,7 +65,7 @@ describe('sweep files', () => {
       out: path.join(dir, 'runs'),
     });
     const plan = await planSweep(file, { version: 'test' });
-    expect(plan.runs.map((r) => r.name)).toEqual(['small_beta-1-s1', 'small_beta-1-s2', 'small_beta-2-s1', 'small_beta-2-s2', 'wide_beta-1-s1', 'wide_beta-1-s2', 'wide_beta-2-s1', 'wide_beta-2-s2']);
+    expect(plan.runs.map((r) => r.name)).toEqual(['small_beta-1-s1', 'small_beta-2-s1', 'wide_beta-1-s1', 'wide_beta-2-s1', 'small_beta-1-s2', 'small_beta-2-s2', 'wide_beta-1-s2', 'wide_beta-2-s2']);
     const wide = plan.runs.find((r) => r.name === 'wide_beta-2-s2')!;
     expect(wide.configuration).toBe('wide_beta-2');
     expect(wide.manifest.seed).toBe(2);
