@@ -22,7 +22,9 @@ const threadsOption = () => new Option('--threads <n>', 'threads for the native 
 
 /** Builds the `vaeflow` program; `run` parses argv and sets the exit code. */
 export function program(): Command {
-  const p = new Command('vaeflow').description('VAEs with normalizing flows on TensorFlow.js').version(VERSION).showHelpAfterError().option('--debug', 'print the stack trace of every error');
+  const p = new Command('vaeflow').description('VAEs with normalizing flows on TensorFlow.js').version(VERSION).showHelpAfterError()
+    .option('--debug', 'print the stack trace of every error')
+    .option('--trust-plugins', 'import plugin files from anywhere, including those a run folder names (default: packages installed in the project, and plugin files inside the project or the manifest\'s folder)');
   p.command('train <manifest>')
     .description('train a model described by a JSON manifest (or continue a run folder with --resume); writes runs/<name>/')
     .option('--out <dir>', 'run folder (default runs/<name>); a folder that holds anything needs --resume or --force')
@@ -134,6 +136,7 @@ export function program(): Command {
  */
 export async function run(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug') || process.env.VAEFLOW_DEBUG === '1';
+  if (argv.includes('--trust-plugins')) process.env.VAEFLOW_TRUST_PLUGINS = '1';
   try {
     await program().parseAsync(argv);
   } catch (e) {

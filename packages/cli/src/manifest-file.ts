@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ManifestError, loadAndCheckManifest, type Manifest, type Registry } from '@vaeflow/core';
+import { ManifestError, loadAndCheckManifest, parseJson, projectRoots, type Manifest, type PluginRules, type Registry } from '@vaeflow/core';
 
 /** Reads a JSON manifest; a syntax error is reported with its line and column. */
 export function readJsonFile(file: string): unknown {
@@ -11,17 +11,9 @@ export function readJsonFile(file: string): unknown {
     throw new ManifestError([{ path: '', message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }], file);
   }
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch (e) {
-    const msg = (e as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    let where = '';
-    if (pos) {
-      const before = text.slice(0, Number(pos[1]));
-      const line = before.split('\n').length;
-      where = ` at line ${line}, column ${Number(pos[1]) - before.lastIndexOf('\n')}`;
-    }
-    throw new ManifestError([{ path: '', message: `not valid JSON${where}: ${msg}` }], file);
+    throw new ManifestError([{ path: '', message: (e as Error).message }], file);
   }
 }
 
@@ -30,8 +22,22 @@ export function readJsonFile(file: string): unknown {
  * fresh registry and validates it; relative plugin paths come back absolute, so the copy saved
  * in a run folder still finds them.
  */
-export async function loadManifest(file: string): Promise<{ manifest: Manifest; registry: Registry }> {
-  const { manifest, registry, issues } = await loadAndCheckManifest(readJsonFile(file), path.dirname(path.resolve(file)));
+export async function loadManifest(file: string, rules?: PluginRules): Promise<{ manifest: Manifest; registry: Registry }> {
+  const { manifest, registry, issues } = await loadAndCheckManifest(readJsonFile(file), path.dirname(path.resolve(file)), rules);
   if (!manifest) throw new ManifestError(issues, file);
   return { manifest, registry };
+}
+
+/** --trust-plugins (or VAEFLOW_TRUST_PLUGINS=1): import plugin files from anywhere. */
+export function trustPlugins(): boolean {
+  return process.env.VAEFLOW_TRUST_PLUGINS === '1';
+}
+
+/**
+ * Where a run folder's manifest may take plugin code from: packages installed in the project,
+ * and plugin files inside the project but not inside the run folder itself, so opening a shared
+ * run folder never runs code it brought along (unless --trust-plugins).
+ */
+export function runFolderRules(runDir: string): PluginRules {
+  return { fileRoots: projectRoots(), excluded: [path.resolve(runDir)], trustFiles: trustPlugins() };
 }

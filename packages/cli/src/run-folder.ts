@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { runFolderRules } from './manifest-file.js';
 import { UserError, buildFromManifest, checkManifest, createRegistry, findCheckpoint, loadCheckpoint, disposeCheckpoint, ManifestError, type BuiltModel, type Dataset, type Manifest, type Registry } from '@vaeflow/core';
 
 export interface LoadedRun extends BuiltModel {
@@ -15,7 +16,7 @@ export async function loadRun(runDir: string, which: 'best' | 'latest' = 'best')
   if (!fs.existsSync(file)) throw new UserError(`${runDir} is not a vaeflow run folder (no manifest.json)`);
   const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   const registry = createRegistry();
-  await registry.load(raw.plugins ?? [], runDir);
+  await registry.load(raw.plugins ?? [], runDir, runFolderRules(runDir));
   const { manifest, issues } = checkManifest(raw, registry);
   if (!manifest) throw new ManifestError(issues, file);
   const ckpt = findCheckpoint(path.join(runDir, 'checkpoints', which)) ?? findCheckpoint(path.join(runDir, 'checkpoints', 'latest'));

@@ -144,6 +144,21 @@ describe('clumsy commands', () => {
     expect(second.stderr).toMatch(new RegExp(`is being trained by process ${first.pid} on `));
   }, 120_000);
 
+  const tfjsNode = (() => {
+    try {
+      require.resolve('@tensorflow/tfjs-node', { paths: [root] });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(tfjsNode)(`asking for a backend that is not installed is one line and exit 1${tfjsNode ? ' (skipped: @tensorflow/tfjs-node is installed here)' : ''}`, () => {
+    const r = vaeflow(['train', stripesManifest(tmp()), '--backend', 'tensorflow', '--out', path.join(tmp(), 'r')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^vaeflow: backend "tensorflow" is not available here: /m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('user mistakes are one line and exit 1; the evaluation is printed even when it cannot be saved', () => {
     const missing = vaeflow(['eval', path.join(tmp(), 'no-such-run')]);
     expect(missing.status).toBe(1);
@@ -171,4 +186,140 @@ describe('clumsy commands', () => {
     expect(JSON.parse(ev.stdout).nll).toBeGreaterThan(0);
     expect(ev.stderr).toMatch(/the evaluation above could not be saved to .*eval\.json/);
   }, 120_000);
+});
+
+describe('code from unexpected places', () => {
+  /** A plugin file that leaves a mark when imported, then exports a harmless plugin. */
+  const marking = (marker: string) => `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'imported');\nmodule.exports = { name: 'marking', version: '1.0.0', components: [] };\n`;
+
+  it('a node_modules beside a downloaded manifest does not shadow the project\'s packages', () => {
+    const dir = tmp();
+    const marker = path.join(dir, 'marker');
+    const fake = path.join(dir, 'node_modules/@vaeflow/datasets');
+    fs.mkdirSync(fake, { recursive: true });
+    fs.writeFileSync(path.join(fake, 'package.json'), JSON.stringify({ name: '@vaeflow/datasets', version: '9.9.9', main: 'index.js' }));
+    fs.writeFileSync(path.join(fake, 'index.js'), marking(marker));
+    const m = JSON.parse(fs.readFileSync(path.join(root, 'examples/mnist-vae.json'), 'utf8'));
+    delete m.$schema;
+    m.training.learningrate = 1; // invalid, too: validate must still not run the stranger's code
+    fs.writeFileSync(path.join(dir, 'm.json'), JSON.stringify(m));
+    const r = vaeflow(['validate', path.join(dir, 'm.json')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/learningrate/);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('plugin files outside the project and the manifest\'s folder are refused, naming both', () => {
+    const dir = tmp();
+    const elsewhere = tmp();
+    const marker = path.join(elsewhere, 'marker');
+    fs.writeFileSync(path.join(elsewhere, 'evil.cjs'), marking(marker));
+    const manifest = JSON.parse(fs.readFileSync(stripesManifest(dir), 'utf8'));
+    for (const spec of [path.join(elsewhere, 'evil.cjs'), path.relative(dir, path.join(elsewhere, 'evil.cjs'))]) {
+      fs.writeFileSync(path.join(dir, 'm.json'), JSON.stringify({ ...manifest, plugins: [...manifest.plugins, spec.startsWith('.') || path.isAbsolute(spec) ? spec : `./${spec}`] }));
+      const r = vaeflow(['validate', path.join(dir, 'm.json')]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/\/plugins\/1: plugin file ".*evil\.cjs" .* is outside .*, where plugin files must live; move it there, install it as a package, or pass --trust-plugins/);
+      expect(fs.existsSync(marker)).toBe(false);
+    }
+  });
+
+  it('a run folder never imports plugin files it carries, unless --trust-plugins', () => {
+    const dir = tmp();
+    const out = path.join(root, 'runs', `.safety-${process.pid}`);
+    try {
+      expect(vaeflow(['train', stripesManifest(dir, { epochs: 1, samples: 0 }), '--out', out, '--backend', 'cpu']).status).toBe(0);
+      // A shared run folder whose manifest names a file inside it.
+      const marker = path.join(dir, 'marker');
+      fs.writeFileSync(path.join(out, 'evil.cjs'), marking(marker));
+      const saved = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+      saved.plugins.push(path.join(out, 'evil.cjs'));
+      fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(saved));
+      const refused = vaeflow(['sample', out, '--n', '4', '--out', path.join(dir, 's.png')]);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/plugin file ".*evil\.cjs" lies inside the run folder that names it, so it is not imported/);
+      expect(fs.existsSync(marker)).toBe(false);
+      const trusted = vaeflow(['sample', out, '--n', '4', '--out', path.join(dir, 's.png'), '--trust-plugins']);
+      expect(trusted.status, trusted.stderr).toBe(0);
+      expect(fs.existsSync(marker)).toBe(true);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('manifests that are not quite JSON', () => {
+  const cases: [string, string, RegExp][] = [
+    ['a comment', '{\n  "name": "x", // mine\n  "seed": 1\n}', /not valid JSON at line 2, column 16: comments are not allowed in JSON/],
+    ['a NaN literal', '{\n  "seed": NaN\n}', /not valid JSON at line 2, column 11: unexpected "NaN" \(JSON has no NaN or Infinity; use a number or null\)/],
+    ['a trailing comma', '{\n  "seed": 1,\n}', /not valid JSON at line 3, column 1: a property name in double quotes is expected/],
+    ['single quotes', "{\n  'seed': 1\n}", /not valid JSON at line 2, column 3: unexpected "'seed'" \(JSON strings use double quotes\)/],
+  ];
+  for (const [what, text, message] of cases) {
+    it(`report ${what} with its line and column`, () => {
+      const f = path.join(tmp(), 'm.json');
+      fs.writeFileSync(f, text);
+      const r = vaeflow(['validate', f]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
+    });
+  }
+
+  it('accept a byte-order mark', () => {
+    const dir = tmp();
+    const f = stripesManifest(dir);
+    fs.writeFileSync(f, '\ufeff' + fs.readFileSync(f, 'utf8'));
+    const r = vaeflow(['validate', f]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('validate says what train would', () => {
+  const example = (file: string) => {
+    const m = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
+    delete m.$schema;
+    return m;
+  };
+  const cases: [string, () => unknown, RegExp][] = [
+    ['a planar flow (no inverse) inside a flow prior', () => {
+      const m = example('mnist-vae.json');
+      m.plugins.push('@vaeflow/flows-planar', '@vaeflow/priors-dp');
+      m.model.prior = { type: 'flow', flows: [{ type: 'planar', layers: 2 }] };
+      return m;
+    }, /\/model\/prior: prior "flow" could not be built: flow "planar" cannot be inverted/],
+    ['an IAF (needs a context) in preprocessing', () => {
+      const m = example('mnist-vae.json');
+      m.plugins.push('@vaeflow/flows-iaf');
+      m.model.preprocessing = [{ type: 'iaf', steps: 1, hidden: [16] }];
+      return m;
+    }, /\/model\/preprocessing\/0: flow "iaf" could not be built: iaf with conditional: true needs an encoder context h/],
+    ['a conditional IAF as the AEF\'s core flow', () => {
+      const m = example('mnist-aef-linear.json');
+      m.model.coreFlows = [{ type: 'iaf', steps: 1, hidden: [16] }];
+      return m;
+    }, /\/model\/coreFlows\/0: flow "iaf" could not be built: .*needs an encoder context h/],
+    ['the AEF with the elbo objective', () => ({ ...example('mnist-aef-linear.json'), objective: { type: 'elbo' } }), /\/objective\/type: an AEF is trained by its exact negative log-likelihood/],
+    ['a conv encoder on two moons', () => {
+      const m = example('mnist-vae.json');
+      m.data = { type: 'two-moons' };
+      m.model.latentDim = 2;
+      m.model.encoder = { type: 'conv', channels: [8, 16], kernelSize: 3 };
+      return m;
+    }, /\/model\/encoder: encoder "conv" could not be built: a conv encoder needs image data/],
+    ['a layer of 1e9 units', () => {
+      const m = example('mnist-vae.json');
+      m.model.encoder.hidden = [1e9];
+      return m;
+    }, /\/model\/encoder: encoder "mlp" could not be built: a weight tensor of shape \[784, 1000000000\] would hold 7\.84e\+11 values; the limit is/],
+  ];
+  for (const [what, make, message] of cases) {
+    it(`rejects ${what}`, () => {
+      const f = path.join(tmp(), 'm.json');
+      fs.writeFileSync(f, JSON.stringify(make()));
+      const r = vaeflow(['validate', f]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }, 60_000);
+  }
 });

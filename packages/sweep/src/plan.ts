@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
-import { ManifestError, loadAndCheckManifest, type Manifest, type ManifestIssue } from '@vaeflow/core';
+import { ManifestError, loadAndCheckManifest, parseJson, type Manifest, type ManifestIssue } from '@vaeflow/core';
 
 /** A sweep file: a base manifest, configurations and/or a grid of overrides by JSON pointer, and seeds. */
 export interface SweepFile {
@@ -143,9 +143,9 @@ function gridCombinations(grid: SweepFile['grid']): { label: string; set: Record
 export function readSweepFile(file: string): SweepFile {
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = parseJson(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new SweepError([{ path: '', message: (e as NodeJS.ErrnoException).code ? `cannot read it: ${(e as NodeJS.ErrnoException).code}` : `not valid JSON: ${(e as Error).message}` }], file);
+    throw new SweepError([{ path: '', message: (e as NodeJS.ErrnoException).code ? `cannot read it: ${(e as NodeJS.ErrnoException).code}` : (e as Error).message }], file);
   }
   if (!validateSweep(raw)) {
     throw new SweepError((validateSweep.errors ?? []).map((e) => ({ path: e.instancePath, message: e.keyword === 'additionalProperties' ? `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"` : e.message ?? 'invalid' })), file);
@@ -173,7 +173,7 @@ export async function planSweep(file: string, options: { out?: string; version: 
   if (typeof sweep.base === 'string') {
     const baseFile = path.resolve(sweepDir, sweep.base);
     try {
-      base = JSON.parse(fs.readFileSync(baseFile, 'utf8'));
+      base = parseJson(fs.readFileSync(baseFile, 'utf8')) as Record<string, unknown>;
     } catch (e) {
       throw new SweepError([{ path: '/base', message: `cannot read the base manifest ${baseFile}: ${(e as Error).message}` }], file);
     }

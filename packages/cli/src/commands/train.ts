@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, ManifestError, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type StepProgress, type TrainResult } from '@vaeflow/core';
-import { loadManifest } from '../manifest-file.js';
+import { loadManifest, runFolderRules } from '../manifest-file.js';
 
 export interface TrainCommandOptions {
   out?: string;
@@ -56,7 +56,10 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     o = { ...o, out: o.out ?? file };
     file = inRun;
   }
-  const { manifest, registry } = await loadManifest(file);
+  // A manifest inside the run folder it trains into (a sweep's run, `train <run> --resume`) is
+  // a run folder's manifest: its plugin files must not come from the folder itself.
+  const runDir = o.out !== undefined && path.resolve(path.dirname(file)) === path.resolve(o.out) ? o.out : null;
+  const { manifest, registry } = await loadManifest(file, runDir ? runFolderRules(runDir) : undefined);
   if (o.epochs !== undefined) manifest.training.epochs = o.epochs;
   if (o.stepsPerEpoch !== undefined) manifest.training.stepsPerEpoch = o.stepsPerEpoch;
   if (o.limitTrain !== undefined || o.limitTest !== undefined) {
