@@ -50,6 +50,9 @@ describe('vaeflow eval and compare', () => {
     expect(r.status, r.stderr).toBe(0);
     const html = fs.readFileSync(out, 'utf8');
     for (const name of ['stripes-a', 'stripes-b', 'stripes-c']) expect(html).toContain(name);
+    // Every number says how many examples it averages: the test -ELBO over all 32, the NLL over the evaluated ones.
+    expect(html).toMatch(/\(n=32\)/);
+    expect(html).toMatch(/\(K=200, n=32\)/);
     expect(html).toContain('data:image/png;base64,');
     expect(html).not.toMatch(/<script[^>]+src=/);
   });

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { Random, defineComponent, type DataSplit, type Dataset } from '@vaeflow/core';
+import { Random, UserError, defineComponent, parseJson, type DataSplit, type Dataset } from '@vaeflow/core';
 
 /**
  * Neural-network architectures as sequences (seed 002, sec. 4.1): each step is a one-hot layer
@@ -151,17 +151,29 @@ export function formatArchitecture(layers: Layer[]): string {
  * A bad record is an error naming the file and the record.
  */
 export function readArchitectures(file: string): Layer[][] {
-  const text = fs.readFileSync(file, 'utf8');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read the architectures file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const parsed = (): unknown[] => {
+    try {
+      return parseJson(text) as unknown[];
+    } catch (e) {
+      throw new UserError(`${file}: ${(e as Error).message}`);
+    }
+  };
   const records: unknown[] = file.endsWith('.json')
-    ? (JSON.parse(text) as unknown[])
+    ? parsed()
     : text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[;,]/).map((p) => { const [type, value] = p.split(':'); return { type: type?.trim(), value: value === undefined ? undefined : isNaN(Number(value)) ? value.trim() : Number(value) }; }));
-  if (!Array.isArray(records)) throw new Error(`${file}: expected a JSON array of architectures`);
+  if (!Array.isArray(records)) throw new UserError(`${file}: expected a JSON array of architectures`);
   return records.map((r, i) => {
     const layers = (Array.isArray(r) ? r : (r as { layers?: unknown }).layers) as Layer[] | undefined;
-    if (!Array.isArray(layers)) throw new Error(`${file}: record ${i} has no "layers" array`);
-    for (const [j, l] of layers.entries()) if (!LAYER_TYPES.includes(l?.type as LayerType) || l.type === 'end') throw new Error(`${file}: record ${i}, layer ${j}: unknown layer type ${JSON.stringify(l?.type)} (one of ${LAYER_TYPES.slice(1).join(', ')})`);
+    if (!Array.isArray(layers)) throw new UserError(`${file}: record ${i} has no "layers" array`);
+    for (const [j, l] of layers.entries()) if (!LAYER_TYPES.includes(l?.type as LayerType) || l.type === 'end') throw new UserError(`${file}: record ${i}, layer ${j}: unknown layer type ${JSON.stringify(l?.type)} (one of ${LAYER_TYPES.slice(1).join(', ')})`);
     const why = checkArchitecture(layers);
-    if (why) throw new Error(`${file}: record ${i} is not a valid architecture: ${why}`);
+    if (why) throw new UserError(`${file}: record ${i} is not a valid architecture: ${why}`);
     return layers;
   });
 }
@@ -193,15 +205,19 @@ export const archSeqDataset = defineComponent<Dataset, ArchSeqOptions>({
       nVal: { type: 'integer', minimum: 1, default: 2000 },
       nTest: { type: 'integer', minimum: 1, default: 2000 },
       dataSeed: { type: 'integer', minimum: 0, default: 0 },
-      file: { type: ['string', 'null'], default: null, description: 'read architectures from this JSON or CSV file instead (split 80/10/10)' },
+      file: { type: ['string', 'null'], default: null, description: 'read architectures from this JSON or CSV file instead (split 80/10/10); a relative path is from the manifest\'s folder' },
     },
   },
+  pathOptions: ['file'],
+  dataShape: (o) => ({ inputShape: [o.steps, LAYER_TYPES.length + 1], valueKind: 'continuous' }),
   create: (o) => {
     const rng = new Random(`arch-seq:${o.dataSeed}`);
     let archs: Layer[][];
     if (o.file) {
       archs = readArchitectures(o.file);
-      archs.forEach((a, i) => { if (a.length >= o.steps) throw new Error(`${o.file}: record ${i} has ${a.length} layers; steps ${o.steps} fits at most ${o.steps - 1}`); });
+      // The 80/10/10 split needs at least one architecture in each part.
+      if (archs.length < 10) throw new UserError(`${o.file} holds ${archs.length} architecture${archs.length === 1 ? '' : 's'}; at least 10 are needed to split them 80/10/10 into training, validation and test sets`);
+      archs.forEach((a, i) => { if (a.length >= o.steps) throw new UserError(`${o.file}: record ${i} has ${a.length} layers; steps ${o.steps} fits at most ${o.steps - 1}`); });
       const perm = rng.permutation(archs.length);
       archs = Array.from(perm, (i) => archs[i]);
     } else archs = Array.from({ length: o.nTrain + o.nVal + o.nTest }, () => randomArchitecture(rng, o.steps - 1));

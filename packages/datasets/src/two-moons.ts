@@ -39,6 +39,7 @@ export const twoMoonsDataset = defineComponent<Dataset, TwoMoonsOptions>({
       dataSeed: { type: 'integer', minimum: 0, default: 0 },
     },
   },
+  dataShape: () => ({ inputShape: [2], valueKind: 'continuous' }),
   create: (o) => {
     const rng = new Random(`two-moons:${o.dataSeed}`);
     return {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Dense, MLP, Random, Module, disposeCheckpoint, loadCheckpoint, saveCheckpoint, tf, type Dataset } from '@vaeflow/core';
+import { Dense, MLP, Random, Module, disposeCheckpoint, loadCheckpoint, saveCheckpoint, tf, writeFileAtomic, type Dataset } from '@vaeflow/core';
 
 /**
  * A small MLP classifier trained with vaeflow itself on a dataset's labels; its penultimate
@@ -45,6 +45,8 @@ export class FeatureClassifier extends Module {
 
 export interface ClassifierInfo {
   dataset: string;
+  /** what made the classifier: the training data, labels, epochs and architecture (see classifierKey) */
+  key?: string;
   sha256: string;
   testAccuracy: number;
   epochs: number;
@@ -85,19 +87,40 @@ export function trainClassifier(dataset: Dataset, o: { epochs?: number; seed?: n
   return net;
 }
 
+/** Bumped when the classifier's architecture or training changes, so old caches are not reused. */
+const CLASSIFIER_VERSION = 1;
+
+/**
+ * A hash of everything that made a classifier: the architecture version, the epochs, the input
+ * shape and every training and validation example and label. A classifier trained on a
+ * `--limit-train` subset (or another binarisation) gets another key, so it is never reused for
+ * a full run.
+ */
+export function classifierKey(dataset: Dataset, epochs: number): string {
+  const h = createHash('sha256').update(JSON.stringify({ v: CLASSIFIER_VERSION, name: dataset.name, shape: dataset.inputShape, epochs, n: [dataset.train.n, dataset.val.n] }));
+  for (const split of [dataset.train, dataset.val]) {
+    h.update(new Uint8Array(split.x.buffer, split.x.byteOffset, split.x.byteLength));
+    if (split.labels) h.update(new Uint8Array(split.labels.buffer, split.labels.byteOffset, split.labels.byteLength));
+  }
+  return h.digest('hex');
+}
+
 /**
  * The dataset's feature classifier from `cacheDir`, verified against its stored checksum, or
- * trained and stored there when absent or damaged.
+ * trained and stored there when absent or damaged. The cache entry is named by
+ * {@link classifierKey}: only a classifier made from the same data, epochs and architecture is
+ * reused.
  */
 export async function loadOrTrainClassifier(dataset: Dataset, cacheDir: string, o: { epochs?: number; log?: (l: string) => void } = {}): Promise<{ classifier: FeatureClassifier; info: ClassifierInfo }> {
   const dim = dataset.inputShape.reduce((a, b) => a * b, 1);
-  const dir = path.join(cacheDir, `classifier-${dataset.name}-${dim}`);
+  const key = classifierKey(dataset, o.epochs ?? 3);
+  const dir = path.join(cacheDir, `classifier-${dataset.name}-${key.slice(0, 16)}`);
   const infoFile = path.join(dir, 'classifier.json');
   const classes = dataset.train.labels ? Math.max(...dataset.train.labels) + 1 : 0;
   if (fs.existsSync(infoFile)) {
     const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as ClassifierInfo;
     const weights = path.join(dir, 'checkpoint', 'weights.bin');
-    if (fs.existsSync(weights) && sha256(weights) === info.sha256) {
+    if (info.key === key && fs.existsSync(weights) && sha256(weights) === info.sha256) {
       const net = new FeatureClassifier(new Random(0), dim, classes);
       const c = loadCheckpoint(path.join(dir, 'checkpoint'));
       net.loadWeights(c.weights);
@@ -109,7 +132,7 @@ export async function loadOrTrainClassifier(dataset: Dataset, cacheDir: string, 
   o.log?.(`vaeflow: training the ${dataset.name} feature classifier once (stored in ${dir})`);
   const net = trainClassifier(dataset, o);
   await saveCheckpoint(path.join(dir, 'checkpoint'), net.namedVariables(), [], { epoch: o.epochs ?? 3, step: 0, rng: {}, bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 });
-  const info: ClassifierInfo = { dataset: dataset.name, sha256: sha256(path.join(dir, 'checkpoint', 'weights.bin')), testAccuracy: net.accuracy(dataset.test.x, dataset.test.labels!, dim), epochs: o.epochs ?? 3 };
-  fs.writeFileSync(infoFile, JSON.stringify(info, null, 2));
+  const info: ClassifierInfo = { dataset: dataset.name, key, sha256: sha256(path.join(dir, 'checkpoint', 'weights.bin')), testAccuracy: net.accuracy(dataset.test.x, dataset.test.labels!, dim), epochs: o.epochs ?? 3 };
+  writeFileAtomic(infoFile, JSON.stringify(info, null, 2));
   return { classifier: net, info };
 }

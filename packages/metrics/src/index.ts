@@ -3,7 +3,7 @@ export { importanceSampledNll, bitsPerDim, type IwaeOptions, type IwaeResult } f
 export { reconstructionError } from './reconstruction.js';
 export { mmdSquared } from './mmd.js';
 export { frechetDistance, moments, type Moments } from './frechet.js';
-export { FeatureClassifier, trainClassifier, loadOrTrainClassifier, type ClassifierInfo } from './classifier.js';
+export { FeatureClassifier, trainClassifier, loadOrTrainClassifier, classifierKey, type ClassifierInfo } from './classifier.js';
 export { renderReport, renderTablesReport, type RunReport, type TablesReport } from './report.js';
 export { lineChartSvg, vegaLiteSvg, type LineSeries, type LineChartOptions } from './plots.js';
 export { VERSION } from './version.js';

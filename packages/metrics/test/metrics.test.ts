@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BernoulliLikelihood, DiagonalGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
-import { bitsPerDim, frechetDistance, importanceSampledNll, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
+import { bitsPerDim, classifierKey, frechetDistance, importanceSampledNll, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -120,7 +120,7 @@ describe('MMD', () => {
 });
 
 describe('Frechet classifier features', () => {
-  it('trains once, stores a checksum, reloads, and retrains when the weights are damaged', async () => {
+  it('trains once per data and epochs, stores a checksum, reloads, and retrains when the weights are damaged', async () => {
     const rng = new Random('clf');
     const make = (n: number) => {
       const x = new Float32Array(n * 4);
@@ -134,14 +134,21 @@ describe('Frechet classifier features', () => {
     const first = await loadOrTrainClassifier(ds, cache, { epochs: 2, log: (l) => logs.push(l) });
     expect(first.info.testAccuracy).toBeGreaterThan(0.95);
     expect(first.info.sha256).toMatch(/^[0-9a-f]{64}$/);
-    const second = await loadOrTrainClassifier(ds, cache, { log: (l) => logs.push(l) });
+    const second = await loadOrTrainClassifier(ds, cache, { epochs: 2, log: (l) => logs.push(l) });
     expect(logs.filter((l) => l.includes('training the blobs')).length).toBe(1);
     expect(Array.from(second.classifier.features(ds.test.x.subarray(0, 8), 4))).toEqual(Array.from(first.classifier.features(ds.test.x.subarray(0, 8), 4)));
-    const weights = path.join(cache, 'classifier-blobs-4', 'checkpoint', 'weights.bin');
+    // A classifier made from other data (a --limit-train subset) or other epochs is never reused.
+    const subset: Dataset = { ...ds, train: { x: ds.train.x.subarray(0, 64 * 4), n: 64, labels: ds.train.labels!.subarray(0, 64) } };
+    expect(classifierKey(subset, 2)).not.toBe(classifierKey(ds, 2));
+    expect(classifierKey(ds, 3)).not.toBe(classifierKey(ds, 2));
+    await loadOrTrainClassifier(subset, cache, { epochs: 2, log: (l) => logs.push(l) });
+    expect(logs.filter((l) => l.includes('training the blobs')).length).toBe(2);
+    expect(fs.readdirSync(cache).filter((d) => d.startsWith('classifier-blobs-')).length).toBe(2);
+    const weights = path.join(cache, `classifier-blobs-${classifierKey(ds, 2).slice(0, 16)}`, 'checkpoint', 'weights.bin');
     const buf = fs.readFileSync(weights);
     buf[0] ^= 0xff;
     fs.writeFileSync(weights, buf);
-    await loadOrTrainClassifier(ds, cache, { epochs: 1, log: (l) => logs.push(l) });
+    await loadOrTrainClassifier(ds, cache, { epochs: 2, log: (l) => logs.push(l) });
     expect(logs.some((l) => l.includes('fails its checksum'))).toBe(true);
   });
 });

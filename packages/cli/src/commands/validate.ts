@@ -1,11 +1,15 @@
-import { ManifestError, assembledManifestSchema } from '@vaeflow/core';
+import { ManifestError, assembledManifestSchema, checkBuild, selectBackend } from '@vaeflow/core';
 import { loadManifest } from '../manifest-file.js';
 import { registryOfInstalledPlugins } from './plugins.js';
 
 /** `vaeflow validate <manifest>`: null when valid, else the located issues as text. */
 export async function validateCommand(file: string): Promise<{ ok: boolean; text: string }> {
   try {
-    const { manifest } = await loadManifest(file);
+    const { manifest, registry } = await loadManifest(file);
+    // Build it as train would (without the data where the dataset knows its shape).
+    await selectBackend('auto', { log: null });
+    const issues = await checkBuild(registry, manifest);
+    if (issues.length) return { ok: false, text: new ManifestError(issues, file).message };
     return { ok: true, text: `${file}: valid (${describeModel(manifest.model)}, latent ${manifest.model.latentDim})` };
   } catch (e) {
     if (e instanceof ManifestError) return { ok: false, text: e.message };

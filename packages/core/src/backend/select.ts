@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../errors.js';
 import { installWasmKernels } from './wasm-kernels.js';
 
 /**
@@ -143,5 +144,5 @@ export async function selectBackend(request: BackendRequest = 'auto', options: S
     }
     skipped.push(`${want} did not initialise`);
   }
-  throw new Error(`backend "${request}" is not available here: ${skipped.join('; ')}`);
+  throw new UserError(`backend "${request}" is not available here: ${skipped.join('; ')}`);
 }

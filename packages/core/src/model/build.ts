@@ -3,11 +3,12 @@ import type { Dataset } from '../data.js';
 import { inputDimOf } from '../data.js';
 import type { Encoder, Flow, LatentModel, LikelihoodModel, Objective } from '../interfaces.js';
 import type { Manifest } from '../manifest/types.js';
-import { ManifestError, validateComponentSpec } from '../manifest/validate.js';
+import { ManifestError, validateComponentSpec, type ManifestIssue } from '../manifest/validate.js';
 import type { BuildContext, ComponentKind, ComponentSpec } from '../registry/plugin.js';
 import type { Registry } from '../registry/registry.js';
 import { DATASET, LIKELIHOOD, RANDOM } from '../registry/tokens.js';
 import { Random } from '../random.js';
+import { UserError } from '../errors.js';
 
 type Base = Omit<BuildContext, 'build' | 'path'>;
 
@@ -25,7 +26,8 @@ export async function buildComponent<T>(registry: Registry, kind: ComponentKind,
   try {
     return (await def.create(options, ctx)) as T;
   } catch (e) {
-    if (e instanceof ManifestError) throw e;
+    // A problem with the data or the machine (a damaged file) is not a problem of the manifest.
+    if (e instanceof ManifestError || e instanceof UserError) throw e;
     throw new ManifestError([{ path, message: `${kind} "${resolved.type}" could not be built: ${(e as Error).message}` }]);
   }
 }
@@ -81,6 +83,34 @@ export async function buildModel(registry: Registry, manifest: Manifest, dataset
   const problem = model.objectiveProblem?.(objective);
   if (problem) throw new ManifestError([{ path: '/objective/type', message: problem }]);
   return { model, objective, container };
+}
+
+/**
+ * Builds the model a manifest describes, as `train` would but without loading the data when the
+ * dataset can give its shape from its options (`dataShape`), and returns what went wrong, located
+ * (an empty list when the model builds): components that cannot work together (a flow that is
+ * not invertible where an inverse is needed, an objective the model refuses, a convolutional
+ * encoder on vector data), sizes too large to allocate. The built model is disposed.
+ */
+export async function checkBuild(registry: Registry, manifest: Manifest): Promise<ManifestIssue[]> {
+  try {
+    const { spec, issues } = validateComponentSpec(registry, 'dataset', manifest.data, '/data');
+    if (issues.length) return issues;
+    const { type, ...options } = spec;
+    const shapeOf = registry.get('dataset', type)?.dataShape;
+    let dataset: Dataset;
+    if (shapeOf) {
+      const empty = { x: new Float32Array(0), n: 0 };
+      dataset = { name: type, ...shapeOf(options), train: empty, val: empty, test: empty, prepareTrainBatch: () => undefined };
+    } else dataset = await buildDataset(registry, manifest, new Random(`${manifest.seed}:data`));
+    const built = await buildModel(registry, manifest, dataset, new Random(`${manifest.seed}:init`));
+    built.model.dispose();
+    return [];
+  } catch (e) {
+    if (e instanceof ManifestError) return e.issues;
+    if (e instanceof UserError) return [{ path: '/data', message: e.message }];
+    throw e;
+  }
 }
 
 /**

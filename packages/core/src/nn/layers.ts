@@ -22,9 +22,14 @@ export function activate2d(x: tf.Tensor2D, act: Activation): tf.Tensor2D {
 }
 
 /** U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the default initialisation of torch.nn.Linear and Conv2d. */
+/** The most values one weight tensor may hold (2^28 float32 values, 1 GiB). */
+export const MAX_WEIGHTS_PER_TENSOR = 2 ** 28;
+
 export function fanInUniform(rng: Random, shape: number[], fanIn: number, scale = 1): tf.Tensor {
   const bound = scale / Math.sqrt(fanIn);
   const n = shape.reduce((a, b) => a * b, 1);
+  // A typo such as hidden: [1e9] must be an error, not an allocation that takes the machine down.
+  if (!(n <= MAX_WEIGHTS_PER_TENSOR)) throw new Error(`a weight tensor of shape [${shape.join(', ')}] would hold ${n.toExponential(2)} values; the limit is ${MAX_WEIGHTS_PER_TENSOR.toExponential(2)} (1 GiB): check the layer sizes`);
   const data = rng.uniformArray(n);
   for (let i = 0; i < n; i++) data[i] = (2 * data[i] - 1) * bound;
   return tf.tensor(data, shape, 'float32');

@@ -70,6 +70,13 @@ export interface ComponentDefinition<T = unknown, O = Record<string, unknown>> {
   create(options: O, ctx: BuildContext): T | Promise<T>;
   /** Flows: whether the built flow can be inverted (listed by `vaeflow plugins`). */
   invertible?: boolean;
+  /** Options that name files: a relative path is resolved from the manifest's folder, not the working directory. */
+  pathOptions?: string[];
+  /**
+   * Datasets: the shape and kind of the data from the options alone, without loading it, so
+   * `vaeflow validate` can build the model and report what `train` would.
+   */
+  dataShape?(options: O): { inputShape: number[]; valueKind: 'binary' | 'continuous' };
 }
 
 /** A plugin: a plain object; importing its package registers nothing by itself. */

@@ -206,7 +206,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void):
     const trainRecord: MetricsRecord = { epoch: epoch + 1, split: 'train', step: state.step, ...mapValues(sums, (v) => v / Math.max(1, counted)), examplesPerSec: counted / epochSecs, seconds: epochSecs, rssMiB: process.memoryUsage().rss / 2 ** 20, tensorMiB: tf.memory().numBytes / 2 ** 20 };
     const evalRng = new Random(`${manifest.seed}:eval:${epoch}`);
     const val = evaluateSplit(model, objective, dataset.val, dim, t.evalBatchSize, evalRng, { epoch: epoch + 1, step: state.step });
-    const valRecord: MetricsRecord = { epoch: epoch + 1, split: 'val', step: state.step, ...val };
+    const valRecord: MetricsRecord = { epoch: epoch + 1, split: 'val', step: state.step, n: dataset.val.n, ...val };
     appendMetrics(metricsFile, trainRecord);
     appendMetrics(metricsFile, valRecord);
     log(`epoch ${epoch + 1}/${t.epochs}: train loss ${fmt(trainRecord.loss)}, val loss ${fmt(val.loss)}${val.elbo !== undefined ? `, val -ELBO ${fmt(-val.elbo)}` : ''} (${Math.round(counted / epochSecs)} ex/s, ${epochSecs.toFixed(1)}s)`);
@@ -249,7 +249,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void):
     disposeCheckpoint(c);
   }
   const test = evaluateSplit(model, objective, dataset.test, dim, t.evalBatchSize, new Random(`${manifest.seed}:test`), { epoch: state.epoch, step: state.step });
-  appendMetrics(metricsFile, { epoch: state.bestEpoch ?? state.epoch, split: 'test', step: state.step, ...test });
+  appendMetrics(metricsFile, { epoch: state.bestEpoch ?? state.epoch, split: 'test', step: state.step, n: dataset.test.n, ...test });
   writeSamples(opts, path.join(outDir, 'samples', 'final.png'));
   log(`test (best epoch ${state.bestEpoch}): loss ${fmt(test.loss)}${test.elbo !== undefined ? `, -ELBO ${fmt(-test.elbo)} nats` : ''}`);
   return {
