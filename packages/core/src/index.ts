@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import './backend/gradients.js';
+import './backend/chained-ops.js';
 
 /** The TensorFlow.js core this package runs on. Plugins import `tf` from here, so one copy serves the whole tree. */
 export * as tf from '@tensorflow/tfjs-core';
