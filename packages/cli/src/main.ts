@@ -54,11 +54,11 @@ export function program(): Command {
     .action(async (o: { json?: boolean }) => {
       process.stdout.write((await pluginsCommand(o)) + '\n');
     });
-  p.command('schema')
-    .description('print the manifest JSON schema for what is installed (--sweep: the sweep file schema)')
+  p.command('schema [manifest]')
+    .description('print the manifest JSON schema for what is installed and the plugins a manifest names (--sweep: the sweep file schema)')
     .option('--sweep', 'the schema of sweep files instead')
-    .action(async (o: { sweep?: boolean }) => {
-      process.stdout.write((o.sweep ? JSON.stringify(requireOptional<typeof SweepLib>('@vaeflow/sweep', 'vaeflow schema --sweep').sweepSchema(), null, 2) : await schemaCommand()) + '\n');
+    .action(async (manifest: string | undefined, o: { sweep?: boolean }) => {
+      process.stdout.write((o.sweep ? JSON.stringify(requireOptional<typeof SweepLib>('@vaeflow/sweep', 'vaeflow schema --sweep').sweepSchema(), null, 2) : await schemaCommand(manifest)) + '\n');
     });
   p.command('sample <run>')
     .description('draw samples from a trained model into a PNG grid')

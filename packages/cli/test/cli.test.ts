@@ -130,5 +130,17 @@ describe('vaeflow train, sample, plugins, schema', () => {
     expect(r.status).toBe(0);
     const schema = JSON.parse(r.stdout);
     expect(JSON.stringify(schema.properties.data)).toContain('"mnist"');
+    // The file the examples name ($schema: ../vaeflow.schema.json) is this output (npm run schema writes it).
+    expect(fs.readFileSync(path.join(root, 'vaeflow.schema.json'), 'utf8')).toBe(r.stdout);
+    const named = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(fs.readFileSync(path.join(root, 'examples', f), 'utf8')).$schema).filter(Boolean);
+    expect(new Set(named)).toEqual(new Set(['../vaeflow.schema.json']));
+  });
+
+  it('prints a schema that includes the plugins a manifest names by path', () => {
+    const f = writeManifest(tmp(), stripes());
+    const r = vaeflow(['schema', f]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.stringify(JSON.parse(r.stdout).properties.data)).toContain('"stripes"');
+    expect(JSON.stringify(JSON.parse(vaeflow(['schema']).stdout).properties.data)).not.toContain('"stripes"');
   });
 });

@@ -1,5 +1,6 @@
 import { ManifestError, assembledManifestSchema, checkBuild, selectBackend } from '@vaeflow/core';
-import { loadManifest } from '../manifest-file.js';
+import * as path from 'node:path';
+import { loadManifest, readJsonFile } from '../manifest-file.js';
 import { registryOfInstalledPlugins } from './plugins.js';
 
 /** `vaeflow validate <manifest>`: null when valid, else the located issues as text. */
@@ -17,9 +18,20 @@ export async function validateCommand(file: string): Promise<{ ok: boolean; text
   }
 }
 
-/** `vaeflow schema`: the manifest JSON schema for the core and every installed plugin. */
-export async function schemaCommand(): Promise<string> {
+/**
+ * `vaeflow schema [manifest]`: the manifest JSON schema for the core and every installed plugin,
+ * and, given a manifest, the plugins it names by path too, so an editor does not mark a
+ * third-party flow red that `vaeflow validate` accepts. The repository's vaeflow.schema.json
+ * (which the examples name) is this output, checked by a test.
+ */
+export async function schemaCommand(manifestFile?: string): Promise<string> {
   const { registry } = await registryOfInstalledPlugins(); // load failures are listed by `vaeflow plugins`
+  if (manifestFile) {
+    const raw = readJsonFile(manifestFile) as { plugins?: unknown };
+    const named = Array.isArray(raw?.plugins) ? raw.plugins.filter((p): p is string => typeof p === 'string') : [];
+    const loaded = new Set(registry.plugins().map((p) => p.name));
+    for (const spec of named) if (!loaded.has(spec)) await registry.load([spec], path.dirname(path.resolve(manifestFile)));
+  }
   return JSON.stringify(assembledManifestSchema(registry), null, 2);
 }
 

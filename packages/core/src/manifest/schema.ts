@@ -8,7 +8,6 @@ import { BACKEND_REQUESTS } from '../backend/select.js';
  */
 export function coreManifestSchema(): JsonSchema {
   return {
-    $id: 'https://vaeflow.dev/schema/manifest.json',
     title: 'vaeflow model manifest',
     type: 'object',
     additionalProperties: false,
