@@ -61,6 +61,7 @@ const uses = {
       m.objective = { type: 'nll' };
     },
   },
+  '@vaeflow/tensorboard': { what: 'logger tensorboard', apply: (m) => (m.loggers = [{ type: 'tensorboard', every: 1 }]) },
   '@vaeflow/sequence': { what: 'decoder lstm on arch-seq', apply: (m) => ((m.data = { type: 'arch-seq', nTrain: 256, nVal: 64, nTest: 64 }), (m.model.decoder = { type: 'lstm', hidden: 16 })) },
 };
 const plugins = Object.keys(packed).filter((n) => packed[n].tags.includes('type:plugin') && n !== '@vaeflow/datasets');

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, ManifestError, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type StepProgress, type TrainResult } from '@vaeflow/core';
+import { UserError, ManifestError, buildLoggers, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type StepProgress, type TrainResult } from '@vaeflow/core';
 import { loadManifest, runFolderRules } from '../manifest-file.js';
 
 export interface TrainCommandOptions {
@@ -101,7 +101,8 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
         emit({ type: 'progress', ...p });
       }
     : undefined;
-  const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, force: o.force, log, onStep, tty: emit ? false : undefined });
+  const loggers = await buildLoggers(registry, manifest);
+  const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, force: o.force, loggers, log, onStep, tty: emit ? false : undefined });
   emit?.({ type: 'done', seconds: result.seconds, examplesPerSec: result.examplesPerSec, test: result.test });
   log(`vaeflow: done in ${result.seconds.toFixed(1)}s (${Math.round(result.examplesPerSec)} training examples/s); metrics in ${path.join(outDir, 'metrics.jsonl')}`);
   const parameters = built.model.parameterCount();

@@ -1,4 +1,4 @@
-import { SLOT_KIND, componentSlot, type ComponentDefinition, type ComponentKind, type JsonSchema } from '../registry/plugin.js';
+import { SLOT_KIND, componentSlot, componentSlotList, type ComponentDefinition, type ComponentKind, type JsonSchema } from '../registry/plugin.js';
 import type { Registry } from '../registry/registry.js';
 import { BACKEND_REQUESTS } from '../backend/select.js';
 
@@ -31,6 +31,7 @@ export function coreManifestSchema(): JsonSchema {
         description: 'the model: its options are checked against the chosen model type\'s schema',
       },
       objective: componentSlot('objective', { default: { type: 'elbo' } }),
+      loggers: componentSlotList('logger', { description: 'where training is also logged (e.g. { "type": "tensorboard" } from @vaeflow/tensorboard); metrics.jsonl is always written' }),
       training: {
         type: 'object',
         additionalProperties: false,

@@ -12,6 +12,8 @@ export interface Manifest {
   data: ComponentSpec;
   model: ModelSpec;
   objective: ComponentSpec;
+  /** loggers beside metrics.jsonl (TensorBoard, or a plugin's) */
+  loggers: ComponentSpec[];
   training: TrainingOptions;
 }
 

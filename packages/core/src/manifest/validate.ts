@@ -94,6 +94,7 @@ function* slots(m: Record<string, any>): Generator<{ kind: ComponentKind; path: 
   yield { kind: 'dataset', path: '/data', spec: m.data, set: (v) => (m.data = v) };
   yield { kind: 'model', path: '/model', spec: m.model, set: (v) => (m.model = v) };
   yield { kind: 'objective', path: '/objective', spec: m.objective, set: (v) => (m.objective = v) };
+  if (Array.isArray(m.loggers)) for (const [i, spec] of m.loggers.entries()) yield { kind: 'logger', path: `/loggers/${i}`, spec, set: (v) => (m.loggers[i] = v) };
 }
 
 /** The nested slots a component's options declare: `key -> kind`, single or a list. */

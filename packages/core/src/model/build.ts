@@ -9,6 +9,7 @@ import type { Registry } from '../registry/registry.js';
 import { DATASET, LIKELIHOOD, RANDOM } from '../registry/tokens.js';
 import { Random } from '../random.js';
 import { UserError } from '../errors.js';
+import type { TrainingLogger } from '../train/loggers.js';
 
 type Base = Omit<BuildContext, 'build' | 'path'>;
 
@@ -83,6 +84,14 @@ export async function buildModel(registry: Registry, manifest: Manifest, dataset
   const problem = model.objectiveProblem?.(objective);
   if (problem) throw new ManifestError([{ path: '/objective/type', message: problem }]);
   return { model, objective, container };
+}
+
+/** The manifest's loggers (`/loggers/i`), built through the registry like any component. */
+export async function buildLoggers(registry: Registry, manifest: Manifest): Promise<TrainingLogger[]> {
+  const base: Base = { rng: new Random(`${manifest.seed}:loggers`), latentDim: manifest.model.latentDim, inputShape: [], inputDim: 0, contextDim: 0, container: registry.createScope() };
+  const out: TrainingLogger[] = [];
+  for (const [i, spec] of (manifest.loggers ?? []).entries()) out.push(await buildComponent<TrainingLogger>(registry, 'logger', spec, `/loggers/${i}`, base));
+  return out;
 }
 
 /**

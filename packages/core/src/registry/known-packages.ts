@@ -26,4 +26,5 @@ export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, strin
     'info-vae': '@vaeflow/regularizers',
   },
   decoder: { lstm: '@vaeflow/sequence' },
+  logger: { tensorboard: '@vaeflow/tensorboard' },
 };

@@ -2,8 +2,8 @@ import type { DependencyContainer } from 'tsyringe';
 import type { Random } from '../random.js';
 
 /** The kinds of component a manifest can name. */
-export type ComponentKind = 'dataset' | 'model' | 'encoder' | 'posterior' | 'flow' | 'prior' | 'decoder' | 'likelihood' | 'objective';
-export const COMPONENT_KINDS: readonly ComponentKind[] = ['dataset', 'model', 'encoder', 'posterior', 'flow', 'prior', 'decoder', 'likelihood', 'objective'];
+export type ComponentKind = 'dataset' | 'model' | 'encoder' | 'posterior' | 'flow' | 'prior' | 'decoder' | 'likelihood' | 'objective' | 'logger';
+export const COMPONENT_KINDS: readonly ComponentKind[] = ['dataset', 'model', 'encoder', 'posterior', 'flow', 'prior', 'decoder', 'likelihood', 'objective', 'logger'];
 
 /** A JSON schema fragment (draft 2020-12 / draft-07 keywords as ajv understands them). */
 export type JsonSchema = Record<string, unknown>;

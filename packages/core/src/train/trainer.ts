@@ -16,6 +16,7 @@ import { createAdam } from './adam.js';
 import { claimRunFolder } from './run-folder.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/files.js';
+import type { TrainingLogger } from './loggers.js';
 
 /** Checkpoint names of an objective's own variables (e.g. FactorVAE's discriminator). */
 const OBJECTIVE_PREFIX = '@objective/';
@@ -38,6 +39,8 @@ export interface TrainerOptions {
   resume?: boolean;
   /** replace a run already in `outDir` (only vaeflow's own files there are removed) */
   force?: boolean;
+  /** where training is also reported (TensorBoard, ...); closed however training ends */
+  loggers?: TrainingLogger[];
   /** one-line log sink (default stderr) */
   log?: (line: string) => void;
   /** show a live progress bar (default: when stderr is a terminal) */
@@ -102,6 +105,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
   try {
     return await trainInFolder(opts, log);
   } finally {
+    for (const l of opts.loggers ?? []) await l.close?.();
     release();
   }
 }
@@ -153,6 +157,8 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void):
     writeFileAtomic(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   }
 
+  const loggers = opts.loggers ?? [];
+  for (const l of loggers) await l.start?.({ outDir, manifest, step: state.step, resumed: resumeFrom !== null });
   const rng = Random.fromState(state.rng);
   const stepsPerEpoch = Math.min(Math.floor(dataset.train.n / t.batchSize) || 1, t.stepsPerEpoch ?? Infinity);
   const started = Date.now();
@@ -174,6 +180,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void):
       dataset.prepareTrainBatch(batch, rng);
       const b = batch.length / dim;
       const progress: TrainingProgress = { epoch: epoch + s / stepsPerEpoch, step: state.step };
+      const stepStart = performance.now();
       const outcome = step(batch, b, progress, rng);
       if (!outcome.ok) {
         badSteps++;
@@ -192,6 +199,9 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void):
       const secs = (performance.now() - epochStart) / 1000;
       bar.update(s + 1, sums.loss / counted, counted / secs);
       opts.onStep?.({ epoch: epoch + 1, epochs: t.epochs, step: s + 1, stepsPerEpoch, loss: sums.loss / counted });
+      for (const l of loggers) {
+        if (l.step && state.step % (l.every ?? 10) === 0) l.step({ step: state.step, epoch: epoch + 1, scalars: { loss: outcome.loss, ...Object.fromEntries(outcome.terms), gradNorm: outcome.gradNorm, learningRate: t.learningRate, examplesPerSec: b / Math.max(1e-9, (performance.now() - stepStart) / 1000) } });
+      }
       // Let timers, signals and I/O run (a parent's lock renewals, a closed pipe); no effect on results.
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         await new Promise((resolve) => setImmediate(resolve));
@@ -209,6 +219,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void):
     const valRecord: MetricsRecord = { epoch: epoch + 1, split: 'val', step: state.step, n: dataset.val.n, ...val };
     appendMetrics(metricsFile, trainRecord);
     appendMetrics(metricsFile, valRecord);
+    for (const l of loggers) l.epoch?.(trainRecord, valRecord);
     log(`epoch ${epoch + 1}/${t.epochs}: train loss ${fmt(trainRecord.loss)}, val loss ${fmt(val.loss)}${val.elbo !== undefined ? `, val -ELBO ${fmt(-val.elbo)}` : ''} (${Math.round(counted / epochSecs)} ex/s, ${epochSecs.toFixed(1)}s)`);
 
     // Finite weights can still give a non-finite loss: such a model is never checkpointed, and
@@ -249,7 +260,9 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void):
     disposeCheckpoint(c);
   }
   const test = evaluateSplit(model, objective, dataset.test, dim, t.evalBatchSize, new Random(`${manifest.seed}:test`), { epoch: state.epoch, step: state.step });
-  appendMetrics(metricsFile, { epoch: state.bestEpoch ?? state.epoch, split: 'test', step: state.step, n: dataset.test.n, ...test });
+  const testRecord: MetricsRecord = { epoch: state.bestEpoch ?? state.epoch, split: 'test', step: state.step, n: dataset.test.n, ...test };
+  appendMetrics(metricsFile, testRecord);
+  for (const l of loggers) l.end?.(testRecord);
   writeSamples(opts, path.join(outDir, 'samples', 'final.png'));
   log(`test (best epoch ${state.bestEpoch}): loss ${fmt(test.loss)}${test.elbo !== undefined ? `, -ELBO ${fmt(-test.elbo)} nats` : ''}`);
   return {
