@@ -30,6 +30,7 @@ export * from './manifest/types.js';
 export { coreManifestSchema, componentSchema, assembledManifestSchema } from './manifest/schema.js';
 export { resolveManifest, checkManifest, validateComponentSpec, ManifestError, suggest, type ManifestIssue } from './manifest/validate.js';
 export { loadAndCheckManifest } from './manifest/load.js';
+export { manifestDifferences, jsonDifferences, canonicalJson } from './manifest/compare.js';
 export { MLPEncoder, ConvEncoder, mlpEncoder, convEncoder } from './components/encoders.js';
 export { DiagonalGaussianPosterior, FullCovarianceGaussianPosterior, solveLowerTriangular, diagonalGaussianPosterior, fullCovarianceGaussianPosterior } from './components/posteriors.js';
 export { MLPDecoder, ConvDecoder, mlpDecoder, convDecoder } from './components/decoders.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManifestError, assembledManifestSchema, checkManifest, createRegistry, resolveManifest, definePlugin, BaseFlow, PluginError } from '../src/index.js';
+import { ManifestError, assembledManifestSchema, checkManifest, createRegistry, manifestDifferences, resolveManifest, definePlugin, BaseFlow, PluginError } from '../src/index.js';
 import Ajv from 'ajv';
 import { testDataPlugin, tinyManifest } from './helpers.js';
 
@@ -125,5 +125,21 @@ describe('registry', () => {
     }
     const f = new Shift(2, false);
     expect(f.invertible).toBe(false);
+  });
+});
+
+describe('manifest differences', () => {
+  it('ignore defaults a newer version fills in, and name the paths of real changes', () => {
+    const registry = createRegistry(testDataPlugin);
+    const current = resolveManifest(tinyManifest({ training: { epochs: 3 } }), registry);
+    // A run saved by an older vaeflow: no "loggers" slot, and no default it did not know.
+    const { loggers: _l, ...older } = structuredClone(current) as unknown as Record<string, unknown>;
+    void _l;
+    expect(manifestDifferences(older, current, registry)).toEqual([]);
+    const changed = structuredClone(older) as { training: { epochs: number; batchSize: number } };
+    changed.training.epochs = 5;
+    changed.training.batchSize = 7;
+    expect(manifestDifferences(changed, current, registry)).toEqual(['/training/batchSize', '/training/epochs']);
+    expect(manifestDifferences({ ...older, nonsense: 1 }, current, registry)).toEqual(['/nonsense']);
   });
 });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
-import { ManifestError, loadAndCheckManifest, parseJson, type Manifest, type ManifestIssue } from '@vaeflow/core';
+import { ManifestError, loadAndCheckManifest, manifestDifferences, parseJson, type Manifest, type ManifestIssue, type Registry } from '@vaeflow/core';
 
 /** A sweep file: a base manifest, configurations and/or a grid of overrides by JSON pointer, and seeds. */
 export interface SweepFile {
@@ -68,6 +68,8 @@ export interface RunPlan {
   overrides: Record<string, unknown>;
   dir: string;
   manifest: Manifest;
+  /** the plugins the manifest loaded (to compare it with a run folder's saved manifest) */
+  registry: Registry;
 }
 
 export interface SweepPlan {
@@ -210,7 +212,7 @@ export async function planSweep(file: string, options: { out?: string; version: 
           for (const i of checked.issues) runIssues.push({ where: sweep.configurations ? `/configurations/${ci}` : '/base', message: `manifest ${i.path || '/'}: ${i.message}`, run: name });
           continue;
         }
-        runs.push({ name, configuration, seed, overrides, dir: path.join(out, name), manifest: checked.manifest });
+        runs.push({ name, configuration, seed, overrides, dir: path.join(out, name), manifest: checked.manifest, registry: checked.registry });
       }
     }
   }
@@ -261,7 +263,9 @@ export function writePlan(plan: SweepPlan): void {
     const file = path.join(run.dir, 'manifest.json');
     if (!fs.existsSync(file)) continue;
     const existing = JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (canonical(existing) !== canonical(run.manifest)) conflicts.push({ path: `run ${run.name}`, message: `${file} holds a different manifest; remove that run folder or give the sweep another name or --out` });
+    // Defaults a newer vaeflow fills in are not changes (see manifestDifferences).
+    const differ = manifestDifferences(existing, run.manifest, run.registry);
+    if (differ.length) conflicts.push({ path: `run ${run.name}`, message: `${file} holds a different manifest (at ${differ.slice(0, 4).join(', ')}); remove that run folder or give the sweep another name or --out` });
   }
   if (conflicts.length) throw new SweepError(conflicts, path.join(plan.out, 'sweep.json'));
   fs.mkdirSync(plan.out, { recursive: true });

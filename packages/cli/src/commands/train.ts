@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, ManifestError, buildLoggers, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type StepProgress, type TrainResult } from '@vaeflow/core';
+import { UserError, ManifestError, buildLoggers, manifestDifferences, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type StepProgress, type TrainResult } from '@vaeflow/core';
 import { loadManifest, runFolderRules } from '../manifest-file.js';
 
 export interface TrainCommandOptions {
@@ -26,21 +26,6 @@ export interface TrainCommandResult {
   outDir: string;
   parameters: number;
   result: TrainResult;
-}
-
-/** JSON with sorted keys, so equal manifests compare equal whatever their key order. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
-}
-
-/** The JSON pointers at which two manifests differ (the first few). */
-function differences(a: unknown, b: unknown, at = ''): string[] {
-  if (canonical(a) === canonical(b)) return [];
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-    return keys.flatMap((k) => differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}/${k}`));
-  }
-  return [at || '/'];
 }
 
 /**
@@ -77,7 +62,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
   if (o.resume && fs.existsSync(runManifest) && path.resolve(file) !== runManifest) {
     const saved = JSON.parse(fs.readFileSync(runManifest, 'utf8'));
     const extended = o.epochs !== undefined && o.epochs >= saved?.training?.epochs;
-    const differ = differences(saved, manifest).filter((p) => !(extended && p === '/training/epochs'));
+    const differ = manifestDifferences(saved, manifest, registry).filter((p) => !(extended && p === '/training/epochs'));
     if (differ.length) {
       throw new UserError(`cannot resume ${outDir} from ${file}: the run's own manifest.json differs at ${differ.slice(0, 5).join(', ')}${differ.length > 5 ? ` and ${differ.length - 5} more places` : ''}. A run resumes with its own manifest: vaeflow train ${path.relative(process.cwd(), outDir) || '.'} --resume`);
     }
