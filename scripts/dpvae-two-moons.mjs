@@ -11,7 +11,7 @@ import { runSweep } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
 const { loadRun } = require('@vaeflow/cli');
-const { Random, scatterPng, tf, readMetrics } = require('@vaeflow/core');
+const { Random, tf, readMetrics } = require('@vaeflow/core');
 const M = require('@vaeflow/metrics');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values: args } = parseArgs({ options: { out: { type: 'string' } } });
@@ -22,6 +22,7 @@ const { runs, sweep } = await runSweep(path.join(root, 'examples/dpvae-two-moons
 const base = sweep.base;
 Object.assign(args, { epochs: base.training.epochs, beta: base.objective.beta, scale: base.model.likelihood.scale });
 const rows = [];
+const moons = ['upper moon', 'lower moon'];
 for (const r of runs) {
   const out = r.dir;
   const run = await loadRun(out);
@@ -38,9 +39,10 @@ for (const r of runs) {
   const range = [-4, 4];
   const tag = r.configuration;
   const prior = run.manifest.model.prior;
-  fs.writeFileSync(path.join(figures, `${tag}-samples.png`), scatterPng(x, n, { values: logp, range: [-1.5, 2.5] }));
-  fs.writeFileSync(path.join(figures, `${tag}-generation-space.png`), scatterPng(z, n, { values: logp, range }));
-  fs.writeFileSync(path.join(figures, `${tag}-aggregate-posterior.png`), scatterPng(agg, n, { labels: test.labels.subarray(0, n), range }));
+  const which = prior.type === 'decoupled' ? 'decoupled prior' : 'standard-normal prior';
+  fs.writeFileSync(path.join(figures, `${tag}-samples.svg`), await M.scatterChartSvg({ points: x, values: logp, valueTitle: 'log p(z)', xTitle: 'x₁', yTitle: 'x₂', title: `samples, ${which}`, range: [-1.5, 2.5] }));
+  fs.writeFileSync(path.join(figures, `${tag}-generation-space.svg`), await M.scatterChartSvg({ points: z, values: logp, valueTitle: 'log p(z)', xTitle: 'z₁', yTitle: 'z₂', title: `z ~ p(z), ${which}`, range }));
+  fs.writeFileSync(path.join(figures, `${tag}-aggregate-posterior.svg`), await M.scatterChartSvg({ points: agg, labels: test.labels.subarray(0, n), labelNames: moons, labelTitle: 'moon', xTitle: 'z₁', yTitle: 'z₂', title: `aggregate posterior, ${which}`, range }));
   const p = M.priorSamples(run.model, 5000, rng);
   const q = M.aggregatePosteriorSamples(run.model, run.dataset.train, 2, 5000, rng).z;
   const skl = M.symmetricKl(M.mapToBase(run.model, p), M.mapToBase(run.model, q), 2, 1);
@@ -48,7 +50,10 @@ for (const r of runs) {
   rows.push({ prior: prior.type, skl, negElbo: -test1.elbo });
   run.model.dispose();
 }
-fs.writeFileSync(path.join(figures, 'data.png'), scatterPng(require('@vaeflow/datasets').twoMoons(2000, 0.05, new Random(1)).x, 2000, { range: [-1.5, 2.5], labels: require('@vaeflow/datasets').twoMoons(2000, 0.05, new Random(1)).labels }));
+const data = require('@vaeflow/datasets').twoMoons(2000, 0.05, new Random(1));
+fs.writeFileSync(path.join(figures, 'data.svg'), await M.scatterChartSvg({ points: data.x, labels: data.labels, labelNames: moons, labelTitle: 'moon', xTitle: 'x₁', yTitle: 'x₂', title: 'two moons (noise 0.05)', range: [-1.5, 2.5] }));
+// The figures were PNG scatters without axes before; drop those.
+for (const f of fs.readdirSync(figures)) if (f.endsWith('.png')) fs.rmSync(path.join(figures, f));
 
 const doc = `# Decoupled prior on two moons (dpVAE, figures 1 and 3)
 
@@ -63,11 +68,11 @@ ${rows.map((r) => `| ${r.prior} | ${r.skl.toFixed(3)} | ${r.negElbo.toFixed(3)} 
 
 | | standard-normal prior | decoupled prior |
 | --- | --- | --- |
-| samples x ~ p(x\\|z), z ~ p(z), coloured by log p(z) (data range [−1.5, 2.5]) | ![](figures/two-moons/standard-samples.png) | ![](figures/two-moons/decoupled-samples.png) |
-| generation space: z ~ p(z), coloured by log p(z) (range [−4, 4]) | ![](figures/two-moons/standard-generation-space.png) | ![](figures/two-moons/decoupled-generation-space.png) |
-| aggregate posterior: z ~ q(z\\|x) of test points, coloured by moon | ![](figures/two-moons/standard-aggregate-posterior.png) | ![](figures/two-moons/decoupled-aggregate-posterior.png) |
+| samples x ~ p(x\\|z), z ~ p(z), coloured by log p(z) (data range [−1.5, 2.5]) | ![](figures/two-moons/standard-samples.svg) | ![](figures/two-moons/decoupled-samples.svg) |
+| generation space: z ~ p(z), coloured by log p(z) (range [−4, 4]) | ![](figures/two-moons/standard-generation-space.svg) | ![](figures/two-moons/decoupled-generation-space.svg) |
+| aggregate posterior: z ~ q(z\\|x) of test points, coloured by moon | ![](figures/two-moons/standard-aggregate-posterior.svg) | ![](figures/two-moons/decoupled-aggregate-posterior.svg) |
 
-The data: ![](figures/two-moons/data.png)
+The data: ![](figures/two-moons/data.svg)
 `;
 fs.writeFileSync(path.join(root, 'docs/dpvae-two-moons.md'), doc);
 console.log(doc);

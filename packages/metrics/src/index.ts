@@ -5,7 +5,7 @@ export { mmdSquared } from './mmd.js';
 export { frechetDistance, moments, type Moments } from './frechet.js';
 export { FeatureClassifier, trainClassifier, loadOrTrainClassifier, classifierKey, type ClassifierInfo } from './classifier.js';
 export { renderReport, renderTablesReport, type RunReport, type TablesReport } from './report.js';
-export { lineChartSvg, vegaLiteSvg, type LineSeries, type LineChartOptions } from './plots.js';
+export { lineChartSvg, scatterChartSvg, vegaLiteSvg, type LineSeries, type LineChartOptions, type ScatterChartOptions } from './plots.js';
 export { VERSION } from './version.js';
 export { knnKl, symmetricKl, aggregatePosteriorSamples, aggregatePosteriorLogDensity, priorSamples, mapToBase, toBaseSpace, leakageScores } from './dpvae.js';
 export { likelihoodMetrics, sampleValidity } from './likelihood-metrics.js';

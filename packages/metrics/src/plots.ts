@@ -61,3 +61,54 @@ export async function lineChartSvg(o: LineChartOptions): Promise<string> {
     ],
   });
 }
+
+export interface ScatterChartOptions {
+  /** x, y pairs, interleaved ([x0, y0, x1, y1, ...]) */
+  points: ArrayLike<number>;
+  /** a category per point (e.g. the moon, the digit): one colour each, named in the legend */
+  labels?: ArrayLike<number>;
+  /** what the label numbers mean, by index (default: the numbers) */
+  labelNames?: string[];
+  /** a value per point (e.g. log p(z)): a colour scale with its title */
+  values?: ArrayLike<number>;
+  valueTitle?: string;
+  labelTitle?: string;
+  xTitle: string;
+  yTitle: string;
+  title?: string;
+  /** the square range shown on both axes (points outside are clipped) */
+  range?: [number, number];
+  size?: number;
+}
+
+/** Points with axes, ticks, titles and a legend (categories or a colour scale), equal scales on both axes. */
+export async function scatterChartSvg(o: ScatterChartOptions): Promise<string> {
+  const n = Math.floor(o.points.length / 2);
+  const rows = Array.from({ length: n }, (_, i) => ({
+    x: o.points[2 * i],
+    y: o.points[2 * i + 1],
+    ...(o.labels ? { label: o.labelNames?.[o.labels[i]] ?? String(o.labels[i]) } : {}),
+    ...(o.values ? { value: o.values[i] } : {}),
+  }));
+  const scale = o.range ? { domain: o.range, nice: false } : { zero: false };
+  const color = o.labels
+    ? { field: 'label', type: 'nominal', title: o.labelTitle ?? null }
+    : o.values
+      ? { field: 'value', type: 'quantitative', title: o.valueTitle ?? 'value', scale: { scheme: 'viridis' } }
+      : { value: '#4c78a8' };
+  const side = o.size ?? 360;
+  return vegaLiteSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...(o.title ? { title: o.title } : {}),
+    width: side,
+    height: side,
+    background: 'white',
+    data: { values: rows },
+    mark: { type: 'circle', size: 6, opacity: 0.6, clip: true },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: o.xTitle, scale },
+      y: { field: 'y', type: 'quantitative', title: o.yTitle, scale },
+      color,
+    },
+  });
+}
