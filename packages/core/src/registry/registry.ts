@@ -160,7 +160,7 @@ async function importPlugin(spec: string, dir: string, rules: PluginRules): Prom
       }
     }
   } catch {
-    throw new PluginError(isPath ? `plugin file "${spec}" not found (resolved from ${baseDir})` : `plugin package "${spec}" is not installed; run: npm install ${spec} (looked in the project ${projectRoot()} and in vaeflow's own installation)`);
+    throw new PluginError(isPath ? `plugin file "${spec}" not found (resolved from ${baseDir})` : `plugin package "${spec}" is not installed; run: npm install ${spec}${spec.startsWith('@vaeflow/') ? ` (until @vaeflow packages are on npm: node <vaeflow checkout>/scripts/install-local.mjs <your project> ${spec})` : ''} (looked in the project ${projectRoot()} and in vaeflow's own installation)`);
   }
   if (isPath && !rules.trustFiles) {
     const file = real(resolved);
