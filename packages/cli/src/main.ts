@@ -45,20 +45,20 @@ export function program(): Command {
     .description('check a manifest; exit 0 when valid, 1 with located errors')
     .action(async (file: string) => {
       const r = await validateCommand(file);
-      (r.ok ? process.stdout : process.stderr).write(r.text + '\n');
+      (r.ok ? process.stdout : process.stderr).write(`${r.text}\n`);
       process.exitCode = r.ok ? 0 : 1;
     });
   p.command('plugins')
     .description('list installed plugins, their versions and component types')
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }) => {
-      process.stdout.write((await pluginsCommand(o)) + '\n');
+      process.stdout.write(`${await pluginsCommand(o)}\n`);
     });
   p.command('schema [manifest]')
     .description('print the manifest JSON schema for what is installed and the plugins a manifest names (--sweep: the sweep file schema)')
     .option('--sweep', 'the schema of sweep files instead')
     .action(async (manifest: string | undefined, o: { sweep?: boolean }) => {
-      process.stdout.write((o.sweep ? JSON.stringify(requireOptional<typeof SweepLib>('@vaeflow/sweep', 'vaeflow schema --sweep').sweepSchema(), null, 2) : await schemaCommand(manifest)) + '\n');
+      process.stdout.write(`${o.sweep ? JSON.stringify(requireOptional<typeof SweepLib>('@vaeflow/sweep', 'vaeflow schema --sweep').sweepSchema(), null, 2) : await schemaCommand(manifest)}\n`);
     });
   p.command('sample <run>')
     .description('draw samples from a trained model into a PNG grid')
@@ -67,7 +67,7 @@ export function program(): Command {
     .option('--seed <n>', 'sampling seed', (v: string) => Number(v), 0)
     .addOption(backendOption())
     .action(async (run: string, o: { n: number; out?: string; seed: number; backend?: BackendRequest }) => {
-      process.stdout.write((await sampleCommand(run, o)) + '\n');
+      process.stdout.write(`${await sampleCommand(run, o)}\n`);
     });
   p.command('eval <run>')
     .description('importance-sampled NLL, bits/dim, reconstruction error (and --fcd); writes <run>/eval.json')
@@ -80,7 +80,7 @@ export function program(): Command {
     .addOption(threadsOption())
     .action(async (run: string, o: EvalOptions) => {
       const { result, notWritten } = await evalCommand(run, o);
-      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       if (notWritten) throw notWritten;
       if (typeof result.nll !== 'number' || !Number.isFinite(result.nll)) throw new UserError(`the importance-sampled NLL of ${run} is not finite (${result.nonFiniteExamples ? `examples ${(result.nonFiniteExamples as number[]).join(', ')}` : 'see eval.json'}): the model or its estimator gives non-finite log-densities`);
     });
@@ -90,7 +90,7 @@ export function program(): Command {
     .option('--title <title>', 'page title')
     .addOption(backendOption())
     .action(async (runs: string[], o: { out: string; title?: string; backend?: BackendRequest }) => {
-      process.stdout.write((await compareCommand(runs, o)) + '\n');
+      process.stdout.write(`${await compareCommand(runs, o)}\n`);
     });
   p.command('sweep <file-or-action> [target]')
     .description('run a sweep file (configurations x seeds) with a local pool or a Redis queue; `sweep status <file|folder>` and `sweep report <file|folder>` follow it')
@@ -108,12 +108,12 @@ export function program(): Command {
       if (first === 'status' || first === 'report') {
         if (!target) throw new InvalidArgumentError(`vaeflow sweep ${first} needs a sweep file or folder`);
         const text = first === 'status' ? await sweepStatusCommand(target, o) : await sweepReportCommand(target, o);
-        process.stdout.write(text + '\n');
+        process.stdout.write(`${text}\n`);
         return;
       }
       if (target) throw new InvalidArgumentError(`unexpected argument "${target}": vaeflow sweep <file> runs a sweep; status and report take a file or folder`);
       const r = await sweepCommand(first, o);
-      process.stdout.write(r.summary + '\n');
+      process.stdout.write(`${r.summary}\n`);
       if (r.failed) process.exitCode = 1;
     });
   p.command('worker')

@@ -65,7 +65,7 @@ describe('vaeflow eval and compare', () => {
       const errors: string[] = [];
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto('file://' + path.join(dir, 'report.html'));
+      await page.goto(`file://${path.join(dir, 'report.html')}`);
       await page.waitForFunction(() => (window as unknown as { Chart?: { instances: object } }).Chart !== undefined);
       const text = await page.textContent('#metrics');
       for (const name of ['stripes-a', 'stripes-b', 'stripes-c']) expect(text).toContain(name);

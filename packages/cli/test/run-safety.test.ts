@@ -268,7 +268,7 @@ describe('manifests that are not quite JSON', () => {
   it('accept a byte-order mark', () => {
     const dir = tmp();
     const f = stripesManifest(dir);
-    fs.writeFileSync(f, '\ufeff' + fs.readFileSync(f, 'utf8'));
+    fs.writeFileSync(f, `\ufeff${fs.readFileSync(f, 'utf8')}`);
     const r = vaeflow(['validate', f]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

@@ -166,7 +166,7 @@ export function readArchitectures(file: string): Layer[][] {
   };
   const records: unknown[] = file.endsWith('.json')
     ? parsed()
-    : text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[;,]/).map((p) => { const [type, value] = p.split(':'); return { type: type?.trim(), value: value === undefined ? undefined : isNaN(Number(value)) ? value.trim() : Number(value) }; }));
+    : text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[;,]/).map((p) => { const [type, value] = p.split(':'); return { type: type?.trim(), value: value === undefined ? undefined : Number.isNaN(Number(value)) ? value.trim() : Number(value) }; }));
   if (!Array.isArray(records)) throw new UserError(`${file}: expected a JSON array of architectures`);
   return records.map((r, i) => {
     const layers = (Array.isArray(r) ? r : (r as { layers?: unknown }).layers) as Layer[] | undefined;

@@ -21,7 +21,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const { values: args } = parseArgs({ options: { 'if-possible': { type: 'boolean' }, 'if-needed': { type: 'boolean' }, out: { type: 'string' } } });
 const hash = sourceHash();
 fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
-fs.writeFileSync(path.join(root, 'dist', 'source-hash.json'), JSON.stringify({ sourceHash: hash }) + '\n');
+fs.writeFileSync(path.join(root, 'dist', 'source-hash.json'), `${JSON.stringify({ sourceHash: hash })}\n`);
 
 const say = (line) => process.stderr.write(`@vaeflow/native: ${line}\n`);
 const giveUp = (why) => {
@@ -84,4 +84,4 @@ try {
   process.exit(1);
 }
 fs.renameSync(`${out}.tmp`, out);
-say(`built ${path.relative(process.cwd(), out)} from source in ${((Date.now() - started) / 1000).toFixed(1)} s (OpenBLAS ${staticLib ? 'static, ' + staticLib : 'shared, ' + sharedDir}; sources ${hash.slice(0, 12)})`);
+say(`built ${path.relative(process.cwd(), out)} from source in ${((Date.now() - started) / 1000).toFixed(1)} s (OpenBLAS ${staticLib ? `static, ${staticLib}` : `shared, ${sharedDir}`}; sources ${hash.slice(0, 12)})`);

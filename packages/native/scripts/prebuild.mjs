@@ -22,6 +22,7 @@ fs.rmSync(built);
 for (const f of fs.readdirSync(target)) if (/^vaeflow_native.*\.node$/.test(f)) fs.rmSync(path.join(target, f)); // unpacked copies of an older binary
 
 const copyright = '/usr/share/doc/libopenblas0-pthread/copyright';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax, not a template
 const version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libopenblas-dev'], { encoding: 'utf8' }).trim();
 const notices = [
   '# Third-party notices',

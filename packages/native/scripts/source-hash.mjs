@@ -16,7 +16,7 @@ export const NATIVE_SOURCES = fs
 export function sourceHash() {
   const h = createHash('sha256');
   for (const f of NATIVE_SOURCES) {
-    h.update(f + '\0');
+    h.update(`${f}\0`);
     h.update(fs.readFileSync(path.join(root, f)));
     h.update('\0');
   }

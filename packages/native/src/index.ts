@@ -39,7 +39,7 @@ export function installNativeKernels(options: { threads?: number } = {}): Native
   registerNativeKernels(binding);
   const info = binding.info();
   const blas = info.blas.trim();
-  return { ok: true, source, file, threads: info.threads, blas, cpuKernel: info.cpuKernel, summary: `${blas.split(' ')[0]} ${blas.split(' ')[1] ?? ''}`.trim() + `, ${info.cpuKernel} kernel, ${info.threads} thread${info.threads === 1 ? '' : 's'}, from ${source}` };
+  return { ok: true, source, file, threads: info.threads, blas, cpuKernel: info.cpuKernel, summary: `${`${blas.split(' ')[0]} ${blas.split(' ')[1] ?? ''}`.trim()}, ${info.cpuKernel} kernel, ${info.threads} thread${info.threads === 1 ? '' : 's'}, from ${source}` };
 }
 
 /** Changes the BLAS thread count of the loaded native kernels (no effect when none are loaded). */

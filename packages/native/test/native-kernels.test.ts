@@ -234,7 +234,7 @@ for (const candidate of binaries) {
         // New tensors every step: the inputs are left as they were.
         expect(x2.dataId).not.toBe(x.dataId);
         tf.dispose([x, m, v, gradient]);
-        [x, m, v] = [x2, m2, v2];
+        [x, m, v] = [x2, m2, v2] as tf.Tensor2D[];
       });
       const got = Array.from(x.dataSync());
       tf.dispose([x, m, v]);
@@ -243,7 +243,7 @@ for (const candidate of binaries) {
 
     it(`${BERNOULLI_LOG_PROB_KERNEL} equals sum(x l - softplus(l)) per row on cpu, threaded over many rows`, async () => {
       const rows = 700, dims = 97;
-      const X = values(rows * dims, 60).map((v) => (v > 0.4 ? 1 : v > 0 ? v : 0));
+      const X = values(rows * dims, 60).map((v) => (v > 0.4 ? 1 : Math.max(v , 0)));
       const L = values(rows * dims, 61).map((v) => v * 30);
       await tf.setBackend('cpu');
       const expected = tf.tidy(() => Array.from(tf.sum(tf.sub(tf.mul(tf.tensor2d(X, [rows, dims]), tf.tensor2d(L, [rows, dims])), tf.softplus(tf.tensor2d(L, [rows, dims]))), 1).dataSync()));

@@ -1,4 +1,4 @@
-import { BaseFlow, Module, SequentialFlow, standardNormalLogProb, tf, type Flow, type Prior, type Random } from '@vaeflow/core';
+import { type BaseFlow, Module, SequentialFlow, standardNormalLogProb, tf, type Flow, type Prior, type Random } from '@vaeflow/core';
 import { AffineCoupling } from './realnvp.js';
 
 /**

@@ -84,7 +84,7 @@ export interface SweepPlan {
 /** A problem in a sweep file, located by its JSON pointer in the file. */
 export class SweepError extends Error {
   constructor(readonly issues: ManifestIssue[], source: string) {
-    super(`${source} is invalid:\n` + issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n'));
+    super(`${source} is invalid:\n${issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n')}`);
     this.name = 'SweepError';
   }
 }
@@ -274,11 +274,11 @@ export function writePlan(plan: SweepPlan): void {
   const previous = fs.existsSync(sweepFile) ? (JSON.parse(fs.readFileSync(sweepFile, 'utf8')) as SavedSweep) : null;
   // Runs planned earlier and not now (an extended sweep narrowed again) stay listed: their results are kept.
   for (const old of previous?.runs ?? []) if (!saved.runs.some((r) => r.name === old.name)) saved.runs.push(old);
-  writeAtomic(sweepFile, JSON.stringify(saved, null, 2) + '\n');
+  writeAtomic(sweepFile, `${JSON.stringify(saved, null, 2)}\n`);
   for (const run of plan.runs) {
     fs.mkdirSync(run.dir, { recursive: true });
     const file = path.join(run.dir, 'manifest.json');
-    if (!fs.existsSync(file)) writeAtomic(file, JSON.stringify(run.manifest, null, 2) + '\n');
+    if (!fs.existsSync(file)) writeAtomic(file, `${JSON.stringify(run.manifest, null, 2)}\n`);
   }
 }
 

@@ -30,7 +30,7 @@ export async function runPool(plan: SweepPlan, o: PoolOptions): Promise<PoolResu
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const workers = Math.max(1, o.workers ?? cores);
   const threads = o.threads ?? Math.max(1, Math.floor(cores / workers));
-  const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const evaluation = plan.sweep.eval ?? null;
   const skipped = plan.runs.filter((r) => isDone(r.dir, evaluation)).map((r) => r.name);
   const todo = plan.runs.filter((r) => !skipped.includes(r.name));

@@ -109,7 +109,7 @@ export interface WorkerOptions extends Omit<RunnerOptions, 'onProgress' | 'eval'
  */
 export async function startWorker(url: string, o: WorkerOptions): Promise<{ close: () => Promise<void>; worker: Worker<JobData> }> {
   await checkRedis(url);
-  const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const lockMs = o.lockMs ?? 30_000;
   const conn = connection(url);
   const worker = new Worker<JobData>(

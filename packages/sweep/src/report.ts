@@ -137,7 +137,7 @@ export function summarizeSweep(sweepDir: string, baselineOverride?: string): Swe
 
 /** "102.47 ± 0.31" (mean ± 95% half-width), "102.47" for one value or no spread, "–" for none. */
 export function formatEstimate(e: Estimate, digits: number, signed = false): string {
-  if (!e || !e.n || !Number.isFinite(e.mean)) return '–';
+  if (!e?.n || !Number.isFinite(e.mean)) return '–';
   // Rounded to zero is shown as 0, never -0.
   const f = (v: number) => (Math.abs(v) < 0.5 * 10 ** -digits ? 0 : v).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const mean = `${signed && e.mean >= 0.5 * 10 ** -digits ? '+' : ''}${f(e.mean)}`;
@@ -167,5 +167,5 @@ export function sweepMarkdown(s: SweepSummary): string {
     );
   }
   if (s.missing.length) lines.push('', `Not finished yet (left out): ${s.missing.join(', ')}.`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

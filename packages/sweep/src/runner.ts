@@ -117,7 +117,7 @@ function child(command: string[], env: NodeJS.ProcessEnv, onLine: (line: string)
 export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: number; parameters?: number; resumed: boolean }> {
   const f = files(dir);
   const started = Date.now();
-  fs.writeFileSync(f.lock, JSON.stringify({ host: os.hostname(), pid: process.pid, started: new Date().toISOString() }) + '\n');
+  fs.writeFileSync(f.lock, `${JSON.stringify({ host: os.hostname(), pid: process.pid, started: new Date().toISOString() })}\n`);
   const env = { ...process.env, ...o.env };
   let parameters: number | undefined;
   // A run with any checkpoint resumes (the trainer falls back from latest to best); a fresh one
@@ -138,11 +138,11 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
       await child([...o.cli, 'eval', dir, '--k', String(o.eval.k), ...(o.eval.limit ? ['--limit', String(o.eval.limit)] : []), '--threads', String(o.threads)], env, () => undefined);
     }
     const result = { seconds: (Date.now() - started) / 1000, parameters, resumed, host: os.hostname(), finished: new Date().toISOString() };
-    fs.writeFileSync(f.result, JSON.stringify(result, null, 2) + '\n');
+    fs.writeFileSync(f.result, `${JSON.stringify(result, null, 2)}\n`);
     fs.rmSync(f.error, { force: true });
     return result;
   } catch (e) {
-    fs.writeFileSync(f.error, JSON.stringify({ error: (e as Error).message, host: os.hostname(), at: new Date().toISOString() }, null, 2) + '\n');
+    fs.writeFileSync(f.error, `${JSON.stringify({ error: (e as Error).message, host: os.hostname(), at: new Date().toISOString() }, null, 2)}\n`);
     throw e;
   } finally {
     fs.rmSync(f.lock, { force: true });

@@ -71,7 +71,7 @@ describe('sweep files', () => {
     expect(wide.manifest.seed).toBe(2);
     expect(wide.manifest.name).toBe('wide_beta-2-s2');
     expect(wide.manifest.model.encoder).toMatchObject({ type: 'mlp', hidden: [16] });
-    expect((wide.manifest.objective as { beta: number }).beta).toBe(2);
+    expect((wide.manifest.objective as unknown as { beta: number }).beta).toBe(2);
     expect(wide.dir).toBe(path.join(dir, 'runs', 'wide_beta-2-s2'));
     // The same file plans the same runs.
     expect((await planSweep(file, { version: 'test' })).runs.map((r) => canonical(r.manifest))).toEqual(plan.runs.map((r) => canonical(r.manifest)));
@@ -124,7 +124,7 @@ describe('statistics', () => {
     for (const run of plan.runs) {
       const elbo = -(100 + run.seed + (run.configuration === 'b' ? 1 + 0.1 * run.seed : 0));
       const lines = [{ epoch: 1, split: 'train', elbo, kl: 5, examplesPerSec: 1000 }, { epoch: 1, split: 'val', elbo }, { epoch: 1, split: 'test', elbo, kl: 5 }];
-      fs.writeFileSync(path.join(run.dir, 'metrics.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      fs.writeFileSync(path.join(run.dir, 'metrics.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
       fs.writeFileSync(path.join(run.dir, 'sweep-result.json'), JSON.stringify({ seconds: 60, parameters: 10 }));
     }
     const s = summarizeSweep(out);

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EpochProgress, Random, UserError, inputDimOf, selectBackend, tf, userErrorFromSystem, writeFileAtomic, type BackendRequest } from '@vaeflow/core';
@@ -27,7 +26,7 @@ export interface EvalOptions {
  */
 export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ result: Record<string, unknown>; notWritten?: Error }> {
   const metrics = requireOptional<typeof Metrics>('@vaeflow/metrics', 'vaeflow eval', [process.cwd(), runDir]);
-  const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(l + '\n');
+  const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(`${l}\n`);
   await selectBackend(o.backend ?? 'auto', { log, threads: o.threads });
   const started = Date.now();
   const run = await loadRun(runDir);
@@ -85,7 +84,7 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
   run.model.dispose();
   // The numbers are printed even when they cannot be saved (a read-only run folder).
   try {
-    writeFileAtomic(path.join(runDir, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
+    writeFileAtomic(path.join(runDir, 'eval.json'), `${JSON.stringify(result, null, 2)}\n`);
   } catch (e) {
     const reason = userErrorFromSystem(e);
     return { result, notWritten: new UserError(`the evaluation above could not be saved to ${path.join(runDir, 'eval.json')}: ${reason ? reason.message : (e as Error).message}`) };

@@ -30,7 +30,7 @@ export interface SweepCommandOptions {
  */
 export async function sweepCommand(file: string, o: SweepCommandOptions): Promise<{ out: string; failed: number; summary: string }> {
   const lib = sweepLib();
-  const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(l + '\n');
+  const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(`${l}\n`);
   const plan = await lib.planSweep(file, { out: o.out, version: SWEEP_VERSION });
   if (o.dryRun) {
     const lines = plan.runs.map((r) => `${r.name}\t${JSON.stringify(r.overrides)}`);

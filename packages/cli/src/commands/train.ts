@@ -54,7 +54,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     if (issues.length) throw new ManifestError(issues.map((i) => ({ ...i, message: `${i.message} (from --limit-train/--limit-test)` })), file);
     manifest.data = spec;
   }
-  const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(l + '\n');
+  const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(`${l}\n`);
   await selectBackend(o.backend ?? manifest.backend, { log, threads: o.threads });
   const name = manifest.name ?? path.basename(file, path.extname(file));
   const outDir = path.resolve(o.out ?? path.join('runs', name));
@@ -75,7 +75,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     // Watching stdin must not keep the process alive once training is over.
     (process.stdin as unknown as { unref?: () => void }).unref?.();
   }
-  const emit = o.progressJson ? (m: object) => process.stdout.write(JSON.stringify(m) + '\n') : null;
+  const emit = o.progressJson ? (m: object) => process.stdout.write(`${JSON.stringify(m)}\n`) : null;
   emit?.({ type: 'start', outDir, parameters: built.model.parameterCount(), resumed: !!o.resume });
   let lastEmit = 0;
   const onStep = emit

@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+// The method declarations (module augmentations of tfjs-core's Tensor), types only: at run time
+// this file attaches the methods itself.
+export type * from '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 
 /**
  * Tensor methods (`x.reshape(shape)`, `x.add(y)`, ...). tfjs-core's type declarations promise them

@@ -93,7 +93,7 @@ async function activate(name: string): Promise<boolean> {
  * has it. The line logged names the choice and, when better ones were passed over, why.
  */
 export async function selectBackend(request: BackendRequest = 'auto', options: SelectBackendOptions = {}): Promise<BackendChoice> {
-  const log = options.log === undefined ? (line: string) => process.stderr.write(line + '\n') : options.log;
+  const log = options.log === undefined ? (line: string) => process.stderr.write(`${line}\n`) : options.log;
   const skipped: string[] = [];
   const order: Exclude<BackendRequest, 'auto'>[] = request === 'auto' ? ['tensorflow', 'native', 'wasm', 'cpu'] : [request];
   for (const want of order) {

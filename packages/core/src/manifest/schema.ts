@@ -89,6 +89,7 @@ export function assembledManifestSchema(registry: Registry): JsonSchema {
       ...rest,
       // With nothing installed for this kind, no type is valid (an empty enum is not a valid schema).
       properties: { type: defs.length ? { enum: defs.map((d) => d.type), description: `${kind} type`, ...(fallback !== undefined ? { default: fallback } : {}) } : { not: {}, description: `no ${kind} components are installed` } },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keywords
       ...(defs.length ? { allOf: defs.map((d) => ({ if: when(d.type), then: walk(d.type === fallback ? withoutRequiredType(componentSchema(d)) : componentSchema(d)) })) } : {}),
     };
   };

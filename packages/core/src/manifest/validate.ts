@@ -13,7 +13,7 @@ export interface ManifestIssue {
 /** A manifest that failed validation; `message` lists every issue, one per line. */
 export class ManifestError extends Error {
   constructor(readonly issues: ManifestIssue[], source = 'manifest') {
-    super(`${source} is invalid:\n` + issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n'));
+    super(`${source} is invalid:\n${issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n')}`);
     this.name = 'ManifestError';
   }
 }
@@ -56,7 +56,7 @@ export function suggest(name: string, candidates: readonly string[]): string {
 
 function describe(value: unknown): string {
   const s = JSON.stringify(value);
-  return s === undefined ? String(value) : s.length > 40 ? s.slice(0, 37) + '...' : s;
+  return s === undefined ? String(value) : s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
 /** Turns ajv errors into located issues under `base`. */
@@ -90,6 +90,7 @@ function toIssues(errors: ErrorObject[] | null | undefined, base: string): Manif
 }
 
 /** The top-level component slots of a manifest with their kinds and JSON pointers (nested slots are found from each component's schema). */
+// biome-ignore lint/suspicious/noExplicitAny: the manifest is walked before it is known to be valid
 function* slots(m: Record<string, any>): Generator<{ kind: ComponentKind; path: string; spec: unknown; set(v: unknown): void }> {
   yield { kind: 'dataset', path: '/data', spec: m.data, set: (v) => (m.data = v) };
   yield { kind: 'model', path: '/model', spec: m.model, set: (v) => (m.model = v) };
@@ -157,6 +158,7 @@ export function resolveManifest(raw: unknown, registry: Registry, source = 'mani
 /** Like {@link resolveManifest} but returns the issues instead of throwing. */
 export function checkManifest(raw: unknown, registry: Registry): { manifest?: Manifest; issues: ManifestIssue[] } {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { issues: [{ path: '', message: 'a manifest must be a JSON object' }] };
+  // biome-ignore lint/suspicious/noExplicitAny: a raw manifest, checked below
   const m = structuredClone(raw) as Record<string, any>;
   const issues: ManifestIssue[] = [];
   if (!coreValidator(m)) issues.push(...toIssues(coreValidator.errors, ''));
@@ -168,6 +170,6 @@ export function checkManifest(raw: unknown, registry: Registry): { manifest?: Ma
   }
   // The core schema and the model's own schema both check latentDim; report each problem once.
   const seen = new Set<string>();
-  const unique = issues.filter((i) => !seen.has(i.path + '\n' + i.message) && seen.add(i.path + '\n' + i.message));
+  const unique = issues.filter((i) => !seen.has(`${i.path}\n${i.message}`) && seen.add(`${i.path}\n${i.message}`));
   return unique.length ? { issues: unique } : { manifest: m as Manifest, issues };
 }

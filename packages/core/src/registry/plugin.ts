@@ -83,6 +83,7 @@ export interface ComponentDefinition<T = unknown, O = Record<string, unknown>> {
 export interface Plugin {
   name: string;
   version: string;
+  // biome-ignore lint/suspicious/noExplicitAny: each component has its own instance and options types
   components: ComponentDefinition<any, any>[];
 }
 

@@ -24,6 +24,7 @@ export class FusedAdam extends tf.Optimizer {
   }
   /** tfjs makes `instanceof Optimizer` (and so of every subclass) a duck-typing test; here it means this class. */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class the test is asked of (a subclass included), not FusedAdam alone
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
   private first: Slot[] = [];
@@ -48,8 +49,8 @@ export class FusedAdam extends tf.Optimizer {
       beta2: this.beta2,
       epsilon: this.epsilon,
       gradScale: scale,
-      oneMinusAccBeta1: 1 - Math.pow(this.beta1, t),
-      oneMinusAccBeta2: 1 - Math.pow(this.beta2, t),
+      oneMinusAccBeta1: 1 - this.beta1 ** t,
+      oneMinusAccBeta2: 1 - this.beta2 ** t,
     };
     tf.tidy(() => {
       gradients.forEach(({ name, tensor }, i) => {

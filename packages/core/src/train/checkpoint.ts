@@ -107,13 +107,13 @@ export function findCheckpoint(dir: string): string | null {
 export function loadCheckpoint(dir: string): CheckpointContents {
   const where = findCheckpoint(dir);
   if (!where) throw new UserError(`no checkpoint at ${dir}`);
-  let manifest;
+  let manifest: { format?: string; weightsManifest?: { weights: tf.io.WeightsManifestEntry[] }[]; weightsSha256?: string; optimizerNames?: string[]; trainingState?: TrainingState };
   try {
     manifest = JSON.parse(fs.readFileSync(path.join(where, 'model.json'), 'utf8'));
   } catch (e) {
     throw new UserError(`${where}/model.json cannot be read (${(e as Error).message}): the checkpoint is damaged`);
   }
-  if (manifest?.format !== FORMAT || !Array.isArray(manifest.weightsManifest)) throw new UserError(`${where}/model.json is not a vaeflow checkpoint`);
+  if (manifest?.format !== FORMAT || !Array.isArray(manifest.weightsManifest) || !manifest.weightsManifest[0]) throw new UserError(`${where}/model.json is not a vaeflow checkpoint`);
   let buf: Buffer;
   try {
     buf = fs.readFileSync(path.join(where, 'weights.bin'));
@@ -132,7 +132,7 @@ export function loadCheckpoint(dir: string): CheckpointContents {
     if (k.startsWith('model/')) weights.set(k.slice(6), t);
   }
   const optKeys = Object.keys(map).filter((k) => k.startsWith('optimizer/')).sort();
-  optKeys.forEach((k, i) => optimizer.push({ name: manifest.optimizerNames[i] ?? k, tensor: map[k] }));
+  optKeys.forEach((k, i) => optimizer.push({ name: manifest.optimizerNames?.[i] ?? k, tensor: map[k] }));
   return { weights, optimizer, state: manifest.trainingState as TrainingState };
 }
 

@@ -9,7 +9,7 @@ export interface MetricsRecord {
 }
 
 export function appendMetrics(file: string, record: MetricsRecord): void {
-  fs.appendFileSync(file, JSON.stringify(record) + '\n');
+  fs.appendFileSync(file, `${JSON.stringify(record)}\n`);
 }
 
 /**

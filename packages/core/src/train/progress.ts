@@ -10,7 +10,7 @@ export class EpochProgress {
   private readonly rateUnit: string;
   private readonly showLoss: boolean;
 
-  constructor(private readonly label: string, private readonly total: number, private readonly write: (line: string) => void = (l) => process.stderr.write(l + '\n'), tty = !!process.stderr.isTTY, o: { unit?: string; rateUnit?: string; showLoss?: boolean } = {}) {
+  constructor(private readonly label: string, private readonly total: number, private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`), tty = !!process.stderr.isTTY, o: { unit?: string; rateUnit?: string; showLoss?: boolean } = {}) {
     this.unit = o.unit ?? 'steps';
     this.rateUnit = o.rateUnit ?? 'ex/s';
     this.showLoss = o.showLoss ?? true;

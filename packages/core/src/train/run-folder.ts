@@ -43,7 +43,7 @@ function takeLock(file: string, log: (l: string) => void): void {
     // Written whole beside the lock, then hard-linked into place: the link is atomic and fails
     // if the lock exists, so no process ever sees a half-written lock.
     const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, JSON.stringify(me) + '\n');
+    fs.writeFileSync(tmp, `${JSON.stringify(me)}\n`);
     try {
       fs.linkSync(tmp, file);
       return;

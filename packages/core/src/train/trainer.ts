@@ -100,7 +100,7 @@ export function evaluateSplit(model: LatentModel, objective: Objective, split: D
  * comes from seeded generators whose state is checkpointed, so `resume` continues exactly.
  */
 export async function train(opts: TrainerOptions): Promise<TrainResult> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const release = claimRunFolder(opts.outDir, { resume: opts.resume, force: opts.force, log });
   try {
     return await trainInFolder(opts, log);
@@ -147,14 +147,14 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void):
     state = c.state;
     disposeCheckpoint(c);
     const kept = readMetrics(metricsFile).filter((r) => r.split !== 'test' && r.epoch <= state.epoch);
-    writeFileAtomic(metricsFile, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    writeFileAtomic(metricsFile, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
     // The same manifest, unless the run was extended (more epochs).
-    writeFileAtomic(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    writeFileAtomic(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     log(`vaeflow: resuming ${outDir} after epoch ${state.epoch} (step ${state.step})`);
   } else {
     if (opts.resume) log(`vaeflow: nothing to resume in ${outDir}; starting from scratch`);
     fs.rmSync(metricsFile, { force: true });
-    writeFileAtomic(path.join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    writeFileAtomic(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
 
   const loggers = opts.loggers ?? [];
@@ -318,5 +318,5 @@ export function describeSamples(dataset: Dataset, values: Float32Array, n: numbe
     lines.push(`${dataset.describe!(row)}${dataset.validity ? (why === null ? '' : `   [invalid: ${why}]`) : ''}`);
   }
   if (dataset.validity) lines.push('', `valid: ${valid}/${n} (${((100 * valid) / n).toFixed(1)}%)`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
