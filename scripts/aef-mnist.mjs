@@ -9,7 +9,7 @@
  * finished, then writes docs/aef-mnist.md and the sample grids to docs/figures/aef-mnist/, with
  * bits per dimension including the +D log 256 dequantisation correction.
  *
- *   node scripts/aef-mnist.mjs [--out runs/sweeps/aef-mnist] [--workers 2]
+ *   node scripts/aef-mnist.mjs [--out runs/sweeps/aef-mnist] [--workers 2] [--quiet]
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { runSweep } from './lib/run-sweep.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const { values: args } = parseArgs({ options: { out: { type: 'string' }, workers: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { out: { type: 'string' }, workers: { type: 'string' }, quiet: { type: 'boolean' } } });
 
 const MODELS = {
   vae: { label: 'VAE (IAF posterior, MAF prior)' },
@@ -25,7 +25,7 @@ const MODELS = {
   centre: { label: 'AEF (centre)' },
   corner: { label: 'AEF (corner)' },
 };
-const { runs, sweep } = await runSweep(path.join(root, 'examples/aef-mnist.sweep.json'), { out: args.out, workers: args.workers ? Number(args.workers) : undefined });
+const { runs, sweep } = await runSweep(path.join(root, 'examples/aef-mnist.sweep.json'), { out: args.out, workers: args.workers ? Number(args.workers) : undefined, quiet: args.quiet });
 Object.assign(args, { epochs: sweep.set['/training/epochs'], steps: sweep.set['/training/stepsPerEpoch'], k: sweep.eval.k, 'test-limit': sweep.eval.limit });
 const latents = sweep.grid['/model/latentDim'];
 const models = sweep.configurations.map((c) => c.name);

@@ -4,7 +4,7 @@
 // examples/dpvae-mnist.sweep.json. Reports sKL between prior and aggregate posterior (5000
 // samples each, k-NN estimator, in z0-space for the decoupled prior), leakage scores, test
 // -ELBO and sample grids; writes docs/dpvae-mnist.md.
-// Usage: node scripts/dpvae-mnist.mjs [--out runs/sweeps/dpvae-mnist] [--workers 2]
+// Usage: node scripts/dpvae-mnist.mjs [--out runs/sweeps/dpvae-mnist] [--workers 2] [--quiet]
 // The sweep skips finished runs and resumes interrupted ones; each run's metrics are kept in
 // <run>/dpvae-metrics.json, so a stopped script resumes too.
 import { createRequire } from 'node:module';
@@ -18,11 +18,11 @@ const { loadRun } = require('@vaeflow/cli');
 const { Random, imageGridPng, inputDimOf, readMetrics, tf } = require('@vaeflow/core');
 const M = require('@vaeflow/metrics');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const { values: args } = parseArgs({ options: { out: { type: 'string' }, workers: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { out: { type: 'string' }, workers: { type: 'string' }, quiet: { type: 'boolean' } } });
 const figures = path.join(root, 'docs/figures/dpvae-mnist');
 fs.mkdirSync(figures, { recursive: true });
 
-const { runs, sweep } = await runSweep(path.join(root, 'examples/dpvae-mnist.sweep.json'), { out: args.out, workers: args.workers ? Number(args.workers) : undefined });
+const { runs, sweep } = await runSweep(path.join(root, 'examples/dpvae-mnist.sweep.json'), { out: args.out, workers: args.workers ? Number(args.workers) : undefined, quiet: args.quiet });
 Object.assign(args, { epochs: sweep.base.training.epochs, latent: sweep.base.model.latentDim });
 const labels = { vae: 'VAE', 'beta-vae-h': 'beta-VAE-H', 'beta-vae-b': 'beta-VAE-B', 'beta-tcvae': 'beta-TCVAE', 'factor-vae': 'FactorVAE', 'info-vae': 'InfoVAE' };
 
@@ -114,4 +114,4 @@ high-posterior samples (aggregate-posterior samples where the prior is thinnest)
 ${rows.map((r) => `| ${r.label}, ${r.prior} | ![](figures/dpvae-mnist/${r.name}-samples.png) | ![](figures/dpvae-mnist/${r.name}-low-posterior.png) | ![](figures/dpvae-mnist/${r.name}-high-posterior.png) |`).join('\n')}
 `;
 fs.writeFileSync(path.join(root, 'docs/dpvae-mnist.md'), doc);
-console.log(doc);
+if (!args.quiet) console.log(doc);

@@ -2,7 +2,7 @@
 // The picture of dpVAE (seed 004, figs. 1 and 3) on two moons: trains the two runs of
 // examples/dpvae-two-moons.sweep.json (standard-normal and decoupled prior, a beta-VAE with a
 // 2-D latent, everything else equal), then draws docs/figures/two-moons/ and writes
-// docs/dpvae-two-moons.md. Usage: node scripts/dpvae-two-moons.mjs [--out runs/sweeps/dpvae-two-moons]
+// docs/dpvae-two-moons.md. Usage: node scripts/dpvae-two-moons.mjs [--out runs/sweeps/dpvae-two-moons] [--quiet]
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,11 +14,11 @@ const { loadRun } = require('@vaeflow/cli');
 const { Random, tf, readMetrics } = require('@vaeflow/core');
 const M = require('@vaeflow/metrics');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const { values: args } = parseArgs({ options: { out: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { out: { type: 'string' }, quiet: { type: 'boolean' } } });
 const figures = path.join(root, 'docs/figures/two-moons');
 fs.mkdirSync(figures, { recursive: true });
 
-const { runs, sweep } = await runSweep(path.join(root, 'examples/dpvae-two-moons.sweep.json'), { out: args.out });
+const { runs, sweep } = await runSweep(path.join(root, 'examples/dpvae-two-moons.sweep.json'), { out: args.out, quiet: args.quiet });
 const base = sweep.base;
 Object.assign(args, { epochs: base.training.epochs, beta: base.objective.beta, scale: base.model.likelihood.scale });
 const rows = [];
@@ -75,4 +75,4 @@ ${rows.map((r) => `| ${r.prior} | ${r.skl.toFixed(3)} | ${r.negElbo.toFixed(3)} 
 The data: ![](figures/two-moons/data.svg)
 `;
 fs.writeFileSync(path.join(root, 'docs/dpvae-two-moons.md'), doc);
-console.log(doc);
+if (!args.quiet) console.log(doc);

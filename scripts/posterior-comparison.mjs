@@ -7,7 +7,7 @@
  * skipped, interrupted ones resume), then writes docs/posterior-comparison.md,
  * docs/planar-depth.md and the validation curves in docs/figures/posterior-comparison/.
  *
- *   node scripts/posterior-comparison.mjs [--out runs/sweeps/posterior-comparison] [--workers 2] [--no-train]
+ *   node scripts/posterior-comparison.mjs [--out runs/sweeps/posterior-comparison] [--workers 2] [--no-train] [--quiet]
  *
  * --no-train writes the docs from the runs finished so far (the others are listed as missing).
  */
@@ -22,9 +22,9 @@ const { collectResults, estimate, formatEstimate, readSavedSweep } = require('@v
 const { lineChartSvg } = require('@vaeflow/metrics');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const sweepFile = path.join(root, 'examples/posterior-comparison.sweep.json');
-const { values: args } = parseArgs({ options: { out: { type: 'string' }, workers: { type: 'string' }, 'no-train': { type: 'boolean' } } });
+const { values: args } = parseArgs({ options: { out: { type: 'string' }, workers: { type: 'string' }, 'no-train': { type: 'boolean' }, quiet: { type: 'boolean' } } });
 
-const out = args['no-train'] ? path.resolve(args.out ?? path.join(root, 'runs/sweeps/posterior-comparison')) : (await runSweep(sweepFile, { out: args.out, workers: args.workers ? Number(args.workers) : undefined })).out;
+const out = args['no-train'] ? path.resolve(args.out ?? path.join(root, 'runs/sweeps/posterior-comparison')) : (await runSweep(sweepFile, { out: args.out, workers: args.workers ? Number(args.workers) : undefined, quiet: args.quiet })).out;
 const saved = readSavedSweep(out);
 const { results, missing } = collectResults(out);
 const manifest = JSON.parse(fs.readFileSync(path.join(out, saved.runs[0].name, 'manifest.json'), 'utf8'));
@@ -37,7 +37,6 @@ fs.mkdirSync(figures, { recursive: true });
 
 const LABELS = { vae: 'standard VAE (diagonal)', planar: 'planar, K = 10', 'planar-80': 'planar, K = 80', iaf: 'IAF (2 steps)', pcpmap: 'PCP-Map' };
 const of = (c) => results.filter((r) => r.configuration === c);
-const seedsOf = (c) => of(c).map((r) => r.seed);
 const est = (c, key) => estimate(of(c).map((r) => r.values[key]));
 const base = new Map(of('vae').map((r) => [r.seed, r]));
 const paired = (c, key) => estimate(of(c).filter((r) => base.has(r.seed)).map((r) => r.values[key] - base.get(r.seed).values[key]));
@@ -174,4 +173,4 @@ K = 80 against K = 10 (paired by seed): ${f(deeper, 2, true)} nats (n = ${deeper
   dynamically binarised training set, and a budget of ${(epochs * stepsPerEpoch).toLocaleString('en-US')} steps.
 `;
 fs.writeFileSync(path.join(root, 'docs/planar-depth.md'), depthDoc);
-process.stderr.write(`wrote docs/posterior-comparison.md and docs/planar-depth.md from ${results.length} finished runs${missing.length ? ` (${missing.length} not finished)` : ''}\n`);
+if (!args.quiet) process.stderr.write(`wrote docs/posterior-comparison.md and docs/planar-depth.md from ${results.length} finished runs${missing.length ? ` (${missing.length} not finished)` : ''}\n`);

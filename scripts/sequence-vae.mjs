@@ -2,7 +2,7 @@
 // The sequence VAE on architecture sequences with a diagonal and with an IAF posterior: trains
 // and evaluates (IWAE K = 100, teacher-forced and free-running type accuracy, feature error,
 // validity of prior samples) through examples/sequence-vae.sweep.json, then writes
-// docs/sequence-vae.md. Usage: node scripts/sequence-vae.mjs [--out runs/sweeps/sequence-vae]
+// docs/sequence-vae.md. Usage: node scripts/sequence-vae.mjs [--out runs/sweeps/sequence-vae] [--quiet]
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,9 +13,9 @@ const require = createRequire(import.meta.url);
 const { loadRun } = require('@vaeflow/cli');
 const { Random, describeSamples, tf } = require('@vaeflow/core');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const { values: args } = parseArgs({ options: { out: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { out: { type: 'string' }, quiet: { type: 'boolean' } } });
 
-const { runs } = await runSweep(path.join(root, 'examples/sequence-vae.sweep.json'), { out: args.out });
+const { runs } = await runSweep(path.join(root, 'examples/sequence-vae.sweep.json'), { out: args.out, quiet: args.quiet });
 const labels = { diagonal: ['diagonal Gaussian', 'arch-seq-vae.json'], iaf: ['IAF, 2 steps', 'arch-seq-iaf.json'] };
 const rows = [];
 for (const r of runs) {
@@ -46,4 +46,4 @@ own argmax type and feature.
 ${rows.map((r) => `Samples from the prior, ${r.label}:\n\n\`\`\`\n${r.samples}\`\`\``).join('\n\n')}
 `;
 fs.writeFileSync(path.join(root, 'docs/sequence-vae.md'), doc);
-console.log(doc);
+if (!args.quiet) console.log(doc);

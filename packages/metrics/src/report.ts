@@ -17,6 +17,8 @@ export interface RunReport {
   reconstructions?: Buffer;
   /** aggregate posterior means for 2-D latents, n x 2 row-major, with class labels */
   latent?: { points: Float32Array; labels?: Uint8Array };
+  /** for 2-D data: test points and samples from the model, each n x 2 row-major */
+  pointSamples?: { data: Float32Array; samples: Float32Array };
 }
 
 /** Chart.js (UMD build), inlined so the report works offline. */
@@ -61,8 +63,21 @@ export function renderReport(runs: RunReport[], title = 'vaeflow comparison'): s
         if (!groups.has(g)) groups.set(g, []);
         groups.get(g)!.push({ x: +pts.points[2 * j].toFixed(4), y: +pts.points[2 * j + 1].toFixed(4) });
       }
-      return { id: `latent-${i}`, name: r.name, datasets: [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([g, data]) => ({ label: pts.labels ? `class ${g}` : 'z', data, backgroundColor: palette[g % palette.length], pointRadius: 1.5 })) };
+      return { id: `latent-${i}`, name: r.name, axes: ['z₁', 'z₂'], datasets: [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([g, data]) => ({ label: pts.labels ? `class ${g}` : 'z', data, backgroundColor: palette[g % palette.length], pointRadius: 1.5 })) };
     });
+  const xy = (a: Float32Array) => Array.from({ length: a.length / 2 }, (_, j) => ({ x: +a[2 * j].toFixed(4), y: +a[2 * j + 1].toFixed(4) }));
+  const pointSamples = runs
+    .map((r, i) => ({ r, i }))
+    .filter(({ r }) => r.pointSamples)
+    .map(({ r, i }) => ({
+      id: `samples-${i}`,
+      name: r.name,
+      axes: ['x₁', 'x₂'],
+      datasets: [
+        { label: 'test data', data: xy(r.pointSamples!.data), backgroundColor: '#9e9e9e', pointRadius: 1.5 },
+        { label: 'samples from the model', data: xy(r.pointSamples!.samples), backgroundColor: palette[1], pointRadius: 1.5 },
+      ],
+    }));
   const cards = runs.map((r) => `<section class="run"><h3>${esc(r.name)}</h3>${r.description ? `<p class="desc">${esc(r.description)}</p>` : ''}<div class="pics"><figure>${png(r.samples)}<figcaption>samples from the prior</figcaption></figure><figure>${png(r.reconstructions)}<figcaption>test images and reconstructions</figcaption></figure></div><p class="dir">${esc(r.dir)}</p></section>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
@@ -83,13 +98,14 @@ ${rows.join('\n')}
 <h2>Learning curves</h2>
 <div class="chart"><canvas id="curves"></canvas></div>
 ${latents.length ? `<h2>Aggregate posterior (2-D latents)</h2>${latents.map((l) => `<div class="latent"><canvas id="${l.id}"></canvas></div>`).join('')}` : ''}
+${pointSamples.length ? `<h2>Samples (2-D data)</h2>${pointSamples.map((l) => `<div class="latent"><canvas id="${l.id}"></canvas></div>`).join('')}` : ''}
 <h2>Samples and reconstructions</h2>
 ${cards.join('\n')}
 <script>${chartJsSource()}</script>
 <script>
 const curves = ${inlineJson(curves)};
 new Chart(document.getElementById('curves'), { type: 'line', data: { datasets: curves }, options: { animation: false, maintainAspectRatio: false, parsing: true, scales: { x: { type: 'linear', title: { display: true, text: 'epoch' } }, y: { title: { display: true, text: '−ELBO (nats)' } } } } });
-for (const l of ${inlineJson(latents)}) new Chart(document.getElementById(l.id), { type: 'scatter', data: { datasets: l.datasets }, options: { animation: false, maintainAspectRatio: false, plugins: { title: { display: true, text: l.name } } } });
+for (const l of ${inlineJson([...latents, ...pointSamples])}) new Chart(document.getElementById(l.id), { type: 'scatter', data: { datasets: l.datasets }, options: { animation: false, maintainAspectRatio: false, plugins: { title: { display: true, text: l.name } }, scales: { x: { title: { display: true, text: l.axes[0] } }, y: { title: { display: true, text: l.axes[1] } } } } });
 </script>
 </body></html>
 `;

@@ -165,7 +165,12 @@ describe('reconstruction error and report', () => {
     const html = renderReport([
       { name: 'run-a', dir: '/runs/a', metrics: [{ epoch: 1, split: 'val', elbo: -120 }, { epoch: 1, split: 'test', elbo: -119 }], evaluation: { nll: 110, k: 100 } },
       { name: 'run-<b>', dir: '/runs/b', metrics: [{ epoch: 1, split: 'val', elbo: -130 }], latent: { points: Float32Array.from([0, 1, 1, 0]), labels: Uint8Array.from([0, 1]) } },
+      { name: 'moons', dir: '/runs/m', metrics: [{ epoch: 1, split: 'val', elbo: -2 }], pointSamples: { data: Float32Array.from([0, 1, 1, 0]), samples: Float32Array.from([0.5, 0.5, 0.2, 0.1]) } },
     ]);
+    // 2-D data shows its samples beside the test points, with axis titles.
+    expect(html).toContain('id="samples-2"');
+    expect(html).toContain('samples from the model');
+    expect(html).toContain('x₁');
     expect(html).toContain('run-a');
     expect(html).toContain('run-&lt;b&gt;');
     expect(html).toContain('110.00');

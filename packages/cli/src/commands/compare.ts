@@ -45,6 +45,12 @@ export async function compareCommand(runDirs: string[], o: { out: string; title?
       both.set(recon, n * dim);
       report.reconstructions = imageGridPng(both, 2 * n, shape, n);
     }
+    if (shape.length === 1 && shape[0] === 2) {
+      // 2-D data: the model's samples beside test points, where a grid of images would go.
+      const n = Math.min(o.points ?? 2000, run.dataset.test.n);
+      const samples = tf.tidy(() => run.model.generate(n, rng).dataSync() as Float32Array);
+      report.pointSamples = { data: run.dataset.test.x.slice(0, n * 2), samples };
+    }
     if (run.manifest.model.latentDim === 2) {
       const n = Math.min(o.points ?? 2000, run.dataset.test.n);
       const points = tf.tidy(() => run.model.encodeMean(tf.tensor2d(run.dataset.test.x.subarray(0, n * dim), [n, dim])).dataSync() as Float32Array);
