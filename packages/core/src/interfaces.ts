@@ -37,7 +37,7 @@ export interface Flow extends Module {
   /** True when {@link inverseAndLogDet} is available. */
   readonly invertible: boolean;
   forwardAndLogDet(z: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D };
-  /** Only when `invertible`; otherwise throws a {@link NotInvertibleError} naming the flow. */
+  /** Only when `invertible`; otherwise throws a {@link @vaeflow/core!NotInvertibleError | NotInvertibleError} naming the flow. */
   inverseAndLogDet(z: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D };
 }
 

@@ -1,7 +1,7 @@
 import { BaseFlow, Dense, Module, type Random, tf } from '@vaeflow/core';
 
 /** Linear(L, H) - LeakyReLU - Linear(H, H) - LeakyReLU - Linear(H, L) [- Tanh], the dpVAE coupling nets (LeakyReLU slope 0.01, PyTorch's default, as the authors use it). */
-class CouplingNet extends Module {
+export class CouplingNet extends Module {
   readonly l1: Dense;
   readonly l2: Dense;
   readonly l3: Dense;

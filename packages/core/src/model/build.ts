@@ -11,10 +11,11 @@ import { Random } from '../random.js';
 import { UserError } from '../errors.js';
 import type { TrainingLogger } from '../train/loggers.js';
 
-type Base = Omit<BuildContext, 'build' | 'path'>;
+/** What building a component needs besides its spec: the build context without `build` and `path`. */
+export type BuildBase = Omit<BuildContext, 'build' | 'path'>;
 
 /** Builds one component through the registry: options validated (defaults filled), factory called, errors located. */
-export async function buildComponent<T>(registry: Registry, kind: ComponentKind, spec: ComponentSpec, path: string, base: Base): Promise<T> {
+export async function buildComponent<T>(registry: Registry, kind: ComponentKind, spec: ComponentSpec, path: string, base: BuildBase): Promise<T> {
   const { spec: resolved, issues } = validateComponentSpec(registry, kind, spec, path);
   if (issues.length) throw new ManifestError(issues);
   const def = registry.get(kind, resolved.type)!;
@@ -78,7 +79,7 @@ export async function buildModel(registry: Registry, manifest: Manifest, dataset
   const container = registry.createScope();
   container.register(RANDOM, { useValue: rng });
   container.register(DATASET, { useValue: dataset });
-  const base: Base = { rng, latentDim: manifest.model.latentDim, inputShape: dataset.inputShape, inputDim: inputDimOf(dataset), contextDim: 0, container };
+  const base: BuildBase = { rng, latentDim: manifest.model.latentDim, inputShape: dataset.inputShape, inputDim: inputDimOf(dataset), contextDim: 0, container };
   const model = await buildComponent<LatentModel>(registry, 'model', manifest.model, '/model', base);
   const objective = await buildComponent<Objective>(registry, 'objective', manifest.objective, '/objective', base);
   const problem = model.objectiveProblem?.(objective);
@@ -88,7 +89,7 @@ export async function buildModel(registry: Registry, manifest: Manifest, dataset
 
 /** The manifest's loggers (`/loggers/i`), built through the registry like any component. */
 export async function buildLoggers(registry: Registry, manifest: Manifest): Promise<TrainingLogger[]> {
-  const base: Base = { rng: new Random(`${manifest.seed}:loggers`), latentDim: manifest.model.latentDim, inputShape: [], inputDim: 0, contextDim: 0, container: registry.createScope() };
+  const base: BuildBase = { rng: new Random(`${manifest.seed}:loggers`), latentDim: manifest.model.latentDim, inputShape: [], inputDim: 0, contextDim: 0, container: registry.createScope() };
   const out: TrainingLogger[] = [];
   for (const [i, spec] of (manifest.loggers ?? []).entries()) out.push(await buildComponent<TrainingLogger>(registry, 'logger', spec, `/loggers/${i}`, base));
   return out;
