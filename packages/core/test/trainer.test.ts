@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ElboObjective, Random, RUN_LOCK, claimRunFolder, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective } from '../src/index.js';
+import { ElboObjective, Random, RUN_LOCK, claimRunFolder, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective, type TrainingProgress } from '../src/index.js';
 import { testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 
 await useWasm();
@@ -73,30 +73,35 @@ for (const { backend, skip } of paths) describe.skipIf(skip != null)(`trainer on
   });
 });
 
+/** A plugin with one objective: the ELBO, turned NaN wherever `when` says (training or not, at a progress). */
+function poisonedElbo(type: string, description: string, when: (training: boolean, p: TrainingProgress) => boolean) {
+  return definePlugin({
+    name: `poison-${type}`,
+    version: '0.0.0',
+    components: [
+      defineComponent<Objective>({
+        kind: 'objective',
+        type,
+        description,
+        schema: { properties: {} },
+        create: () => {
+          const elbo = new ElboObjective({ beta: 1, warmupEpochs: 0, freeBits: 0 });
+          return { id: type, loss: (t, p, training) => {
+            const r = elbo.loss(t, p, training);
+            return when(training, p) ? { ...r, loss: tf.mul(r.loss, NaN) as tf.Scalar } : r;
+          } };
+        },
+      }),
+    ],
+  });
+}
+
 describe('trainer', () => {
   beforeEach(useWasm);
 
   it('stops on repeated non-finite losses with a message, keeping the last good checkpoint', async () => {
     // An objective that turns NaN from step 6 on (epoch 2 of 4 steps each).
-    const poisoned = definePlugin({
-      name: 'poison',
-      version: '0.0.0',
-      components: [
-        defineComponent<Objective>({
-          kind: 'objective',
-          type: 'poisoned-elbo',
-          description: 'ELBO that becomes NaN after step 5',
-          schema: { properties: {} },
-          create: () => {
-            const elbo = new ElboObjective({ beta: 1, warmupEpochs: 0, freeBits: 0 });
-            return { id: 'poisoned', loss: (t, p, training) => {
-              const r = elbo.loss(t, p, training);
-              return training && p.step >= 5 ? { ...r, loss: tf.mul(r.loss, NaN) as tf.Scalar } : r;
-            } };
-          },
-        }),
-      ],
-    });
+    const poisoned = poisonedElbo('poisoned-elbo', 'ELBO that becomes NaN after step 5', (training, p) => training && p.step >= 5);
     const s = await setup({ objective: { type: 'poisoned-elbo' }, training: { epochs: 3, batchSize: 16, samples: 0, maxBadSteps: 3 } }, [testDataPlugin, poisoned]);
     const out = tmp();
     const lines: string[] = [];
@@ -113,25 +118,7 @@ describe('trainer and non-finite validation', () => {
 
   it('never makes a model whose validation loss is not finite the best one, and names the checkpoint that is good', async () => {
     // Finite weights, finite training steps, a NaN validation loss from epoch 2 on.
-    const poisoned = definePlugin({
-      name: 'poison-val',
-      version: '0.0.0',
-      components: [
-        defineComponent<Objective>({
-          kind: 'objective',
-          type: 'poisoned-val-elbo',
-          description: 'ELBO whose validation value is NaN from epoch 2',
-          schema: { properties: {} },
-          create: () => {
-            const elbo = new ElboObjective({ beta: 1, warmupEpochs: 0, freeBits: 0 });
-            return { id: 'poisoned-val', loss: (t, p, training) => {
-              const r = elbo.loss(t, p, training);
-              return !training && p.epoch >= 2 ? { ...r, loss: tf.mul(r.loss, NaN) as tf.Scalar } : r;
-            } };
-          },
-        }),
-      ],
-    });
+    const poisoned = poisonedElbo('poisoned-val-elbo', 'ELBO whose validation value is NaN from epoch 2', (training, p) => !training && p.epoch >= 2);
     const s = await setup({ objective: { type: 'poisoned-val-elbo' }, training: { epochs: 3, batchSize: 16, samples: 0 } }, [testDataPlugin, poisoned]);
     const out = tmp();
     const err = await train({ ...s, outDir: out, log: quiet, tty: false }).catch((e) => e);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findCheckpoint, readMetrics, type StepProgress } from '@vaeflow/core';
+import { findCheckpoint, pidAlive, readMetrics, type StepProgress } from '@vaeflow/core';
 
 /**
  * How a run is carried out: `vaeflow train` (and `vaeflow eval`) in a child process, so that a
@@ -55,15 +55,6 @@ export function isDone(dir: string, evaluation?: { k: number; limit?: number } |
   if (!fs.existsSync(f.result) || !fs.existsSync(f.metrics)) return false;
   if (!readMetrics(f.metrics).some((m) => m.split === 'test')) return false;
   return !evaluation || isDoneEval(f.evaluation, evaluation);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A run's state from its folder alone (the local pool's view; the queue adds its own). */

@@ -19,7 +19,8 @@ interface LockOwner {
   started: string;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process of this machine is alive (EPERM: alive, owned by another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
