@@ -52,6 +52,6 @@ export { imageGridPng, writeImageGrid, scatterPng, type ScatterOptions } from '.
 export { UserError, userErrorFromSystem } from './errors.js';
 export { writeFileAtomic, removeStaleTemporaries } from './util/files.js';
 export { parseJson, JsonSyntaxError } from './util/json.js';
-export { claimRunFolder, pidAlive, RUN_LOCK, RUN_ARTEFACTS } from './train/run-folder.js';
+export { claimRunFolder, pidAlive, RUN_LOCK, RUN_ARTEFACTS, LOCK_STALE_MS, type RunFolderClaim } from './train/run-folder.js';
 export { corePlugin } from './plugin.js';
 export { VERSION } from './version.js';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ElboObjective, Random, RUN_LOCK, claimRunFolder, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective, type TrainingProgress } from '../src/index.js';
+import { ElboObjective, LOCK_STALE_MS, Random, RUN_LOCK, claimRunFolder, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective, type TrainingProgress } from '../src/index.js';
 import { testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 
 await useWasm();
@@ -160,11 +160,20 @@ describe('run folders', () => {
     fs.mkdirSync(path.join(out, 'checkpoints', '.latest.tmp-123'), { recursive: true });
     fs.writeFileSync(path.join(out, 'checkpoints', '.latest.tmp-123', 'weights.bin'), 'half');
     const lines: string[] = [];
-    const release = claimRunFolder(out, { resume: true, log: (l) => lines.push(l) });
+    const claim = claimRunFolder(out, { resume: true, log: (l) => lines.push(l) });
     expect(lines.join('\n')).toMatch(/removing a stale lock.*process 4194321 is gone[\s\S]*removed 1 temporary file left by an interrupted write \(checkpoints\/\.latest\.tmp-123\)/);
     expect(JSON.parse(fs.readFileSync(path.join(out, RUN_LOCK), 'utf8')).pid).toBe(process.pid);
-    release();
+    claim.release();
     expect(fs.existsSync(path.join(out, RUN_LOCK))).toBe(false);
+    // A lock from another machine is live while it is touched, stale once untouched for LOCK_STALE_MS.
+    const lock = path.join(out, RUN_LOCK);
+    fs.writeFileSync(lock, JSON.stringify({ host: 'another-machine', pid: 1, started: 'then' }));
+    expect(() => claimRunFolder(out, { resume: true })).toThrow(/is being trained by process 1 on another-machine/);
+    const old = new Date(Date.now() - LOCK_STALE_MS - 60_000);
+    fs.utimesSync(lock, old, old);
+    const lines2: string[] = [];
+    claimRunFolder(out, { resume: true, log: (l) => lines2.push(l) }).release();
+    expect(lines2.join('\n')).toMatch(/removing a stale lock .*untouched for 11 min by another-machine/);
   });
 });
 

@@ -10,6 +10,14 @@ export const RUN_LOCK = '.vaeflow-lock';
 /** What a training writes into its run folder; `force` removes these, and nothing else. */
 export const RUN_ARTEFACTS = ['manifest.json', 'metrics.jsonl', 'checkpoints', 'samples', 'eval.json'];
 
+/**
+ * A lock whose file has not been touched for this long is stale whatever machine wrote it: a
+ * training touches its lock every 30 s, so only a dead one (on any host sharing the folder, a
+ * sweep worker on another machine included) leaves it this old.
+ */
+export const LOCK_STALE_MS = 10 * 60_000;
+const HEARTBEAT_MS = 30_000;
+
 /** Files a sweep keeps beside its runs: they do not make a folder hold a run. */
 const BOOKKEEPING = new Set([RUN_LOCK, 'sweep-lock.json', 'sweep-error.json', 'sweep-result.json']);
 
@@ -61,32 +69,49 @@ function takeLock(file: string, log: (l: string) => void): void {
         return 0;
       }
     })();
-    // A lock whose process is gone (same machine), or one never finished being written, is stale.
-    const stale = owner ? owner.host === me.host && !pidAlive(owner.pid) : age > 2_000;
+    // A lock whose process is gone (same machine), or that nobody has touched for LOCK_STALE_MS
+    // (any machine), or that was never finished being written, is stale.
+    const stale = owner ? (owner.host === me.host && !pidAlive(owner.pid)) || age > LOCK_STALE_MS : age > 2_000;
     if (!stale) {
       const who = owner ? `process ${owner.pid} on ${owner.host} (since ${owner.started})` : 'another process';
-      throw new UserError(`${path.dirname(file)} is being trained by ${who}; two trainings cannot share a run folder. Wait for it, stop it, or train into another folder (--out). If that process is gone, remove ${file}.`);
+      throw new UserError(`${path.dirname(file)} is being trained by ${who}; two trainings cannot share a run folder. Wait for it, stop it, or train into another folder (--out). A lock nobody touches for ${LOCK_STALE_MS / 60_000} minutes is taken over; if that process is gone, you may also remove ${file}.`);
     }
-    log(`vaeflow: removing a stale lock on ${path.dirname(file)} (${owner ? `process ${owner.pid} is gone` : 'unreadable'})`);
+    log(`vaeflow: removing a stale lock on ${path.dirname(file)} (${!owner ? 'unreadable' : owner.host === me.host && !pidAlive(owner.pid) ? `process ${owner.pid} is gone` : `untouched for ${Math.round(age / 60_000)} min by ${owner.host}`})`);
     fs.rmSync(file, { force: true });
   }
   throw new UserError(`cannot lock ${path.dirname(file)}: another process keeps taking ${file}`);
 }
 
+/** A claimed run folder: `heartbeat` (call it often; it touches the lock every 30 s) and `release`. */
+export interface RunFolderClaim {
+  heartbeat(): void;
+  release(): void;
+}
+
 /**
  * Claims a run folder for one training: takes its lock (a second training into the same folder
- * is refused while the first lives; a lock left by a dead process on this machine is taken
- * over), refuses a folder that already holds anything unless the training resumes it or
- * `force` replaces it (then only vaeflow's own artefacts are removed), and clears what
- * interrupted writes left behind. Returns the function that releases the lock.
+ * is refused while the first lives; a lock left by a dead process on this machine, or untouched
+ * for LOCK_STALE_MS on any machine, is taken over), refuses a folder that already holds anything
+ * unless the training resumes it or `force` replaces it (then only vaeflow's own artefacts are
+ * removed), and clears what interrupted writes left behind.
  */
-export function claimRunFolder(outDir: string, o: { resume?: boolean; force?: boolean; log?: (l: string) => void }): () => void {
+export function claimRunFolder(outDir: string, o: { resume?: boolean; force?: boolean; log?: (l: string) => void }): RunFolderClaim {
   const log = o.log ?? (() => undefined);
   fs.mkdirSync(outDir, { recursive: true });
   const lock = path.join(outDir, RUN_LOCK);
   takeLock(lock, log);
   const release = () => {
     if (readOwner(lock)?.pid === process.pid) fs.rmSync(lock, { force: true });
+  };
+  let touched = Date.now();
+  const heartbeat = () => {
+    if (Date.now() - touched < HEARTBEAT_MS) return;
+    touched = Date.now();
+    try {
+      fs.utimesSync(lock, new Date(), new Date());
+    } catch {
+      // a lock removed by hand: training goes on; the next claim starts afresh
+    }
   };
   try {
     if (!o.resume) {
@@ -104,5 +129,5 @@ export function claimRunFolder(outDir: string, o: { resume?: boolean; force?: bo
     release();
     throw e;
   }
-  return release;
+  return { heartbeat, release };
 }

@@ -101,16 +101,16 @@ export function evaluateSplit(model: LatentModel, objective: Objective, split: D
  */
 export async function train(opts: TrainerOptions): Promise<TrainResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const release = claimRunFolder(opts.outDir, { resume: opts.resume, force: opts.force, log });
+  const claim = claimRunFolder(opts.outDir, { resume: opts.resume, force: opts.force, log });
   try {
-    return await trainInFolder(opts, log);
+    return await trainInFolder(opts, log, claim.heartbeat);
   } finally {
     for (const l of opts.loggers ?? []) await l.close?.();
-    release();
+    claim.release();
   }
 }
 
-async function trainInFolder(opts: TrainerOptions, log: (line: string) => void): Promise<TrainResult> {
+async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, heartbeat: () => void): Promise<TrainResult> {
   const { manifest, model, objective, dataset, outDir } = opts;
   const t = manifest.training;
   const dim = inputDimOf(dataset);
@@ -204,6 +204,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void):
       }
       // Let timers, signals and I/O run (a parent's lock renewals, a closed pipe); no effect on results.
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        heartbeat();
         await new Promise((resolve) => setImmediate(resolve));
         lastYield = performance.now();
       }
