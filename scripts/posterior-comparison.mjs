@@ -102,9 +102,9 @@ best-validation checkpoint: the importance-sampled NLL with K = ${k} samples per
 **Regenerate**: ${command}.${missingNote}
 
 Mean ± 95% confidence half-width over seeds (Student's t, n − 1 degrees of freedom).
-"Train ex/s" and "train min" were measured while two runs shared the 2-core machine (one thread
-each), so they compare configurations with each other, not with other machines; \`npm run bench\`
-has clean speeds. "Last 10%" is the change of the validation −ELBO over the last ${Math.round(epochs / 10)} epochs
+"Train ex/s", "train min" and "eval min" were measured while two runs shared the 2-core machine
+(one thread each), at times beside other work, so they are rough and compare configurations with
+each other, not with other machines; \`npm run bench\` has clean speeds. "Last 10%" is the change of the validation −ELBO over the last ${Math.round(epochs / 10)} epochs
 (negative: still falling).
 
 | posterior | n | IS-NLL (K = ${k}) | test −ELBO | test KL | parameters | train ex/s | train min | eval min | last 10% |

@@ -44,7 +44,7 @@ export async function vegaLiteSvg(spec: object): Promise<string> {
 export async function lineChartSvg(o: LineChartOptions): Promise<string> {
   const rows = o.series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.y)).map((p) => ({ series: s.name, x: p.x, y: p.y, lo: p.lo ?? p.y, hi: p.hi ?? p.y })));
   const order = o.series.map((s) => s.name);
-  const color = { field: 'series', type: 'nominal', title: null, sort: order, legend: { orient: 'right', symbolType: 'stroke', labelLimit: 0 } };
+  const color = { field: 'series', type: 'nominal', title: null, sort: order, legend: { orient: 'right', symbolType: 'stroke', labelLimit: 0, symbolStrokeWidth: 3, symbolOpacity: 1 } };
   const x = { field: 'x', type: 'quantitative', title: o.xTitle, ...(o.xDomain ? { scale: { domain: o.xDomain } } : {}) };
   const yScale = o.yDomain ? { domain: o.yDomain, zero: false } : { zero: false };
   const hasBands = rows.some((r) => r.lo !== r.hi);
@@ -56,6 +56,7 @@ export async function lineChartSvg(o: LineChartOptions): Promise<string> {
     background: 'white',
     data: { values: rows },
     layer: [
+      // The bands share the lines' colours and legend (whose symbols are drawn opaque).
       ...(hasBands ? [{ mark: { type: 'area', opacity: 0.2, clip: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' }, color } }] : []),
       { mark: { type: 'line', clip: true, strokeWidth: 1.5 }, encoding: { x, y: { field: 'y', type: 'quantitative', title: o.yTitle, scale: yScale }, color } },
     ],
