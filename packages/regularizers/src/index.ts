@@ -1,7 +1,7 @@
 /** @vaeflow/regularizers — beta-VAE-H/B, beta-TCVAE, FactorVAE, InfoVAE-MMD objectives. */
 export { plugin, plugin as default } from './plugin.js';
 export { BetaVaeH, BetaVaeB } from './beta-vae.js';
-export { BetaTcVae, tcDecomposition, stratifiedLogWeights, type TcDecomposition } from './tcvae.js';
+export { BetaTcVae, tcDecomposition, stratifiedLogWeights, type TcDecomposition, type TcPriorTerm } from './tcvae.js';
 export { FactorVae, Discriminator, permuteDims } from './factor-vae.js';
 export { InfoVae, infoVaeKernel, mmd } from './info-vae.js';
 export { VERSION } from './version.js';

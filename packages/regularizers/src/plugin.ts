@@ -1,6 +1,6 @@
 import { DATASET, defineComponent, definePlugin, type Dataset, type Objective } from '@vaeflow/core';
 import { BetaVaeB, BetaVaeH } from './beta-vae.js';
-import { BetaTcVae } from './tcvae.js';
+import { BetaTcVae, type TcPriorTerm } from './tcvae.js';
 import { FactorVae } from './factor-vae.js';
 import { InfoVae } from './info-vae.js';
 import { VERSION } from './version.js';
@@ -20,10 +20,10 @@ export const plugin = definePlugin({
       schema: { properties: { gamma: { type: 'number', minimum: 0, default: 15 }, capacityMax: { type: 'number', minimum: 0, default: 25 }, capacitySteps: { type: 'integer', minimum: 1, default: 100000 } } },
       create: (o) => new BetaVaeB(o.gamma, o.capacityMax, o.capacitySteps),
     }),
-    defineComponent<Objective, { alpha: number; beta: number; gamma: number }>({
+    defineComponent<Objective, { alpha: number; beta: number; gamma: number; priorTerm: TcPriorTerm }>({
       kind: 'objective', type: 'beta-tcvae', description: 'beta-TCVAE (Chen et al. 2018): rec + alpha MI + beta TC + gamma dim-wise KL, minibatch stratified sampling.',
-      schema: { properties: { alpha: { type: 'number', minimum: 0, default: 1 }, beta: { type: 'number', minimum: 0, default: 4 }, gamma: { type: 'number', minimum: 0, default: 150, description: 'weight of the dimension-wise KL (150 in the dpVAE configs)' } } },
-      create: (o, ctx) => new BetaTcVae(o.alpha, o.beta, o.gamma, ctx.container.resolve<Dataset>(DATASET).train.n),
+      schema: { properties: { alpha: { type: 'number', minimum: 0, default: 1 }, beta: { type: 'number', minimum: 0, default: 4 }, gamma: { type: 'number', minimum: 0, default: 150, description: 'weight of the dimension-wise KL (150 in the dpVAE configs)' }, priorTerm: { enum: ['density', 'base'], default: 'density', description: "log p(z) in the dimension-wise term: 'density', the prior's density (exact decomposition; with a learned prior that does not factorise the term can go to -TC, so gamma > beta rewards total correlation), or 'base', log N(g(z)) without the log-determinant for the decoupled prior, as the dpVAE authors' code" } } },
+      create: (o, ctx) => new BetaTcVae(o.alpha, o.beta, o.gamma, ctx.container.resolve<Dataset>(DATASET).train.n, o.priorTerm),
     }),
     defineComponent<Objective, { gamma: number; width: number; layers: number; learningRate: number }>({
       kind: 'objective', type: 'factor-vae', description: 'FactorVAE (Kim & Mnih 2018): rec + KL + gamma TC, TC from a discriminator with its own Adam.',

@@ -1,4 +1,4 @@
-import { LOG_2PI, tf, type LatentTerms, type Objective, type ObjectiveResult } from '@vaeflow/core';
+import { LOG_2PI, standardNormalLogProb, tf, UserError, type LatentTerms, type Objective, type ObjectiveContext, type ObjectiveResult, type Prior } from '@vaeflow/core';
 import { recAndKl } from './common.js';
 
 /**
@@ -29,7 +29,7 @@ export interface TcDecomposition {
  * by minibatch stratified sampling. Needs the diagonal-Gaussian posterior of the batch and z
  * drawn from it (no posterior flows); log p(z) is the model's prior, any prior.
  */
-export function tcDecomposition(t: LatentTerms, datasetSize: number): TcDecomposition {
+export function tcDecomposition(t: LatentTerms, datasetSize: number, logPz: tf.Tensor1D = t.logPz): TcDecomposition {
   const q = t.posterior;
   if (!q?.logScale || !t.noFlows) throw new Error('beta-tcvae needs a diagonal Gaussian posterior without posterior flows');
   const [M, L] = t.z.shape;
@@ -45,17 +45,41 @@ export function tcDecomposition(t: LatentTerms, datasetSize: number): TcDecompos
   return {
     mi: tf.mean(tf.sub(t.logQz, logQz)) as tf.Scalar,
     tc: tf.mean(tf.sub(logQz, logQzProd)) as tf.Scalar,
-    dwKl: tf.mean(tf.sub(logQzProd, t.logPz)) as tf.Scalar,
+    dwKl: tf.mean(tf.sub(logQzProd, logPz)) as tf.Scalar,
   };
+}
+
+/**
+ * Which log p(z) the dimension-wise term uses. 'density' is the prior's density, so that
+ * MI + TC + dim-wise KL is the KL exactly. 'base' is log N(g(z); 0, I) without log|det dg/dz|,
+ * for priors with a base space (the decoupled prior): what the dpVAE authors' code computes for
+ * beta-TCVAE with their prior (trainers/loss_helpers.py, _get_log_pz_qz_prodzi_qzCx_fip), kept
+ * to reproduce their table.
+ *
+ * Why it matters: when p does not factorise, E[sum_j log q(z_j) - log p(z)] = KL(q(z) || p(z)) - TC
+ * is no longer a KL and can fall to -TC once a learned prior fits q(z), so with gamma > beta the
+ * 'density' objective rewards total correlation (seen on MNIST with the decoupled prior:
+ * dim-wise term -50 nats, TC 126 after two epochs).
+ */
+export type TcPriorTerm = 'density' | 'base';
+
+/** A prior with a base space: z0 = g(z) standard normal (the decoupled prior of @vaeflow/priors-dp). */
+function hasBase(p: Prior): p is Prior & { toBase(z: tf.Tensor2D): tf.Tensor2D } {
+  return typeof (p as { toBase?: unknown }).toBase === 'function';
 }
 
 /** beta-TCVAE (Chen et al. 2018): loss = -E[log p(x|z)] + alpha MI + beta TC + gamma dim-wise KL. */
 export class BetaTcVae implements Objective {
   readonly id = 'beta-tcvae';
-  constructor(readonly alpha: number, readonly beta: number, readonly gamma: number, readonly datasetSize: number) {}
-  loss(t: LatentTerms): ObjectiveResult {
+  constructor(readonly alpha: number, readonly beta: number, readonly gamma: number, readonly datasetSize: number, readonly priorTerm: TcPriorTerm = 'density') {}
+  loss(t: LatentTerms, _p?: unknown, _training?: boolean, ctx?: ObjectiveContext): ObjectiveResult {
     const { rec, kl, elbo } = recAndKl(t);
-    const d = tcDecomposition(t, this.datasetSize);
+    let logPz = t.logPz;
+    if (this.priorTerm === 'base') {
+      if (!ctx || !hasBase(ctx.prior)) throw new UserError('beta-tcvae with priorTerm "base" needs a prior with a base space z0 = g(z) (the decoupled prior of @vaeflow/priors-dp); use priorTerm "density" with this prior');
+      logPz = standardNormalLogProb(ctx.prior.toBase(t.z));
+    }
+    const d = tcDecomposition(t, this.datasetSize, logPz);
     const loss = tf.addN([rec, tf.mul(this.alpha, d.mi), tf.mul(this.beta, d.tc), tf.mul(this.gamma, d.dwKl)]) as tf.Scalar;
     return { loss, terms: { elbo, rec, kl, mi: d.mi, tc: d.tc, dwKl: d.dwKl } };
   }

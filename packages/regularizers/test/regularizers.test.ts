@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Random, StandardNormalPrior, selectBackend, tf, type LatentTerms } from '@vaeflow/core';
-import { BetaVaeB, BetaVaeH, FactorVae, InfoVae, mmd, permuteDims, stratifiedLogWeights, tcDecomposition } from '../src/index.js';
+import { BetaTcVae, BetaVaeB, BetaVaeH, FactorVae, InfoVae, mmd, permuteDims, stratifiedLogWeights, tcDecomposition } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -48,6 +48,32 @@ describe('minibatch stratified sampling', () => {
   it('refuses posteriors it cannot evaluate pairwise', () => {
     const t = termsFrom([[0], [1]], [[0], [0]], new Random(1));
     expect(() => tcDecomposition({ ...t, noFlows: false }, 10)).toThrow(/without posterior flows/);
+  });
+});
+
+describe('beta-TCVAE with a prior that has a base space', () => {
+  // p(z) = N(g(z)) |det dg/dz| with g(z) = 2z: log p(z) = log N(2z) + L log 2.
+  const L = 3;
+  const rng = new Random('tc-base');
+  const means = Array.from({ length: 8 }, (_, i) => [i / 4, -i / 8, 0.5]);
+  const t0 = termsFrom(means, Array.from({ length: 8 }, () => [-1, -0.5, 0]), rng);
+  const toBase = (z: tf.Tensor2D) => tf.mul(z, 2) as tf.Tensor2D;
+  const logProb = (z: tf.Tensor2D) => tf.add(new StandardNormalPrior(L).logProb(toBase(z)), L * Math.log(2)) as tf.Tensor1D;
+  const prior = Object.assign(new StandardNormalPrior(L), { toBase, logProb });
+  const t = { ...t0, logPz: logProb(t0.z), kl: tf.sub(t0.logQz, logProb(t0.z)) as tf.Tensor1D };
+  const ctx = { prior, rng: new Random(5) };
+
+  it("'density' splits the Monte Carlo KL exactly, 'base' drops the log-determinant as the dpVAE authors' code", () => {
+    const exact = new BetaTcVae(1, 4, 150, 1000).loss(t, { epoch: 0, step: 0 }, true, ctx).terms;
+    const base = new BetaTcVae(1, 4, 150, 1000, 'base').loss(t, { epoch: 0, step: 0 }, true, ctx).terms;
+    const v = (x: tf.Scalar) => x.dataSync()[0];
+    expect(v(exact.mi) + v(exact.tc) + v(exact.dwKl)).toBeCloseTo(v(exact.kl), 4);
+    expect(v(base.dwKl) - v(exact.dwKl)).toBeCloseTo(L * Math.log(2), 4);
+    expect(v(base.tc)).toBeCloseTo(v(exact.tc), 5);
+  });
+
+  it("'base' names what it needs when the prior has no base space", () => {
+    expect(() => new BetaTcVae(1, 4, 150, 1000, 'base').loss(t, { epoch: 0, step: 0 }, true, { prior: new StandardNormalPrior(L), rng: new Random(6) })).toThrow(/base space.*decoupled prior/);
   });
 });
 
