@@ -14,7 +14,7 @@ export interface SweepFile {
   /** overrides for every run, applied before a configuration's (e.g. a budget) */
   set?: Record<string, unknown>;
   /** named configurations, each a set of overrides { "/json/pointer": value } (default: one, "base") */
-  configurations?: { name: string; description?: string; set?: Record<string, unknown> }[];
+  configurations?: { name: string; description?: string; set?: Record<string, unknown>; only?: Record<string, string[]> }[];
   /** every combination of these values is crossed with every configuration; a pointer's values
    *  are a list (labelled by the value) or an object of named values ({ "std": {...}, "dp": {...} }) */
   grid?: Record<string, unknown[] | Record<string, unknown>>;
@@ -44,7 +44,13 @@ export function sweepSchema(): Record<string, unknown> {
       out: { type: 'string', minLength: 1, description: 'folder of the run folders, relative to the working directory; a shared filesystem path for queue workers on other machines' },
       configurations: {
         type: 'array', minItems: 1,
-        items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name, description: { type: 'string' }, set: overrides } },
+        items: {
+          type: 'object', additionalProperties: false, required: ['name'],
+          properties: {
+            name, description: { type: 'string' }, set: overrides,
+            only: { type: 'object', propertyNames: { pattern: '^(/[^/]*)+$' }, additionalProperties: { type: 'array', minItems: 1, items: { type: 'string' } }, description: 'grid pointer -> the names of its values this configuration is crossed with (default all)' },
+          },
+        },
       },
       grid: {
         type: 'object', propertyNames: { pattern: '^(/[^/]*)+$' },
@@ -126,19 +132,22 @@ function describeValue(v: unknown): string {
 }
 
 /** Every combination of the grid's values, as override sets, with a label per combination. */
-function gridCombinations(grid: SweepFile['grid']): { label: string; set: Record<string, unknown> }[] {
+function gridCombinations(grid: SweepFile['grid']): { label: string; set: Record<string, unknown>; names: Record<string, string> }[] {
   const keys = Object.keys(grid ?? {});
-  if (!keys.length) return [{ label: '', set: {} }];
+  if (!keys.length) return [{ label: '', set: {}, names: {} }];
   // Short labels from the last pointer token, the whole pointer where two would clash.
   const short = keys.map((k) => safe(token(k.split('/').at(-1)!)));
   const labels = keys.map((k, i) => (short.filter((s) => s === short[i]).length > 1 ? safe(k.slice(1).replace(/\//g, '.')) : short[i]));
-  let combos: { label: string[]; set: Record<string, unknown> }[] = [{ label: [], set: {} }];
+  let combos: { label: string[]; set: Record<string, unknown>; names: Record<string, string> }[] = [{ label: [], set: {}, names: {} }];
   keys.forEach((k, i) => {
-    const values = grid![k];
-    const named: [string, unknown][] = Array.isArray(values) ? values.map((v) => [describeValue(v), v]) : Object.entries(values);
-    combos = combos.flatMap((c) => named.map(([name, v]) => ({ label: [...c.label, `${labels[i]}-${name}`], set: { ...c.set, [k]: v } })));
+    combos = combos.flatMap((c) => gridValues(grid![k]).map(([name, v]) => ({ label: [...c.label, `${labels[i]}-${name}`], set: { ...c.set, [k]: v }, names: { ...c.names, [k]: name } })));
   });
-  return combos.map((c) => ({ label: c.label.join('_'), set: c.set }));
+  return combos.map((c) => ({ label: c.label.join('_'), set: c.set, names: c.names }));
+}
+
+/** A grid pointer's values with their names (a list's values are named by describing them). */
+function gridValues(values: unknown[] | Record<string, unknown>): [string, unknown][] {
+  return Array.isArray(values) ? values.map((v) => [describeValue(v), v]) : Object.entries(values);
 }
 
 /** Reads and checks a sweep file (schema, unique names, the baseline), with located errors. */
@@ -156,6 +165,14 @@ export function readSweepFile(file: string): SweepFile {
   const names = (sweep.configurations ?? []).map((c) => c.name);
   const issues: ManifestIssue[] = [];
   names.forEach((n, i) => names.indexOf(n) !== i && issues.push({ path: `/configurations/${i}/name`, message: `"${n}" names two configurations` }));
+  for (const [ci, c] of (sweep.configurations ?? []).entries()) {
+    for (const [pointer, wanted] of Object.entries(c.only ?? {})) {
+      const where = `/configurations/${ci}/only/${pointer.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      const values = sweep.grid?.[pointer];
+      if (!values) issues.push({ path: where, message: `the grid has no ${pointer}` });
+      else for (const w of wanted) if (!gridValues(values).some(([n]) => n === w)) issues.push({ path: where, message: `the grid's ${pointer} has no value named "${w}" (it has ${gridValues(values).map(([n]) => n).join(', ')})` });
+    }
+  }
   if (sweep.baseline && !(names.length ? names : ['base']).includes(sweep.baseline)) issues.push({ path: '/baseline', message: `no configuration is named "${sweep.baseline}"` });
   if (issues.length) throw new SweepError(issues, file);
   return sweep;
@@ -189,6 +206,7 @@ export async function planSweep(file: string, options: { out?: string; version: 
   const runIssues: { where: string; message: string; run: string }[] = [];
   for (const [ci, config] of configurations.entries()) {
     for (const combo of combos) {
+      if (Object.entries(config.only ?? {}).some(([pointer, wanted]) => !wanted.includes(combo.names[pointer]))) continue;
       const configuration = combo.label ? `${config.name}_${combo.label}` : config.name;
       for (const seed of sweep.seeds) {
         const name = `${configuration}-s${seed}`;

@@ -81,6 +81,23 @@ describe('sweep files', () => {
     expect(named.runs[0].manifest.training.epochs).toBe(3);
   });
 
+  it("cross a configuration with only the grid values it names ('only'), and name a wrong one", async () => {
+    const dir = tmp();
+    const grid = { '/model/prior': { std: { type: 'standard-normal' } }, '/objective/beta': [1, 2] };
+    const plan = await planSweep(sweepFile(dir, { configurations: [{ name: 'all' }, { name: 'some', only: { '/objective/beta': ['2'] } }], grid, seeds: [1] }), { version: 'test' });
+    expect(plan.runs.map((r) => r.name)).toEqual(['all_prior-std_beta-1-s1', 'all_prior-std_beta-2-s1', 'some_prior-std_beta-2-s1']);
+    const bad = (only: Record<string, string[]>) => {
+      try {
+        readSweepFile(sweepFile(dir, { configurations: [{ name: 'a', only }], grid }));
+        return '';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(bad({ '/model/prior': ['dp'] })).toMatch(/\/configurations\/0\/only\/~1model~1prior: the grid's \/model\/prior has no value named "dp" \(it has std\)/);
+    expect(bad({ '/model/latentDim': ['2'] })).toMatch(/\/configurations\/0\/only\/~1model~1latentDim: the grid has no \/model\/latentDim/);
+  });
+
   it('report every run that would fail validation, once per problem, naming the runs', async () => {
     const dir = tmp();
     const file = sweepFile(dir, { configurations: [{ name: 'ok' }, { name: 'typo', set: { '/model/encoder/hiden': [4] } }] });
