@@ -2,7 +2,7 @@
 // The picture of dpVAE (seed 004, figs. 1 and 3) on two moons: trains the two runs of
 // examples/dpvae-two-moons.sweep.json (standard-normal and decoupled prior, a beta-VAE with a
 // 2-D latent, everything else equal), then draws docs/figures/two-moons/ and writes
-// docs/dpvae-two-moons.md. Usage: node scripts/dpvae-two-moons.mjs [--out runs/sweeps/dpvae-two-moons] [--quiet]
+// docs/dpvae-two-moons.md. Usage: node scripts/dpvae-two-moons.mjs [--out results/dpvae-two-moons] [--quiet]
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

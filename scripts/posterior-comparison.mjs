@@ -7,24 +7,25 @@
  * skipped, interrupted ones resume), then writes docs/posterior-comparison.md,
  * docs/planar-depth.md and the validation curves in docs/figures/posterior-comparison/.
  *
- *   node scripts/posterior-comparison.mjs [--out runs/sweeps/posterior-comparison] [--workers 2] [--no-train] [--quiet]
+ *   node scripts/posterior-comparison.mjs [--out results/posterior-comparison] [--workers 2] [--no-train] [--quiet]
  *
  * --no-train writes the docs from the runs finished so far (the others are listed as missing).
+ * The runs are kept in results/posterior-comparison (see results/README.md).
  */
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runSweep } from './lib/run-sweep.mjs';
+import { lateChange, seedSeries, tailDomain, verdict } from './lib/report.mjs';
+import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
 const { collectResults, estimate, formatEstimate, readSavedSweep } = require('@vaeflow/sweep');
 const { lineChartSvg } = require('@vaeflow/metrics');
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const sweepFile = path.join(root, 'examples/posterior-comparison.sweep.json');
-const { values: args } = parseArgs({ options: { out: { type: 'string' }, workers: { type: 'string' }, 'no-train': { type: 'boolean' }, quiet: { type: 'boolean' } } });
+const { values: args } = parseArgs({ options: SWEEP_ARGS });
 
-const out = args['no-train'] ? path.resolve(args.out ?? path.join(root, 'runs/sweeps/posterior-comparison')) : (await runSweep(sweepFile, { out: args.out, workers: args.workers ? Number(args.workers) : undefined, quiet: args.quiet })).out;
+const { out } = await runSweep(sweepFile, sweepOptions(args));
 const saved = readSavedSweep(out);
 const { results, missing } = collectResults(out);
 const manifest = JSON.parse(fs.readFileSync(path.join(out, saved.runs[0].name, 'manifest.json'), 'utf8'));
@@ -43,38 +44,12 @@ const paired = (c, key) => estimate(of(c).filter((r) => base.has(r.seed)).map((r
 const f = (e, d = 2, signed = false) => formatEstimate(e, d, signed);
 const n0 = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
 
-/** holds / does not hold / inconclusive, from a paired difference where lower is better. */
-function verdict(e) {
-  if (!e || e.n === 0) return 'not measured yet';
-  if (e.n < 2) return 'inconclusive (one seed)';
-  if (e.mean + e.half < 0) return '**holds**';
-  if (e.mean - e.half > 0) return '**does not hold**';
-  return 'inconclusive at this budget';
-}
-
-/** The validation curve's change over the last tenth of training, mean over seeds (negative: still falling). */
-function lateSlope(c) {
-  const tail = Math.max(1, Math.round(epochs / 10));
-  return estimate(of(c).map((r) => {
-    const last = r.curve.at(-1);
-    const before = r.curve.find((p) => p.epoch === last.epoch - tail);
-    return last && before ? last.value - before.value : NaN;
-  }));
-}
+const lateSlope = (c) => lateChange(of(c).map((r) => r.curve), Math.max(1, Math.round(epochs / 10)));
 
 // Validation curves: mean over seeds with the 95% band, from epoch 5 so the scale shows the end.
 async function curves(configs, file, title) {
-  const series = configs.filter((c) => of(c).length).map((c) => {
-    const maxEpoch = Math.max(...of(c).map((r) => r.curve.length));
-    const points = [];
-    for (let e = 1; e <= maxEpoch; e++) {
-      const v = estimate(of(c).map((r) => r.curve.find((p) => p.epoch === e)?.value ?? NaN));
-      if (e >= 5 && v.n) points.push({ x: e, y: v.mean, lo: Number.isFinite(v.half) ? v.mean - v.half : v.mean, hi: Number.isFinite(v.half) ? v.mean + v.half : v.mean });
-    }
-    return { name: `${LABELS[c] ?? c} (n = ${of(c).length})`, points };
-  });
-  const ys = series.flatMap((s) => s.points.filter((p) => p.x >= 10).flatMap((p) => [p.lo, p.hi]));
-  const svg = await lineChartSvg({ series, title, xTitle: `epoch (${stepsPerEpoch} Adam steps each)`, yTitle: 'validation −ELBO (nats, mean over seeds)', xDomain: [5, epochs], yDomain: ys.length ? [Math.floor(Math.min(...ys)) - 0.5, Math.ceil(Math.min(...ys) + 8)] : undefined });
+  const series = configs.filter((c) => of(c).length).map((c) => seedSeries(LABELS[c] ?? c, of(c).map((r) => r.curve), 5));
+  const svg = await lineChartSvg({ series, title, xTitle: `epoch (${stepsPerEpoch} Adam steps each)`, yTitle: 'validation −ELBO (nats, mean over seeds)', xDomain: [5, epochs], yDomain: tailDomain(series, 10, 8) });
   fs.writeFileSync(path.join(figures, file), svg);
   return `figures/posterior-comparison/${file}`;
 }

@@ -2,7 +2,7 @@
 // The sequence VAE on architecture sequences with a diagonal and with an IAF posterior: trains
 // and evaluates (IWAE K = 100, teacher-forced and free-running type accuracy, feature error,
 // validity of prior samples) through examples/sequence-vae.sweep.json, then writes
-// docs/sequence-vae.md. Usage: node scripts/sequence-vae.mjs [--out runs/sweeps/sequence-vae] [--quiet]
+// docs/sequence-vae.md. Usage: node scripts/sequence-vae.mjs [--out results/sequence-vae] [--quiet]
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

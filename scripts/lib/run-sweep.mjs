@@ -1,18 +1,34 @@
-// The scripts that write tables in docs/ train through sweep files (examples/*.sweep.json):
-// this runs one on the local pool (finished runs are skipped, interrupted ones resume) and
-// returns its runs (options: out, workers, quiet: no progress lines), each with its folder, for the script's own analysis (with a backend selected).
+// The scripts that write tables in docs/ train through sweep files (examples/*.sweep.json) into
+// results/<sweep name>/ (kept in git, see results/README.md). runSweep runs one on the local pool
+// (finished runs are skipped, interrupted ones resume), or with train: false only reads what is
+// finished, and returns its runs, each with its folder, for the script's own analysis (with a
+// backend selected). Options: out (another sweep folder), workers, threads, train, quiet.
 import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const { sweepCommand } = require('@vaeflow/cli');
-const { readSavedSweep } = require('@vaeflow/sweep');
+const { readSavedSweep, readSweepFile } = require('@vaeflow/sweep');
 const { selectBackend } = require('@vaeflow/core');
 
+export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
 export async function runSweep(file, options = {}) {
-  const r = await sweepCommand(file, { workers: options.workers, out: options.out, quiet: options.quiet });
-  if (r.failed) throw new Error(`${r.failed} run(s) of ${file} failed; see vaeflow sweep status ${r.out}`);
-  const saved = readSavedSweep(r.out);
+  const out = path.resolve(options.out ?? path.join(root, 'results', readSweepFile(file).name));
+  if (options.train !== false) {
+    const r = await sweepCommand(file, { workers: options.workers, threads: options.threads, out, quiet: options.quiet });
+    if (r.failed) throw new Error(`${r.failed} run(s) of ${file} failed; see vaeflow sweep status ${r.out}`);
+  } else if (!fs.existsSync(path.join(out, 'sweep.json'))) {
+    throw new Error(`${out} holds no runs of ${path.basename(file)} yet; run without --no-train to train them`);
+  }
+  const saved = readSavedSweep(out);
   await selectBackend('auto', { log: null }); // for the script's analysis in this process
-  return { out: r.out, sweep: saved.sweep, runs: saved.runs.map((run) => ({ ...run, dir: path.join(r.out, run.name) })) };
+  return { out, sweep: saved.sweep, runs: saved.runs.map((run) => ({ ...run, dir: path.join(out, run.name) })) };
 }
+
+/** The options every page script takes, parsed: --out, --workers, --threads (per run), --no-train, --quiet. */
+export function sweepOptions(args) {
+  return { out: args.out, workers: args.workers ? Number(args.workers) : undefined, threads: args.threads ? Number(args.threads) : undefined, train: !args['no-train'], quiet: args.quiet };
+}
+export const SWEEP_ARGS = { out: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, 'no-train': { type: 'boolean' }, quiet: { type: 'boolean' } };

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/**
+ * Keeps a sweep's results in git at the end of a work session (see results/README.md): stages
+ * every run's small files, adds the checkpoints of each run that has not finished (latest to
+ * resume it exactly, best for its test and evaluation) and unstages the checkpoints of runs that have finished.
+ * Commit afterwards.
+ *
+ *   node scripts/carry-over.mjs results/<sweep name> [--dry-run]
+ */
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const require = createRequire(import.meta.url);
+const { readSavedSweep, runStatus } = require('@vaeflow/sweep');
+const { findCheckpoint } = require('@vaeflow/core');
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { 'dry-run': { type: 'boolean' } } });
+if (positionals.length !== 1) {
+  console.error('usage: node scripts/carry-over.mjs results/<sweep name> [--dry-run]');
+  process.exit(1);
+}
+const out = path.resolve(positionals[0]);
+const saved = readSavedSweep(out);
+const git = (...a) => {
+  console.log(`git ${a.join(' ')}`);
+  if (!args['dry-run']) execFileSync('git', a, { stdio: ['ignore', 'ignore', 'inherit'], cwd: out });
+};
+
+git('add', '.');
+for (const run of saved.runs) {
+  const dir = path.join(out, run.name);
+  if (!fs.existsSync(dir)) continue;
+  const status = runStatus(dir, saved.sweep.eval ?? null);
+  if (status.state === 'done') git('rm', '-r', '--cached', '--quiet', '--ignore-unmatch', path.join(run.name, 'checkpoints'));
+  else if (status.state === 'running') console.log(`${run.name}: still running (${status.where}); stop the sweep first so its checkpoints are whole`);
+  else for (const which of ['latest', 'best']) if (findCheckpoint(path.join(dir, 'checkpoints', which)) === path.join(dir, 'checkpoints', which)) git('add', '-f', path.join(run.name, 'checkpoints', which));
+}

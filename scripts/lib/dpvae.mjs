@@ -1,0 +1,54 @@
+// dpVAE's measures of one finished run (seed 004): sKL between prior and aggregate posterior and
+// the leakage scores, with the sample grids the paper shows; cached in <run>/dpvae-metrics.json,
+// so a run is analysed once, on the machine that has its checkpoint.
+import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const { loadRun } = require('@vaeflow/cli');
+const { Random, imageGridPng, inputDimOf, tf } = require('@vaeflow/core');
+const M = require('@vaeflow/metrics');
+
+/** The leakage thresholds: these quantiles of log p(z) under the prior itself. */
+export const QUANTILES = [0.01, 0.05, 0.1];
+
+function grid(model, z, shape, file) {
+  const n = z.length / model.latentDim;
+  const x = tf.tidy(() => model.decoder.decode(tf.tensor2d(z, [n, model.latentDim])).mean().dataSync());
+  fs.writeFileSync(file, imageGridPng(x, n, shape, 8, 1));
+}
+
+/**
+ * sKL (5000 prior and 5000 aggregate-posterior samples, 1-NN estimator, in z0-space for a
+ * decoupled prior) and LS at QUANTILES, of the run's best checkpoint. With `figures` (a path
+ * prefix) also writes <prefix>-samples.png, -low-posterior.png (prior samples where q(z) is
+ * thinnest) and -high-posterior.png (aggregate-posterior samples where p(z) is thinnest), 32 each.
+ */
+export async function analyseDpvaeRun(dir, { figures = null } = {}) {
+  const cached = path.join(dir, 'dpvae-metrics.json');
+  if (fs.existsSync(cached)) return JSON.parse(fs.readFileSync(cached, 'utf8'));
+  const run = await loadRun(dir);
+  const rng = new Random('dpvae-metrics');
+  const dim = inputDimOf(run.dataset);
+  const L = run.model.latentDim;
+  const p = M.priorSamples(run.model, 5000, rng);
+  const q = M.aggregatePosteriorSamples(run.model, run.dataset.train, dim, 5000, rng).z;
+  const skl = M.symmetricKl(M.mapToBase(run.model, p), M.mapToBase(run.model, q), L, 1);
+  const logp = tf.tidy(() => Array.from(run.model.prior.logProb(tf.tensor2d(p, [5000, L])).dataSync()).sort((a, b) => a - b));
+  const ls = M.leakageScores(run.model, run.dataset.train, dim, QUANTILES.map((qq) => logp[Math.floor(qq * logp.length)]), { n: 2000, components: 2000, rng });
+  if (figures) {
+    const logq = M.aggregatePosteriorLogDensity(run.model, run.dataset.train, dim, p.subarray(0, 2000 * L), 2000);
+    const lowIdx = Array.from(logq.keys()).sort((a, b) => logq[a] - logq[b]).slice(0, 32);
+    const qLogp = tf.tidy(() => run.model.prior.logProb(tf.tensor2d(q.subarray(0, 2000 * L), [2000, L])).dataSync());
+    const highIdx = Array.from(qLogp.keys()).sort((a, b) => qLogp[a] - qLogp[b]).slice(0, 32);
+    const pick = (src, idx) => Float32Array.from(idx.flatMap((i) => Array.from(src.subarray(i * L, (i + 1) * L))));
+    grid(run.model, pick(p, lowIdx), run.dataset.inputShape, `${figures}-low-posterior.png`);
+    grid(run.model, pick(q, highIdx), run.dataset.inputShape, `${figures}-high-posterior.png`);
+    grid(run.model, p.subarray(0, 32 * L), run.dataset.inputShape, `${figures}-samples.png`);
+  }
+  run.model.dispose();
+  const row = { skl, ls: ls.map((l, i) => ({ quantile: QUANTILES[i], tau: l.tau, score: l.score })), checkpoint: path.relative(dir, run.checkpoint) };
+  fs.writeFileSync(cached, `${JSON.stringify(row, null, 2)}\n`);
+  return row;
+}
