@@ -89,6 +89,56 @@ describe('sweeps with the embedded pool', () => {
   });
 });
 
+describe('a sweep carried across work sessions in git (results/README.md)', () => {
+  const git = (cwd: string, ...args: string[]) => {
+    const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
+    expect(r.status, `git ${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+
+  it('killed mid-run, carried over and committed, then resumed in a fresh clone: the results equal an uninterrupted run', async () => {
+    const file = writeSweep('pooled'); // the pool's sweep: its results are the reference
+    if (!fs.existsSync(path.join(dir, 'pool', 'sweep.json'))) expect(vaeflow(['sweep', file, '--workers', '2', '--out', 'pool']).status).toBe(0);
+    const first = path.join(dir, 'session-1');
+    fs.mkdirSync(path.join(first, 'results'), { recursive: true });
+    fs.copyFileSync(path.join(root, 'results', '.gitignore'), path.join(first, 'results', '.gitignore'));
+    git(first, 'init', '-q');
+    git(first, 'config', 'user.email', 'test@example.org');
+    git(first, 'config', 'user.name', 'test');
+    const folder = path.join(first, 'results', 'pooled');
+    // Own process group, so that killing it takes its trainings too (a session that ends).
+    const sweep = spawn(process.execPath, [bin, 'sweep', file, '--workers', '1', '--out', folder], { cwd: first, detached: true, stdio: 'ignore' });
+    await waitFor('a finished run and one with a checkpoint', () => {
+      const runs = fs.existsSync(folder) ? fs.readdirSync(folder) : [];
+      const done = runs.some((r) => fs.existsSync(path.join(folder, r, 'sweep-result.json')));
+      const partway = runs.some((r) => !fs.existsSync(path.join(folder, r, 'sweep-result.json')) && fs.existsSync(path.join(folder, r, 'checkpoints', 'latest', 'model.json')));
+      return done && partway;
+    }, 120_000, 20);
+    process.kill(-sweep.pid!, 'SIGKILL');
+    await waitFor('the sweep to die', () => sweep.exitCode !== null || sweep.signalCode !== null, 10_000);
+
+    const carried = spawnSync(process.execPath, [path.join(root, 'scripts', 'carry-over.mjs'), folder], { cwd: first, encoding: 'utf8' });
+    expect(carried.status, carried.stderr).toBe(0);
+    git(first, 'commit', '-qm', 'session 1');
+    const tracked = git(first, 'ls-files').split('\n');
+    // Finished runs keep their small files only; an unfinished one its checkpoints too; locks and samples never.
+    const finished = fs.readdirSync(folder).filter((r) => fs.existsSync(path.join(folder, r, 'sweep-result.json')));
+    for (const r of finished) expect(tracked.filter((f) => f.startsWith(`results/pooled/${r}/checkpoints/`))).toEqual([]);
+    expect(tracked.some((f) => /^results\/pooled\/[^/]+\/checkpoints\/latest\/weights\.bin$/.test(f))).toBe(true);
+    expect(tracked.filter((f) => /sweep-lock|\.vaeflow-lock|samples\//.test(f))).toEqual([]);
+
+    const second = path.join(dir, 'session-2');
+    spawnSync('git', ['clone', '-q', first, second]);
+    const resumed = vaeflow(['sweep', file, '--workers', '2', '--out', path.join(second, 'results', 'pooled')]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(new RegExp(`${4 - finished.length} done, ${finished.length} already done, 0 failed`));
+    expect(results(path.join(second, 'results', 'pooled'))).toEqual(results(path.join(dir, 'pool')));
+    // The unfinished runs went on from their committed checkpoints instead of starting again.
+    const partway = tracked.filter((f) => f.endsWith('/checkpoints/latest/weights.bin')).map((f) => f.split('/')[2]);
+    for (const r of partway) expect(JSON.parse(fs.readFileSync(path.join(second, 'results', 'pooled', r, 'sweep-result.json'), 'utf8')).resumed, r).toBe(true);
+  });
+});
+
 describe.skipIf(!redisServer)(`sweeps on a Redis queue${redisServer ? '' : ' (skipped: redis-server is not installed; .ci/run installs Debian\'s)'}`, () => {
   let port = 0;
   let redis: ChildProcess | null = null;
