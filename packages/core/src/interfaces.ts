@@ -123,6 +123,11 @@ export interface Objective {
   afterStep?(progress: TrainingProgress): void;
   /** Variables the objective owns; checkpoints store them under `objective/`. */
   namedVariables?(): Map<string, tf.Variable>;
+  /**
+   * What about this model makes the objective behave other than its name suggests (e.g. a term
+   * that is no longer a KL with this prior); `vaeflow validate` and `train` print them.
+   */
+  modelWarnings?(model: LatentModel): string[];
 }
 
 /**

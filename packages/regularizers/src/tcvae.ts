@@ -1,4 +1,4 @@
-import { LOG_2PI, standardNormalLogProb, tf, UserError, type LatentTerms, type Objective, type ObjectiveContext, type ObjectiveResult, type Prior } from '@vaeflow/core';
+import { LOG_2PI, StandardNormalPrior, standardNormalLogProb, tf, UserError, type LatentModel, type LatentTerms, type Objective, type ObjectiveContext, type ObjectiveResult, type Prior } from '@vaeflow/core';
 import { recAndKl } from './common.js';
 
 /**
@@ -75,12 +75,17 @@ export class BetaTcVae implements Objective {
   loss(t: LatentTerms, _p?: unknown, _training?: boolean, ctx?: ObjectiveContext): ObjectiveResult {
     const { rec, kl, elbo } = recAndKl(t);
     let logPz = t.logPz;
-    if (this.priorTerm === 'base') {
+    // The standard normal is its own base space: 'base' and 'density' agree there.
+    if (this.priorTerm === 'base' && !(ctx?.prior instanceof StandardNormalPrior)) {
       if (!ctx || !hasBase(ctx.prior)) throw new UserError('beta-tcvae with priorTerm "base" needs a prior with a base space z0 = g(z) (the decoupled prior of @vaeflow/priors-dp); use priorTerm "density" with this prior');
       logPz = standardNormalLogProb(ctx.prior.toBase(t.z));
     }
     const d = tcDecomposition(t, this.datasetSize, logPz);
     const loss = tf.addN([rec, tf.mul(this.alpha, d.mi), tf.mul(this.beta, d.tc), tf.mul(this.gamma, d.dwKl)]) as tf.Scalar;
     return { loss, terms: { elbo, rec, kl, mi: d.mi, tc: d.tc, dwKl: d.dwKl } };
+  }
+  modelWarnings(model: LatentModel): string[] {
+    if (this.priorTerm !== 'density' || this.gamma <= this.beta || model.prior instanceof StandardNormalPrior) return [];
+    return [`beta-tcvae with a prior that does not factorise: its dimension-wise term is KL(q(z)||p(z)) - TC, which a learned prior can drive towards -TC, so with gamma (${this.gamma}) > beta (${this.beta}) training may raise total correlation instead of lowering it; priorTerm "base" is the dpVAE authors' variant for the decoupled prior`];
   }
 }

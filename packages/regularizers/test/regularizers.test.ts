@@ -59,7 +59,7 @@ describe('beta-TCVAE with a prior that has a base space', () => {
   const t0 = termsFrom(means, Array.from({ length: 8 }, () => [-1, -0.5, 0]), rng);
   const toBase = (z: tf.Tensor2D) => tf.mul(z, 2) as tf.Tensor2D;
   const logProb = (z: tf.Tensor2D) => tf.add(new StandardNormalPrior(L).logProb(toBase(z)), L * Math.log(2)) as tf.Tensor1D;
-  const prior = Object.assign(new StandardNormalPrior(L), { toBase, logProb });
+  const prior = { toBase, logProb, sample: () => { throw new Error('unused'); } } as unknown as StandardNormalPrior; // a bijection prior, not the standard normal
   const t = { ...t0, logPz: logProb(t0.z), kl: tf.sub(t0.logQz, logProb(t0.z)) as tf.Tensor1D };
   const ctx = { prior, rng: new Random(5) };
 
@@ -72,8 +72,22 @@ describe('beta-TCVAE with a prior that has a base space', () => {
     expect(v(base.tc)).toBeCloseTo(v(exact.tc), 5);
   });
 
-  it("'base' names what it needs when the prior has no base space", () => {
-    expect(() => new BetaTcVae(1, 4, 150, 1000, 'base').loss(t, { epoch: 0, step: 0 }, true, { prior: new StandardNormalPrior(L), rng: new Random(6) })).toThrow(/base space.*decoupled prior/);
+  it("'base' is the density for the standard normal and names what it needs for a prior without a base space", () => {
+    const std = new StandardNormalPrior(L);
+    const onStd = { ...t0, logPz: std.logProb(t0.z) };
+    const v = (x: tf.Scalar) => x.dataSync()[0];
+    const ctxStd = { prior: std, rng: new Random(6) };
+    expect(v(new BetaTcVae(1, 4, 150, 1000, 'base').loss(onStd, { epoch: 0, step: 0 }, true, ctxStd).terms.dwKl)).toBeCloseTo(v(new BetaTcVae(1, 4, 150, 1000).loss(onStd, { epoch: 0, step: 0 }, true, ctxStd).terms.dwKl), 6);
+    const mixture = { logProb: std.logProb.bind(std), sample: std.sample.bind(std) } as unknown as typeof std;
+    expect(() => new BetaTcVae(1, 4, 150, 1000, 'base').loss(t, { epoch: 0, step: 0 }, true, { prior: mixture, rng: new Random(6) })).toThrow(/base space.*decoupled prior/);
+  });
+
+  it('warns when the exact objective can reward total correlation (gamma > beta, a prior that does not factorise)', () => {
+    const model = (prior: unknown) => ({ prior }) as never;
+    expect(new BetaTcVae(1, 4, 150, 1000).modelWarnings(model(prior))[0]).toMatch(/KL\(q\(z\)\|\|p\(z\)\) - TC.*gamma \(150\) > beta \(4\)/);
+    expect(new BetaTcVae(1, 4, 150, 1000).modelWarnings(model(new StandardNormalPrior(L)))).toEqual([]);
+    expect(new BetaTcVae(1, 4, 150, 1000, 'base').modelWarnings(model(prior))).toEqual([]);
+    expect(new BetaTcVae(1, 150, 4, 1000).modelWarnings(model(prior))).toEqual([]);
   });
 });
 

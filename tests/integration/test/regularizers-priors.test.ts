@@ -32,6 +32,13 @@ describe('regularised VAEs with either prior, from the CLI', () => {
         const test = lines.find((l) => l.split === 'test');
         expect(Number.isFinite(test.elbo)).toBe(true);
         expect(Number.isFinite(test.loss)).toBe(true);
+        // beta-TCVAE's exact term with a learned prior can reward TC: train and validate say so, only then.
+        const warned = /warning at \/objective: beta-tcvae with a prior that does not factorise/;
+        const validated = spawnSync(process.execPath, [bin, 'validate', file], { cwd: root, encoding: 'utf8' });
+        expect(validated.status, validated.stderr).toBe(0);
+        const expectWarning = objective.type === 'beta-tcvae' && prior.type === 'decoupled';
+        expect(warned.test(validated.stdout + validated.stderr)).toBe(expectWarning);
+        expect(warned.test(r.stderr)).toBe(expectWarning);
       });
     }
   }

@@ -68,6 +68,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     }
   }
   const { dataset, ...built } = await buildFromManifest(registry, manifest);
+  for (const w of built.warnings) log(`vaeflow: warning at ${w.path}: ${w.message}`);
   log(`vaeflow: ${name}: ${dataset.name} (${dataset.train.n} train, ${dataset.val.n} val, ${dataset.test.n} test), ${built.model.parameterCount().toLocaleString('en-US')} parameters -> ${outDir}`);
   if (o.exitWithParent) {
     process.stdin.on('end', () => process.exit(129));

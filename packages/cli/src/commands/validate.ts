@@ -9,9 +9,10 @@ export async function validateCommand(file: string): Promise<{ ok: boolean; text
     const { manifest, registry } = await loadManifest(file);
     // Build it as train would (without the data where the dataset knows its shape).
     await selectBackend('auto', { log: null });
-    const issues = await checkBuild(registry, manifest);
+    const { issues, warnings } = await checkBuild(registry, manifest);
     if (issues.length) return { ok: false, text: new ManifestError(issues, file).message };
-    return { ok: true, text: `${file}: valid (${describeModel(manifest.model)}, latent ${manifest.model.latentDim})` };
+    const noted = warnings.map((w) => `\n  warning at ${w.path}: ${w.message}`).join('');
+    return { ok: true, text: `${file}: valid (${describeModel(manifest.model)}, latent ${manifest.model.latentDim})${noted}` };
   } catch (e) {
     if (e instanceof ManifestError) return { ok: false, text: e.message };
     throw e;

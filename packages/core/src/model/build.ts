@@ -66,6 +66,8 @@ export async function buildDataset(registry: Registry, manifest: Manifest, rng: 
 export interface BuiltModel {
   model: LatentModel;
   objective: Objective;
+  /** What the objective says about this model (located at /objective); the model builds all the same. */
+  warnings: ManifestIssue[];
   /** The model's own child container (RANDOM, DATASET, LIKELIHOOD registered in it). */
   container: DependencyContainer;
 }
@@ -84,7 +86,8 @@ export async function buildModel(registry: Registry, manifest: Manifest, dataset
   const objective = await buildComponent<Objective>(registry, 'objective', manifest.objective, '/objective', base);
   const problem = model.objectiveProblem?.(objective);
   if (problem) throw new ManifestError([{ path: '/objective/type', message: problem }]);
-  return { model, objective, container };
+  const warnings = (objective.modelWarnings?.(model) ?? []).map((message) => ({ path: '/objective', message }));
+  return { model, objective, container, warnings };
 }
 
 /** The manifest's loggers (`/loggers/i`), built through the registry like any component. */
@@ -98,14 +101,14 @@ export async function buildLoggers(registry: Registry, manifest: Manifest): Prom
 /**
  * Builds the model a manifest describes, as `train` would but without loading the data when the
  * dataset can give its shape from its options (`dataShape`), and returns what went wrong, located
- * (an empty list when the model builds): components that cannot work together (a flow that is
+ * (no issues when the model builds) and what the objective warns about: components that cannot work together (a flow that is
  * not invertible where an inverse is needed, an objective the model refuses, a convolutional
  * encoder on vector data), sizes too large to allocate. The built model is disposed.
  */
-export async function checkBuild(registry: Registry, manifest: Manifest): Promise<ManifestIssue[]> {
+export async function checkBuild(registry: Registry, manifest: Manifest): Promise<{ issues: ManifestIssue[]; warnings: ManifestIssue[] }> {
   try {
     const { spec, issues } = validateComponentSpec(registry, 'dataset', manifest.data, '/data');
-    if (issues.length) return issues;
+    if (issues.length) return { issues, warnings: [] };
     const { type, ...options } = spec;
     const shapeOf = registry.get('dataset', type)?.dataShape;
     let dataset: Dataset;
@@ -115,10 +118,10 @@ export async function checkBuild(registry: Registry, manifest: Manifest): Promis
     } else dataset = await buildDataset(registry, manifest, new Random(`${manifest.seed}:data`));
     const built = await buildModel(registry, manifest, dataset, new Random(`${manifest.seed}:init`));
     built.model.dispose();
-    return [];
+    return { issues: [], warnings: built.warnings };
   } catch (e) {
-    if (e instanceof ManifestError) return e.issues;
-    if (e instanceof UserError) return [{ path: '/data', message: e.message }];
+    if (e instanceof ManifestError) return { issues: e.issues, warnings: [] };
+    if (e instanceof UserError) return { issues: [{ path: '/data', message: e.message }], warnings: [] };
     throw e;
   }
 }
