@@ -146,7 +146,7 @@ K = 80 against K = 10 (paired by seed): ${f(deeper, 2, true)} nats (n = ${deeper
 - **K = 80 beats K = 10** (R&M: −2.4 nats more): ${verdict(deeper).replace(/\*\*/g, '')} here (${f(deeper, 2, true)}).
 - Our absolute NLLs are not comparable with theirs. Their model, as reimplementations that follow
   the paper set it up, is an MLP with one hidden layer of 400 units and a 40-dimensional latent,
-  trained on the fixed binarisation with annealing of the free energy and for far longer; ours has two
+  trained with an annealed free energy and for far longer; ours has two
   hidden layers (512, 256), 32 latent dimensions, a dynamically binarised training set and
   ${(epochs * stepsPerEpoch).toLocaleString('en-US')} Adam steps. The comparison here is the shape: the sign and rough size of each step.
 `;
