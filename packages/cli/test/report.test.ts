@@ -42,6 +42,12 @@ describe('vaeflow eval and compare', () => {
     expect(ev.nll).toBeLessThanOrEqual(-test.elbo + 0.5);
     expect(ev.nll).toBeLessThanOrEqual(-ev.elbo);
     expect(ev.reconstructionMse).toBeGreaterThan(0);
+    // latent usage: as many variances (and per-dimension KLs, a diagonal posterior) as latent dimensions
+    const L = JSON.parse(fs.readFileSync(path.join(runs[0], 'manifest.json'), 'utf8')).model.latentDim;
+    expect(ev.latentUsage.variance).toHaveLength(L);
+    expect(ev.latentUsage.klPerDim).toHaveLength(L);
+    expect(ev.activeUnits).toBe(ev.latentUsage.variance.filter((v: number) => v > 0.01).length);
+    expect(r.stderr).toMatch(new RegExp(`${ev.activeUnits} of ${L} latent dimensions active`));
   });
 
   it('compare writes one self-contained HTML report of every run', () => {
@@ -53,6 +59,9 @@ describe('vaeflow eval and compare', () => {
     // Every number says how many examples it averages: the test -ELBO over all 32, the NLL over the evaluated ones.
     expect(html).toMatch(/\(n=32\)/);
     expect(html).toMatch(/\(K=200, n=32\)/);
+    // the evaluated run shows its active units out of its latent dimensions
+    const ev = JSON.parse(fs.readFileSync(path.join(runs[0], 'eval.json'), 'utf8'));
+    expect(html).toContain(`<td>${ev.activeUnits} / ${ev.latentUsage.variance.length}</td>`);
     expect(html).toContain('data:image/png;base64,');
     expect(html).not.toMatch(/<script[^>]+src=/);
   });

@@ -9,3 +9,4 @@ export { lineChartSvg, scatterChartSvg, vegaLiteSvg, type LineSeries, type LineC
 export { VERSION } from './version.js';
 export { knnKl, symmetricKl, aggregatePosteriorSamples, aggregatePosteriorLogDensity, priorSamples, mapToBase, toBaseSpace, leakageScores } from './dpvae.js';
 export { likelihoodMetrics, sampleValidity } from './likelihood-metrics.js';
+export { latentUsage, type LatentUsage } from './latent-usage.js';

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BernoulliLikelihood, DiagonalGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
-import { bitsPerDim, classifierKey, frechetDistance, importanceSampledNll, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
+import { BaseFlow, BernoulliLikelihood, DiagonalGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
+import { bitsPerDim, classifierKey, frechetDistance, importanceSampledNll, latentUsage, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -185,5 +185,47 @@ describe('reconstruction error and report', () => {
     expect(html).not.toContain('<!--');
     // The only closing script tags are the page's own two.
     expect(html.match(/<\/script>/g)?.length).toBe(2);
+  });
+});
+
+describe('latent usage (active units, Burda et al. 2016)', () => {
+  const L = 4, D = 6;
+  /** A VAE whose posterior mean ignores x in dimensions 2 and 3 (dead), with `flows` after it. */
+  function vaeWithDeadDims(flows: BaseFlow[]) {
+    const rng = new Random('dead-dims');
+    const enc = new MLPEncoder(rng, D, [16], 'tanh');
+    const post = new DiagonalGaussianPosterior(rng, 16, L);
+    const k = post.head.kernel.arraySync() as number[][];
+    post.head.kernel.assign(tf.tensor2d(k.map((row) => row.map((v, j) => (j === 2 || j === 3 ? 0 : j < L ? 20 * v : 0)))));
+    const dec = new MLPDecoder(rng, L, [8], D, 'relu', new BernoulliLikelihood());
+    return new VAE(L, enc, post, flows, new StandardNormalPrior(L), dec);
+  }
+  const rng = new Random('usage-data');
+  const split = { x: rng.uniform([400, D]).dataSync() as Float32Array, n: 400 };
+
+  it('counts two fewer active units for a model with two dead dimensions, and splits its KL by dimension', () => {
+    const u = latentUsage(vaeWithDeadDims([]), split, D);
+    expect(u.activeUnits).toBe(L - 2);
+    expect(u.variance[2]).toBe(0);
+    expect(u.variance[3]).toBe(0);
+    expect(u.samples).toBe(1); // the posterior's own mean, exactly
+    expect(u.klPerDim).toHaveLength(L);
+    expect(u.klPerDim![0]).toBeGreaterThan(u.klPerDim![2]);
+  });
+
+  it('with a posterior flow, does not count a dead dimension for the noise of its sampled mean', () => {
+    class Shift extends BaseFlow {
+      readonly id = 'shift';
+      protected forward(z: tf.Tensor2D) {
+        return { z: tf.add(z, 1) as tf.Tensor2D, logDet: tf.zeros([z.shape[0]]) as tf.Tensor1D };
+      }
+    }
+    // 50 draws: uncorrected, a unit-scale dead dimension's sampled mean varies by Var(z|x) / 50 = 0.02 > 0.01
+    const u = latentUsage(vaeWithDeadDims([new Shift(L, false)]), split, D, { samples: 50 });
+    expect(u.samples).toBe(50);
+    expect(u.klPerDim).toBeUndefined(); // a flow posterior's KL does not split by dimension
+    expect(u.activeUnits).toBe(L - 2);
+    for (const d of [2, 3]) expect(u.variance[d]).toBeLessThan(0.005);
+    for (const d of [0, 1]) expect(u.variance[d]).toBeGreaterThan(0.05);
   });
 });

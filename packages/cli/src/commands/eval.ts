@@ -21,7 +21,8 @@ export interface EvalOptions {
 
 /**
  * `vaeflow eval <run>`: importance-sampled NLL (IWAE bound with K samples), bits per dimension
- * for continuous data, reconstruction error and, with --fcd, the Frechet classifier distance;
+ * for continuous data, reconstruction error, active units and per-dimension KL (latentUsage) and,
+ * with --fcd, the Frechet classifier distance;
  * printed and written to <run>/eval.json.
  */
 export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ result: Record<string, unknown>; notWritten?: Error }> {
@@ -61,6 +62,11 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
   result.reconstructionMse = rec.mse;
   if (rec.bce !== undefined) result.reconstructionBce = rec.bce;
   Object.assign(result, metrics.likelihoodMetrics(run.model, split, dim, { limit: n }));
+  // Which latent dimensions the model uses (active units, Burda et al. 2016) and, where it splits, the KL of each.
+  const usage = metrics.latentUsage(run.model, split, dim, { limit: n, rng: new Random(`usage:${run.manifest.seed}`) });
+  result.activeUnits = usage.activeUnits;
+  result.latentUsage = { threshold: usage.threshold, samples: usage.samples, variance: usage.variance, ...(usage.klPerDim ? { klPerDim: usage.klPerDim } : {}) };
+  log(`vaeflow eval: ${usage.activeUnits} of ${run.model.latentDim} latent dimensions active (Var_x E[z_u|x] > ${usage.threshold})`);
   if (run.dataset.validity) {
     const v = metrics.sampleValidity(run.model, run.dataset.validity, 1000, new Random(`validity:${run.manifest.seed}`));
     result.priorSampleValidity = v.rate;
