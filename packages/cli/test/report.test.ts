@@ -48,6 +48,10 @@ describe('vaeflow eval and compare', () => {
     expect(ev.latentUsage.klPerDim).toHaveLength(L);
     expect(ev.activeUnits).toBe(ev.latentUsage.variance.filter((v: number) => v > 0.01).length);
     expect(r.stderr).toMatch(new RegExp(`${ev.activeUnits} of ${L} latent dimensions active`));
+    // ELBO surgery: the KL term is I(x; z) plus the aggregate posterior's KL, I(x; z) at most log n
+    expect(ev.elboSurgery.kl).toBeCloseTo(ev.elboSurgery.mutualInformation + ev.elboSurgery.marginalKl, 6);
+    expect(ev.elboSurgery.mutualInformation).toBeLessThanOrEqual(Math.log(ev.n) + 1e-6);
+    expect(ev.elboSurgery.marginalKl).toBeGreaterThan(-0.5);
   });
 
   it('compare writes one self-contained HTML report of every run', () => {

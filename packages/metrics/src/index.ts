@@ -10,3 +10,4 @@ export { VERSION } from './version.js';
 export { knnKl, symmetricKl, aggregatePosteriorSamples, aggregatePosteriorLogDensity, priorSamples, mapToBase, toBaseSpace, leakageScores } from './dpvae.js';
 export { likelihoodMetrics, sampleValidity } from './likelihood-metrics.js';
 export { latentUsage, type LatentUsage } from './latent-usage.js';
+export { elboSurgery, type ElboSurgery } from './elbo-surgery.js';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BaseFlow, BernoulliLikelihood, DiagonalGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
-import { bitsPerDim, classifierKey, frechetDistance, importanceSampledNll, latentUsage, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
+import { bitsPerDim, classifierKey, elboSurgery, frechetDistance, importanceSampledNll, latentUsage, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -227,5 +227,33 @@ describe('latent usage (active units, Burda et al. 2016)', () => {
     expect(u.activeUnits).toBe(L - 2);
     for (const d of [2, 3]) expect(u.variance[d]).toBeLessThan(0.005);
     for (const d of [0, 1]) expect(u.variance[d]).toBeGreaterThan(0.05);
+  });
+});
+
+describe('ELBO surgery (Hoffman and Johnson 2016)', () => {
+  const L = 3, D = 5, n = 300;
+  const split = { x: new Random('surgery-data').uniform([n, D]).dataSync() as Float32Array, n };
+  /** A VAE whose posterior means are `meanScale` times a random function of x and whose log scales are `logScale`. */
+  function vae(meanScale: number, logScale: number) {
+    const rng = new Random('surgery');
+    const enc = new MLPEncoder(rng, D, [16], 'tanh');
+    const post = new DiagonalGaussianPosterior(rng, 16, L);
+    const k = post.head.kernel.arraySync() as number[][];
+    post.head.kernel.assign(tf.tensor2d(k.map((row) => row.map((v, j) => (j < L ? meanScale * v : 0)))));
+    post.head.bias.assign(tf.tensor1d(Array.from({ length: 2 * L }, (_, j) => (j < L ? 0.3 : 2 * logScale))));
+    return new VAE(L, enc, post, [], new StandardNormalPrior(L), new MLPDecoder(rng, L, [8], D, 'relu', new BernoulliLikelihood()));
+  }
+
+  it('finds no mutual information when every posterior is the same, so the marginal KL is the whole KL', () => {
+    const s = elboSurgery(vae(0, -0.5), split, D)!;
+    expect(Math.abs(s.mutualInformation)).toBeLessThan(1e-4);
+    expect(s.marginalKl).toBeCloseTo(s.kl, 4);
+    expect(s.kl).toBeGreaterThan(0.1);
+  });
+
+  it('reaches log n when the posteriors are points far apart', () => {
+    const s = elboSurgery(vae(50, -12), split, D)!;
+    expect(s.mutualInformation).toBeCloseTo(Math.log(n), 2);
+    expect(s.marginalKl).toBeCloseTo(s.kl - s.mutualInformation, 6);
   });
 });

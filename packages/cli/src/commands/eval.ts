@@ -21,9 +21,9 @@ export interface EvalOptions {
 
 /**
  * `vaeflow eval <run>`: importance-sampled NLL (IWAE bound with K samples), bits per dimension
- * for continuous data, reconstruction error, active units and per-dimension KL (latentUsage) and,
- * with --fcd, the Frechet classifier distance;
- * printed and written to <run>/eval.json.
+ * for continuous data, reconstruction error, active units and per-dimension KL (latentUsage), the
+ * KL split into I(x; z) and the marginal KL (elboSurgery, posteriors without flows) and, with
+ * --fcd, the Frechet classifier distance; printed and written to <run>/eval.json.
  */
 export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ result: Record<string, unknown>; notWritten?: Error }> {
   const metrics = requireOptional<typeof Metrics>('@vaeflow/metrics', 'vaeflow eval', [process.cwd(), runDir]);
@@ -67,6 +67,9 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
   result.activeUnits = usage.activeUnits;
   result.latentUsage = { threshold: usage.threshold, samples: usage.samples, variance: usage.variance, ...(usage.klPerDim ? { klPerDim: usage.klPerDim } : {}) };
   log(`vaeflow eval: ${usage.activeUnits} of ${run.model.latentDim} latent dimensions active (Var_x E[z_u|x] > ${usage.threshold})`);
+  // ELBO surgery (Hoffman and Johnson 2016): the KL term split into I(x; z) and the aggregate posterior's KL to the prior.
+  const surgery = metrics.elboSurgery(run.model, split, dim, { limit: n, rng: new Random(`surgery:${run.manifest.seed}`) });
+  if (surgery) result.elboSurgery = { kl: surgery.kl, mutualInformation: surgery.mutualInformation, marginalKl: surgery.marginalKl, maxMutualInformation: Math.log(n) };
   if (run.dataset.validity) {
     const v = metrics.sampleValidity(run.model, run.dataset.validity, 1000, new Random(`validity:${run.manifest.seed}`));
     result.priorSampleValidity = v.rate;

@@ -1,0 +1,77 @@
+import { LOG_2PI, Random, tf, type DataSplit, type LatentModel } from '@vaeflow/core';
+
+/** The average KL split into what the code carries about x and how far its aggregate is from the prior. */
+export interface ElboSurgery {
+  /** E_x[KL(q(z|x) || p(z))], the ELBO's KL term */
+  kl: number;
+  /** I(x; z) under the empirical data distribution: E_x E_{q(z|x)}[log q(z|x) - log q(z)], at most log n */
+  mutualInformation: number;
+  /** KL(q(z) || p(z)) of the aggregate posterior q(z) = (1/n) sum_j q(z|x_j): kl - mutualInformation */
+  marginalKl: number;
+  n: number;
+}
+
+/**
+ * ELBO surgery (Hoffman and Johnson 2016): E_x[KL(q(z|x) || p(z))] = I(x; z) + KL(q(z) || p(z)),
+ * with q(z) the aggregate posterior of the split's first `limit` examples. I(x; z) is estimated
+ * with one z ~ q(z|x_i) per example and log q(z_i) = log mean_j q(z_i|x_j) over all n examples
+ * (the examples' own empirical aggregate, so the estimate is at most log n); the KL term is the
+ * model's (closed form or Monte Carlo). Needs a diagonal-Gaussian posterior without flows, whose
+ * density can be evaluated at any z; null for other models.
+ */
+export function elboSurgery(model: LatentModel, split: DataSplit, dim: number, o: { limit?: number; batchSize?: number; rng?: Random } = {}): ElboSurgery | null {
+  const n = Math.min(split.n, o.limit ?? Infinity);
+  const bs = o.batchSize ?? 500;
+  const rng = o.rng ?? new Random('elbo-surgery');
+  const L = model.latentDim;
+  const mean = new Float32Array(n * L);
+  const logScale = new Float32Array(n * L);
+  const z = new Float32Array(n * L);
+  const logQzx = new Float64Array(n);
+  let klSum = 0;
+  let applicable = true;
+  for (let from = 0; from < n && applicable; from += bs) {
+    const to = Math.min(n, from + bs);
+    tf.tidy(() => {
+      const t = model.terms(tf.tensor2d(split.x.subarray(from * dim, to * dim), [to - from, dim]), rng, false);
+      if (!t.noFlows || !t.posterior?.logScale) {
+        applicable = false;
+        return;
+      }
+      mean.set(t.posterior.mean.dataSync(), from * L);
+      logScale.set(t.posterior.logScale.dataSync(), from * L);
+      z.set(t.z.dataSync(), from * L);
+      logQzx.set(t.logQz.dataSync(), from);
+      klSum += tf.sum(t.kl).dataSync()[0];
+    });
+  }
+  if (!applicable) return null;
+  // log q(z_i) = logsumexp_j log q(z_i|x_j) - log n, over component blocks
+  const rows = 100;
+  const cols = 2000;
+  const allMean = tf.tensor3d(mean, [1, n, L]);
+  const allLogScale = tf.tensor3d(logScale, [1, n, L]);
+  let miSum = 0;
+  for (let from = 0; from < n; from += rows) {
+    const to = Math.min(n, from + rows);
+    const logQz = tf.tidy(() => {
+      const zi = tf.tensor3d(z.subarray(from * L, to * L), [to - from, 1, L]);
+      const parts: tf.Tensor1D[] = [];
+      for (let c = 0; c < n; c += cols) {
+        const m = Math.min(cols, n - c);
+        const mu = tf.slice(allMean, [0, c, 0], [1, m, L]);
+        const ls = tf.slice(allLogScale, [0, c, 0], [1, m, L]);
+        const eps = tf.mul(tf.sub(zi, mu), tf.exp(tf.neg(ls)));
+        const logq = tf.sum(tf.sub(tf.mul(-0.5, tf.add(tf.square(eps), LOG_2PI)), ls), 2); // [rows, m]
+        parts.push(tf.logSumExp(logq, 1) as tf.Tensor1D);
+      }
+      return tf.sub(tf.logSumExp(tf.stack(parts, 1), 1), Math.log(n)).dataSync() as Float32Array;
+    });
+    for (let i = from; i < to; i++) miSum += logQzx[i] - logQz[i - from];
+  }
+  allMean.dispose();
+  allLogScale.dispose();
+  const kl = klSum / n;
+  const mutualInformation = miSum / n;
+  return { kl, mutualInformation, marginalKl: kl - mutualInformation, n };
+}
