@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ElboObjective, LOCK_STALE_MS, Random, RUN_LOCK, claimRunFolder, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective, type TrainingProgress } from '../src/index.js';
+import { ElboObjective, LOCK_STALE_MS, Random, RUN_LOCK, claimRunFolder, evaluateSplit, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective, type TrainingProgress } from '../src/index.js';
 import { testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 
 await useWasm();
@@ -110,6 +110,26 @@ describe('trainer', () => {
     const c = loadCheckpoint(path.join(out, 'checkpoints', 'latest'));
     expect(c.state.epoch).toBe(1);
     for (const t of c.weights.values()) expect(tf.all(tf.isFinite(t)).dataSync()[0]).toBe(1);
+  });
+});
+
+describe('evaluateSplit', () => {
+  it('counts active units from the posterior means: none when the means ignore x, and zero-variance dimensions never', async () => {
+    await selectBackend('wasm', { log: null });
+    const s = await setup();
+    const vae = s.model as unknown as { posterior: { head: { kernel: tf.Variable; bias: tf.Variable } }; latentDim: number };
+    const progress = { epoch: 1, step: 0 };
+    const live = evaluateSplit(s.model, s.objective, s.dataset.val, 16, 50, new Random(1), progress);
+    expect(live.activeUnits).toBeGreaterThanOrEqual(0);
+    expect(live.activeUnits).toBeLessThanOrEqual(vae.latentDim);
+    const kernel = vae.posterior.head.kernel;
+    const L = vae.latentDim;
+    // the mean columns of the head set to zero: every posterior mean is the bias, whatever x
+    kernel.assign(tf.tidy(() => tf.concat([tf.zeros([kernel.shape[0], L]), tf.slice(kernel, [0, L], [-1, L])], 1)));
+    expect(evaluateSplit(s.model, s.objective, s.dataset.val, 16, 50, new Random(1), progress).activeUnits).toBe(0);
+    // and large weights make every dimension move with x
+    kernel.assign(tf.tidy(() => tf.concat([tf.mul(tf.ones([kernel.shape[0], L]), 5), tf.slice(kernel, [0, L], [-1, L])], 1)));
+    expect(evaluateSplit(s.model, s.objective, s.dataset.val, 16, 50, new Random(1), progress).activeUnits).toBe(L);
   });
 });
 

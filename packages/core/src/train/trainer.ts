@@ -74,22 +74,44 @@ export interface TrainResult {
   stoppedEarly: boolean;
 }
 
-/** Per-example means of the objective's terms over a split (no warm-up, no free bits). */
+/**
+ * Per-example means of the objective's terms over a split (no warm-up, no free bits), and for a
+ * posterior without flows `activeUnits`: the dimensions whose posterior mean varies over the split
+ * by more than 0.01 (Burda et al. 2016).
+ */
 export function evaluateSplit(model: LatentModel, objective: Objective, split: DataSplit, dim: number, batchSize: number, rng: Random, progress: TrainingProgress): Record<string, number> {
   const sums: Record<string, number> = {};
+  // Active units (Burda et al. 2016) from the posterior means, where they are E[z|x] (no posterior flows).
+  const L = model.latentDim;
+  let meanSum: Float64Array | null = new Float64Array(L);
+  const meanSq = new Float64Array(L);
   for (let from = 0; from < split.n; from += batchSize) {
     const to = Math.min(split.n, from + batchSize);
     const b = to - from;
+    let means: Float32Array | null = null;
     const values = tf.tidy(() => {
       const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [b, dim]);
-      const r = objective.loss(model.terms(x, rng, false), progress, false, { prior: model.prior, rng });
+      const t = model.terms(x, rng, false);
+      if (meanSum && t.noFlows && t.mean.shape[1] === L) means = t.mean.dataSync() as Float32Array;
+      const r = objective.loss(t, progress, false, { prior: model.prior, rng });
       const names = ['loss', ...Object.keys(r.terms)];
       const data = tf.stack([r.loss, ...Object.values(r.terms)]).dataSync();
       return names.map((n, i) => [n, data[i]] as const);
     });
     for (const [n, v] of values) sums[n] = (sums[n] ?? 0) + v * b;
+    const m = means as Float32Array | null;
+    if (!m || !meanSum) meanSum = null;
+    else {
+      for (let i = 0; i < m.length; i++) {
+        meanSum[i % L] += m[i];
+        meanSq[i % L] += m[i] * m[i];
+      }
+    }
   }
-  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / split.n]));
+  const out = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / split.n]));
+  const total = meanSum;
+  if (total && split.n > 1) out.activeUnits = Array.from(total, (s, u) => (meanSq[u] - (s * s) / split.n) / (split.n - 1)).filter((v) => v > 0.01).length;
+  return out;
 }
 
 /**
