@@ -38,6 +38,7 @@ export { BernoulliLikelihood, GaussianLikelihood, bernoulliLikelihood, gaussianL
 export { StandardNormalPrior, standardNormalPrior } from './components/priors.js';
 export { ElboObjective, elboObjective, type ElboOptions } from './components/elbo.js';
 export { VAE } from './model/vae.js';
+export { flowHealth, firstNonFiniteLayer, type FlowLayerHealth } from './model/flow-health.js';
 export { Preprocessing, FlowChain } from './model/preprocessing.js';
 export { vaeModel } from './components/vae-model.js';
 export { NllObjective, nllObjective } from './components/nll.js';

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from './nn/module.js';
 import type { Random } from './random.js';
+import type { FlowLayerHealth } from './model/flow-health.js';
 
 /**
  * The encoder network: x (flattened, [B, D]) -> features h ([B, featureDim]). The posterior
@@ -156,6 +157,8 @@ export interface LatentModel extends Module {
   encodeMean(x: tf.Tensor2D): tf.Tensor2D;
   /** p(x|z) at a posterior sample, for domain reconstruction metrics; absent where it has no meaning. */
   reconstructionLikelihood?(x: tf.Tensor2D, rng: Random): Likelihood;
+  /** Per posterior-flow layer: log-det statistics, finiteness, inverse round-trip error (models with flows). */
+  flowHealth?(x: tf.Tensor2D, rng: Random): FlowLayerHealth[];
   /** null when this model can be trained by `objective`, else why not (reported at /objective). */
   objectiveProblem?(objective: Objective): string | null;
   /**

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ElboObjective, LOCK_STALE_MS, Random, RUN_LOCK, claimRunFolder, evaluateSplit, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective, type TrainingProgress } from '../src/index.js';
+import { ElboObjective, LOCK_STALE_MS, Random, RUN_LOCK, BaseFlow, claimRunFolder, evaluateSplit, firstNonFiniteLayer, flowHealth, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective, type TrainingProgress } from '../src/index.js';
 import { testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 
 await useWasm();
@@ -110,6 +110,59 @@ describe('trainer', () => {
     const c = loadCheckpoint(path.join(out, 'checkpoints', 'latest'));
     expect(c.state.epoch).toBe(1);
     for (const t of c.weights.values()) expect(tf.all(tf.isFinite(t)).dataSync()[0]).toBe(1);
+  });
+});
+
+describe('flow health', () => {
+  beforeEach(useWasm);
+  /** z -> 2z (log|det| = L log 2, invertible), and a flow whose log-det turns NaN from step `from` on. */
+  class Double extends BaseFlow {
+    readonly id = 'double';
+    override readonly invertible = true;
+    protected forward(z: tf.Tensor2D) {
+      return { z: tf.mul(z, 2) as tf.Tensor2D, logDet: tf.fill([z.shape[0]], this.dim * Math.log(2)) as tf.Tensor1D };
+    }
+    protected override inverse(y: tf.Tensor2D) {
+      return { z: tf.div(y, 2) as tf.Tensor2D, logDet: tf.fill([y.shape[0]], -this.dim * Math.log(2)) as tf.Tensor1D };
+    }
+  }
+  class Broken extends BaseFlow {
+    readonly id = 'broken';
+    protected forward(z: tf.Tensor2D) {
+      return { z, logDet: tf.fill([z.shape[0]], Number.NaN) as tf.Tensor1D };
+    }
+  }
+  const flows = definePlugin({
+    name: 'test-flows',
+    version: '0.0.0',
+    components: [
+      defineComponent<Double>({ kind: 'flow', type: 'double', description: 'z -> 2z', schema: {}, create: (_o, ctx) => new Double(ctx.latentDim, false) }),
+      defineComponent<Broken>({ kind: 'flow', type: 'broken', description: 'NaN log-det', schema: {}, create: (_o, ctx) => new Broken(ctx.latentDim, false) }),
+    ],
+  });
+
+  it('reports each layer: log-det statistics, inverse round trip, and the first layer that is not finite', () => {
+    const z = tf.randomNormal([8, 3]) as tf.Tensor2D;
+    const layers = flowHealth([new Double(3, false), new Broken(3, false), new Double(3, false)], z);
+    expect(layers.map((l) => l.nonFinite)).toEqual([null, 'logDet', null]);
+    expect(layers[0].logDetMean).toBeCloseTo(3 * Math.log(2), 5);
+    expect(layers[0].logDetStd).toBeCloseTo(0, 5);
+    expect(layers[0].roundTripError).toBeLessThan(1e-6);
+    expect(firstNonFiniteLayer(layers)).toBe('flow 1 (broken): log-det');
+  });
+
+  it('writes flow-health.jsonl every N steps, and a diverged run names the flow layer that went non-finite', async () => {
+    const s = await setup({ model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] }, flows: [{ type: 'double' }] }, training: { epochs: 1, batchSize: 16, samples: 0, flowHealthEvery: 2 } }, [testDataPlugin, flows]);
+    const out = tmp();
+    await train({ ...s, outDir: out, log: quiet, tty: false });
+    const lines = fs.readFileSync(path.join(out, 'flow-health.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.step)).toEqual([2, 4]);
+    expect(lines[0].layers[0]).toMatchObject({ index: 0, id: 'double', nonFinite: null });
+
+    const bad = await setup({ model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] }, flows: [{ type: 'double' }, { type: 'broken' }] }, training: { epochs: 1, batchSize: 16, samples: 0, maxBadSteps: 2 } }, [testDataPlugin, flows]);
+    const logged: string[] = [];
+    await expect(train({ ...bad, outDir: tmp(), log: (l) => logged.push(l), tty: false })).rejects.toThrow(/first non-finite: flow 1 \(broken\): log-det/);
+    expect(logged.some((l) => /non-finite loss .*first non-finite: flow 1 \(broken\): log-det/.test(l))).toBe(true);
   });
 });
 

@@ -53,6 +53,7 @@ export function coreManifestSchema(): JsonSchema {
           maxBadSteps: { type: 'integer', minimum: 1, default: 20, description: 'consecutive steps with a non-finite loss or gradient before training stops' },
           samples: { type: 'integer', minimum: 0, default: 64, description: 'size of the sample grid written each epoch (0: none)' },
           stepsPerEpoch: { type: ['integer', 'null'], minimum: 1, default: null, description: 'cap on optimisation steps per epoch (for quick runs)' },
+          flowHealthEvery: { type: ['integer', 'null'], minimum: 1, default: null, description: "every N optimisation steps, write each posterior flow layer's log-det mean and spread, finiteness and inverse round-trip error to flow-health.jsonl (null: off); a non-finite step names the first flow layer that went non-finite either way" },
         },
       },
     },

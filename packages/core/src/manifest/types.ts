@@ -28,6 +28,7 @@ export interface TrainingOptions {
   maxBadSteps: number;
   samples: number;
   stepsPerEpoch: number | null;
+  flowHealthEvery: number | null;
 }
 
 /** The manifest's `model`: a model component spec (type "vae" unless a plugin's model is named) with its latent size. */

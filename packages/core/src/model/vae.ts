@@ -4,6 +4,7 @@ import { Module, ModuleList } from '../nn/module.js';
 import type { Random } from '../random.js';
 import { Preprocessing } from './preprocessing.js';
 import { repeatRows } from '../math.js';
+import { flowHealth, type FlowLayerHealth } from './flow-health.js';
 
 /**
  * A VAE with an optional chain of posterior flows:
@@ -50,6 +51,16 @@ export class VAE extends Module implements LatentModel {
       logQz = tf.sub(logQz, r.logDet) as tf.Tensor1D;
     }
     return { z, logQz, q };
+  }
+
+  /** Each posterior flow layer's log-det statistics, finiteness and round-trip error on a batch (x in data space). */
+  flowHealth(x: tf.Tensor2D, rng: Random): FlowLayerHealth[] {
+    let layers: FlowLayerHealth[] = [];
+    tf.tidy(() => {
+      const h = this.encoder.encode(this.preprocessing.forward(x).y, false);
+      layers = flowHealth(this.flows, this.posterior.distribution(h).sample(rng).z, h);
+    });
+    return layers;
   }
 
   /** Everything an objective needs from one pass over a batch. */

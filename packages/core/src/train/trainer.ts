@@ -7,6 +7,7 @@ import type { Objective, TrainingProgress } from '../interfaces.js';
 import type { Manifest } from '../manifest/types.js';
 import type { LatentModel } from '../interfaces.js';
 import { Random } from '../random.js';
+import { firstNonFiniteLayer, type FlowLayerHealth } from '../model/flow-health.js';
 import { writeImageGrid, scatterPng } from '../image/grid.js';
 import { disposeCheckpoint, findCheckpoint, loadCheckpoint, saveCheckpoint, tidyCheckpoints, type TrainingState } from './checkpoint.js';
 import { appendMetrics, readMetrics, type MetricsRecord } from './metrics-log.js';
@@ -138,6 +139,17 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
   const dim = inputDimOf(dataset);
   const ckptDir = path.join(outDir, 'checkpoints');
   const metricsFile = path.join(outDir, 'metrics.jsonl');
+  const healthFile = path.join(outDir, 'flow-health.jsonl');
+  // Each posterior flow layer on a batch, with its own generator so the training stream is untouched.
+  const health = (batch: Float32Array, b: number): FlowLayerHealth[] => {
+    if (!model.flowHealth) return [];
+    const x = tf.tensor2d(batch, [b, dim]);
+    try {
+      return model.flowHealth(x, new Random(`flow-health:${state.step}`));
+    } finally {
+      x.dispose();
+    }
+  };
 
   const optimizer = createAdam(t.learningRate, t.adam.beta1, t.adam.beta2, t.adam.epsilon);
   const step = createTrainStep(model, objective, optimizer, t.clipNorm);
@@ -170,12 +182,17 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     disposeCheckpoint(c);
     const kept = readMetrics(metricsFile).filter((r) => r.split !== 'test' && r.epoch <= state.epoch);
     writeFileAtomic(metricsFile, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    if (fs.existsSync(healthFile)) {
+      const lines = fs.readFileSync(healthFile, 'utf8').split('\n').filter((l) => { try { return JSON.parse(l).step <= state.step; } catch { return false; } });
+      writeFileAtomic(healthFile, lines.map((l) => `${l}\n`).join(''));
+    }
     // The same manifest, unless the run was extended (more epochs).
     writeFileAtomic(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     log(`vaeflow: resuming ${outDir} after epoch ${state.epoch} (step ${state.step})`);
   } else {
     if (opts.resume) log(`vaeflow: nothing to resume in ${outDir}; starting from scratch`);
     fs.rmSync(metricsFile, { force: true });
+    fs.rmSync(healthFile, { force: true });
     writeFileAtomic(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
 
@@ -206,15 +223,21 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
       const outcome = step(batch, b, progress, rng);
       if (!outcome.ok) {
         badSteps++;
-        log(`vaeflow: epoch ${epoch + 1} step ${s + 1}: non-finite ${Number.isFinite(outcome.loss) ? 'gradient' : 'loss'} (${outcome.loss}); update skipped (${badSteps}/${t.maxBadSteps})`);
+        const culprit = firstNonFiniteLayer(health(batch, b));
+        const where = culprit ? ` (first non-finite: ${culprit})` : '';
+        log(`vaeflow: epoch ${epoch + 1} step ${s + 1}: non-finite ${Number.isFinite(outcome.loss) ? 'gradient' : 'loss'} (${outcome.loss})${where}; update skipped (${badSteps}/${t.maxBadSteps})`);
         if (badSteps >= t.maxBadSteps) {
           bar.stop();
-          throw new TrainingDivergedError(`training diverged: ${badSteps} consecutive non-finite steps at epoch ${epoch + 1}. The last good checkpoint is ${findCheckpoint(latest) ?? '(none yet)'}; lower the learning rate or set training.clipNorm, then --resume.`);
+          throw new TrainingDivergedError(`training diverged: ${badSteps} consecutive non-finite steps at epoch ${epoch + 1}${where}. The last good checkpoint is ${findCheckpoint(latest) ?? '(none yet)'}; lower the learning rate or set training.clipNorm, then --resume.`);
         }
         continue;
       }
       badSteps = 0;
       state.step++;
+      if (t.flowHealthEvery && state.step % t.flowHealthEvery === 0) {
+        const layers = health(batch, b);
+        if (layers.length) fs.appendFileSync(healthFile, `${JSON.stringify({ step: state.step, epoch: epoch + 1, layers })}\n`);
+      }
       counted += b;
       sums.loss = (sums.loss ?? 0) + outcome.loss * b;
       for (const [k, v] of outcome.terms) sums[k] = (sums[k] ?? 0) + v * b;
