@@ -157,6 +157,10 @@ export interface LatentModel extends Module {
   encodeMean(x: tf.Tensor2D): tf.Tensor2D;
   /** p(x|z) at a posterior sample, for domain reconstruction metrics; absent where it has no meaning. */
   reconstructionLikelihood?(x: tf.Tensor2D, rng: Random): Likelihood;
+  /** log p(x|z) in data space, for models with a decoder (annealed importance sampling anneals it in). */
+  logLikelihoodGivenZ?(x: tf.Tensor2D, z: tf.Tensor2D): tf.Tensor1D;
+  /** x ~ p(x|z) in data space (bidirectional Monte Carlo simulates data with it). */
+  sampleGivenZ?(z: tf.Tensor2D, rng: Random): tf.Tensor2D;
   /** Per posterior-flow layer: log-det statistics, finiteness, inverse round-trip error (models with flows). */
   flowHealth?(x: tf.Tensor2D, rng: Random): FlowLayerHealth[];
   /** null when this model can be trained by `objective`, else why not (reported at /objective). */

@@ -11,3 +11,4 @@ export { knnKl, symmetricKl, aggregatePosteriorSamples, aggregatePosteriorLogDen
 export { likelihoodMetrics, sampleValidity } from './likelihood-metrics.js';
 export { latentUsage, type LatentUsage } from './latent-usage.js';
 export { elboSurgery, type ElboSurgery } from './elbo-surgery.js';
+export { aisLogLikelihood, bdmc, sigmoidSchedule, type AisOptions, type AisResult } from './ais.js';

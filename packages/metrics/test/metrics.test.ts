@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BaseFlow, BernoulliLikelihood, DiagonalGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
-import { bitsPerDim, classifierKey, elboSurgery, frechetDistance, importanceSampledNll, latentUsage, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
+import { aisLogLikelihood, bdmc, bitsPerDim, classifierKey, elboSurgery, frechetDistance, importanceSampledNll, latentUsage, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -18,13 +18,13 @@ function inverse(a: number[][]): number[][] {
   return m.map((r) => r.slice(n));
 }
 
-describe('importance-sampled NLL', () => {
-  // Linear Gaussian VAE: p(z) = N(0, I), p(x|z) = N(z K + b, s^2 I), so p(x) = N(b, K^T K + s^2 I).
-  const rng = new Random('linear-gaussian');
-  const L = 2, D = 3, s = 0.5;
+/**
+ * A linear Gaussian VAE: p(z) = N(0, I), p(x|z) = N(z K + b, s^2 I), so p(x) = N(b, K^T K + s^2 I)
+ * is known in closed form (`exactNll`); its posterior is q(z|x) = N(0, I), a valid if crude proposal.
+ */
+function linearGaussianVae(rng: Random, L = 2, D = 3, s = 0.5) {
   const enc = new MLPEncoder(rng, D, [4], 'relu');
   const post = new DiagonalGaussianPosterior(rng, 4, L);
-  // q(z|x) = N(0, I): a valid (if crude) proposal, so the estimate converges to log p(x)
   post.head.kernel.assign(tf.zeros(post.head.kernel.shape));
   post.head.bias.assign(tf.zeros(post.head.bias.shape));
   const dec = new MLPDecoder(rng, L, [], D, 'linear', new GaussianLikelihood(D, s, 0, 1));
@@ -33,12 +33,20 @@ describe('importance-sampled NLL', () => {
   const b = dec.net.layers[0].bias.arraySync() as number[];
   const C = Array.from({ length: D }, (_, i) => Array.from({ length: D }, (_, j) => K.reduce((acc, row) => acc + row[i] * row[j], 0) + (i === j ? s * s : 0)));
   const Ci = inverse(C);
-  const x = [[0.3, -0.2, 0.5], [1, 0, -1], [-0.4, 0.8, 0.1]];
-  const exact = x.map((xi) => {
+  const exactNll = (xi: number[]) => {
     const d = xi.map((v, i) => v - b[i]);
     const quad = d.reduce((acc, di, i) => acc + di * d.reduce((t, dj, j) => t + Ci[i][j] * dj, 0), 0);
     return 0.5 * quad + 0.5 * logAbsDet(C) + 0.5 * D * Math.log(2 * Math.PI);
-  });
+  };
+  return { vae, enc, post, exactNll };
+}
+
+describe('importance-sampled NLL', () => {
+  const rng = new Random('linear-gaussian');
+  const L = 2, D = 3;
+  const { vae, enc, post, exactNll } = linearGaussianVae(rng, L, D);
+  const x = [[0.3, -0.2, 0.5], [1, 0, -1], [-0.4, 0.8, 0.1]];
+  const exact = x.map(exactNll);
   const split = { x: Float32Array.from(x.flat()), n: 3 };
 
   it('matches the closed-form marginal of a linear Gaussian model (K = 5000)', () => {
@@ -255,5 +263,52 @@ describe('ELBO surgery (Hoffman and Johnson 2016)', () => {
     const s = elboSurgery(vae(50, -12), split, D)!;
     expect(s.mutualInformation).toBeCloseTo(Math.log(n), 2);
     expect(s.marginalKl).toBeCloseTo(s.kl - s.mutualInformation, 6);
+  });
+});
+
+describe('annealed importance sampling and bidirectional Monte Carlo', () => {
+  const D = 3;
+  const { vae, exactNll } = linearGaussianVae(new Random('ais-model'), 2, D);
+  const x = [[0.3, -0.2, 0.5], [1, 0, -1]];
+
+  it('reaches the exact log p(x) of a linear Gaussian model as the steps grow (within Monte Carlo noise)', () => {
+    const xs = tf.tensor2d(x);
+    const short = aisLogLikelihood(vae, xs, { steps: 3, chains: 128, rng: new Random(1) });
+    const long = aisLogLikelihood(vae, xs, { steps: 200, chains: 128, rng: new Random(2) });
+    let errShort = 0;
+    let errLong = 0;
+    for (let i = 0; i < x.length; i++) {
+      const exact = -exactNll(x[i]);
+      errShort += Math.abs(short.logLikelihood[i] - exact);
+      errLong += Math.abs(long.logLikelihood[i] - exact);
+      // a stochastic lower bound: below the exact value up to the noise of 128 chains (sd about 0.02 here)
+      expect(long.logLikelihood[i]).toBeLessThan(exact + 0.08);
+      expect(Math.abs(long.logLikelihood[i] - exact)).toBeLessThan(0.08);
+    }
+    expect(errLong).toBeLessThan(errShort);
+    expect(long.acceptance).toBeGreaterThan(0.5);
+  });
+
+  it('sandwiches the exact log p(x) of simulated data between BDMC bounds that meet as the steps grow', () => {
+    const gap = (steps: number, seed: number, check: boolean) => {
+      const r = bdmc(vae, 4, { steps, chains: 128, rng: new Random(seed) });
+      const xs = r.x.arraySync() as number[][];
+      let total = 0;
+      xs.forEach((xi, i) => {
+        const exact = -exactNll(xi);
+        if (check) {
+          // stochastic bounds: on their side of the exact value up to the noise of 128 chains
+          expect(r.lower.logLikelihood[i]).toBeLessThan(exact + 0.08);
+          expect(r.upper.logLikelihood[i]).toBeGreaterThan(exact - 0.08);
+        }
+        total += r.upper.logLikelihood[i] - r.lower.logLikelihood[i];
+      });
+      r.x.dispose();
+      return total / xs.length;
+    };
+    const wide = gap(3, 3, false);
+    const narrow = gap(200, 4, true);
+    expect(narrow).toBeLessThan(0.1);
+    expect(narrow).toBeLessThan(wide);
   });
 });

@@ -94,6 +94,18 @@ export class VAE extends Module implements LatentModel {
     return this.preprocessing.empty ? lw : (tf.add(lw, tf.expandDims(logDetT, 1)) as tf.Tensor2D);
   }
 
+  /** log p(x|z) in data space, log p(y|z) + log|det dT/dx| (annealed in by AIS and BDMC). */
+  logLikelihoodGivenZ(x: tf.Tensor2D, z: tf.Tensor2D): tf.Tensor1D {
+    const { y, logDet } = this.preprocessing.forward(x);
+    const lp = this.decoder.decode(z).logProb(y);
+    return this.preprocessing.empty ? lp : (tf.add(lp, logDet) as tf.Tensor1D);
+  }
+
+  /** x ~ p(x|z), observation noise included, in data space (data simulated from the model). */
+  sampleGivenZ(z: tf.Tensor2D, rng: Random): tf.Tensor2D {
+    return this.preprocessing.inverse(this.decoder.decode(z).sample(rng));
+  }
+
   /** E[y|z] for z ~ p(z), mapped back to data space. */
   generate(n: number, rng: Random): tf.Tensor2D {
     return this.preprocessing.inverse(this.decoder.decode(this.prior.sample(n, rng)).mean());
