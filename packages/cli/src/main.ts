@@ -70,12 +70,15 @@ export function program(): Command {
       process.stdout.write(`${await sampleCommand(run, o)}\n`);
     });
   p.command('eval <run>')
-    .description('importance-sampled NLL, bits/dim, reconstruction error (and --fcd); writes <run>/eval.json')
+    .description('importance-sampled NLL, bits/dim, reconstruction error, active units, ELBO surgery (and --fcd, --ais, --bdmc); writes <run>/eval.json')
     .option('--k <k>', 'importance samples per data point', positiveInt, 1000)
     .option('--limit <n>', 'evaluate the first n examples of the split', positiveInt)
     .option('--max-rows <n>', 'model evaluations per pass (examples x samples); bounds memory, which the wasm heap limits to a few GB', positiveInt, 1024)
     .addOption(new Option('--split <split>', 'data split').choices(['test', 'val']).default('test'))
     .option('--fcd', 'also the Frechet classifier distance (trains a classifier once per dataset)')
+    .option('--ais <steps>', 'also annealed importance sampling with this many steps (a tighter lower bound) on the first --ais-limit examples', positiveInt)
+    .option('--ais-limit <n>', 'examples AIS runs on', positiveInt, 100)
+    .option('--bdmc <n>', 'also bidirectional Monte Carlo on n examples simulated from the model (AIS lower and upper bounds, --ais steps)', positiveInt)
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(async (run: string, o: EvalOptions) => {

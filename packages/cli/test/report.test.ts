@@ -54,6 +54,20 @@ describe('vaeflow eval and compare', () => {
     expect(ev.elboSurgery.marginalKl).toBeGreaterThan(-0.5);
   });
 
+  it('eval --ais gives an annealed lower bound and --bdmc the sandwich on simulated data; --bdmc alone is refused', () => {
+    const r = vaeflow(['eval', runs[1], '--k', '50', '--ais', '20', '--ais-limit', '6', '--bdmc', '3']);
+    expect(r.status, r.stderr).toBe(0);
+    const ev = JSON.parse(fs.readFileSync(path.join(runs[1], 'eval.json'), 'utf8'));
+    expect(ev.ais).toMatchObject({ steps: 20, n: 6 });
+    expect(Number.isFinite(ev.ais.nll)).toBe(true);
+    expect(ev.ais.acceptance).toBeGreaterThan(0);
+    expect(ev.bdmc).toMatchObject({ steps: 20, n: 3 });
+    expect(ev.bdmc.gap).toBeCloseTo(ev.bdmc.upper - ev.bdmc.lower, 10);
+    const alone = vaeflow(['eval', runs[1], '--bdmc', '3']);
+    expect(alone.status).toBe(1);
+    expect(alone.stderr).toMatch(/--bdmc needs --ais <steps>/);
+  });
+
   it('compare writes one self-contained HTML report of every run', () => {
     const out = path.join(dir, 'report.html');
     const r = vaeflow(['compare', ...runs, '--out', out]);

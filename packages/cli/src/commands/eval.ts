@@ -17,13 +17,19 @@ export interface EvalOptions {
   threads?: number;
   cacheDir?: string;
   quiet?: boolean;
+  /** annealed importance sampling steps (off when absent) */
+  ais?: number;
+  aisLimit?: number;
+  /** bidirectional Monte Carlo on this many simulated examples (needs ais) */
+  bdmc?: number;
 }
 
 /**
  * `vaeflow eval <run>`: importance-sampled NLL (IWAE bound with K samples), bits per dimension
  * for continuous data, reconstruction error, active units and per-dimension KL (latentUsage), the
- * KL split into I(x; z) and the marginal KL (elboSurgery, posteriors without flows) and, with
- * --fcd, the Frechet classifier distance; printed and written to <run>/eval.json.
+ * KL split into I(x; z) and the marginal KL (elboSurgery, posteriors without flows), with --fcd
+ * the Frechet classifier distance, with --ais an AIS lower bound and with --bdmc the BDMC sandwich;
+ * printed and written to <run>/eval.json.
  */
 export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ result: Record<string, unknown>; notWritten?: Error }> {
   const metrics = requireOptional<typeof Metrics>('@vaeflow/metrics', 'vaeflow eval', [process.cwd(), runDir]);
@@ -74,6 +80,8 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
     const v = metrics.sampleValidity(run.model, run.dataset.validity, 1000, new Random(`validity:${run.manifest.seed}`));
     result.priorSampleValidity = v.rate;
   }
+  if (o.bdmc && !o.ais) throw new UserError('--bdmc needs --ais <steps>: the number of annealing steps both directions use');
+  if (o.ais) Object.assign(result, annealedBounds(metrics, run, split, dim, o, log));
   if (o.fcd) {
     if (!split.labels || run.dataset.inputShape.length !== 3) throw new UserError('--fcd needs a labelled image dataset');
     const cache = o.cacheDir ?? path.join(os.homedir(), '.cache', 'vaeflow');
@@ -99,4 +107,37 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
     return { result, notWritten: new UserError(`the evaluation above could not be saved to ${path.join(runDir, 'eval.json')}: ${reason ? reason.message : (e as Error).message}`) };
   }
   return { result };
+}
+
+/**
+ * AIS (a stochastic lower bound on log p(x), tighter than IWAE as steps grow) on the split's first
+ * examples and, with --bdmc, the BDMC sandwich on data simulated from the model, as eval.json fields.
+ */
+function annealedBounds(metrics: typeof Metrics, run: Awaited<ReturnType<typeof loadRun>>, split: { x: Float32Array; n: number }, dim: number, o: EvalOptions, log: (l: string) => void): Record<string, unknown> {
+  if (!run.model.logLikelihoodGivenZ) throw new UserError(`--ais needs log p(x|z), which the ${run.model.kind} model does not give`);
+  const steps = o.ais!;
+  const chains = 16;
+  const n = Math.min(split.n, o.aisLimit ?? 100);
+  const started = Date.now();
+  const perExample: number[] = [];
+  let acceptance = 0;
+  const batch = 10;
+  for (let from = 0; from < n; from += batch) {
+    const to = Math.min(n, from + batch);
+    const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [to - from, dim]);
+    const r = metrics.aisLogLikelihood(run.model, x, { steps, chains, rng: new Random(`ais:${run.manifest.seed}:${from}`) });
+    x.dispose();
+    perExample.push(...r.logLikelihood);
+    acceptance += r.acceptance * (to - from);
+    log(`vaeflow eval: AIS ${to}/${n} examples`);
+  }
+  const out: Record<string, unknown> = { ais: { steps, chains, n, nll: -perExample.reduce((a, b) => a + b, 0) / n, acceptance: acceptance / n, seconds: (Date.now() - started) / 1000 } };
+  if (o.bdmc) {
+    const t0 = Date.now();
+    const r = metrics.bdmc(run.model, o.bdmc, { steps, chains, rng: new Random(`bdmc:${run.manifest.seed}`) });
+    r.x.dispose();
+    const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
+    out.bdmc = { steps, chains, n: o.bdmc, lower: mean(r.lower.logLikelihood), upper: mean(r.upper.logLikelihood), gap: mean(r.upper.logLikelihood) - mean(r.lower.logLikelihood), acceptance: (r.lower.acceptance + r.upper.acceptance) / 2, seconds: (Date.now() - t0) / 1000 };
+  }
+  return out;
 }
