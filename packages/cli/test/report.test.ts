@@ -80,6 +80,9 @@ describe('vaeflow eval and compare', () => {
     // the evaluated run shows its active units out of its latent dimensions
     const ev = JSON.parse(fs.readFileSync(path.join(runs[0], 'eval.json'), 'utf8'));
     expect(html).toContain(`<td>${ev.activeUnits} / ${ev.latentUsage.variance.length}</td>`);
+    // the ELBO surgery of the evaluated runs and the AIS / BDMC figures of the one evaluated with them
+    expect(html).toContain('<th title="I(x; z), ELBO surgery">I(x;z)</th>');
+    expect(html).toMatch(/\(20 steps, n=6\)/);
     expect(html).toContain('data:image/png;base64,');
     expect(html).not.toMatch(/<script[^>]+src=/);
   });
