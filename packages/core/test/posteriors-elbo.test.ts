@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { BernoulliLikelihood, DiagonalGaussianPosterior, ElboObjective, FullCovarianceGaussianPosterior, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, solveLowerTriangular, type LatentTerms } from '../src/index.js';
 import { useWasm } from './helpers.js';
+import { maxDiff, onCpuAndWasm } from '../../native/test/backend-compare';
 
 await useWasm();
 
@@ -48,6 +50,21 @@ describe('full-covariance Gaussian posterior', () => {
       const want = -0.5 * quad - 0.5 * logAbsDet(S) - 0.5 * L * LOG2PI;
       expect(Math.abs(got[b] - want)).toBeLessThan(1e-3);
     }
+  });
+
+  it('has gradients on wasm equal to the cpu backend\'s (it trains on the default backend)', async () => {
+    // The off-diagonal placement used to be a gather, whose gradient (UnsortedSegmentSum) wasm lacks.
+    const vars = post.trainableVariables();
+    const { cpu, wasm } = await onCpuAndWasm(() => {
+      const { grads } = tf.variableGrads(() => {
+        const q = post.distribution(h);
+        return tf.add(tf.sum(q.logProb(tf.tensor2d([[0.1, -0.2, 0.3], [1, 0, -1], [0, 0, 0], [0.5, 0.5, 0.5], [-1, 2, 0]]))), tf.sum(q.klToStandardNormal().total)) as tf.Scalar;
+      }, vars);
+      return vars.map((v) => grads[v.name]);
+    });
+    await useWasm();
+    expect(maxDiff(cpu, wasm, true)).toBeLessThan(1e-4);
+    expect(cpu.flat().some((g) => g !== 0)).toBe(true);
   });
 
   it('reports for its own samples the log-density of those samples', () => {

@@ -54,17 +54,21 @@ export function strictlyLowerIndices(L: number): number[] {
  */
 export class FullCovarianceGaussianPosterior extends Module implements Posterior {
   readonly head: Dense;
-  /** gather map from [0, offdiag...] into the L*L row-major matrix */
-  private readonly scatter: tf.Tensor1D;
+  /**
+   * Places the off-diagonal outputs into the L*L row-major matrix: a one-hot [nOff, L*L] matrix, so
+   * the placement is a matrix product whose gradient every backend has (a gather's gradient needs
+   * UnsortedSegmentSum, which the wasm backend lacks). Null for L = 1.
+   */
+  private readonly scatter: tf.Tensor2D | null;
   private readonly eye: tf.Tensor2D;
   constructor(rng: Random, featureDim: number, readonly latentDim: number) {
     super();
     const L = latentDim;
     const nOff = (L * (L - 1)) / 2;
     this.head = this.addChild('head', new Dense(rng, featureDim, 2 * L + nOff));
-    const gatherIdx = new Int32Array(L * L);
-    strictlyLowerIndices(L).forEach((pos, k) => (gatherIdx[pos] = k + 1));
-    this.scatter = tf.tensor1d(gatherIdx, 'int32');
+    const placement = new Float32Array(nOff * L * L);
+    strictlyLowerIndices(L).forEach((pos, k) => (placement[k * L * L + pos] = 1));
+    this.scatter = nOff ? tf.tensor2d(placement, [nOff, L * L]) : null;
     this.eye = tf.eye(L) as tf.Tensor2D;
   }
 
@@ -75,9 +79,7 @@ export class FullCovarianceGaussianPosterior extends Module implements Posterior
     const out = this.head.apply(h);
     const mean = tf.slice(out, [0, 0], [-1, L]) as tf.Tensor2D;
     const logScale = tf.slice(out, [0, L], [-1, L]) as tf.Tensor2D;
-    const off = tf.slice(out, [0, 2 * L], [-1, -1]);
-    const padded = tf.concat([tf.zeros([B, 1]), off], 1);
-    const strict = tf.reshape(tf.gather(padded, this.scatter, 1), [B, L, L]);
+    const strict = this.scatter ? tf.reshape(tf.matMul(tf.slice(out, [0, 2 * L], [-1, -1]), this.scatter), [B, L, L]) : tf.zeros([B, L, L]);
     const diag = tf.mul(tf.reshape(tf.exp(logScale), [B, 1, L]), this.eye);
     return { mean, logScale, tril: tf.add(strict, diag) as tf.Tensor3D };
   }
@@ -104,7 +106,7 @@ export class FullCovarianceGaussianPosterior extends Module implements Posterior
   }
 
   override dispose(): void {
-    this.scatter.dispose();
+    this.scatter?.dispose();
     this.eye.dispose();
     super.dispose();
   }
