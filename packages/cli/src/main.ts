@@ -70,7 +70,7 @@ export function program(): Command {
       process.stdout.write(`${await sampleCommand(run, o)}\n`);
     });
   p.command('eval <run>')
-    .description('importance-sampled NLL, bits/dim, reconstruction error, active units, ELBO surgery (and --fcd, --ais, --bdmc); writes <run>/eval.json')
+    .description('importance-sampled NLL, bits/dim, reconstruction error, active units, ELBO surgery (and --fcd, --ais, --bdmc, --gaps); writes <run>/eval.json')
     .option('--k <k>', 'importance samples per data point', positiveInt, 1000)
     .option('--limit <n>', 'evaluate the first n examples of the split', positiveInt)
     .option('--max-rows <n>', 'model evaluations per pass (examples x samples); bounds memory, which the wasm heap limits to a few GB', positiveInt, 1024)
@@ -78,6 +78,7 @@ export function program(): Command {
     .option('--fcd', 'also the Frechet classifier distance (trains a classifier once per dataset)')
     .option('--ais <steps>', 'also annealed importance sampling with this many steps (a tighter lower bound) on the first --ais-limit examples', positiveInt)
     .option('--ais-limit <n>', 'examples AIS runs on', positiveInt, 100)
+    .option('--gaps <n>', 'also split the inference gap (approximation and amortisation, Cremer et al. 2018) on the first n examples, fitting each posterior by optimisation; log p(x) from AIS when --ais is given', positiveInt)
     .option('--bdmc <n>', 'also bidirectional Monte Carlo on n examples simulated from the model (AIS lower and upper bounds, --ais steps)', positiveInt)
     .addOption(backendOption())
     .addOption(threadsOption())

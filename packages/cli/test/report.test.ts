@@ -55,7 +55,7 @@ describe('vaeflow eval and compare', () => {
   });
 
   it('eval --ais gives an annealed lower bound and --bdmc the sandwich on simulated data; --bdmc alone is refused', () => {
-    const r = vaeflow(['eval', runs[1], '--k', '50', '--ais', '20', '--ais-limit', '6', '--bdmc', '3']);
+    const r = vaeflow(['eval', runs[1], '--k', '50', '--ais', '20', '--ais-limit', '6', '--bdmc', '3', '--gaps', '4']);
     expect(r.status, r.stderr).toBe(0);
     const ev = JSON.parse(fs.readFileSync(path.join(runs[1], 'eval.json'), 'utf8'));
     expect(ev.ais).toMatchObject({ steps: 20, n: 6 });
@@ -63,6 +63,9 @@ describe('vaeflow eval and compare', () => {
     expect(ev.ais.acceptance).toBeGreaterThan(0);
     expect(ev.bdmc).toMatchObject({ steps: 20, n: 3 });
     expect(ev.bdmc.gap).toBeCloseTo(ev.bdmc.upper - ev.bdmc.lower, 10);
+    // the inference gap split: log p(x) - amortised ELBO = approximation + amortisation
+    expect(ev.inferenceGaps).toMatchObject({ n: 4, logPxFrom: 'AIS, 20 steps' });
+    expect(ev.inferenceGaps.logPx - ev.inferenceGaps.elboAmortised).toBeCloseTo(ev.inferenceGaps.approximation + ev.inferenceGaps.amortisation, 6);
     const alone = vaeflow(['eval', runs[1], '--bdmc', '3']);
     expect(alone.status).toBe(1);
     expect(alone.stderr).toMatch(/--bdmc needs --ais <steps>/);

@@ -157,6 +157,10 @@ export interface LatentModel extends Module {
   encodeMean(x: tf.Tensor2D): tf.Tensor2D;
   /** p(x|z) at a posterior sample, for domain reconstruction metrics; absent where it has no meaning. */
   reconstructionLikelihood?(x: tf.Tensor2D, rng: Random): Likelihood;
+  /** The encoder's features h of x (the posterior's input), for diagnostics that fit h per example. */
+  posteriorFeatures?(x: tf.Tensor2D): tf.Tensor2D;
+  /** Log-weights [B, K] with the posterior driven by features h instead of the encoder's. */
+  logWeightsGivenFeatures?(x: tf.Tensor2D, h: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D;
   /** log p(x|z) in data space, for models with a decoder (annealed importance sampling anneals it in). */
   logLikelihoodGivenZ?(x: tf.Tensor2D, z: tf.Tensor2D): tf.Tensor1D;
   /** x ~ p(x|z) in data space (bidirectional Monte Carlo simulates data with it). */

@@ -22,6 +22,8 @@ export interface EvalOptions {
   aisLimit?: number;
   /** bidirectional Monte Carlo on this many simulated examples (needs ais) */
   bdmc?: number;
+  /** split the inference gap on this many examples */
+  gaps?: number;
 }
 
 /**
@@ -82,6 +84,7 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
   }
   if (o.bdmc && !o.ais) throw new UserError('--bdmc needs --ais <steps>: the number of annealing steps both directions use');
   if (o.ais) Object.assign(result, annealedBounds(metrics, run, split, dim, o, log));
+  if (o.gaps) result.inferenceGaps = inferenceGapSplit(metrics, run, split, dim, o, log);
   if (o.fcd) {
     if (!split.labels || run.dataset.inputShape.length !== 3) throw new UserError('--fcd needs a labelled image dataset');
     const cache = o.cacheDir ?? path.join(os.homedir(), '.cache', 'vaeflow');
@@ -140,4 +143,28 @@ function annealedBounds(metrics: typeof Metrics, run: Awaited<ReturnType<typeof 
     out.bdmc = { steps, chains, n: o.bdmc, lower: mean(r.lower.logLikelihood), upper: mean(r.upper.logLikelihood), gap: mean(r.upper.logLikelihood) - mean(r.lower.logLikelihood), acceptance: (r.lower.acceptance + r.upper.acceptance) / 2, seconds: (Date.now() - t0) / 1000 };
   }
   return out;
+}
+
+/** The approximation and amortisation gaps (means over the first --gaps examples), log p(x) from AIS with --ais. */
+function inferenceGapSplit(metrics: typeof Metrics, run: Awaited<ReturnType<typeof loadRun>>, split: { x: Float32Array; n: number }, dim: number, o: EvalOptions, log: (l: string) => void): Record<string, unknown> {
+  if (!run.model.posteriorFeatures || !run.model.logWeightsGivenFeatures) throw new UserError(`--gaps needs the posterior's features, which the ${run.model.kind} model does not give`);
+  const n = Math.min(split.n, o.gaps!);
+  const started = Date.now();
+  const sums = { approximation: 0, amortisation: 0, logPx: 0, elboAmortised: 0 };
+  const batch = 10;
+  for (let from = 0; from < n; from += batch) {
+    const to = Math.min(n, from + batch);
+    const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [to - from, dim]);
+    const logPx = o.ais ? metrics.aisLogLikelihood(run.model, x, { steps: o.ais, rng: new Random(`gaps-ais:${run.manifest.seed}:${from}`) }).logLikelihood : undefined;
+    const g = metrics.inferenceGaps(run.model, x, { logPx, rng: new Random(`gaps:${run.manifest.seed}:${from}`) });
+    x.dispose();
+    for (let i = 0; i < to - from; i++) {
+      sums.approximation += g.approximation[i];
+      sums.amortisation += g.amortisation[i];
+      sums.logPx += g.logPx[i];
+      sums.elboAmortised += g.elboAmortised[i];
+    }
+    log(`vaeflow eval: inference gaps ${to}/${n} examples`);
+  }
+  return { n, logPxFrom: o.ais ? `AIS, ${o.ais} steps` : 'IWAE with the fitted posterior', logPx: sums.logPx / n, elboAmortised: sums.elboAmortised / n, approximation: sums.approximation / n, amortisation: sums.amortisation / n, seconds: (Date.now() - started) / 1000 };
 }

@@ -85,9 +85,17 @@ export class VAE extends Module implements LatentModel {
    * (Burda et al. 2016), the mean the K-sample ELBO estimate.
    */
   logWeights(x: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D {
+    return this.logWeightsGivenFeatures(x, this.encoder.encode(this.preprocessing.forward(x).y, false), k, rng);
+  }
+
+  /**
+   * The same log-weights with the posterior (head and conditional flows) driven by features h
+   * given instead of the encoder's: a posterior of the model's family fitted to x by optimising
+   * h (the inference-gap split) is scored through here.
+   */
+  logWeightsGivenFeatures(x: tf.Tensor2D, h: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D {
     const B = x.shape[0];
     const { y, logDet: logDetT } = this.preprocessing.forward(x);
-    const h = this.encoder.encode(y, false);
     const { z, logQz } = this.sampleGivenFeatures(repeatRows(h, k), rng);
     const yk = k === 1 ? y : repeatRows(y, k);
     const lw = tf.reshape(tf.sub(tf.add(this.prior.logProb(z), this.decoder.decode(z).logProb(yk)), logQz), [B, k]) as tf.Tensor2D;
@@ -114,6 +122,10 @@ export class VAE extends Module implements LatentModel {
   /** E[y|z] for z ~ q(z|x), mapped back to data space. */
   reconstruct(x: tf.Tensor2D, rng: Random): tf.Tensor2D {
     return this.preprocessing.inverse(this.decoder.decode(this.posteriorSample(x, rng).z).mean());
+  }
+
+  posteriorFeatures(x: tf.Tensor2D): tf.Tensor2D {
+    return this.encoder.encode(this.preprocessing.forward(x).y, false);
   }
 
   encodeMean(x: tf.Tensor2D): tf.Tensor2D {
