@@ -86,6 +86,7 @@ describe('vaeflow eval and compare', () => {
     // the ELBO surgery of the evaluated runs and the AIS / BDMC figures of the one evaluated with them
     expect(html).toContain('<th title="I(x; z), ELBO surgery">I(x;z)</th>');
     expect(html).toMatch(/\(20 steps, n=6\)/);
+    expect(html).toContain('>approx. gap</th>');
     expect(html).toContain('data:image/png;base64,');
     expect(html).not.toMatch(/<script[^>]+src=/);
   });
