@@ -1,4 +1,5 @@
-import { Random, createRegistry, definePlugin, defineComponent, selectBackend, type Dataset, type Manifest, resolveManifest } from '../src/index.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { BaseFlow, Random, createRegistry, definePlugin, defineComponent, selectBackend, type Dataset, type Manifest, resolveManifest } from '../src/index.js';
 
 export async function useWasm(): Promise<void> {
   await selectBackend('wasm', { log: null });
@@ -50,4 +51,16 @@ export function tinyManifest(overrides: Record<string, unknown> = {}): Record<st
 export function tinyRegistryAndManifest(overrides: Record<string, unknown> = {}): { registry: ReturnType<typeof createRegistry>; manifest: Manifest } {
   const registry = createRegistry(testDataPlugin);
   return { registry, manifest: resolveManifest(tinyManifest(overrides), registry) };
+}
+
+/** z -> 2z, log|det| = dim log 2, invertible: a flow whose effect is known exactly. */
+export class DoubleFlow extends BaseFlow {
+  readonly id = 'double';
+  override readonly invertible = true;
+  protected forward(z: tf.Tensor2D) {
+    return { z: tf.mul(z, 2) as tf.Tensor2D, logDet: tf.fill([z.shape[0]], this.dim * Math.log(2)) as tf.Tensor1D };
+  }
+  protected override inverse(y: tf.Tensor2D) {
+    return { z: tf.div(y, 2) as tf.Tensor2D, logDet: tf.fill([y.shape[0]], -this.dim * Math.log(2)) as tf.Tensor1D };
+  }
 }

@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { BaseFlow, DiagonalGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, checkManifest, createRegistry } from '../src/index.js';
-import { testDataPlugin, tinyManifest, useWasm } from './helpers.js';
-
-/** y = 2x, log|det| = D log 2: a preprocessing whose effect is known exactly. */
-class Double extends BaseFlow {
-  readonly id = 'double';
-  override readonly invertible = true;
-  protected forward(x: tf.Tensor2D) {
-    return { z: tf.mul(x, 2) as tf.Tensor2D, logDet: tf.fill([x.shape[0]], this.dim * Math.log(2)) as tf.Tensor1D };
-  }
-  protected override inverse(y: tf.Tensor2D) {
-    return { z: tf.div(y, 2) as tf.Tensor2D, logDet: tf.fill([y.shape[0]], -this.dim * Math.log(2)) as tf.Tensor1D };
-  }
-}
+import { type BaseFlow, DiagonalGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, checkManifest, createRegistry } from '../src/index.js';
+import { DoubleFlow as Double, testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 
 function vae(preprocessing: BaseFlow[]): VAE {
   const rng = new Random('same-weights');

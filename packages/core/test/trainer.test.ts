@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ElboObjective, LOCK_STALE_MS, Random, RUN_LOCK, BaseFlow, claimRunFolder, evaluateSplit, firstNonFiniteLayer, flowHealth, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective, type TrainingProgress } from '../src/index.js';
-import { testDataPlugin, tinyManifest, useWasm } from './helpers.js';
+import { DoubleFlow as Double, testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 
 await useWasm();
 
@@ -115,17 +115,7 @@ describe('trainer', () => {
 
 describe('flow health', () => {
   beforeEach(useWasm);
-  /** z -> 2z (log|det| = L log 2, invertible), and a flow whose log-det turns NaN from step `from` on. */
-  class Double extends BaseFlow {
-    readonly id = 'double';
-    override readonly invertible = true;
-    protected forward(z: tf.Tensor2D) {
-      return { z: tf.mul(z, 2) as tf.Tensor2D, logDet: tf.fill([z.shape[0]], this.dim * Math.log(2)) as tf.Tensor1D };
-    }
-    protected override inverse(y: tf.Tensor2D) {
-      return { z: tf.div(y, 2) as tf.Tensor2D, logDet: tf.fill([y.shape[0]], -this.dim * Math.log(2)) as tf.Tensor1D };
-    }
-  }
+  /** A flow whose log-det is NaN, beside DoubleFlow (z -> 2z). */
   class Broken extends BaseFlow {
     readonly id = 'broken';
     protected forward(z: tf.Tensor2D) {
