@@ -117,6 +117,11 @@ describe('a sweep carried across work sessions in git (results/README.md)', () =
     process.kill(-sweep.pid!, 'SIGKILL');
     await waitFor('the sweep to die', () => sweep.exitCode !== null || sweep.signalCode !== null, 10_000);
 
+    // Checkpoint files over --max-mb are left out (that run restarts instead); a dry run changes nothing.
+    const over = spawnSync(process.execPath, [path.join(root, 'scripts', 'carry-over.mjs'), folder, '--max-mb', '0', '--dry-run'], { cwd: first, encoding: 'utf8' });
+    expect(over.status, over.stderr).toBe(0);
+    expect(over.stdout).toMatch(/is over --max-mb 0; left out, so this run restarts next session/);
+    expect(over.stdout).not.toMatch(/git add -f/);
     const carried = spawnSync(process.execPath, [path.join(root, 'scripts', 'carry-over.mjs'), folder], { cwd: first, encoding: 'utf8' });
     expect(carried.status, carried.stderr).toBe(0);
     git(first, 'commit', '-qm', 'session 1');
