@@ -39,33 +39,33 @@ interface Annealer {
   adapt: boolean;
 }
 
-/** log f_beta(z) = log p(z) + beta log p(x|z), and its gradient in z. */
-function logTarget(a: Annealer, z: tf.Tensor2D, beta: number): { value: tf.Tensor1D; grad: tf.Tensor2D } {
-  const f = (zz: tf.Tensor) => tf.add(a.model.prior.logProb(zz as tf.Tensor2D), tf.mul(beta, a.model.logLikelihoodGivenZ(a.x, zz as tf.Tensor2D))) as tf.Tensor1D;
-  const { value, grad } = tf.valueAndGrad((zz: tf.Tensor) => tf.sum(f(zz)))(z);
-  value.dispose();
-  return { value: f(z), grad: grad as tf.Tensor2D };
+/** log f_beta(z) = log p(z) + beta log p(x|z) per row, and its gradient in z (one pass each). */
+function logTarget(a: Annealer, beta: number) {
+  const value = (z: tf.Tensor2D) => tf.add(a.model.prior.logProb(z), tf.mul(beta, a.model.logLikelihoodGivenZ(a.x, z))) as tf.Tensor1D;
+  const grad = tf.grad((z: tf.Tensor) => tf.sum(value(z as tf.Tensor2D)));
+  return { value, grad: (z: tf.Tensor2D) => grad(z) as tf.Tensor2D };
 }
 
 /**
  * One HMC transition leaving f_beta invariant, per row: momentum ~ N(0, I), `leapfrog` steps of
  * size eps (a column), Metropolis accept/reject; when adapting, eps grows 2% when more than 65%
- * of the batch accepted and shrinks 2% otherwise. Returns the new z and eps and the acceptances.
+ * of the batch accepted and shrinks 2% otherwise. `ll` is log p(x|z) at z, which the caller has
+ * for the weights already; the leapfrog steps need gradients only, and log f only at the end.
+ * Returns the new z and eps and the acceptances.
  */
-function hmc(a: Annealer, z: tf.Tensor2D, eps: tf.Tensor2D, beta: number): { z: tf.Tensor2D; eps: tf.Tensor2D; accepted: number } {
+function hmc(a: Annealer, z: tf.Tensor2D, ll: Float32Array, eps: tf.Tensor2D, beta: number): { z: tf.Tensor2D; eps: tf.Tensor2D; accepted: number } {
   return tf.tidy(() => {
+    const target = logTarget(a, beta);
     const p0 = a.rng.normal(z.shape) as tf.Tensor2D;
-    const start = logTarget(a, z, beta);
+    const startValue = tf.add(a.model.prior.logProb(z), tf.mul(beta, tf.tensor1d(ll)));
     let q = z;
-    let p = tf.add(p0, tf.mul(tf.mul(0.5, eps), start.grad)) as tf.Tensor2D;
-    let current = start;
+    let p = tf.add(p0, tf.mul(tf.mul(0.5, eps), target.grad(z))) as tf.Tensor2D;
     for (let l = 0; l < a.leapfrog; l++) {
       q = tf.add(q, tf.mul(eps, p)) as tf.Tensor2D;
-      current = logTarget(a, q, beta);
-      p = tf.add(p, tf.mul(l === a.leapfrog - 1 ? tf.mul(0.5, eps) : eps, current.grad)) as tf.Tensor2D;
+      p = tf.add(p, tf.mul(l === a.leapfrog - 1 ? tf.mul(0.5, eps) : eps, target.grad(q))) as tf.Tensor2D;
     }
     // log acceptance ratio: H(start) - H(end), H = -log f + |p|^2 / 2
-    const logRatio = tf.add(tf.sub(current.value, start.value), tf.mul(0.5, tf.sub(tf.sum(tf.square(p0), 1), tf.sum(tf.square(p), 1))));
+    const logRatio = tf.add(tf.sub(target.value(q), startValue), tf.mul(0.5, tf.sub(tf.sum(tf.square(p0), 1), tf.sum(tf.square(p), 1))));
     const u = tf.log(a.rng.uniform([z.shape[0]]));
     const accept = tf.logicalAnd(tf.less(u, logRatio), tf.isFinite(logRatio));
     const acceptCol = tf.reshape(accept, [-1, 1]);
@@ -110,9 +110,9 @@ export function aisLogLikelihood(model: LatentModel, x: tf.Tensor2D, o: AisOptio
   const logw = new Float64Array(B * K);
   let accepted = 0;
   for (let t = 1; t < betas.length; t++) {
-    const ll = tf.tidy(() => a.model.logLikelihoodGivenZ(a.x, z).dataSync());
+    const ll = tf.tidy(() => a.model.logLikelihoodGivenZ(a.x, z).dataSync() as Float32Array);
     for (let i = 0; i < logw.length; i++) logw[i] += (betas[t] - betas[t - 1]) * ll[i];
-    const r = hmc(a, z, eps, betas[t]);
+    const r = hmc(a, z, ll, eps, betas[t]);
     tf.dispose([z, eps]);
     ({ z, eps } = r);
     accepted += r.accepted;
@@ -145,9 +145,9 @@ export function bdmc(model: LatentModel & { sampleGivenZ?(z: tf.Tensor2D, rng: R
   const logw = new Float64Array(n * K);
   let accepted = 0;
   for (let t = betas.length - 1; t >= 1; t--) {
-    const ll = tf.tidy(() => a.model.logLikelihoodGivenZ(a.x, z).dataSync());
+    const ll = tf.tidy(() => a.model.logLikelihoodGivenZ(a.x, z).dataSync() as Float32Array);
     for (let i = 0; i < logw.length; i++) logw[i] += (betas[t - 1] - betas[t]) * ll[i];
-    const r = hmc(a, z, eps, betas[t - 1]);
+    const r = hmc(a, z, ll, eps, betas[t - 1]);
     tf.dispose([z, eps]);
     ({ z, eps } = r);
     accepted += r.accepted;
