@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { lateChange, seedSeries, tailDomain, verdict } from './lib/report.mjs';
+import { lateChange, paired as pairedBySeed, seedSeries, tailDomain, verdict } from './lib/report.mjs';
 import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
@@ -39,8 +39,9 @@ fs.mkdirSync(figures, { recursive: true });
 const LABELS = { vae: 'standard VAE (diagonal)', planar: 'planar, K = 10', 'planar-80': 'planar, K = 80', iaf: 'IAF (2 steps)', pcpmap: 'PCP-Map' };
 const of = (c) => results.filter((r) => r.configuration === c);
 const est = (c, key) => estimate(of(c).map((r) => r.values[key]));
-const base = new Map(of('vae').map((r) => [r.seed, r]));
-const paired = (c, key) => estimate(of(c).filter((r) => base.has(r.seed)).map((r) => r.values[key] - base.get(r.seed).values[key]));
+const bySeed = (c, key) => new Map(of(c).map((r) => [r.seed, r.values[key]]));
+/** c minus the standard VAE on the same seed. */
+const paired = (c, key) => pairedBySeed(bySeed(c, key), bySeed('vae', key));
 const f = (e, d = 2, signed = false) => formatEstimate(e, d, signed);
 const n0 = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
 
@@ -118,7 +119,7 @@ const depthFigure = await curves(depth, 'planar-depth-curves.svg', 'Planar flow 
 const PAPER = { vae: '≤ 89.9', planar: '87.5', 'planar-80': '85.1' };
 const PAPER_DIFF = { planar: '−2.4', 'planar-80': '−4.8' };
 const depthRows = depth.map((c) => `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'nll'))} | ${f(est(c, 'testNegElbo'))} | ${c === 'vae' ? '–' : f(paired(c, 'nll'), 2, true)} | ${PAPER[c]} | ${PAPER_DIFF[c] ?? '–'} |`);
-const deeper = estimate(of('planar-80').filter((r) => of('planar').some((q) => q.seed === r.seed)).map((r) => r.values.nll - of('planar').find((q) => q.seed === r.seed).values.nll));
+const deeper = pairedBySeed(bySeed('planar-80', 'nll'), bySeed('planar', 'nll'));
 const depthDoc = `# Planar flows of growing depth: the shape of Rezende & Mohamed's table 2
 
 Rezende & Mohamed (2015, table 2) report, on binarised MNIST, a test NLL of at most 89.9 nats
