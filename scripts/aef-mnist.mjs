@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { lateChange, paired, seedSeries, tailDomain, verdict } from './lib/report.mjs';
+import { lateChange, mnistBudget, paired, seedSeries, tailDomain, verdict } from './lib/report.mjs';
 import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
@@ -72,7 +72,7 @@ for (const r of runs) {
 
 const manifest = JSON.parse(fs.readFileSync(path.join(runs[0].dir, 'manifest.json'), 'utf8'));
 const epochs = manifest.training.epochs;
-const stepsPerEpoch = manifest.training.stepsPerEpoch ?? Math.floor(Math.round(60000 * (1 - (manifest.data.validationSplit ?? 0.1))) / manifest.training.batchSize);
+const { stepsPerEpoch } = mnistBudget(manifest);
 const steps = epochs * stepsPerEpoch;
 const of = (m, l) => rows.filter((r) => r.model === m && r.latent === l);
 const est = (m, l, key) => estimate(of(m, l).map((r) => r[key]));

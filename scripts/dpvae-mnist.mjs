@@ -22,7 +22,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyseDpvaeRun, QUANTILES } from './lib/dpvae.mjs';
-import { paired, seedSeries, verdict } from './lib/report.mjs';
+import { mnistBudget, paired, seedSeries, verdict } from './lib/report.mjs';
 import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
@@ -67,7 +67,7 @@ for (const r of runs) {
 // ---------------------------------------------------------------- tables
 const base = JSON.parse(fs.readFileSync(path.join(runs[0].dir, 'manifest.json'), 'utf8'));
 const epochs = base.training.epochs;
-const stepsPerEpoch = base.training.stepsPerEpoch ?? Math.floor(Math.round(60000 * (1 - (base.data.validationSplit ?? 0.1))) / base.training.batchSize);
+const { stepsPerEpoch } = mnistBudget(base);
 const steps = epochs * stepsPerEpoch;
 const configs = sweep.configurations.map((c) => c.name);
 const of = (config, prior) => rows.filter((r) => r.config === config && r.prior === prior);

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { lateChange, paired as pairedBySeed, seedSeries, tailDomain, verdict } from './lib/report.mjs';
+import { lateChange, mnistBudget, paired as pairedBySeed, seedSeries, tailDomain, verdict } from './lib/report.mjs';
 import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
@@ -30,8 +30,7 @@ const saved = readSavedSweep(out);
 const { results, missing } = collectResults(out);
 const manifest = JSON.parse(fs.readFileSync(path.join(out, saved.runs[0].name, 'manifest.json'), 'utf8'));
 const epochs = manifest.training.epochs;
-const trainN = Math.round(60000 * (1 - manifest.data.validationSplit));
-const stepsPerEpoch = Math.floor(trainN / manifest.training.batchSize);
+const { trainImages: trainN, stepsPerEpoch } = mnistBudget(manifest);
 const k = saved.sweep.eval.k;
 const figures = path.join(root, 'docs/figures/posterior-comparison');
 fs.mkdirSync(figures, { recursive: true });

@@ -48,3 +48,9 @@ export function tailDomain(series, fromX, span) {
   const ys = series.flatMap((s) => s.points.filter((p) => p.x >= fromX).flatMap((p) => [p.lo, p.hi])).filter(Number.isFinite);
   return ys.length ? [Math.floor(Math.min(...ys)) - 0.5, Math.ceil(Math.min(...ys) + span)] : undefined;
 }
+
+/** Training images and Adam steps per epoch of an MNIST-family manifest (60,000 images less the validation split). */
+export function mnistBudget(manifest) {
+  const trainImages = Math.round(60000 * (1 - (manifest.data.validationSplit ?? 0.1)));
+  return { trainImages, stepsPerEpoch: manifest.training.stepsPerEpoch ?? Math.floor(trainImages / manifest.training.batchSize) };
+}
