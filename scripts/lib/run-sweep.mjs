@@ -2,7 +2,8 @@
 // results/<sweep name>/ (kept in git, see results/README.md). runSweep runs one on the local pool
 // (finished runs are skipped, interrupted ones resume), or with train: false only reads what is
 // finished, and returns its runs, each with its folder, for the script's own analysis (with a
-// backend selected). Options: out (another sweep folder), workers, threads, train, quiet.
+// backend selected). Options: out (another sweep folder), workers, threads, train, quiet, only
+// (train only these runs, as `vaeflow sweep --only`; the analysis still reads every finished run).
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,7 +18,7 @@ export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname)
 export async function runSweep(file, options = {}) {
   const out = path.resolve(options.out ?? path.join(root, 'results', readSweepFile(file).name));
   if (options.train !== false) {
-    const r = await sweepCommand(file, { workers: options.workers, threads: options.threads, out, quiet: options.quiet });
+    const r = await sweepCommand(file, { workers: options.workers, threads: options.threads, out, quiet: options.quiet, only: options.only });
     if (r.failed) throw new Error(`${r.failed} run(s) of ${file} failed; see vaeflow sweep status ${r.out}`);
   } else if (!fs.existsSync(path.join(out, 'sweep.json'))) {
     throw new Error(`${out} holds no runs of ${path.basename(file)} yet; run without --no-train to train them`);
@@ -27,8 +28,8 @@ export async function runSweep(file, options = {}) {
   return { out, sweep: saved.sweep, runs: saved.runs.map((run) => ({ ...run, dir: path.join(out, run.name) })) };
 }
 
-/** The options every page script takes, parsed: --out, --workers, --threads (per run), --no-train, --quiet. */
+/** The options every page script takes, parsed: --out, --workers, --threads (per run), --no-train, --quiet, --only (comma-separated). */
 export function sweepOptions(args) {
-  return { out: args.out, workers: args.workers ? Number(args.workers) : undefined, threads: args.threads ? Number(args.threads) : undefined, train: !args['no-train'], quiet: args.quiet };
+  return { out: args.out, workers: args.workers ? Number(args.workers) : undefined, threads: args.threads ? Number(args.threads) : undefined, train: !args['no-train'], quiet: args.quiet, only: args.only ? args.only.split(',') : undefined };
 }
-export const SWEEP_ARGS = { out: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, 'no-train': { type: 'boolean' }, quiet: { type: 'boolean' } };
+export const SWEEP_ARGS = { out: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, 'no-train': { type: 'boolean' }, quiet: { type: 'boolean' }, only: { type: 'string' } };

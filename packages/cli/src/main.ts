@@ -104,6 +104,7 @@ export function program(): Command {
     .option('--queue <url>', 'queue the runs on Redis (redis://host:port) for `vaeflow worker`s instead of running them here')
     .option('--queue-name <name>', 'BullMQ queue name', 'vaeflow-runs')
     .option('--dry-run', 'list the runs and their overrides; write nothing')
+    .option('--only <runs...>', 'run or queue only these runs (run names, configuration names, or patterns with *, e.g. "*-s1")')
     .option('--md <file>', 'report: write the markdown tables to this file')
     .option('--html <file>', 'report: write the HTML report to this file')
     .option('--baseline <configuration>', 'report: the configuration paired differences are taken against')

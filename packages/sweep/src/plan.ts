@@ -310,3 +310,23 @@ export function readSavedSweep(folder: string): SavedSweep {
 }
 
 export { ManifestError };
+
+/**
+ * The runs of a plan that `only` names, in plan order: each entry is a run name, a configuration
+ * name, or a pattern with `*` (e.g. `*-s1` for every configuration's seed 1). An entry that
+ * matches no run is an error listing the names there are, so a typo does not silently run nothing.
+ */
+export function selectRuns(plan: SweepPlan, only: readonly string[] | undefined): SweepPlan {
+  if (!only || only.length === 0) return plan;
+  const matcher = (entry: string) => {
+    const re = new RegExp(`^${entry.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    return (r: RunPlan) => re.test(r.name) || re.test(r.configuration);
+  };
+  const unknown = only.filter((entry) => !plan.runs.some(matcher(entry)));
+  if (unknown.length) {
+    const names = plan.runs.map((r) => r.name);
+    throw new SweepError(unknown.map((entry) => ({ path: '--only', message: `"${entry}" matches no run or configuration; runs: ${names.slice(0, 12).join(', ')}${names.length > 12 ? `, ... (${names.length})` : ''}` })), `sweep ${plan.sweep.name}`);
+  }
+  const matchers = only.map(matcher);
+  return { ...plan, runs: plan.runs.filter((r) => matchers.some((m) => m(r))) };
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SweepError, canonical, estimate, planSweep, readSweepFile, setPointer, summarizeSweep, sweepMarkdown, tQuantile975, writePlan } from '../src/index';
+import { SweepError, canonical, estimate, planSweep, readSweepFile, selectRuns, setPointer, summarizeSweep, sweepMarkdown, tQuantile975, writePlan } from '../src/index';
 
 // A dataset plugin loaded by path (4x4 stripes), shared with the CLI's tests.
 const stripesPlugin = path.resolve(__dirname, '../../cli/test/fixtures/tiny-data-plugin.cjs');
@@ -96,6 +96,18 @@ describe('sweep files', () => {
     };
     expect(bad({ '/model/prior': ['dp'] })).toMatch(/\/configurations\/0\/only\/~1model~1prior: the grid's \/model\/prior has no value named "dp" \(it has std\)/);
     expect(bad({ '/model/latentDim': ['2'] })).toMatch(/\/configurations\/0\/only\/~1model~1latentDim: the grid has no \/model\/latentDim/);
+  });
+
+  it('select runs to train by run name, configuration or * pattern, in plan order, and name an entry that matches nothing', async () => {
+    const dir = tmp();
+    const plan = await planSweep(sweepFile(dir, { configurations: [{ name: 'small' }, { name: 'wide', set: { '/model/encoder/hidden': [16] } }], seeds: [1, 2, 3] }), { version: 'test' });
+    const names = (only?: string[]) => selectRuns(plan, only).runs.map((r) => r.name);
+    expect(names()).toEqual(plan.runs.map((r) => r.name));
+    expect(names(['wide-s3', 'small-s1'])).toEqual(['small-s1', 'wide-s3']);
+    expect(names(['wide'])).toEqual(['wide-s1', 'wide-s2', 'wide-s3']);
+    expect(names(['*-s2'])).toEqual(['small-s2', 'wide-s2']);
+    expect(() => selectRuns(plan, ['wide', 'narrow*'])).toThrow(/--only: "narrow\*" matches no run or configuration; runs: small-s1, wide-s1/);
+    expect(selectRuns(plan, ['small']).out).toBe(plan.out);
   });
 
   it('report every run that would fail validation, once per problem, naming the runs', async () => {

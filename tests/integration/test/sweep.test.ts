@@ -69,11 +69,15 @@ async function waitFor<T>(what: string, f: () => T | Promise<T>, timeoutMs: numb
 }
 
 describe('sweeps with the embedded pool', () => {
-  it('run every run once, skip finished runs when re-run, and report intervals', () => {
+  it('run the runs --only names first, then every other run once, skip finished runs when re-run, and report intervals', () => {
     const file = writeSweep('pooled');
+    const first = vaeflow(['sweep', file, '--workers', '2', '--out', 'pool', '--only', '*-s1']);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/2 done, 0 already done, 0 failed/);
+    expect(vaeflow(['sweep', 'status', 'pool']).stdout.split('\n')[0]).toBe('2 done, 0 running, 2 queued/pending, 0 failed');
     const r = vaeflow(['sweep', file, '--workers', '2', '--out', 'pool']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/4 done, 0 already done, 0 failed/);
+    expect(r.stdout).toMatch(/2 done, 2 already done, 0 failed/);
     const again = vaeflow(['sweep', file, '--workers', '2', '--out', 'pool']);
     expect(again.stdout).toMatch(/0 done, 4 already done, 0 failed/);
     const report = vaeflow(['sweep', 'report', 'pool', '--html', 'pool/report.html']);

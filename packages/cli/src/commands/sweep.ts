@@ -22,6 +22,8 @@ export interface SweepCommandOptions {
   queueName?: string;
   dryRun?: boolean;
   quiet?: boolean;
+  /** run (or queue) only these runs: run names, configuration names or `*` patterns */
+  only?: string[];
 }
 
 /**
@@ -32,18 +34,19 @@ export async function sweepCommand(file: string, o: SweepCommandOptions): Promis
   const lib = sweepLib();
   const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(`${l}\n`);
   const plan = await lib.planSweep(file, { out: o.out, version: SWEEP_VERSION });
+  const selected = lib.selectRuns(plan, o.only);
   if (o.dryRun) {
-    const lines = plan.runs.map((r) => `${r.name}\t${JSON.stringify(r.overrides)}`);
-    return { out: plan.out, failed: 0, summary: `${plan.runs.length} runs -> ${plan.out}\n${lines.join('\n')}` };
+    const lines = selected.runs.map((r) => `${r.name}\t${JSON.stringify(r.overrides)}`);
+    return { out: plan.out, failed: 0, summary: `${selected.runs.length} runs${o.only?.length ? ` of ${plan.runs.length}` : ''} -> ${plan.out}\n${lines.join('\n')}` };
   }
   if (o.queue) await lib.checkRedis(o.queue); // before anything is written
-  lib.writePlan(plan);
+  lib.writePlan(plan); // every run's folder and manifest, so status and report see the whole sweep
   if (o.queue) {
-    const r = await lib.enqueueSweep(plan, o.queue, { queueName: o.queueName });
+    const r = await lib.enqueueSweep(selected, o.queue, { queueName: o.queueName });
     const summary = `vaeflow sweep ${plan.sweep.name}: queued ${r.queued.length}, retried ${r.retried.length} failed, ${r.alreadyQueued.length} already queued, ${r.done.length} done, on ${o.queue} (queue ${o.queueName ?? lib.DEFAULT_QUEUE}); start workers with: vaeflow worker --queue ${o.queue}`;
     return { out: plan.out, failed: 0, summary };
   }
-  const r = await lib.runPool(plan, { cli: CLI, workers: o.workers, threads: o.threads, eval: plan.sweep.eval, log });
+  const r = await lib.runPool(selected, { cli: CLI, workers: o.workers, threads: o.threads, eval: plan.sweep.eval, log });
   const failed = r.failed.map((f) => `  ${f.name}: ${f.error.split('\n')[0]}`).join('\n');
   return { out: plan.out, failed: r.failed.length, summary: `${plan.out}: ${r.done.length} done, ${r.skipped.length} already done, ${r.failed.length} failed${failed ? `\n${failed}` : ''}` };
 }
