@@ -83,8 +83,12 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
     result.priorSampleValidity = v.rate;
   }
   if (o.bdmc && !o.ais) throw new UserError('--bdmc needs --ais <steps>: the number of annealing steps both directions use');
-  if (o.ais) Object.assign(result, annealedBounds(metrics, run, split, dim, o, log));
-  if (o.gaps) result.inferenceGaps = inferenceGapSplit(metrics, run, split, dim, o, log);
+  const annealed = o.ais ? annealedBounds(metrics, run, split, dim, o, log) : null;
+  if (annealed) {
+    result.ais = annealed.ais;
+    if (annealed.bdmc) result.bdmc = annealed.bdmc;
+  }
+  if (o.gaps) result.inferenceGaps = inferenceGapSplit(metrics, run, split, dim, o, log, annealed?.perExample);
   if (o.fcd) {
     if (!split.labels || run.dataset.inputShape.length !== 3) throw new UserError('--fcd needs a labelled image dataset');
     const cache = o.cacheDir ?? path.join(os.homedir(), '.cache', 'vaeflow');
@@ -116,7 +120,7 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
  * AIS (a stochastic lower bound on log p(x), tighter than IWAE as steps grow) on the split's first
  * examples and, with --bdmc, the BDMC sandwich on data simulated from the model, as eval.json fields.
  */
-function annealedBounds(metrics: typeof Metrics, run: Awaited<ReturnType<typeof loadRun>>, split: { x: Float32Array; n: number }, dim: number, o: EvalOptions, log: (l: string) => void): Record<string, unknown> {
+function annealedBounds(metrics: typeof Metrics, run: Awaited<ReturnType<typeof loadRun>>, split: { x: Float32Array; n: number }, dim: number, o: EvalOptions, log: (l: string) => void): AnnealedBounds {
   if (!run.model.logLikelihoodGivenZ) throw new UserError(`--ais needs log p(x|z), which the ${run.model.kind} model does not give`);
   const steps = o.ais!;
   const chains = 16;
@@ -124,17 +128,13 @@ function annealedBounds(metrics: typeof Metrics, run: Awaited<ReturnType<typeof 
   const started = Date.now();
   const perExample: number[] = [];
   let acceptance = 0;
-  const batch = 10;
-  for (let from = 0; from < n; from += batch) {
-    const to = Math.min(n, from + batch);
-    const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [to - from, dim]);
+  inBatches(split, dim, n, (x, from, to) => {
     const r = metrics.aisLogLikelihood(run.model, x, { steps, chains, rng: new Random(`ais:${run.manifest.seed}:${from}`) });
-    x.dispose();
     perExample.push(...r.logLikelihood);
     acceptance += r.acceptance * (to - from);
     log(`vaeflow eval: AIS ${to}/${n} examples`);
-  }
-  const out: Record<string, unknown> = { ais: { steps, chains, n, nll: -perExample.reduce((a, b) => a + b, 0) / n, acceptance: acceptance / n, seconds: (Date.now() - started) / 1000 } };
+  });
+  const out: AnnealedBounds = { perExample, ais: { steps, chains, n, nll: -perExample.reduce((a, b) => a + b, 0) / n, acceptance: acceptance / n, seconds: (Date.now() - started) / 1000 } };
   if (o.bdmc) {
     const t0 = Date.now();
     const r = metrics.bdmc(run.model, o.bdmc, { steps, chains, rng: new Random(`bdmc:${run.manifest.seed}`) });
@@ -145,19 +145,18 @@ function annealedBounds(metrics: typeof Metrics, run: Awaited<ReturnType<typeof 
   return out;
 }
 
-/** The approximation and amortisation gaps (means over the first --gaps examples), log p(x) from AIS with --ais. */
-function inferenceGapSplit(metrics: typeof Metrics, run: Awaited<ReturnType<typeof loadRun>>, split: { x: Float32Array; n: number }, dim: number, o: EvalOptions, log: (l: string) => void): Record<string, unknown> {
+/**
+ * The approximation and amortisation gaps (means over the first --gaps examples), log p(x) from AIS
+ * with --ais: the AIS estimates already made for the first --ais-limit examples, fresh ones beyond.
+ */
+function inferenceGapSplit(metrics: typeof Metrics, run: Awaited<ReturnType<typeof loadRun>>, split: { x: Float32Array; n: number }, dim: number, o: EvalOptions, log: (l: string) => void, aisDone: readonly number[] = []): Record<string, unknown> {
   if (!run.model.posteriorFeatures || !run.model.logWeightsGivenFeatures) throw new UserError(`--gaps needs the posterior's features, which the ${run.model.kind} model does not give`);
   const n = Math.min(split.n, o.gaps!);
   const started = Date.now();
   const sums = { approximation: 0, amortisation: 0, logPx: 0, elboAmortised: 0 };
-  const batch = 10;
-  for (let from = 0; from < n; from += batch) {
-    const to = Math.min(n, from + batch);
-    const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [to - from, dim]);
-    const logPx = o.ais ? metrics.aisLogLikelihood(run.model, x, { steps: o.ais, rng: new Random(`gaps-ais:${run.manifest.seed}:${from}`) }).logLikelihood : undefined;
+  inBatches(split, dim, n, (x, from, to) => {
+    const logPx = !o.ais ? undefined : to <= aisDone.length ? aisDone.slice(from, to) : metrics.aisLogLikelihood(run.model, x, { steps: o.ais, rng: new Random(`gaps-ais:${run.manifest.seed}:${from}`) }).logLikelihood;
     const g = metrics.inferenceGaps(run.model, x, { logPx, rng: new Random(`gaps:${run.manifest.seed}:${from}`) });
-    x.dispose();
     for (let i = 0; i < to - from; i++) {
       sums.approximation += g.approximation[i];
       sums.amortisation += g.amortisation[i];
@@ -165,6 +164,26 @@ function inferenceGapSplit(metrics: typeof Metrics, run: Awaited<ReturnType<type
       sums.elboAmortised += g.elboAmortised[i];
     }
     log(`vaeflow eval: inference gaps ${to}/${n} examples`);
-  }
+  });
   return { n, logPxFrom: o.ais ? `AIS, ${o.ais} steps` : 'IWAE with the fitted posterior', logPx: sums.logPx / n, elboAmortised: sums.elboAmortised / n, approximation: sums.approximation / n, amortisation: sums.amortisation / n, seconds: (Date.now() - started) / 1000 };
+}
+
+/** f on the split's first n examples, 10 at a time, each batch as a [b, dim] tensor disposed after it. */
+function inBatches(split: { x: Float32Array }, dim: number, n: number, f: (x: tf.Tensor2D, from: number, to: number) => void, batch = 10): void {
+  for (let from = 0; from < n; from += batch) {
+    const to = Math.min(n, from + batch);
+    const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [to - from, dim]);
+    try {
+      f(x, from, to);
+    } finally {
+      x.dispose();
+    }
+  }
+}
+
+interface AnnealedBounds {
+  /** AIS's log p(x) estimate of each example, for the gap split (not saved) */
+  perExample: number[];
+  ais: Record<string, unknown>;
+  bdmc?: Record<string, unknown>;
 }
