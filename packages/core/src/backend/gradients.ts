@@ -6,3 +6,29 @@
  * union package.
  */
 import '@tensorflow/tfjs-layers';
+import { getGradient, registerGradient, zeros, type Tensor } from '@tensorflow/tfjs-core';
+
+/**
+ * Comparisons and logical ops are piecewise constant: their gradient is zero. tfjs defines it for
+ * GreaterEqual only, so a flow that selects with `tf.where(tf.less(...), ...)` (a spline's
+ * tails) failed in autodiff with "gradient function not found for Less". Registered here for
+ * the rest, unless a later tfjs brings its own.
+ */
+for (const [kernelName, inputs] of [
+  ['Less', ['a', 'b']],
+  ['LessEqual', ['a', 'b']],
+  ['Greater', ['a', 'b']],
+  ['Equal', ['a', 'b']],
+  ['NotEqual', ['a', 'b']],
+  ['LogicalAnd', ['a', 'b']],
+  ['LogicalOr', ['a', 'b']],
+  ['LogicalNot', ['x']],
+] as const) {
+  if (getGradient(kernelName)) continue;
+  registerGradient({
+    kernelName,
+    inputsToSave: [...inputs],
+    // float32 zeros even for the logical ops' bool inputs, as the tape requires
+    gradFunc: (_dy: Tensor | Tensor[], saved: Tensor[]) => Object.fromEntries(inputs.map((name, i) => [name, () => zeros(saved[i].shape)])),
+  });
+}
