@@ -20,12 +20,15 @@ describe('MADE', () => {
       const L = 6;
       const rng = new Random('made');
       const order = Array.from({ length: L }, (_, i) => (reverse ? L - i : i + 1));
-      const made = new MADE(rng, order, [20, 20], 3, 0);
+      const made = new MADE(rng, order, [20, 20], 3, [{ name: 'shift', size: 1 }, { name: 'scale', size: 2 }]);
       for (const v of made.trainableVariables()) v.assign(tf.mul(rng.normal(v.shape), 0.5));
       const z = rng.normal([2, L]) as tf.Tensor2D;
       const h = rng.normal([2, 3]) as tf.Tensor2D;
-      for (const head of ['shift', 'scale'] as const) {
-        const J = batchJacobian((x) => made.apply(x, h)[head], z);
+      // a head of size 2 gives two outputs per dimension (columns 2i, 2i + 1), both autoregressive in dimension i
+      const perDim = (t: tf.Tensor2D, p: number) => tf.reshape(tf.slice(tf.reshape(t, [2, L, 2]), [0, 0, p], [2, L, 1]), [2, L]) as tf.Tensor2D;
+      const heads = [(x: tf.Tensor2D) => made.apply(x, h).shift, (x: tf.Tensor2D) => perDim(made.apply(x, h).scale, 0), (x: tf.Tensor2D) => perDim(made.apply(x, h).scale, 1)];
+      for (const head of heads) {
+        const J = batchJacobian(head, z);
         for (const Jb of J) {
           for (let i = 0; i < L; i++) {
             for (let j = 0; j < L; j++) {

@@ -1,4 +1,7 @@
-import { Module, fanInUniform, type Random, tf } from '@vaeflow/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from './module.js';
+import { fanInUniform } from './layers.js';
+import type { Random } from '../random.js';
 
 /**
  * Autoregressive degrees for MADE (Germain et al. 2015, arXiv 1502.03509). Inputs get the
@@ -46,16 +49,23 @@ export class MaskedDense extends Module {
   }
 }
 
+/** One output head of MADE: `size` numbers per input dimension, starting at `bias` (random when undefined). */
+export interface MadeHead {
+  name: string;
+  size: number;
+  bias?: number;
+}
+
 /**
- * MADE with two outputs per input, (m_i, s_i) = MADE(z_<i, h): masked hidden layers (ELU)
- * with the context h added, unmasked, to the first hidden layer (Kingma et al. 2016).
+ * MADE with named output heads, head_i = MADE(z_<i, h) for every dimension i: masked hidden
+ * layers (ELU) with the context h added, unmasked, to the first hidden layer (Kingma et al. 2016).
+ * A head of size P gives [B, L * P] outputs, P per dimension (column i * P + p for dimension i).
  */
 export class MADE extends Module {
   readonly layers: MaskedDense[] = [];
-  readonly shiftHead: MaskedDense;
-  readonly scaleHead: MaskedDense;
+  readonly heads: MaskedDense[] = [];
   readonly context?: tf.Variable;
-  constructor(rng: Random, readonly order: number[], hidden: number[], contextDim: number, scaleBias: number) {
+  constructor(rng: Random, readonly order: number[], hidden: number[], contextDim: number, readonly headSpecs: readonly MadeHead[]) {
     super();
     if (hidden.length === 0) throw new Error('MADE needs at least one hidden layer');
     const masks = madeMasks(order, hidden);
@@ -63,16 +73,26 @@ export class MADE extends Module {
     const sizes = [L, ...hidden];
     for (let l = 0; l < hidden.length; l++) this.layers.push(this.addChild(`hidden${l}`, new MaskedDense(rng, sizes[l], sizes[l + 1], masks[l])));
     const outMask = masks[masks.length - 1];
-    // Small output weights: the flow starts close to its bias-determined transform.
-    this.shiftHead = this.addChild('shift', new MaskedDense(rng, hidden[hidden.length - 1], L, outMask, 0, 0.1));
-    this.scaleHead = this.addChild('scale', new MaskedDense(rng, hidden[hidden.length - 1], L, outMask, scaleBias, 0.1));
+    const H = hidden[hidden.length - 1];
+    for (const head of headSpecs) {
+      // Each dimension's mask column repeated for its P outputs.
+      const mask = new Float32Array(H * L * head.size);
+      for (let i = 0; i < H; i++) for (let j = 0; j < L; j++) for (let p = 0; p < head.size; p++) mask[(i * L + j) * head.size + p] = outMask[i * L + j];
+      // Small output weights: the flow starts close to its bias-determined transform.
+      this.heads.push(this.addChild(head.name, new MaskedDense(rng, H, L * head.size, mask, head.bias ?? 0, 0.1)));
+    }
     if (contextDim > 0) this.context = this.addParam('context', fanInUniform(rng, [contextDim, hidden[0]], contextDim));
   }
-  apply(z: tf.Tensor2D, h?: tf.Tensor2D): { shift: tf.Tensor2D; scale: tf.Tensor2D } {
+  /** Every head's output, by name, each [B, L * size]. */
+  apply(z: tf.Tensor2D, h?: tf.Tensor2D): Record<string, tf.Tensor2D> {
     let a = this.layers[0].apply(z);
     if (this.context && h) a = tf.add(a, tf.matMul(h, this.context as tf.Tensor2D)) as tf.Tensor2D;
     a = tf.elu(a) as tf.Tensor2D;
     for (let l = 1; l < this.layers.length; l++) a = tf.elu(this.layers[l].apply(a)) as tf.Tensor2D;
-    return { shift: this.shiftHead.apply(a), scale: this.scaleHead.apply(a) };
+    const out: Record<string, tf.Tensor2D> = {};
+    this.headSpecs.forEach((spec, k) => {
+      out[spec.name] = this.heads[k].apply(a);
+    });
+    return out;
   }
 }
