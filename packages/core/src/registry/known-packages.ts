@@ -16,6 +16,8 @@ export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, strin
     actnorm: '@vaeflow/flows-iaf',
     pcpmap: '@vaeflow/flows-pcpmap',
     realnvp: '@vaeflow/priors-dp',
+    'nsf-coupling': '@vaeflow/flows-spline',
+    'nsf-ar': '@vaeflow/flows-spline',
   },
   prior: { decoupled: '@vaeflow/priors-dp', flow: '@vaeflow/priors-dp' },
   objective: {
