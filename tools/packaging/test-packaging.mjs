@@ -51,6 +51,7 @@ const uses = {
   '@vaeflow/flows-planar': { what: 'flow planar-amortized', apply: (m) => (m.model.flows = [{ type: 'planar-amortized', layers: 2 }]) },
   '@vaeflow/flows-iaf': { what: 'flow iaf', apply: (m) => (m.model.flows = [{ type: 'iaf', steps: 2, hidden: [32] }]) },
   '@vaeflow/flows-spline': { what: 'flows nsf-coupling and nsf-ar', apply: (m) => (m.model.flows = [{ type: 'nsf-coupling', layers: 2, hidden: [16] }, { type: 'nsf-ar', layers: 1, hidden: [16] }]) },
+  '@vaeflow/flows-sylvester': { what: 'flow sylvester (householder)', apply: (m) => (m.model.flows = [{ type: 'sylvester', variant: 'householder', layers: 2, reflections: 2 }]) },
   '@vaeflow/flows-pcpmap': { what: 'flow pcpmap', apply: (m) => (m.model.flows = [{ type: 'pcpmap', hidden: [16], contextWidth: 16 }]) },
   '@vaeflow/priors-dp': { what: 'prior decoupled', apply: (m) => (m.model.prior = { type: 'decoupled', blocks: 2, hidden: 16 }) },
   '@vaeflow/regularizers': { what: 'objective beta-tcvae', apply: (m) => (m.objective = { type: 'beta-tcvae' }) },

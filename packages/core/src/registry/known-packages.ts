@@ -18,6 +18,7 @@ export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, strin
     realnvp: '@vaeflow/priors-dp',
     'nsf-coupling': '@vaeflow/flows-spline',
     'nsf-ar': '@vaeflow/flows-spline',
+    sylvester: '@vaeflow/flows-sylvester',
   },
   prior: { decoupled: '@vaeflow/priors-dp', flow: '@vaeflow/priors-dp' },
   objective: {

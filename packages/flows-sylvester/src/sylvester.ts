@@ -1,0 +1,128 @@
+import { BaseFlow, Dense, type Random, tf } from '@vaeflow/core';
+
+/** How Q, the D x M matrix with orthonormal columns, is made (van den Berg et al. 2018, sec. 3). */
+export type SylvesterVariant = 'orthogonal' | 'householder' | 'triangular';
+
+export interface SylvesterOptions {
+  variant: SylvesterVariant;
+  /** M, the number of orthonormal columns of Q (orthogonal only; householder and triangular use M = D) */
+  columns?: number;
+  /** Householder reflections per layer (householder only) */
+  reflections?: number;
+  /** iterations of the orthogonalisation Q <- Q (I + (I - Q^T Q) / 2) (orthogonal only) */
+  iterations?: number;
+  /** triangular only: use the reversed identity as Q (alternate between layers) */
+  reverse?: boolean;
+  /** scale of the initial weights of the maps from h (small: each layer starts near the identity) */
+  initScale?: number;
+}
+
+/**
+ * A Sylvester normalizing flow layer (van den Berg, Hasenclever, Tomczak and Welling 2018,
+ * arXiv 1803.05649), amortised: every parameter is a linear function of the encoder context h.
+ *   z' = z + Q R tanh(R~ Q^T z + b),
+ *   log|det dz'/dz| = sum_i log|1 + (1 - tanh^2(R~ Q^T z + b)_i) R~_ii R_ii|,
+ * by Sylvester's determinant identity, with R and R~ upper triangular (M x M) and Q (D x M)
+ * orthonormal. R_ii = tanh(r_ii) and R~_ii = tanh(r~_ii), so |R~_ii R_ii| < 1 and the layer is
+ * invertible (there is no closed-form inverse; like planar flows, it says so).
+ * Q: `orthogonal` (O-SNF) orthogonalises a free D x M matrix by the iteration
+ * Q <- Q (I + (I - Q^T Q) / 2) from Q / |Q|_F; `householder` (H-SNF) is a product of
+ * reflections I - 2 v v^T / |v|^2; `triangular` (T-SNF) is the identity or the reversal.
+ */
+export class SylvesterFlow extends BaseFlow {
+  readonly id: string;
+  readonly variant: SylvesterVariant;
+  readonly columns: number;
+  readonly reflections: number;
+  readonly iterations: number;
+  private readonly upper: tf.Tensor2D;
+  private readonly eye: tf.Tensor2D;
+  private readonly reversal?: tf.Tensor2D;
+  readonly maps: Dense;
+  constructor(dim: number, contextDim: number, rng: Random, o: SylvesterOptions) {
+    super(dim, true, contextDim);
+    this.variant = o.variant;
+    this.id = `sylvester-${o.variant}`;
+    const M = o.variant === 'orthogonal' ? (o.columns ?? dim) : dim;
+    if (!Number.isInteger(M) || M < 1 || M > dim) throw new Error(`a Sylvester flow needs 1 <= columns <= ${dim} (the latent size), got ${o.columns}`);
+    this.columns = M;
+    this.reflections = o.reflections ?? 4;
+    this.iterations = o.iterations ?? 30;
+    if (this.variant === 'householder' && !(Number.isInteger(this.reflections) && this.reflections >= 1)) throw new Error(`reflections must be a positive integer, got ${o.reflections}`);
+    const upper = new Float32Array(M * M);
+    for (let i = 0; i < M; i++) for (let j = i + 1; j < M; j++) upper[i * M + j] = 1;
+    this.upper = tf.tensor2d(upper, [M, M]);
+    this.eye = tf.eye(M) as tf.Tensor2D;
+    if (o.variant === 'triangular' && o.reverse) this.reversal = tf.reverse(tf.eye(dim), 1) as tf.Tensor2D;
+    // One linear map from h to every per-data-point parameter: R, R~ (M x M each), b (M), and Q's.
+    this.maps = this.addChild('maps', new Dense(rng, contextDim, 2 * M * M + M + this.qSize(), 'linear', { initScale: o.initScale ?? 0.1 }));
+  }
+
+  private qSize(): number {
+    if (this.variant === 'orthogonal') return this.dim * this.columns;
+    if (this.variant === 'householder') return this.reflections * this.dim;
+    return 0;
+  }
+
+  /** Upper triangular with tanh on the diagonal, from unconstrained [B, M, M]. */
+  private triangular(raw: tf.Tensor3D): tf.Tensor3D {
+    return tf.add(tf.mul(raw, this.upper), tf.mul(tf.tanh(raw), this.eye)) as tf.Tensor3D;
+  }
+
+  /** Q [B, D, M] with orthonormal columns from a free [B, D, M] matrix (O-SNF). */
+  private orthogonalise(free: tf.Tensor3D): tf.Tensor3D {
+    let q = tf.div(free, tf.sqrt(tf.sum(tf.square(free), [1, 2], true))) as tf.Tensor3D;
+    const eye = tf.expandDims(this.eye, 0);
+    for (let k = 0; k < this.iterations; k++) {
+      const gram = tf.matMul(q, q, true, false); // [B, M, M]
+      q = tf.matMul(q, tf.add(eye, tf.mul(0.5, tf.sub(eye, gram)))) as tf.Tensor3D;
+    }
+    return q;
+  }
+
+  /** Q^T x and Q y for the variant, with x [B, D] -> [B, M] and y [B, M] -> [B, D]. */
+  private qOps(q: tf.Tensor): { qt: (x: tf.Tensor2D) => tf.Tensor2D; qv: (y: tf.Tensor2D) => tf.Tensor2D } {
+    const B = q.shape[0];
+    if (this.variant === 'orthogonal') {
+      return {
+        qt: (x) => tf.reshape(tf.matMul(q as tf.Tensor3D, tf.expandDims(x, 2), true, false), [B, this.columns]) as tf.Tensor2D,
+        qv: (y) => tf.reshape(tf.matMul(q as tf.Tensor3D, tf.expandDims(y, 2)), [B, this.dim]) as tf.Tensor2D,
+      };
+    }
+    if (this.variant === 'householder') {
+      // Q = H_1 H_2 ... H_K with H_k = I - 2 v_k v_k^T / |v_k|^2 (each its own inverse and transpose).
+      const vs = tf.unstack(q, 1) as tf.Tensor2D[]; // K x [B, D]
+      const reflect = (x: tf.Tensor2D, v: tf.Tensor2D) => tf.sub(x, tf.mul(v, tf.div(tf.mul(2, tf.sum(tf.mul(v, x), 1, true)), tf.sum(tf.square(v), 1, true)))) as tf.Tensor2D;
+      return { qt: (x) => vs.reduce(reflect, x), qv: (y) => vs.reduceRight(reflect, y) };
+    }
+    const p = this.reversal;
+    return p ? { qt: (x) => tf.matMul(x, p), qv: (y) => tf.matMul(y, p) } : { qt: (x) => x, qv: (y) => y };
+  }
+
+  protected forward(z: tf.Tensor2D, h?: tf.Tensor2D) {
+    const B = z.shape[0];
+    const M = this.columns;
+    const D = this.dim;
+    const p = this.maps.apply(h!);
+    const r = this.triangular(tf.reshape(tf.slice(p, [0, 0], [B, M * M]), [B, M, M]) as tf.Tensor3D);
+    const rTilde = this.triangular(tf.reshape(tf.slice(p, [0, M * M], [B, M * M]), [B, M, M]) as tf.Tensor3D);
+    const b = tf.slice(p, [0, 2 * M * M], [B, M]) as tf.Tensor2D;
+    const qFree = this.variant === 'triangular' ? null : tf.slice(p, [0, 2 * M * M + M], [B, this.qSize()]);
+    const q = this.variant === 'orthogonal' ? this.orthogonalise(tf.reshape(qFree!, [B, D, M]) as tf.Tensor3D) : this.variant === 'householder' ? tf.reshape(qFree!, [B, this.reflections, D]) : tf.zeros([B]);
+    const { qt, qv } = this.qOps(q);
+    const bmv = (m: tf.Tensor3D, v: tf.Tensor2D) => tf.reshape(tf.matMul(m, tf.expandDims(v, 2)), [B, M]) as tf.Tensor2D;
+    const pre = tf.add(bmv(rTilde, qt(z)), b) as tf.Tensor2D;
+    const t = tf.tanh(pre) as tf.Tensor2D;
+    const out = tf.add(z, qv(bmv(r, t))) as tf.Tensor2D;
+    const diag = (m: tf.Tensor3D) => tf.sum(tf.mul(m, this.eye), 2);
+    const logDet = tf.sum(tf.log(tf.abs(tf.add(1, tf.mul(tf.sub(1, tf.square(t)), tf.mul(diag(rTilde), diag(r)))))), 1) as tf.Tensor1D;
+    return { z: out, logDet };
+  }
+
+  override dispose(): void {
+    this.upper.dispose();
+    this.eye.dispose();
+    this.reversal?.dispose();
+    super.dispose();
+  }
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { Random, selectBackend, tf } from '@vaeflow/core';
+import { describeFlowConformance } from '@vaeflow/core/testing';
+import { SylvesterFlow, plugin } from '../src/index.js';
+
+describeFlowConformance('sylvester orthogonal (M = L)', ({ dim, contextDim, rng }) => new SylvesterFlow(dim, contextDim, rng, { variant: 'orthogonal' }));
+describeFlowConformance('sylvester orthogonal (M = L / 2)', ({ dim, contextDim, rng }) => new SylvesterFlow(dim, contextDim, rng, { variant: 'orthogonal', columns: Math.max(1, dim / 2) }));
+describeFlowConformance('sylvester householder', ({ dim, contextDim, rng }) => new SylvesterFlow(dim, contextDim, rng, { variant: 'householder', reflections: 3 }));
+describeFlowConformance('sylvester triangular (reversed)', ({ dim, contextDim, rng }) => new SylvesterFlow(dim, contextDim, rng, { variant: 'triangular', reverse: true }));
+describeFlowConformance('sylvester x 3 (through the plugin)', ({ dim, contextDim, rng }) =>
+  plugin.components[0].create({ variant: 'triangular', layers: 3, reflections: 4, iterations: 30, initScale: 0.1 }, { latentDim: dim, contextDim, rng } as never) as never,
+  // single layers are checked at L = 32 above; three perturbed layers' 32 x 32 Jacobian is ill-conditioned enough that its float32 log-det drifts by 1e-3
+  { dims: [2, 8] },
+);
+
+describe('sylvester flows', () => {
+  it('orthogonalise Q: Q^T Q = I after the iterations, whatever the free matrix', async () => {
+    await selectBackend('wasm', { log: null });
+    const rng = new Random('orth');
+    const f = new SylvesterFlow(12, 5, rng, { variant: 'orthogonal', columns: 6 });
+    const q = (f as unknown as { orthogonalise(m: tf.Tensor3D): tf.Tensor3D }).orthogonalise(tf.mul(rng.normal([3, 12, 6]), 4) as tf.Tensor3D);
+    const gram = tf.matMul(q, q, true, false).arraySync() as number[][][];
+    for (const g of gram) g.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(i === j ? 1 : 0, 4)));
+  });
+
+  it('keep |R~_ii R_ii| < 1 (invertible) however large the maps from h are', async () => {
+    await selectBackend('wasm', { log: null });
+    const rng = new Random('diag');
+    const f = new SylvesterFlow(4, 3, rng, { variant: 'triangular' });
+    for (const v of f.trainableVariables()) v.assign(tf.mul(rng.normal(v.shape), 50));
+    const { logDet } = f.forwardAndLogDet(rng.normal([16, 4]) as tf.Tensor2D, tf.mul(rng.normal([16, 3]), 10) as tf.Tensor2D);
+    for (const v of logDet.dataSync()) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  it('need a context and say so; refuse more columns than the latent size', () => {
+    expect(() => plugin.components[0].create({ variant: 'orthogonal', layers: 1, reflections: 4, iterations: 30, initScale: 0.1 }, { latentDim: 4, contextDim: 0, rng: new Random('x') } as never)).toThrow(/need an encoder context h/);
+    expect(() => new SylvesterFlow(4, 3, new Random('x'), { variant: 'orthogonal', columns: 5 })).toThrow(/1 <= columns <= 4/);
+  });
+});
