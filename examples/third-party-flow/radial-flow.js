@@ -59,7 +59,7 @@ export const plugin = definePlugin({
   components: [
     defineComponent({
       kind: 'flow',
-      type: 'radial',
+      type: 'acme-radial',
       description: 'Radial flow z + beta (z - z0) / (alpha + |z - z0|) (Rezende & Mohamed 2015).',
       schema: { properties: {} },
       invertible: true,

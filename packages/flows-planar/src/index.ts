@@ -1,4 +1,5 @@
-/** @vaeflow/flows-planar — planar flows, global and amortised. */
+/** @vaeflow/flows-planar — Rezende & Mohamed's planar and radial flows, global and amortised. */
 export { plugin, plugin as default } from './plugin.js';
 export { PlanarFlow, AmortizedPlanarFlow, PlanarStack, planarTransform, correctU } from './planar.js';
+export { RadialFlow, AmortizedRadialFlow, radialTransform, radialInverse } from './radial.js';
 export { VERSION } from './version.js';

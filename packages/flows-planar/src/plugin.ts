@@ -1,5 +1,6 @@
-import { defineComponent, definePlugin, type Flow } from '@vaeflow/core';
+import { SequentialFlow, defineComponent, definePlugin, type Flow } from '@vaeflow/core';
 import { AmortizedPlanarFlow, PlanarFlow, PlanarStack } from './planar.js';
+import { AmortizedRadialFlow, RadialFlow } from './radial.js';
 import { VERSION } from './version.js';
 
 interface PlanarOptions {
@@ -9,14 +10,16 @@ interface PlanarOptions {
 
 const schema = {
   properties: {
-    layers: { type: 'integer', minimum: 1, default: 1, description: 'number of stacked planar layers (K)' },
-    initScale: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'std of the initial u and w (global) or of the parameter map (amortised)' },
+    layers: { type: 'integer', minimum: 1, default: 1, description: 'number of stacked layers (K)' },
+    initScale: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'std of the initial parameters (global) or scale of the parameter map (amortised)' },
   },
 };
 
 const stack = <F extends PlanarFlow | AmortizedPlanarFlow>(make: () => F, layers: number): Flow => (layers === 1 ? make() : new PlanarStack(Array.from({ length: layers }, make) as PlanarFlow[] | AmortizedPlanarFlow[]));
 
-/** The planar-flow plugin: `planar` (global parameters) and `planar-amortized` (from the context h). */
+const sequence = (make: () => Flow, layers: number, id: string): Flow => (layers === 1 ? make() : new SequentialFlow(Array.from({ length: layers }, make), id));
+
+/** Rezende & Mohamed's flows: `planar` and `radial`, with global parameters or `-amortized` from the context h. */
 export const plugin = definePlugin({
   name: '@vaeflow/flows-planar',
   version: VERSION,
@@ -38,6 +41,25 @@ export const plugin = definePlugin({
       create: (o, ctx) => {
         if (!(ctx.contextDim > 0)) throw new Error('planar-amortized needs an encoder context h');
         return stack(() => new AmortizedPlanarFlow(ctx.latentDim, ctx.contextDim, ctx.rng, o.initScale), o.layers);
+      },
+    }),
+    defineComponent<Flow, PlanarOptions>({
+      kind: 'flow',
+      type: 'radial',
+      description: 'Radial flow z + beta (z - z0) / (alpha + |z - z0|) with global parameters (Rezende & Mohamed 2015); inverted in closed form.',
+      schema,
+      invertible: true,
+      create: (o, ctx) => sequence(() => new RadialFlow(ctx.latentDim, ctx.rng, o.initScale), o.layers, 'radial'),
+    }),
+    defineComponent<Flow, PlanarOptions>({
+      kind: 'flow',
+      type: 'radial-amortized',
+      description: 'Radial flow whose z0, alpha, beta are a linear function of the encoder context h, per data point.',
+      schema,
+      invertible: true,
+      create: (o, ctx) => {
+        if (!(ctx.contextDim > 0)) throw new Error('radial-amortized needs an encoder context h');
+        return sequence(() => new AmortizedRadialFlow(ctx.latentDim, ctx.contextDim, ctx.rng, o.initScale), o.layers, 'radial-amortized');
       },
     }),
   ],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Random, SequentialFlow, tf, selectBackend } from '@vaeflow/core';
 import { describeFlowConformance } from '@vaeflow/core/testing';
-import { AmortizedPlanarFlow, PlanarFlow, PlanarStack, correctU, plugin } from '../src/index.js';
+import { AmortizedPlanarFlow, AmortizedRadialFlow, PlanarFlow, PlanarStack, RadialFlow, correctU, plugin } from '../src/index.js';
 
 describeFlowConformance('planar', ({ dim, rng }) => new PlanarFlow(dim, rng));
 describeFlowConformance('planar-amortized', ({ dim, contextDim, rng }) => new AmortizedPlanarFlow(dim, contextDim, rng));
@@ -40,5 +40,26 @@ describe('planar invertibility correction', () => {
     const w = tf.mul(rng.normal([64, 5]), 10) as tf.Tensor2D;
     const wu = tf.sum(tf.mul(w, correctU(u, w)), 1).arraySync() as number[];
     for (const v of wu) expect(v).toBeGreaterThanOrEqual(-1 - 1e-4);
+  });
+});
+
+describeFlowConformance('radial', ({ dim, rng }) => new RadialFlow(dim, rng));
+describeFlowConformance('radial-amortized', ({ dim, contextDim, rng }) => new AmortizedRadialFlow(dim, contextDim, rng, 0.5));
+describeFlowConformance('radial x 3 (through the plugin)', ({ dim, contextDim, rng }) =>
+  plugin.components.find((c) => c.type === 'radial-amortized')!.create({ layers: 3, initScale: 0.3 }, { latentDim: dim, contextDim, rng } as never) as never,
+);
+
+describe('radial flow', () => {
+  it('contracts towards z0 at the most beta = -alpha allows and still inverts (the quadratic\'s root)', async () => {
+    await selectBackend('wasm', { log: null });
+    const rng = new Random('radial-edge');
+    const f = new RadialFlow(3, rng);
+    f.a.assign(tf.tensor2d([[1]]));
+    f.b.assign(tf.tensor2d([[-8]])); // softplus(-8) ~ 3e-4: beta ~ -alpha
+    const z = rng.normal([10, 3]) as tf.Tensor2D;
+    const { z: y, logDet } = f.forwardAndLogDet(z);
+    for (const v of logDet.dataSync()) expect(Number.isFinite(v)).toBe(true);
+    const back = f.inverseAndLogDet(y).z.dataSync();
+    Array.from(z.dataSync()).forEach((v, i) => expect(back[i]).toBeCloseTo(v, 3));
   });
 });

@@ -11,6 +11,8 @@ export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, strin
     logit: '@vaeflow/aef',
     planar: '@vaeflow/flows-planar',
     'planar-amortized': '@vaeflow/flows-planar',
+    radial: '@vaeflow/flows-planar',
+    'radial-amortized': '@vaeflow/flows-planar',
     iaf: '@vaeflow/flows-iaf',
     maf: '@vaeflow/flows-iaf',
     actnorm: '@vaeflow/flows-iaf',
