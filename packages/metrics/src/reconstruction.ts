@@ -14,8 +14,10 @@ export function reconstructionError(model: LatentModel, split: DataSplit, dim: n
     const to = Math.min(n, from + bs);
     const [s, c] = tf.tidy(() => {
       const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [to - from, dim]);
-      const r = tf.clipByValue(model.reconstruct(x, rng), 1e-6, 1 - 1e-6);
-      const sq = tf.sum(tf.square(tf.sub(x, r)));
+      const recon = model.reconstruct(x, rng);
+      const sq = tf.sum(tf.square(tf.sub(x, recon)));
+      // clipped for the cross-entropy only: data outside [0, 1] (2-D toys) keep their squared error
+      const r = tf.clipByValue(recon, 1e-6, 1 - 1e-6);
       const bce = tf.neg(tf.sum(tf.add(tf.mul(x, tf.log(r)), tf.mul(tf.sub(1, x), tf.log(tf.sub(1, r))))));
       return [sq.dataSync()[0], bce.dataSync()[0]];
     });

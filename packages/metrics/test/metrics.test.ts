@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BaseFlow, BernoulliLikelihood, DiagonalGaussianPosterior, FullCovarianceGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
+import { AffineBijection, BaseFlow, BernoulliLikelihood, FlowModel, MLPCoupling, alternatingMask, DiagonalGaussianPosterior, FullCovarianceGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
 import { aisLogLikelihood, bdmc, bitsPerDim, inferenceGaps, classifierKey, elboSurgery, frechetDistance, importanceSampledNll, latentUsage, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
@@ -167,6 +167,13 @@ describe('Frechet classifier features', () => {
 });
 
 describe('reconstruction error and report', () => {
+  it('measures the squared error of data outside [0, 1] unclipped: an exact bijection reconstructs 2-D points with MSE ~ 0', () => {
+    const rng = new Random('rec-flow');
+    const model = new FlowModel([new MLPCoupling(2, rng, new AffineBijection('affine'), alternatingMask(2, 0), { hidden: [4] })], new StandardNormalPrior(2), []);
+    const x = Float32Array.from([-3, 2.5, 4, -1, 0.5, 7]);
+    expect(reconstructionError(model, { x, n: 3 }, 2).mse).toBeLessThan(1e-8);
+  });
+
   it('reports MSE and BCE, and renders a self-contained page', () => {
     const rng = new Random('rec');
     const enc = new MLPEncoder(rng, 4, [4], 'relu');
