@@ -50,10 +50,18 @@ export class AutoregressiveFlow extends BaseFlow {
     return { z: y, logDet: tf.sum(logAbsDet, 1) as tf.Tensor1D };
   }
 
-  /** z = T^-1(y), log|det dT^-1/dy|: L passes, the log-det read at the solution itself. */
+  /**
+   * z = T^-1(y), log|det dT^-1/dy|: L passes, the log-det read at the solution itself. Each pass
+   * frees its intermediates (a tape keeps its own copies of what backpropagation needs), so a
+   * 784-dimensional MAF samples in the memory of one pass, not of 784.
+   */
   untransform(y: tf.Tensor2D, h?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
     let z = tf.zerosLike(y) as tf.Tensor2D;
-    for (let pass = 0; pass < y.shape[1]; pass++) z = this.bijection.inverse(y, this.theta(z, h)).x;
+    for (let pass = 0; pass < y.shape[1]; pass++) {
+      const previous = z;
+      z = tf.tidy(() => this.bijection.inverse(y, this.theta(previous, h)).x);
+      previous.dispose();
+    }
     const { logAbsDet } = this.bijection.inverse(y, this.theta(z, h));
     return { z, logDet: tf.sum(logAbsDet, 1) as tf.Tensor1D };
   }
