@@ -39,12 +39,14 @@ export { MLPEncoder, ConvEncoder, mlpEncoder, convEncoder } from './components/e
 export { DiagonalGaussianPosterior, FullCovarianceGaussianPosterior, solveLowerTriangular, diagonalGaussianPosterior, fullCovarianceGaussianPosterior } from './components/posteriors.js';
 export { MLPDecoder, ConvDecoder, mlpDecoder, convDecoder } from './components/decoders.js';
 export { BernoulliLikelihood, GaussianLikelihood, bernoulliLikelihood, gaussianLikelihood } from './components/likelihoods.js';
-export { StandardNormalPrior, standardNormalPrior } from './components/priors.js';
+export { StandardNormalPrior, standardNormalPrior, GaussianMixturePrior, gaussianMixturePrior } from './components/priors.js';
 export { ElboObjective, elboObjective, type ElboOptions } from './components/elbo.js';
 export { VAE } from './model/vae.js';
 export { flowHealth, firstNonFiniteLayer, type FlowLayerHealth } from './model/flow-health.js';
 export { Preprocessing, FlowChain } from './model/preprocessing.js';
 export { vaeModel } from './components/vae-model.js';
+export { flowModel } from './components/flow-model.js';
+export { FlowModel } from './model/flow-model.js';
 export { NllObjective, nllObjective } from './components/nll.js';
 export { buildModel, buildDataset, buildComponent, buildComponentList, buildDataSide, buildFromManifest, checkBuild, buildLoggers, type BuiltModel, type BuildBase } from './model/build.js';
 export { train, evaluateSplit, writeSamples, describeSamples, TrainingDivergedError, type TrainerOptions, type TrainResult, type StepProgress } from './train/trainer.js';

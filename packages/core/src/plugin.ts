@@ -3,15 +3,16 @@ import { convEncoder, mlpEncoder } from './components/encoders.js';
 import { diagonalGaussianPosterior, fullCovarianceGaussianPosterior } from './components/posteriors.js';
 import { convDecoder, mlpDecoder } from './components/decoders.js';
 import { bernoulliLikelihood, gaussianLikelihood } from './components/likelihoods.js';
-import { standardNormalPrior } from './components/priors.js';
+import { gaussianMixturePrior, standardNormalPrior } from './components/priors.js';
 import { elboObjective } from './components/elbo.js';
 import { nllObjective } from './components/nll.js';
 import { vaeModel } from './components/vae-model.js';
+import { flowModel } from './components/flow-model.js';
 import { VERSION } from './version.js';
 
 /** The standard components; every {@link Registry} starts with them. */
 export const corePlugin = definePlugin({
   name: '@vaeflow/core',
   version: VERSION,
-  components: [vaeModel, mlpEncoder, convEncoder, diagonalGaussianPosterior, fullCovarianceGaussianPosterior, mlpDecoder, convDecoder, bernoulliLikelihood, gaussianLikelihood, standardNormalPrior, elboObjective, nllObjective],
+  components: [vaeModel, flowModel, mlpEncoder, convEncoder, diagonalGaussianPosterior, fullCovarianceGaussianPosterior, mlpDecoder, convDecoder, bernoulliLikelihood, gaussianLikelihood, standardNormalPrior, gaussianMixturePrior, elboObjective, nllObjective],
 });

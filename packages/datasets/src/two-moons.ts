@@ -1,12 +1,7 @@
-import { Random, defineComponent, type DataSplit, type Dataset } from '@vaeflow/core';
+import type { DataSplit, Random } from '@vaeflow/core';
+import { toyDataset, type ToyOptions } from './toy2d.js';
 
-export interface TwoMoonsOptions {
-  nTrain: number;
-  nVal: number;
-  nTest: number;
-  noise: number;
-  dataSeed: number;
-}
+export type TwoMoonsOptions = ToyOptions;
 
 /**
  * Two interleaved half circles in 2-D (the dataset of seed 004, figs. 1 and 3): the upper moon
@@ -26,30 +21,4 @@ export function twoMoons(n: number, noise: number, rng: Random): DataSplit {
   return { x, n, labels };
 }
 
-export const twoMoonsDataset = defineComponent<Dataset, TwoMoonsOptions>({
-  kind: 'dataset',
-  type: 'two-moons',
-  description: 'Seeded two-moons data in 2-D.',
-  schema: {
-    properties: {
-      nTrain: { type: 'integer', minimum: 1, default: 10000 },
-      nVal: { type: 'integer', minimum: 1, default: 1000 },
-      nTest: { type: 'integer', minimum: 1, default: 2000 },
-      noise: { type: 'number', minimum: 0, default: 0.05 },
-      dataSeed: { type: 'integer', minimum: 0, default: 0 },
-    },
-  },
-  dataShape: () => ({ inputShape: [2], valueKind: 'continuous' }),
-  create: (o) => {
-    const rng = new Random(`two-moons:${o.dataSeed}`);
-    return {
-      name: 'two-moons',
-      inputShape: [2],
-      valueKind: 'continuous',
-      train: twoMoons(o.nTrain, o.noise, rng),
-      val: twoMoons(o.nVal, o.noise, rng),
-      test: twoMoons(o.nTest, o.noise, rng),
-      prepareTrainBatch: () => undefined,
-    };
-  },
-});
+export const twoMoonsDataset = toyDataset('two-moons', 'Seeded two-moons data in 2-D.', twoMoons, 0.05);

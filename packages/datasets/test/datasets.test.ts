@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Random, createRegistry, resolveManifest, buildDataset } from '@vaeflow/core';
-import { IdxFormatError, loadFashionMnistFiles, plugin, readIdx, twoMoons } from '../src/index.js';
+import { IdxFormatError, checkerboard, loadFashionMnistFiles, plugin, readIdx, rings, twoMoons } from '../src/index.js';
 
 function idxFile(dims: number[], payload: number, header: number[] = [0, 0, 8, dims.length]): string {
   const buf = Buffer.alloc(4 + 4 * dims.length + payload);
@@ -99,5 +99,34 @@ describe('two moons', () => {
       const r = a.labels![i] ? Math.hypot(x - 1, y - 0.5) : Math.hypot(x, y);
       expect(r).toBeCloseTo(1, 5);
     }
+  });
+});
+
+describe('2-D toy densities', () => {
+  it('rings: seeded, every point on its ring of radius 0.5, 1, 1.5 or 2 (noise 0), all four used', () => {
+    const a = rings(400, 0, new Random(3));
+    expect(Array.from(a.x)).toEqual(Array.from(rings(400, 0, new Random(3)).x));
+    for (let i = 0; i < 400; i++) expect(Math.hypot(a.x[2 * i], a.x[2 * i + 1])).toBeCloseTo(0.5 * (a.labels![i] + 1), 5);
+    expect(new Set(a.labels).size).toBe(4);
+  });
+
+  it('checkerboard: points on the 8 dark squares of [-2, 2]^2 only (column and row of one parity), all eight used', () => {
+    const a = checkerboard(800, 0, new Random(4));
+    for (let i = 0; i < 800; i++) {
+      const [x, y] = [a.x[2 * i], a.x[2 * i + 1]];
+      expect(Math.abs(x)).toBeLessThanOrEqual(2);
+      expect(Math.abs(y)).toBeLessThanOrEqual(2);
+      expect((Math.floor(x + 2) + Math.floor(y + 2)) % 2).toBe(0);
+    }
+    expect(new Set(a.labels).size).toBe(8);
+  });
+
+  it('are components of the datasets plugin, two moons unchanged by the shared shell', async () => {
+    const types = plugin.components.map((c) => c.type);
+    expect(types).toEqual(expect.arrayContaining(['two-moons', 'rings', 'checkerboard']));
+    const moons = (await plugin.components.find((c) => c.type === 'two-moons')!.create({ nTrain: 5, nVal: 2, nTest: 3, noise: 0.05, dataSeed: 0 }, {} as never)) as { train: { x: Float32Array }; test: { n: number } };
+    const rng = new Random('two-moons:0');
+    expect(Array.from(moons.train.x)).toEqual(Array.from(twoMoons(5, 0.05, rng).x));
+    expect(moons.test.n).toBe(3);
   });
 });

@@ -51,7 +51,7 @@ export async function compareCommand(runDirs: string[], o: { out: string; title?
       const samples = tf.tidy(() => run.model.generate(n, rng).dataSync() as Float32Array);
       report.pointSamples = { data: run.dataset.test.x.slice(0, n * 2), samples };
     }
-    if (run.manifest.model.latentDim === 2) {
+    if (run.model.latentDim === 2) {
       const n = Math.min(o.points ?? 2000, run.dataset.test.n);
       const points = tf.tidy(() => run.model.encodeMean(tf.tensor2d(run.dataset.test.x.subarray(0, n * dim), [n, dim])).dataSync() as Float32Array);
       report.latent = { points, labels: run.dataset.test.labels?.subarray(0, n) };

@@ -12,7 +12,7 @@ export async function validateCommand(file: string): Promise<{ ok: boolean; text
     const { issues, warnings } = await checkBuild(registry, manifest);
     if (issues.length) return { ok: false, text: new ManifestError(issues, file).message };
     const noted = warnings.map((w) => `\n  warning at ${w.path}: ${w.message}`).join('');
-    return { ok: true, text: `${file}: valid (${describeModel(manifest.model)}, latent ${manifest.model.latentDim})${noted}` };
+    return { ok: true, text: `${file}: valid (${describeModel(manifest.model)}, ${manifest.model.latentDim === undefined ? 'on the data' : `latent ${manifest.model.latentDim}`})${noted}` };
   } catch (e) {
     if (e instanceof ManifestError) return { ok: false, text: e.message };
     throw e;

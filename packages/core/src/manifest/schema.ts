@@ -22,10 +22,9 @@ export function coreManifestSchema(): JsonSchema {
       data: componentSlot('dataset'),
       model: {
         type: 'object',
-        required: ['latentDim'],
         properties: {
-          type: { type: 'string', default: 'vae', description: 'model component type: "vae" (the default) or one a plugin provides, e.g. "aef"' },
-          latentDim: { type: 'integer', minimum: 1, maximum: 4096, description: 'latent size L' },
+          type: { type: 'string', default: 'vae', description: 'model component type: "vae" (the default), "flow", or one a plugin provides, e.g. "aef"' },
+          latentDim: { type: 'integer', minimum: 1, maximum: 4096, description: 'latent size L (required by the models that have a latent space of their own: vae, aef)' },
         },
         [SLOT_KIND]: 'model',
         description: 'the model: its options are checked against the chosen model type\'s schema',

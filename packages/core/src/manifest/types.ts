@@ -31,9 +31,9 @@ export interface TrainingOptions {
   flowHealthEvery: number | null;
 }
 
-/** The manifest's `model`: a model component spec (type "vae" unless a plugin's model is named) with its latent size. */
+/** The manifest's `model`: a model component spec (type "vae" unless another is named) with its latent size (absent for a flow model, whose latent size is the data's). */
 export interface ModelSpec extends ComponentSpec {
-  latentDim: number;
+  latentDim?: number;
 }
 
 /** The options of the standard `vae` model, as validated (defaults filled). */

@@ -60,7 +60,7 @@ export async function buildDataSide(ctx: BuildContext, spec: { preprocessing: Co
 /** Loads the manifest's dataset. */
 export async function buildDataset(registry: Registry, manifest: Manifest, rng: Random): Promise<Dataset> {
   const container = registry.createScope();
-  return buildComponent<Dataset>(registry, 'dataset', manifest.data, '/data', { rng, latentDim: manifest.model.latentDim, inputShape: [], inputDim: 0, contextDim: 0, container });
+  return buildComponent<Dataset>(registry, 'dataset', manifest.data, '/data', { rng, latentDim: manifest.model.latentDim ?? 0, inputShape: [], inputDim: 0, contextDim: 0, container });
 }
 
 export interface BuiltModel {
@@ -81,7 +81,7 @@ export async function buildModel(registry: Registry, manifest: Manifest, dataset
   const container = registry.createScope();
   container.register(RANDOM, { useValue: rng });
   container.register(DATASET, { useValue: dataset });
-  const base: BuildBase = { rng, latentDim: manifest.model.latentDim, inputShape: dataset.inputShape, inputDim: inputDimOf(dataset), contextDim: 0, container };
+  const base: BuildBase = { rng, latentDim: manifest.model.latentDim ?? 0, inputShape: dataset.inputShape, inputDim: inputDimOf(dataset), contextDim: 0, container };
   const model = await buildComponent<LatentModel>(registry, 'model', manifest.model, '/model', base);
   const objective = await buildComponent<Objective>(registry, 'objective', manifest.objective, '/objective', base);
   const problem = model.objectiveProblem?.(objective);
@@ -92,7 +92,7 @@ export async function buildModel(registry: Registry, manifest: Manifest, dataset
 
 /** The manifest's loggers (`/loggers/i`), built through the registry like any component. */
 export async function buildLoggers(registry: Registry, manifest: Manifest): Promise<TrainingLogger[]> {
-  const base: BuildBase = { rng: new Random(`${manifest.seed}:loggers`), latentDim: manifest.model.latentDim, inputShape: [], inputDim: 0, contextDim: 0, container: registry.createScope() };
+  const base: BuildBase = { rng: new Random(`${manifest.seed}:loggers`), latentDim: manifest.model.latentDim ?? 0, inputShape: [], inputDim: 0, contextDim: 0, container: registry.createScope() };
   const out: TrainingLogger[] = [];
   for (const [i, spec] of (manifest.loggers ?? []).entries()) out.push(await buildComponent<TrainingLogger>(registry, 'logger', spec, `/loggers/${i}`, base));
   return out;
