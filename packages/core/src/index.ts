@@ -24,7 +24,8 @@ export { Dense, MLP, Conv2D, Conv2DTranspose, activate, fanInUniform, MAX_WEIGHT
 export { selectBackend, nativeKernelsUnavailable, BACKEND_REQUESTS, type BackendRequest, type BackendChoice, type SelectBackendOptions } from './backend/select.js';
 export { installWasmKernels, restoreStockWasmKernels, wasmKernelsTuned } from './backend/wasm-kernels.js';
 export { ADAM_KERNEL, GLOBAL_NORM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, hasKernel, bernoulliLogProb } from './backend/fused-kernels.js';
-export { FusedAdam, createAdam, appliesScaledGradients, type ScaledOptimizer } from './train/adam.js';
+export { FusedAdam, createAdam, createOptimizer, setLearningRate, appliesScaledGradients, type ScaledOptimizer, type OptimizerName } from './train/adam.js';
+export { learningRateAt, plateauUpdate, DEFAULT_SCHEDULE, type ScheduleOptions, type PlateauState } from './train/schedule.js';
 export * from './registry/plugin.js';
 export * from './registry/tokens.js';
 export { Registry, PluginError, projectRoot, projectRoots, type PluginRules } from './registry/registry.js';

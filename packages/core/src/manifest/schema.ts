@@ -43,6 +43,21 @@ export function coreManifestSchema(): JsonSchema {
             type: 'object', additionalProperties: false, default: {},
             properties: { beta1: { type: 'number', minimum: 0, maximum: 1, default: 0.9 }, beta2: { type: 'number', minimum: 0, maximum: 1, default: 0.999 }, epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-8 } },
           },
+          optimizer: { enum: ['adam', 'adamw', 'sgd', 'rmsprop'], default: 'adam', description: 'adam; adamw (Adam with decoupled weight decay); sgd (with momentum); rmsprop' },
+          momentum: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'sgd and rmsprop: momentum (0: plain SGD)' },
+          weightDecay: { type: 'number', minimum: 0, default: 0.01, description: 'adamw: decoupled weight decay lambda, x <- x - lr lambda x each step' },
+          schedule: {
+            type: 'object', additionalProperties: false, default: {},
+            description: 'learning-rate schedule: optional linear warm-up, then a decay',
+            properties: {
+              warmupSteps: { type: 'integer', minimum: 0, default: 0, description: 'linear warm-up from learningRate / warmupSteps over the first steps' },
+              decay: { enum: ['none', 'step', 'cosine', 'plateau'], default: 'none', description: 'none; step (x factor every stepEvery steps); cosine (to minLearningRate at the last step); plateau (x factor after patience epochs without a validation improvement)' },
+              factor: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'step and plateau: the multiplier' },
+              stepEvery: { type: 'integer', minimum: 1, default: 10000, description: 'step: optimisation steps between decays' },
+              patience: { type: 'integer', minimum: 1, default: 5, description: 'plateau: epochs without improvement before a decay' },
+              minLearningRate: { type: 'number', minimum: 0, default: 0, description: 'the floor of every decay (cosine ends there)' },
+            },
+          },
           clipNorm: { type: ['number', 'null'], exclusiveMinimum: 0, default: 200, description: 'clip gradients to this global L2 norm; null disables' },
           evalBatchSize: { type: 'integer', minimum: 1, default: 500 },
           earlyStopping: {

@@ -22,6 +22,10 @@ export interface TrainingOptions {
   batchSize: number;
   learningRate: number;
   adam: { beta1: number; beta2: number; epsilon: number };
+  optimizer: 'adam' | 'adamw' | 'sgd' | 'rmsprop';
+  momentum: number;
+  weightDecay: number;
+  schedule: { warmupSteps: number; decay: 'none' | 'step' | 'cosine' | 'plateau'; factor: number; stepEvery: number; patience: number; minLearningRate: number };
   clipNorm: number | null;
   evalBatchSize: number;
   earlyStopping: { patience: number; minDelta: number } | null;

@@ -30,7 +30,8 @@ export class FusedAdam extends tf.Optimizer {
   private first: Slot[] = [];
   private second: Slot[] = [];
 
-  constructor(readonly learningRate: number, readonly beta1: number, readonly beta2: number, readonly epsilon: number) {
+  /** mutable: the trainer sets it before each step when a schedule is in use */
+  constructor(public learningRate: number, readonly beta1: number, readonly beta2: number, readonly epsilon: number) {
     super();
   }
 
@@ -104,4 +105,36 @@ export function appliesScaledGradients(o: tf.Optimizer): o is ScaledOptimizer {
 /** Adam for the active backend: the fused kernel where it is registered, tfjs's Adam otherwise. */
 export function createAdam(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8): tf.Optimizer {
   return hasKernel(ADAM_KERNEL) ? new FusedAdam(learningRate, beta1, beta2, epsilon) : tf.train.adam(learningRate, beta1, beta2, epsilon);
+}
+
+/** The optimisers `training.optimizer` names. */
+export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'rmsprop';
+
+/**
+ * The manifest's optimiser: Adam (Kingma & Ba 2015) and AdamW (Adam with decoupled weight decay,
+ * Loshchilov & Hutter 2019, applied by the training step) on the fused kernel where the backend
+ * has it; SGD with momentum (plain SGD at momentum 0) and RMSprop (Tieleman & Hinton 2012, decay
+ * 0.9, the given momentum) from tfjs.
+ */
+export function createOptimizer(o: { optimizer: OptimizerName; learningRate: number; adam: { beta1: number; beta2: number; epsilon: number }; momentum: number }): tf.Optimizer {
+  switch (o.optimizer) {
+    case 'adam':
+    case 'adamw':
+      return createAdam(o.learningRate, o.adam.beta1, o.adam.beta2, o.adam.epsilon);
+    case 'sgd':
+      return o.momentum > 0 ? tf.train.momentum(o.learningRate, o.momentum) : tf.train.sgd(o.learningRate);
+    case 'rmsprop':
+      return tf.train.rmsprop(o.learningRate, 0.9, o.momentum, 1e-8);
+  }
+}
+
+/**
+ * Sets an optimiser's learning rate for its next step. tfjs's SGD and momentum keep it in a
+ * scalar tensor (their setLearningRate); Adam and RMSprop, and the fused Adam, read the field.
+ */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+  if (o.learningRate === lr) return;
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
 }

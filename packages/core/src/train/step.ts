@@ -16,10 +16,10 @@ export interface StepOutcome {
 
 /**
  * One optimisation step: the loss and its gradients with respect to every trainable variable,
- * the global gradient norm, clipping to `clipNorm`, and the optimiser update, skipped when the
- * loss or the norm is not finite. Every intermediate tensor is freed before it returns.
+ * the global gradient norm, clipping to `clipNorm`, decoupled weight decay (AdamW) where asked, and
+ * the optimiser update, all skipped when the loss or the norm is not finite. Every intermediate tensor is freed before it returns.
  */
-export function createTrainStep(model: LatentModel, objective: Objective, optimizer: tf.Optimizer, clipNorm: number | null) {
+export function createTrainStep(model: LatentModel, objective: Objective, optimizer: tf.Optimizer, clipNorm: number | null, decay?: { weightDecay: number; learningRate: () => number }) {
   const vars = model.trainableVariables();
   return (batch: Float32Array, batchSize: number, progress: TrainingProgress, rng: Random): StepOutcome => {
     const dim = batch.length / batchSize;
@@ -40,6 +40,11 @@ export function createTrainStep(model: LatentModel, objective: Objective, optimi
       outcome = { ok: Number.isFinite(loss) && Number.isFinite(gradNorm), loss, gradNorm, terms: Object.keys(terms).map((k, i) => [k, stats[i + 2]]) };
       if (!outcome.ok) return;
       const scale = clipNorm != null && gradNorm > clipNorm ? clipNorm / gradNorm : 1;
+      // Decoupled weight decay (AdamW): x <- x (1 - lr lambda), from the pre-update weights.
+      if (decay && decay.weightDecay > 0) {
+        const keep = 1 - decay.learningRate() * decay.weightDecay;
+        for (const v of vars) v.assign(tf.mul(v, keep));
+      }
       if (appliesScaledGradients(optimizer)) optimizer.applyScaledGradients(vars.map((v, i) => ({ name: v.name, tensor: gradList[i] })), scale);
       else optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: scale === 1 ? gradList[i] : tf.mul(gradList[i], scale) })));
     });

@@ -13,7 +13,8 @@ import { disposeCheckpoint, findCheckpoint, loadCheckpoint, saveCheckpoint, tidy
 import { appendMetrics, readMetrics, type MetricsRecord } from './metrics-log.js';
 import { EpochProgress } from './progress.js';
 import { createTrainStep } from './step.js';
-import { createAdam } from './adam.js';
+import { createOptimizer, setLearningRate } from './adam.js';
+import { learningRateAt, plateauUpdate, type PlateauState } from './schedule.js';
 import { claimRunFolder } from './run-folder.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/files.js';
@@ -151,8 +152,9 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     }
   };
 
-  const optimizer = createAdam(t.learningRate, t.adam.beta1, t.adam.beta2, t.adam.epsilon);
-  const step = createTrainStep(model, objective, optimizer, t.clipNorm);
+  const optimizer = createOptimizer(t);
+  let learningRate = t.learningRate;
+  const step = createTrainStep(model, objective, optimizer, t.clipNorm, t.optimizer === 'adamw' ? { weightDecay: t.weightDecay, learningRate: () => learningRate } : undefined);
   let state: TrainingState = { epoch: 0, step: 0, rng: new Random(`${manifest.seed}:train`).state(), bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 };
 
   const latest = path.join(ckptDir, 'latest');
@@ -200,6 +202,9 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
   for (const l of loggers) await l.start?.({ outDir, manifest, step: state.step, resumed: resumeFrom !== null });
   const rng = Random.fromState(state.rng);
   const stepsPerEpoch = Math.min(Math.floor(dataset.train.n / t.batchSize) || 1, t.stepsPerEpoch ?? Infinity);
+  const totalSteps = t.epochs * stepsPerEpoch;
+  // Reduce-on-plateau's state travels in the checkpoint, so a resumed run decays when the uninterrupted one would.
+  let plateau: PlateauState = (state.plateau as PlateauState | undefined) ?? { scale: 1, best: null, bad: 0 };
   const started = Date.now();
   let trainedExamples = 0;
   let trainSeconds = 0;
@@ -220,6 +225,8 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
       const b = batch.length / dim;
       const progress: TrainingProgress = { epoch: epoch + s / stepsPerEpoch, step: state.step };
       const stepStart = performance.now();
+      learningRate = learningRateAt(t.learningRate, t.schedule, state.step, totalSteps, plateau.scale);
+      setLearningRate(optimizer, learningRate);
       const outcome = step(batch, b, progress, rng);
       if (!outcome.ok) {
         badSteps++;
@@ -245,7 +252,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
       bar.update(s + 1, sums.loss / counted, counted / secs);
       opts.onStep?.({ epoch: epoch + 1, epochs: t.epochs, step: s + 1, stepsPerEpoch, loss: sums.loss / counted });
       for (const l of loggers) {
-        if (l.step && state.step % (l.every ?? 10) === 0) l.step({ step: state.step, epoch: epoch + 1, scalars: { loss: outcome.loss, ...Object.fromEntries(outcome.terms), gradNorm: outcome.gradNorm, learningRate: t.learningRate, examplesPerSec: b / Math.max(1e-9, (performance.now() - stepStart) / 1000) } });
+        if (l.step && state.step % (l.every ?? 10) === 0) l.step({ step: state.step, epoch: epoch + 1, scalars: { loss: outcome.loss, ...Object.fromEntries(outcome.terms), gradNorm: outcome.gradNorm, learningRate, examplesPerSec: b / Math.max(1e-9, (performance.now() - stepStart) / 1000) } });
       }
       // Let timers, signals and I/O run (a parent's lock renewals, a closed pipe); no effect on results.
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
@@ -259,7 +266,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     trainedExamples += counted;
     trainSeconds += epochSecs;
 
-    const trainRecord: MetricsRecord = { epoch: epoch + 1, split: 'train', step: state.step, ...mapValues(sums, (v) => v / Math.max(1, counted)), examplesPerSec: counted / epochSecs, seconds: epochSecs, rssMiB: process.memoryUsage().rss / 2 ** 20, tensorMiB: tf.memory().numBytes / 2 ** 20 };
+    const trainRecord: MetricsRecord = { epoch: epoch + 1, split: 'train', step: state.step, ...mapValues(sums, (v) => v / Math.max(1, counted)), learningRate, examplesPerSec: counted / epochSecs, seconds: epochSecs, rssMiB: process.memoryUsage().rss / 2 ** 20, tensorMiB: tf.memory().numBytes / 2 ** 20 };
     const evalRng = new Random(`${manifest.seed}:eval:${epoch}`);
     const val = evaluateSplit(model, objective, dataset.val, dim, t.evalBatchSize, evalRng, { epoch: epoch + 1, step: state.step });
     const valRecord: MetricsRecord = { epoch: epoch + 1, split: 'val', step: state.step, n: dataset.val.n, ...val };
@@ -275,7 +282,8 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
       throw new TrainingDivergedError(`training diverged: the validation loss after epoch ${epoch + 1} is ${val.loss}, so epoch ${epoch + 1} was not checkpointed. ${good ? `The last good checkpoint is ${good} (epoch ${state.epoch}${state.bestEpoch ? `; best is epoch ${state.bestEpoch}` : ''})` : 'No epoch has been good yet'}; lower the learning rate or set training.clipNorm${good ? ', then --resume' : ''}.`);
     }
     const improved = state.bestValLoss === null || val.loss < state.bestValLoss - (t.earlyStopping?.minDelta ?? 0);
-    state = { ...state, epoch: epoch + 1, rng: rng.state() };
+    if (t.schedule.decay === 'plateau') plateau = plateauUpdate(plateau, val.loss, t.schedule);
+    state = { ...state, epoch: epoch + 1, rng: rng.state(), ...(t.schedule.decay === 'plateau' ? { plateau } : {}) };
     if (improved) state = { ...state, bestValLoss: val.loss, bestEpoch: epoch + 1, epochsWithoutImprovement: 0 };
     else state = { ...state, epochsWithoutImprovement: state.epochsWithoutImprovement + 1 };
     const weights = new Map<string, tf.Tensor>(model.namedVariables());
