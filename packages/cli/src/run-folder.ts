@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runFolderRules } from './manifest-file.js';
-import { UserError, buildFromManifest, checkManifest, createRegistry, findCheckpoint, loadCheckpoint, disposeCheckpoint, ManifestError, type BuiltModel, type Dataset, type Manifest, type Registry } from '@vaeflow/core';
+import { EMA_PREFIX, UserError, buildFromManifest, checkManifest, createRegistry, findCheckpoint, hasEma, loadCheckpoint, disposeCheckpoint, ManifestError, type BuiltModel, type Dataset, type Manifest, type Registry } from '@vaeflow/core';
 
 export interface LoadedRun extends BuiltModel {
   manifest: Manifest;
@@ -23,7 +23,8 @@ export async function loadRun(runDir: string, which: 'best' | 'latest' = 'best')
   if (!ckpt) throw new UserError(`${runDir} has no checkpoint yet: train it first (vaeflow train ${runDir} --resume continues it)`);
   const { dataset, ...built } = await buildFromManifest(registry, manifest);
   const c = loadCheckpoint(ckpt);
-  built.model.loadWeights(c.weights);
+  // A run trained with training.ema is evaluated, sampled and compared with its moving average.
+  built.model.loadWeights(c.weights, hasEma(c.weights) ? EMA_PREFIX : '');
   disposeCheckpoint(c);
   return { ...built, manifest, registry, dataset, checkpoint: ckpt };
 }

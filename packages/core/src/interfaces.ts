@@ -118,6 +118,12 @@ export interface Objective {
   readonly id: string;
   loss(terms: LatentTerms, progress: TrainingProgress, training: boolean, context?: ObjectiveContext): ObjectiveResult;
   /**
+   * For objectives that need more of the model than one pass's terms (IWAE's K importance
+   * samples per example): the loss of the batch x from the model itself. When present, the
+   * trainer and evaluation call it instead of {@link loss}.
+   */
+  modelLoss?(model: LatentModel, x: tf.Tensor2D, rng: Random, progress: TrainingProgress, training: boolean): ObjectiveResult;
+  /**
    * Called after every optimiser step of the model (adversarial parts, such as FactorVAE's
    * discriminator, train here with their own optimiser).
    */

@@ -6,6 +6,7 @@ import { bernoulliLikelihood, gaussianLikelihood } from './components/likelihood
 import { gaussianMixturePrior, standardNormalPrior } from './components/priors.js';
 import { elboObjective } from './components/elbo.js';
 import { nllObjective } from './components/nll.js';
+import { iwaeObjective } from './components/iwae.js';
 import { vaeModel } from './components/vae-model.js';
 import { flowModel } from './components/flow-model.js';
 import { VERSION } from './version.js';
@@ -14,5 +15,5 @@ import { VERSION } from './version.js';
 export const corePlugin = definePlugin({
   name: '@vaeflow/core',
   version: VERSION,
-  components: [vaeModel, flowModel, mlpEncoder, convEncoder, diagonalGaussianPosterior, fullCovarianceGaussianPosterior, mlpDecoder, convDecoder, bernoulliLikelihood, gaussianLikelihood, standardNormalPrior, gaussianMixturePrior, elboObjective, nllObjective],
+  components: [vaeModel, flowModel, mlpEncoder, convEncoder, diagonalGaussianPosterior, fullCovarianceGaussianPosterior, mlpDecoder, convDecoder, bernoulliLikelihood, gaussianLikelihood, standardNormalPrior, gaussianMixturePrior, elboObjective, iwaeObjective, nllObjective],
 });

@@ -94,3 +94,40 @@ describe('optimisers and schedules in training', () => {
     w0.forEach((v, i) => expect(Math.abs(w1[i] - v * shrink)).toBeLessThan(steps * 2e-6));
   });
 });
+
+describe('moving average of the weights (training.ema)', () => {
+  const emaOf = (w: Map<string, import('@tensorflow/tfjs-core').Tensor>) => [...w.entries()].filter(([k]) => k.startsWith('@ema/'));
+
+  it('is the average its decay says: ~ the last weights at decay -> 0, ~ the first at decay -> 1, which validation then scores', async () => {
+    const fresh = await setup({ epochs: 1, ema: { decay: 0.999999 } });
+    const initial = new Map([...fresh.model.namedVariables()].map(([k, v]) => [k, Array.from(v.dataSync())]));
+    const untrainedVal = (await import('../src/index.js')).evaluateSplit(fresh.model, fresh.objective, fresh.dataset.val, 16, 500, new Random(`${fresh.manifest.seed}:eval:0`), { epoch: 1, step: 4 });
+    const slow = tmp();
+    await train({ ...fresh, outDir: slow, log: quiet, tty: false });
+    const c = loadCheckpoint(path.join(slow, 'checkpoints', 'latest'));
+    const shadow = emaOf(c.weights);
+    expect(shadow.length).toBe(initial.size);
+    for (const [k, t] of shadow) Array.from(t.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(initial.get(k.slice(5))![i], 4));
+    // validation scored the average (the initial weights), not the trained ones
+    const val = readMetrics(path.join(slow, 'metrics.jsonl')).find((m) => m.split === 'val')!;
+    expect(val.loss as number).toBeCloseTo(untrainedVal.loss, 3);
+
+    const fast = tmp();
+    await train({ ...(await setup({ epochs: 1, ema: { decay: 1e-6 } })), outDir: fast, log: quiet, tty: false });
+    const f = loadCheckpoint(path.join(fast, 'checkpoints', 'latest'));
+    for (const [k, t] of emaOf(f.weights)) Array.from(t.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(f.weights.get(k.slice(5))!.dataSync()[i], 4));
+  });
+
+  it('resumes exactly: an interrupted run with an average equals the straight one, average included', async () => {
+    const training = { ema: { decay: 0.9 }, learningRate: 0.01 };
+    const a = tmp();
+    await train({ ...(await setup(training)), outDir: a, log: quiet, tty: false });
+    const b = tmp();
+    await expect(train({ ...(await setup(training)), outDir: b, log: quiet, tty: false, onEpochEnd: (e) => { if (e === 2) throw new Error('killed'); } })).rejects.toThrow('killed');
+    await train({ ...(await setup(training)), outDir: b, resume: true, log: quiet, tty: false });
+    const wa = loadCheckpoint(path.join(a, 'checkpoints', 'latest'));
+    const wb = loadCheckpoint(path.join(b, 'checkpoints', 'latest'));
+    expect(emaOf(wa.weights).length).toBeGreaterThan(0);
+    for (const [k, t] of wa.weights) expect(Array.from(wb.weights.get(k)!.dataSync())).toEqual(Array.from(t.dataSync()));
+  });
+});

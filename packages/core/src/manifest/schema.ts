@@ -58,6 +58,11 @@ export function coreManifestSchema(): JsonSchema {
               minLearningRate: { type: 'number', minimum: 0, default: 0, description: 'the floor of every decay (cosine ends there)' },
             },
           },
+          ema: {
+            type: ['object', 'null'], additionalProperties: false, default: null,
+            description: 'an exponential moving average of the weights, w_ema <- decay w_ema + (1 - decay) w after every step, used for validation, test, samples and by eval (null: off)',
+            properties: { decay: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.999 } },
+          },
           clipNorm: { type: ['number', 'null'], exclusiveMinimum: 0, default: 200, description: 'clip gradients to this global L2 norm; null disables' },
           evalBatchSize: { type: 'integer', minimum: 1, default: 500 },
           earlyStopping: {

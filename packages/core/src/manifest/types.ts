@@ -25,6 +25,7 @@ export interface TrainingOptions {
   optimizer: 'adam' | 'adamw' | 'sgd' | 'rmsprop';
   momentum: number;
   weightDecay: number;
+  ema: { decay: number } | null;
   schedule: { warmupSteps: number; decay: 'none' | 'step' | 'cosine' | 'plateau'; factor: number; stepEvery: number; patience: number; minLearningRate: number };
   clipNorm: number | null;
   evalBatchSize: number;

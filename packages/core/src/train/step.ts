@@ -28,7 +28,7 @@ export function createTrainStep(model: LatentModel, objective: Objective, optimi
       const x = tf.tensor2d(batch, [batchSize, dim]);
       let terms: Record<string, tf.Scalar> = {};
       const { value, grads } = tf.variableGrads(() => {
-        const r = objective.loss(model.terms(x, rng, true), progress, true, { prior: model.prior, rng });
+        const r = objective.modelLoss ? objective.modelLoss(model, x, rng, progress, true) : objective.loss(model.terms(x, rng, true), progress, true, { prior: model.prior, rng });
         // variableGrads disposes everything f made but the loss; keep the terms to read them.
         terms = Object.fromEntries(Object.entries(r.terms).map(([k, v]) => [k, tf.keep(v)]));
         return r.loss;

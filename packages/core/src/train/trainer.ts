@@ -22,6 +22,8 @@ import type { TrainingLogger } from './loggers.js';
 
 /** Checkpoint names of an objective's own variables (e.g. FactorVAE's discriminator). */
 const OBJECTIVE_PREFIX = '@objective/';
+/** Checkpoint names of the weights' exponential moving average (training.ema); `vaeflow eval` and the rest load these when present. */
+export const EMA_PREFIX = '@ema/';
 
 /** Raised when training cannot go on (non-finite losses); the last good checkpoint is kept. */
 export class TrainingDivergedError extends UserError {
@@ -95,7 +97,7 @@ export function evaluateSplit(model: LatentModel, objective: Objective, split: D
       const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [b, dim]);
       const t = model.terms(x, rng, false);
       if (meanSum && t.noFlows && t.mean.shape[1] === L) means = t.mean.dataSync() as Float32Array;
-      const r = objective.loss(t, progress, false, { prior: model.prior, rng });
+      const r = objective.modelLoss ? objective.modelLoss(model, x, rng, progress, false) : objective.loss(t, progress, false, { prior: model.prior, rng });
       const names = ['loss', ...Object.keys(r.terms)];
       const data = tf.stack([r.loss, ...Object.values(r.terms)]).dataSync();
       return names.map((n, i) => [n, data[i]] as const);
@@ -155,6 +157,20 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
   const optimizer = createOptimizer(t);
   let learningRate = t.learningRate;
   const step = createTrainStep(model, objective, optimizer, t.clipNorm, t.optimizer === 'adamw' ? { weightDecay: t.weightDecay, learningRate: () => learningRate } : undefined);
+  // The weights' moving average: shadow copies, updated after every step, swapped in to evaluate.
+  const modelVars = [...model.namedVariables()];
+  const ema = t.ema ? new Map(modelVars.map(([name, v]) => [name, tf.tidy(() => tf.clone(v).variable(false))])) : null;
+  const withEma = <T>(f: () => T): T => {
+    if (!ema) return f();
+    const raw = modelVars.map(([, v]) => tf.clone(v));
+    modelVars.forEach(([name, v]) => v.assign(ema.get(name)!));
+    try {
+      return f();
+    } finally {
+      modelVars.forEach(([, v], i) => v.assign(raw[i]));
+      tf.dispose(raw);
+    }
+  };
   let state: TrainingState = { epoch: 0, step: 0, rng: new Random(`${manifest.seed}:train`).state(), bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 };
 
   const latest = path.join(ckptDir, 'latest');
@@ -180,6 +196,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
       if (w) v.assign(w);
     }
     if (c.optimizer.length) await optimizer.setWeights(c.optimizer);
+    if (ema) for (const [name, shadow] of ema) shadow.assign(c.weights.get(EMA_PREFIX + name) ?? c.weights.get(name)!);
     state = c.state;
     disposeCheckpoint(c);
     const kept = readMetrics(metricsFile).filter((r) => r.split !== 'test' && r.epoch <= state.epoch);
@@ -241,6 +258,10 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
       }
       badSteps = 0;
       state.step++;
+      if (ema) {
+        const d = t.ema!.decay;
+        tf.tidy(() => modelVars.forEach(([name, v]) => ema.get(name)!.assign(tf.add(tf.mul(ema.get(name)!, d), tf.mul(v, 1 - d)))));
+      }
       if (t.flowHealthEvery && state.step % t.flowHealthEvery === 0) {
         const layers = health(batch, b);
         if (layers.length) fs.appendFileSync(healthFile, `${JSON.stringify({ step: state.step, epoch: epoch + 1, layers })}\n`);
@@ -268,7 +289,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
 
     const trainRecord: MetricsRecord = { epoch: epoch + 1, split: 'train', step: state.step, ...mapValues(sums, (v) => v / Math.max(1, counted)), learningRate, examplesPerSec: counted / epochSecs, seconds: epochSecs, rssMiB: process.memoryUsage().rss / 2 ** 20, tensorMiB: tf.memory().numBytes / 2 ** 20 };
     const evalRng = new Random(`${manifest.seed}:eval:${epoch}`);
-    const val = evaluateSplit(model, objective, dataset.val, dim, t.evalBatchSize, evalRng, { epoch: epoch + 1, step: state.step });
+    const val = withEma(() => evaluateSplit(model, objective, dataset.val, dim, t.evalBatchSize, evalRng, { epoch: epoch + 1, step: state.step }));
     const valRecord: MetricsRecord = { epoch: epoch + 1, split: 'val', step: state.step, n: dataset.val.n, ...val };
     appendMetrics(metricsFile, trainRecord);
     appendMetrics(metricsFile, valRecord);
@@ -288,10 +309,11 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     else state = { ...state, epochsWithoutImprovement: state.epochsWithoutImprovement + 1 };
     const weights = new Map<string, tf.Tensor>(model.namedVariables());
     for (const [name, v] of objective.namedVariables?.() ?? []) weights.set(OBJECTIVE_PREFIX + name, v);
+    for (const [name, v] of ema ?? []) weights.set(EMA_PREFIX + name, v);
     const optWeights = await optimizer.getWeights();
     // The epoch's sample grid is written before its checkpoints: a run resumed after this epoch
     // has its grid, and one resumed before it rewrites the same grid.
-    writeSamples(opts, path.join(outDir, 'samples', `epoch-${String(epoch + 1).padStart(3, '0')}.png`));
+    withEma(() => writeSamples(opts, path.join(outDir, 'samples', `epoch-${String(epoch + 1).padStart(3, '0')}.png`)));
     if (improved) await saveCheckpoint(path.join(ckptDir, 'best'), weights, optWeights, state);
     await saveCheckpoint(latest, weights, optWeights, state);
     // getWeights() returns the optimiser's own variables plus a fresh iteration-count tensor.
@@ -305,12 +327,13 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     }
   }
   optimizer.dispose();
+  if (ema) tf.dispose([...ema.values()]);
 
-  // Test on the best checkpoint.
+  // Test on the best checkpoint (its moving average, with training.ema).
   const best = findCheckpoint(path.join(ckptDir, 'best'));
   if (best) {
     const c = loadCheckpoint(best);
-    model.loadWeights(c.weights);
+    model.loadWeights(c.weights, hasEma(c.weights) ? EMA_PREFIX : '');
     disposeCheckpoint(c);
   }
   const test = evaluateSplit(model, objective, dataset.test, dim, t.evalBatchSize, new Random(`${manifest.seed}:test`), { epoch: state.epoch, step: state.step });
@@ -328,6 +351,12 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     examplesPerSec: trainSeconds > 0 ? trainedExamples / trainSeconds : 0,
     stoppedEarly,
   };
+}
+
+/** Whether a checkpoint's weights include the moving average (training.ema). */
+export function hasEma(weights: Map<string, tf.Tensor>): boolean {
+  for (const k of weights.keys()) if (k.startsWith(EMA_PREFIX)) return true;
+  return false;
 }
 
 function fmt(v: number | string | undefined): string {
