@@ -49,6 +49,7 @@ export { vaeModel } from './components/vae-model.js';
 export { flowModel } from './components/flow-model.js';
 export { FlowModel } from './model/flow-model.js';
 export { NllObjective, nllObjective } from './components/nll.js';
+export { VampPrior, vampPrior } from './components/vamp-prior.js';
 export { ImportanceWeightedObjective, iwaeObjective, type ImportanceWeightedOptions } from './components/iwae.js';
 export { buildModel, buildDataset, buildComponent, buildComponentList, buildDataSide, buildFromManifest, checkBuild, buildLoggers, type BuiltModel, type BuildBase } from './model/build.js';
 export { train, evaluateSplit, writeSamples, hasEma, EMA_PREFIX, describeSamples, TrainingDivergedError, type TrainerOptions, type TrainResult, type StepProgress } from './train/trainer.js';

@@ -7,6 +7,7 @@ import { gaussianMixturePrior, standardNormalPrior } from './components/priors.j
 import { elboObjective } from './components/elbo.js';
 import { nllObjective } from './components/nll.js';
 import { iwaeObjective } from './components/iwae.js';
+import { vampPrior } from './components/vamp-prior.js';
 import { vaeModel } from './components/vae-model.js';
 import { flowModel } from './components/flow-model.js';
 import { VERSION } from './version.js';
@@ -15,5 +16,5 @@ import { VERSION } from './version.js';
 export const corePlugin = definePlugin({
   name: '@vaeflow/core',
   version: VERSION,
-  components: [vaeModel, flowModel, mlpEncoder, convEncoder, diagonalGaussianPosterior, fullCovarianceGaussianPosterior, mlpDecoder, convDecoder, bernoulliLikelihood, gaussianLikelihood, standardNormalPrior, gaussianMixturePrior, elboObjective, iwaeObjective, nllObjective],
+  components: [vaeModel, flowModel, mlpEncoder, convEncoder, diagonalGaussianPosterior, fullCovarianceGaussianPosterior, mlpDecoder, convDecoder, bernoulliLikelihood, gaussianLikelihood, standardNormalPrior, gaussianMixturePrior, vampPrior, elboObjective, iwaeObjective, nllObjective],
 });

@@ -3,6 +3,7 @@ import type { Decoder, Flow, LatentModel, Posterior, Prior } from '../interfaces
 import type { VaeModelOptions } from '../manifest/types.js';
 import { VAE } from '../model/vae.js';
 import { buildComponentList, buildDataSide } from '../model/build.js';
+import { ENCODER, POSTERIOR } from '../registry/tokens.js';
 
 /**
  * The standard model (`"type": "vae"`, the default): likelihood, optional data preprocessing,
@@ -31,6 +32,8 @@ export const vaeModel = defineComponent<LatentModel, VaeModelOptions>({
     const withContext = { contextDim: encoder.featureDim };
     const posterior = await ctx.build<Posterior>('posterior', m.posterior, `${ctx.path}/posterior`, withContext);
     const flows = await buildComponentList<Flow>(ctx, 'flow', m.flows, 'flows', withContext);
+    ctx.container.register(ENCODER, { useValue: encoder });
+    ctx.container.register(POSTERIOR, { useValue: posterior });
     const prior = await ctx.build<Prior>('prior', m.prior, `${ctx.path}/prior`, withContext);
     const decoder = await ctx.build<Decoder>('decoder', m.decoder, `${ctx.path}/decoder`, withContext);
     return new VAE(m.latentDim, encoder, posterior, flows, prior, decoder, preprocessing);

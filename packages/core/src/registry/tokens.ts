@@ -8,3 +8,6 @@ export const MANIFEST = Symbol.for('vaeflow.manifest');
 export const LIKELIHOOD = Symbol.for('vaeflow.likelihood');
 /** The model's dataset, registered before the networks are built. */
 export const DATASET = Symbol.for('vaeflow.dataset');
+/** The VAE's encoder and base posterior, registered before its prior is built (the VampPrior reads them). */
+export const ENCODER = Symbol.for('vaeflow.encoder');
+export const POSTERIOR = Symbol.for('vaeflow.posterior');
