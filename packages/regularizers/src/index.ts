@@ -1,7 +1,8 @@
-/** @vaeflow/regularizers — beta-VAE-H/B, beta-TCVAE, FactorVAE, InfoVAE-MMD objectives. */
+/** @vaeflow/regularizers — beta-VAE-H/B, beta-TCVAE, FactorVAE, InfoVAE-MMD and WAE-MMD objectives. */
 export { plugin, plugin as default } from './plugin.js';
 export { BetaVaeH, BetaVaeB } from './beta-vae.js';
 export { BetaTcVae, tcDecomposition, stratifiedLogWeights, type TcDecomposition, type TcPriorTerm } from './tcvae.js';
 export { FactorVae, Discriminator, permuteDims } from './factor-vae.js';
 export { InfoVae, infoVaeKernel, mmd } from './info-vae.js';
+export { WaeMmd, imqKernel, mmdUnbiased } from './wae.js';
 export { VERSION } from './version.js';

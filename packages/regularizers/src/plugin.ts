@@ -3,6 +3,7 @@ import { BetaVaeB, BetaVaeH } from './beta-vae.js';
 import { BetaTcVae, type TcPriorTerm } from './tcvae.js';
 import { FactorVae } from './factor-vae.js';
 import { InfoVae } from './info-vae.js';
+import { WaeMmd } from './wae.js';
 import { VERSION } from './version.js';
 
 /** The regularised objectives of dpVAE's table 1; each works with the standard-normal or the decoupled prior. */
@@ -34,6 +35,11 @@ export const plugin = definePlugin({
       kind: 'objective', type: 'info-vae', description: 'InfoVAE-MMD (Zhao et al. 2019): rec + (1 - alpha) KL + (alpha + lambda - 1) MMD(q(z), p(z)).',
       schema: { properties: { alpha: { type: 'number', default: 0 }, lambda: { type: 'number', minimum: 0, default: 1000 } } },
       create: (o) => new InfoVae(o.alpha, o.lambda),
+    }),
+    defineComponent<Objective, { lambda: number; scales: number[] }>({
+      kind: 'objective', type: 'wae-mmd', description: 'WAE-MMD (Tolstikhin et al. 2018): rec + lambda MMD^2(q(z), p(z)), unbiased, inverse multiquadratic kernel at several scales.',
+      schema: { properties: { lambda: { type: 'number', minimum: 0, default: 10 }, scales: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 1, default: [0.1, 0.2, 0.5, 1, 2, 5, 10], description: 'kernel scales s: C = 2 d s' } } },
+      create: (o) => new WaeMmd(o.lambda, o.scales),
     }),
   ],
 });

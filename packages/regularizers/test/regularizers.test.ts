@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Random, StandardNormalPrior, selectBackend, tf, type LatentTerms } from '@vaeflow/core';
-import { BetaTcVae, BetaVaeB, BetaVaeH, FactorVae, InfoVae, mmd, permuteDims, stratifiedLogWeights, tcDecomposition } from '../src/index.js';
+import { BetaTcVae, BetaVaeB, BetaVaeH, FactorVae, InfoVae, WaeMmd, imqKernel, mmd, mmdUnbiased, permuteDims, plugin, stratifiedLogWeights, tcDecomposition } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -142,3 +142,38 @@ describe('FactorVAE', () => {
   });
 });
 
+
+describe('WAE-MMD', () => {
+  it('has the inverse multiquadratic kernel C / (C + |x - y|^2) summed over scales, C = 2 d s', async () => {
+    await selectBackend('wasm', { log: null });
+    const x = tf.tensor2d([[0, 0], [1, 1]]);
+    const y = tf.tensor2d([[0, 1]]);
+    const k = imqKernel(x, y, [1, 2]).arraySync() as number[][];
+    const want = (d2: number) => 4 / (4 + d2) + 8 / (8 + d2);
+    expect(k[0][0]).toBeCloseTo(want(1), 5);
+    expect(k[1][0]).toBeCloseTo(want(1), 5);
+  });
+
+  it('its unbiased MMD^2 is 0 in expectation for one distribution and clearly positive for two', async () => {
+    await selectBackend('wasm', { log: null });
+    const rng = new Random('mmd');
+    const scales = [0.1, 1, 10];
+    const same = Array.from({ length: 200 }, () => tf.tidy(() => mmdUnbiased(rng.normal([32, 4]) as tf.Tensor2D, rng.normal([32, 4]) as tf.Tensor2D, scales).dataSync()[0]));
+    const mean = same.reduce((s, v) => s + v, 0) / same.length;
+    const se = Math.sqrt(same.reduce((s, v) => s + (v - mean) ** 2, 0) / (same.length - 1) / same.length);
+    expect(Math.abs(mean)).toBeLessThan(4 * se);
+    const shifted = tf.tidy(() => mmdUnbiased(tf.add(rng.normal([32, 4]), 2) as tf.Tensor2D, rng.normal([32, 4]) as tf.Tensor2D, scales).dataSync()[0]);
+    expect(shifted).toBeGreaterThan(20 * se);
+  });
+
+  it('trains as rec + lambda MMD, the terms it reports adding up', async () => {
+    await selectBackend('wasm', { log: null });
+    const objective = plugin.components.find((c) => c.type === 'wae-mmd')!.create({ lambda: 10, scales: [1] }, {} as never) as WaeMmd;
+    const rng = new Random('wae');
+    const z = rng.normal([8, 2]) as tf.Tensor2D;
+    const t = { logPx: tf.fill([8], -50) as tf.Tensor1D, logQz: tf.zeros([8]) as tf.Tensor1D, logPz: tf.zeros([8]) as tf.Tensor1D, kl: tf.fill([8], 3) as tf.Tensor1D, z, mean: z };
+    const r = objective.loss(t, { epoch: 0, step: 0 }, true, { prior: { sample: (n: number, g: Random) => g.normal([n, 2]) } as never, rng });
+    expect(r.loss.dataSync()[0]).toBeCloseTo(r.terms.rec.dataSync()[0] + 10 * r.terms.mmd.dataSync()[0], 4);
+    expect(r.terms.rec.dataSync()[0]).toBeCloseTo(50, 5);
+  });
+});

@@ -29,6 +29,7 @@ export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, strin
     'beta-tcvae': '@vaeflow/regularizers',
     'factor-vae': '@vaeflow/regularizers',
     'info-vae': '@vaeflow/regularizers',
+    'wae-mmd': '@vaeflow/regularizers',
   },
   decoder: { lstm: '@vaeflow/sequence' },
   logger: { tensorboard: '@vaeflow/tensorboard' },
