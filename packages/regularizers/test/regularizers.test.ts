@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Random, StandardNormalPrior, selectBackend, tf, type LatentTerms } from '@vaeflow/core';
-import { BetaTcVae, BetaVaeB, BetaVaeH, FactorVae, InfoVae, WaeMmd, imqKernel, mmd, mmdUnbiased, permuteDims, plugin, stratifiedLogWeights, tcDecomposition } from '../src/index.js';
+import { BetaTcVae, BetaVaeB, BetaVaeH, FactorVae, InfoVae, type WaeMmd, imqKernel, mmd, mmdUnbiased, permuteDims, plugin, stratifiedLogWeights, tcDecomposition } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
