@@ -169,6 +169,8 @@ export interface LatentModel extends Module {
   logWeightsGivenFeatures?(x: tf.Tensor2D, h: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D;
   /** log p(x|z) in data space, for models with a decoder (annealed importance sampling anneals it in). */
   logLikelihoodGivenZ?(x: tf.Tensor2D, z: tf.Tensor2D): tf.Tensor1D;
+  /** E[x|z] in data space for given latents (samples from a density fitted to the codes after training). */
+  decodeMean?(z: tf.Tensor2D): tf.Tensor2D;
   /** x ~ p(x|z) in data space (bidirectional Monte Carlo simulates data with it). */
   sampleGivenZ?(z: tf.Tensor2D, rng: Random): tf.Tensor2D;
   /** Per posterior-flow layer: log-det statistics, finiteness, inverse round-trip error (models with flows). */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AffineBijection, BaseFlow, BernoulliLikelihood, FlowModel, MLPCoupling, alternatingMask, DiagonalGaussianPosterior, FullCovarianceGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
-import { aisLogLikelihood, bdmc, bitsPerDim, inferenceGaps, classifierKey, elboSurgery, frechetDistance, importanceSampledNll, latentUsage, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
+import { aisLogLikelihood, fitDiagonalGmm, sampleDiagonalGmm, bdmc, bitsPerDim, inferenceGaps, classifierKey, elboSurgery, frechetDistance, importanceSampledNll, latentUsage, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -349,5 +349,30 @@ describe('the inference gap split (Cremer et al. 2018)', () => {
     const logPx = (x.arraySync() as number[][]).map((xi) => -exactNll(xi));
     const g = inferenceGaps(vae, x, { ...opts, steps: 2000, logPx, rng: new Random(2) });
     for (let i = 0; i < 2; i++) expect(Math.abs(g.approximation[i] - expected)).toBeLessThan(0.03);
+  });
+});
+
+describe('ex-post Gaussian mixture', () => {
+  it('recovers a known 3-component mixture by EM, and samples in its proportions', () => {
+    const rng = new Random('gmm');
+    const truth = { weights: [0.5, 0.3, 0.2], means: [[-4, 0], [3, 3], [3, -3]], sds: [[1, 0.5], [0.5, 0.5], [0.8, 1.2]] };
+    const n = 6000;
+    const x = new Float32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      const u = rng.next();
+      const c = u < 0.5 ? 0 : u < 0.8 ? 1 : 2;
+      for (let j = 0; j < 2; j++) x[2 * i + j] = truth.means[c][j] + truth.sds[c][j] * rng.nextNormal();
+    }
+    const g = fitDiagonalGmm(x, n, 2, 3, new Random('fit'));
+    const order = [0, 1, 2].map((c) => g.means.findIndex((m) => Math.hypot(m[0] - truth.means[c][0], m[1] - truth.means[c][1]) < 0.3));
+    expect(new Set(order).size).toBe(3);
+    order.forEach((k, c) => {
+      expect(g.weights[k]).toBeCloseTo(truth.weights[c], 1);
+      g.variances[k].forEach((v, j) => expect(Math.sqrt(v)).toBeCloseTo(truth.sds[c][j], 1));
+    });
+    const s = sampleDiagonalGmm(g, 4000, new Random('draw'));
+    const left = Array.from({ length: 4000 }, (_, i) => s[2 * i]).filter((v) => v < 0).length / 4000;
+    expect(Math.abs(left - 0.5)).toBeLessThan(0.03);
+    expect(() => fitDiagonalGmm(x, 2, 2, 3, rng)).toThrow(/1 <= K <= the number of points/);
   });
 });

@@ -116,7 +116,12 @@ export class VAE extends Module implements LatentModel {
 
   /** E[y|z] for z ~ p(z), mapped back to data space. */
   generate(n: number, rng: Random): tf.Tensor2D {
-    return this.preprocessing.inverse(this.decoder.decode(this.prior.sample(n, rng)).mean());
+    return this.decodeMean(this.prior.sample(n, rng));
+  }
+
+  /** E[y|z] mapped back to data space. */
+  decodeMean(z: tf.Tensor2D): tf.Tensor2D {
+    return this.preprocessing.inverse(this.decoder.decode(z).mean());
   }
 
   /** E[y|z] for z ~ q(z|x), mapped back to data space. */
