@@ -4,6 +4,7 @@ import { BetaTcVae, type TcPriorTerm } from './tcvae.js';
 import { FactorVae } from './factor-vae.js';
 import { InfoVae } from './info-vae.js';
 import { WaeMmd } from './wae.js';
+import { Rae } from './rae.js';
 import { VERSION } from './version.js';
 
 /** The regularised objectives of dpVAE's table 1; each works with the standard-normal or the decoupled prior. */
@@ -40,6 +41,11 @@ export const plugin = definePlugin({
       kind: 'objective', type: 'wae-mmd', description: 'WAE-MMD (Tolstikhin et al. 2018): rec + lambda MMD^2(q(z), p(z)), unbiased, inverse multiquadratic kernel at several scales.',
       schema: { properties: { lambda: { type: 'number', minimum: 0, default: 10 }, scales: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 1, default: [0.1, 0.2, 0.5, 1, 2, 5, 10], description: 'kernel scales s: C = 2 d s' } } },
       create: (o) => new WaeMmd(o.lambda, o.scales),
+    }),
+    defineComponent<Objective, { beta: number; lambda: number }>({
+      kind: 'objective', type: 'rae', description: 'RAE-L2 (Ghosh et al. 2020): a deterministic autoencoder, -log p(x|E(x)) + beta |E(x)|^2 / 2 + lambda |decoder weights|^2; sample with --ex-post-gmm.',
+      schema: { properties: { beta: { type: 'number', minimum: 0, default: 1e-4, description: 'weight of the code norm' }, lambda: { type: 'number', minimum: 0, default: 1e-7, description: 'weight of the decoder weights\' squared norm' } } },
+      create: (o) => new Rae(o.beta, o.lambda),
     }),
   ],
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Random, StandardNormalPrior, selectBackend, tf, type LatentTerms } from '@vaeflow/core';
-import { BetaTcVae, BetaVaeB, BetaVaeH, FactorVae, InfoVae, type WaeMmd, imqKernel, mmd, mmdUnbiased, permuteDims, plugin, stratifiedLogWeights, tcDecomposition } from '../src/index.js';
+import { BernoulliLikelihood, DiagonalGaussianPosterior, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, selectBackend, tf, type LatentTerms } from '@vaeflow/core';
+import { BetaTcVae, BetaVaeB, BetaVaeH, FactorVae, InfoVae, type Rae, type WaeMmd, imqKernel, mmd, mmdUnbiased, permuteDims, plugin, stratifiedLogWeights, tcDecomposition } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -175,5 +175,27 @@ describe('WAE-MMD', () => {
     const r = objective.loss(t, { epoch: 0, step: 0 }, true, { prior: { sample: (n: number, g: Random) => g.normal([n, 2]) } as never, rng });
     expect(r.loss.dataSync()[0]).toBeCloseTo(r.terms.rec.dataSync()[0] + 10 * r.terms.mmd.dataSync()[0], 4);
     expect(r.terms.rec.dataSync()[0]).toBeCloseTo(50, 5);
+  });
+});
+
+describe('RAE', () => {
+  it('is deterministic: -log p(x | E(x)) + beta |E(x)|^2 / 2 + lambda |decoder weights|^2, the same on every call', async () => {
+    await selectBackend('wasm', { log: null });
+    const rng = new Random('rae');
+    const enc = new MLPEncoder(rng, 6, [5], 'relu');
+    const vae = new VAE(2, enc, new DiagonalGaussianPosterior(rng, 5, 2), [], new StandardNormalPrior(2), new MLPDecoder(rng, 2, [5], 6, 'relu', new BernoulliLikelihood()));
+    const x = tf.tensor2d([[1, 0, 1, 0, 0, 1], [0, 0, 1, 1, 0, 1]]);
+    const rae = plugin.components.find((c) => c.type === 'rae')!.create({ beta: 0.5, lambda: 0.01 }, {} as never) as Rae;
+    const a = rae.modelLoss(vae, x);
+    const b = rae.modelLoss(vae, x);
+    expect(a.loss.dataSync()[0]).toBe(b.loss.dataSync()[0]);
+    const z = vae.encodeMean(x).arraySync() as number[][];
+    const codeNorm = z.reduce((s, r) => s + 0.5 * r.reduce((q, v) => q + v * v, 0), 0) / z.length;
+    const decoderNorm = vae.decoder.trainableVariables().reduce((s, v) => s + Array.from(v.dataSync()).reduce((q, w) => q + w * w, 0), 0);
+    const rec = -tf.mean(vae.logLikelihoodGivenZ(x, tf.tensor2d(z))).dataSync()[0];
+    expect(a.terms.codeNorm.dataSync()[0]).toBeCloseTo(codeNorm, 5);
+    expect(a.terms.decoderNorm.dataSync()[0]).toBeCloseTo(decoderNorm, 3);
+    expect(a.loss.dataSync()[0]).toBeCloseTo(rec + 0.5 * codeNorm + 0.01 * decoderNorm, 3);
+    expect(() => rae.loss({} as never)).toThrow(/encoder mean/);
   });
 });

@@ -30,6 +30,7 @@ export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, strin
     'factor-vae': '@vaeflow/regularizers',
     'info-vae': '@vaeflow/regularizers',
     'wae-mmd': '@vaeflow/regularizers',
+    rae: '@vaeflow/regularizers',
   },
   decoder: { lstm: '@vaeflow/sequence' },
   logger: { tensorboard: '@vaeflow/tensorboard' },
