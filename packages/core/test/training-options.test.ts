@@ -50,6 +50,23 @@ async function setup(training: Record<string, unknown>) {
   return { manifest, dataset, ...(await buildModel(registry, manifest, dataset, new Random(`${manifest.seed}:init`))) };
 }
 
+/**
+ * Trains 3 epochs straight into one folder, and into another interrupted after epoch 2 (its
+ * checkpoint written) then resumed with the same manifest; the two final checkpoints must hold
+ * the same weights (every checkpointed tensor, averages included).
+ */
+async function straightAndResumed(training: Record<string, unknown>) {
+  const a = tmp();
+  await train({ ...(await setup(training)), outDir: a, log: quiet, tty: false });
+  const b = tmp();
+  await expect(train({ ...(await setup(training)), outDir: b, log: quiet, tty: false, onEpochEnd: (e) => { if (e === 2) throw new Error('killed'); } })).rejects.toThrow('killed');
+  await train({ ...(await setup(training)), outDir: b, resume: true, log: quiet, tty: false });
+  const wa = loadCheckpoint(path.join(a, 'checkpoints', 'latest'));
+  const wb = loadCheckpoint(path.join(b, 'checkpoints', 'latest'));
+  for (const [k, t] of wa.weights) expect(Array.from(wb.weights.get(k)!.dataSync())).toEqual(Array.from(t.dataSync()));
+  return { a, b, wa, wb };
+}
+
 describe('optimisers and schedules in training', () => {
   const cases: [string, Record<string, unknown>][] = [
     ['adamw, warm-up then plateau', { optimizer: 'adamw', weightDecay: 0.1, learningRate: 0.01, schedule: { warmupSteps: 3, decay: 'plateau', patience: 1, factor: 0.5 } }],
@@ -58,15 +75,7 @@ describe('optimisers and schedules in training', () => {
   ];
   for (const [name, training] of cases) {
     it(`${name}: learns, logs the rate it used, and an interrupted run resumed equals the straight one`, async () => {
-      const a = tmp();
-      await train({ ...(await setup(training)), outDir: a, log: quiet, tty: false });
-      const b = tmp();
-      // Interrupted after epoch 2 (its checkpoint is written), then resumed with the same manifest.
-      await expect(train({ ...(await setup(training)), outDir: b, log: quiet, tty: false, onEpochEnd: (e) => { if (e === 2) throw new Error('killed'); } })).rejects.toThrow('killed');
-      await train({ ...(await setup(training)), outDir: b, resume: true, log: quiet, tty: false });
-      const wa = loadCheckpoint(path.join(a, 'checkpoints', 'latest'));
-      const wb = loadCheckpoint(path.join(b, 'checkpoints', 'latest'));
-      for (const [k, t] of wa.weights) expect(Array.from(wb.weights.get(k)!.dataSync())).toEqual(Array.from(t.dataSync()));
+      const { a, b, wa, wb } = await straightAndResumed(training);
       // reduce-on-plateau's state is in the checkpoint (a resume continues its count)
       if ((training.schedule as { decay: string }).decay === 'plateau') {
         expect(wa.state.plateau).toMatchObject({ scale: expect.any(Number), bad: expect.any(Number) });
@@ -119,15 +128,7 @@ describe('moving average of the weights (training.ema)', () => {
   });
 
   it('resumes exactly: an interrupted run with an average equals the straight one, average included', async () => {
-    const training = { ema: { decay: 0.9 }, learningRate: 0.01 };
-    const a = tmp();
-    await train({ ...(await setup(training)), outDir: a, log: quiet, tty: false });
-    const b = tmp();
-    await expect(train({ ...(await setup(training)), outDir: b, log: quiet, tty: false, onEpochEnd: (e) => { if (e === 2) throw new Error('killed'); } })).rejects.toThrow('killed');
-    await train({ ...(await setup(training)), outDir: b, resume: true, log: quiet, tty: false });
-    const wa = loadCheckpoint(path.join(a, 'checkpoints', 'latest'));
-    const wb = loadCheckpoint(path.join(b, 'checkpoints', 'latest'));
+    const { wa } = await straightAndResumed({ ema: { decay: 0.9 }, learningRate: 0.01 });
     expect(emaOf(wa.weights).length).toBeGreaterThan(0);
-    for (const [k, t] of wa.weights) expect(Array.from(wb.weights.get(k)!.dataSync())).toEqual(Array.from(t.dataSync()));
   });
 });
