@@ -46,7 +46,7 @@ export { VAE } from './model/vae.js';
 export { flowHealth, firstNonFiniteLayer, type FlowLayerHealth } from './model/flow-health.js';
 export { Preprocessing, FlowChain } from './model/preprocessing.js';
 export { vaeModel } from './components/vae-model.js';
-export { flowModel } from './components/flow-model.js';
+export { flowModel, type FlowModelOptions } from './components/flow-model.js';
 export { FlowModel } from './model/flow-model.js';
 export { NllObjective, nllObjective } from './components/nll.js';
 export { VampPrior, vampPrior } from './components/vamp-prior.js';

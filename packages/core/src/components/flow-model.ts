@@ -4,7 +4,8 @@ import type { ComponentSpec } from '../registry/plugin.js';
 import { FlowModel } from '../model/flow-model.js';
 import { buildComponentList } from '../model/build.js';
 
-interface FlowModelOptions {
+/** The options of the `flow` model, as validated. */
+export interface FlowModelOptions {
   flows: ComponentSpec[];
   base: ComponentSpec;
   preprocessing: ComponentSpec[];
