@@ -119,8 +119,9 @@ export function evaluateSplit(model: LatentModel, objective: Objective, split: D
 }
 
 /**
- * Trains a model as its manifest says: Adam with global-norm gradient clipping, one epoch over
- * a fresh permutation at a time, validation after each epoch, `checkpoints/latest` every epoch
+ * Trains a model as its manifest says: the chosen optimiser (Adam by default) on the scheduled
+ * learning rate with global-norm gradient clipping, one epoch over a fresh permutation at a
+ * time, validation after each epoch (of the weights' moving average, with training.ema), `checkpoints/latest` every epoch
  * and `checkpoints/best` on a better validation loss, optional early stopping, a sample grid
  * per epoch, and the test split evaluated on the best checkpoint at the end. All randomness
  * comes from seeded generators whose state is checkpointed, so `resume` continues exactly.
