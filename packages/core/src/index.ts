@@ -21,14 +21,16 @@ export { AffineBijection, type ElementwiseBijection, type ParameterGroup, type A
 export { AutoregressiveFlow, type AutoregressiveFlowOptions } from './flows/autoregressive.js';
 export { CouplingFlow, MLPCoupling, alternatingMask, type MLPCouplingOptions } from './flows/coupling.js';
 export { Dense, MLP, Conv2D, Conv2DTranspose, activate, fanInUniform, MAX_WEIGHTS_PER_TENSOR, ACTIVATIONS, type Activation } from './nn/layers.js';
-export { selectBackend, nativeKernelsUnavailable, BACKEND_REQUESTS, type BackendRequest, type BackendChoice, type SelectBackendOptions } from './backend/select.js';
+export { BACKEND_REQUESTS, type BackendRequest } from './backend/requests.js';
+export { selectBackend, nativeKernelsUnavailable, type BackendChoice, type SelectBackendOptions } from './backend/select.js';
 export { installWasmKernels, restoreStockWasmKernels, wasmKernelsTuned } from './backend/wasm-kernels.js';
 export { ADAM_KERNEL, GLOBAL_NORM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, hasKernel, bernoulliLogProb } from './backend/fused-kernels.js';
 export { FusedAdam, createAdam, createOptimizer, setLearningRate, appliesScaledGradients, type ScaledOptimizer, type OptimizerName } from './train/adam.js';
 export { learningRateAt, plateauUpdate, DEFAULT_SCHEDULE, type ScheduleOptions, type PlateauState } from './train/schedule.js';
 export * from './registry/plugin.js';
 export * from './registry/tokens.js';
-export { Registry, PluginError, projectRoot, projectRoots, type PluginRules } from './registry/registry.js';
+export { isPlugin } from './registry/components.js';
+export { Registry, ComponentRegistry, PluginError, projectRoot, projectRoots, resolvePlugin, type PluginRules } from './registry/registry.js';
 export { createRegistry } from './registry/create.js';
 export { KNOWN_PROVIDERS } from './registry/known-packages.js';
 export * from './manifest/types.js';

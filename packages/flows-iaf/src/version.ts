@@ -1,4 +1,2 @@
-import { createRequire } from 'node:module';
-
-/** This package's version, read from its package.json. */
-export const VERSION: string = (createRequire(__filename)('../package.json') as { version: string }).version;
+/** This package's version, read from its package.json (a plain require, so bundlers inline it). */
+export const VERSION: string = (require('../package.json') as { version: string }).version;

@@ -2,13 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
 import { installWasmKernels } from './wasm-kernels.js';
 
-/**
- * Backends a manifest or `--backend` may ask for. `tensorflow` is tfjs-node(-gpu), when it
- * loads; `native` is the wasm backend with @vaeflow/native's OpenBLAS kernels; `wasm` is the
- * wasm backend with vaeflow's JavaScript/XNNPACK kernels only.
- */
-export type BackendRequest = 'auto' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
+import { BACKEND_REQUESTS, type BackendRequest } from './requests.js';
+
+export { BACKEND_REQUESTS, type BackendRequest } from './requests.js';
 
 export interface BackendChoice {
   /** The tfjs backend name now active: `tensorflow`, `wasm` or `cpu` (`native` runs on `wasm`). */

@@ -1,4 +1,4 @@
-import type { Registry } from '../registry/registry.js';
+import type { ComponentRegistry as Registry } from '../registry/components.js';
 import type { Manifest } from './types.js';
 import { checkManifest } from './validate.js';
 

@@ -1,6 +1,6 @@
 import { SLOT_KIND, componentSlot, componentSlotList, type ComponentDefinition, type ComponentKind, type JsonSchema } from '../registry/plugin.js';
-import type { Registry } from '../registry/registry.js';
-import { BACKEND_REQUESTS } from '../backend/select.js';
+import type { ComponentRegistry as Registry } from '../registry/components.js';
+import { BACKEND_REQUESTS } from '../backend/requests.js';
 
 /**
  * The core manifest schema. Component slots are open here; their options are checked against

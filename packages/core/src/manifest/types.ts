@@ -1,4 +1,4 @@
-import type { BackendRequest } from '../backend/select.js';
+import type { BackendRequest } from '../backend/requests.js';
 import type { ComponentSpec } from '../registry/plugin.js';
 
 /** A manifest after validation, with every default filled in. */

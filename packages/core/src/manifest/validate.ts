@@ -1,6 +1,6 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { SLOT_KIND, type ComponentDefinition, type ComponentKind, type ComponentSpec, type JsonSchema } from '../registry/plugin.js';
-import type { Registry } from '../registry/registry.js';
+import type { ComponentRegistry as Registry } from '../registry/components.js';
 import { componentSchema, coreManifestSchema } from './schema.js';
 import type { Manifest } from './types.js';
 

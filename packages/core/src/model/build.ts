@@ -5,7 +5,7 @@ import type { Encoder, Flow, LatentModel, LikelihoodModel, Objective } from '../
 import type { Manifest } from '../manifest/types.js';
 import { ManifestError, validateComponentSpec, type ManifestIssue } from '../manifest/validate.js';
 import type { BuildContext, ComponentKind, ComponentSpec } from '../registry/plugin.js';
-import type { Registry } from '../registry/registry.js';
+import type { ComponentRegistry as Registry } from '../registry/components.js';
 import { DATASET, LIKELIHOOD, RANDOM } from '../registry/tokens.js';
 import { Random } from '../random.js';
 import { UserError } from '../errors.js';

@@ -1,53 +1,13 @@
-import 'reflect-metadata';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { COMPONENT, PLUGIN } from './tokens.js';
-import { COMPONENT_KINDS, type ComponentDefinition, type ComponentKind, type Plugin } from './plugin.js';
-import { KNOWN_PROVIDERS } from './known-packages.js';
+import { ComponentRegistry, PluginError, isPlugin } from './components.js';
 
-/** Raised when a plugin cannot be found or is malformed; names the package and what to do. */
-export class PluginError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PluginError';
-  }
-}
+export { ComponentRegistry, PluginError } from './components.js';
 
-function isPlugin(x: unknown): x is Plugin {
-  const p = x as Plugin;
-  return !!p && typeof p === 'object' && typeof p.name === 'string' && typeof p.version === 'string' && Array.isArray(p.components);
-}
-
-/**
- * The component registry. It lives in its own tsyringe child container (never the global
- * one); `use` registers a plugin's components under the COMPONENT token and `resolveAll`
- * lists them. Each model is built in a further child container from {@link createScope}.
- */
-export class Registry {
-  readonly container: DependencyContainer = rootContainer.createChildContainer();
-  private readonly sources = new Map<string, string>();
-
-  /** Registers a plugin object. A second plugin claiming the same kind/type is an error. */
-  use(plugin: Plugin, source = plugin.name): this {
-    if (!isPlugin(plugin)) throw new PluginError(`${source} does not export a vaeflow plugin ({ name, version, components })`);
-    if (this.plugins().some((p) => p.name === plugin.name)) return this;
-    for (const c of plugin.components) {
-      if (!COMPONENT_KINDS.includes(c.kind)) throw new PluginError(`${plugin.name}: component "${c.type}" has unknown kind "${c.kind}" (one of ${COMPONENT_KINDS.join(', ')})`);
-      if (typeof c.create !== 'function') throw new PluginError(`${plugin.name}: component ${c.kind} "${c.type}" has no create()`);
-      const clash = this.get(c.kind, c.type);
-      if (clash) throw new PluginError(`${plugin.name} registers ${c.kind} "${c.type}", which ${this.providerOf(clash)} already provides`);
-    }
-    this.container.register(PLUGIN, { useValue: plugin });
-    for (const c of plugin.components) {
-      this.container.register(COMPONENT, { useValue: c });
-      this.sources.set(`${c.kind}:${c.type}`, plugin.name);
-    }
-    return this;
-  }
-
+/** The component registry with plugin loading (Node): plugins named in a manifest are imported by the rules of {@link PluginRules}. */
+export class Registry extends ComponentRegistry {
   /**
    * Imports plugins named in a manifest, by the rules of {@link PluginRules}: package names from
    * the project (the working directory) and then vaeflow's own installation, never from the
@@ -63,37 +23,6 @@ export class Registry {
       if (!plugin) throw new PluginError(`"${spec}" was loaded but exports no vaeflow plugin (export default { name, version, components })`);
       this.use(plugin, spec);
     }
-  }
-
-  plugins(): Plugin[] {
-    return this.container.isRegistered(PLUGIN) ? this.container.resolveAll<Plugin>(PLUGIN) : [];
-  }
-
-  components(kind?: ComponentKind): ComponentDefinition[] {
-    const all = this.container.isRegistered(COMPONENT) ? this.container.resolveAll<ComponentDefinition>(COMPONENT) : [];
-    return kind ? all.filter((c) => c.kind === kind) : all;
-  }
-
-  get(kind: ComponentKind, type: string): ComponentDefinition | undefined {
-    return this.components(kind).find((c) => c.type === type);
-  }
-
-  /** The plugin that registered a component. */
-  providerOf(c: ComponentDefinition): string {
-    return this.sources.get(`${c.kind}:${c.type}`) ?? 'an unknown plugin';
-  }
-
-  /** Explains an unknown type: which package provides it, or what is installed. */
-  explainUnknown(kind: ComponentKind, type: string): string {
-    const pkg = KNOWN_PROVIDERS[kind]?.[type];
-    const installed = this.components(kind).map((c) => c.type);
-    if (pkg) return `unknown ${kind} type "${type}": it is provided by ${pkg}; install it and add "${pkg}" to "plugins"`;
-    return `unknown ${kind} type "${type}"; installed ${kind} types: ${installed.length ? installed.join(', ') : '(none)'}`;
-  }
-
-  /** A fresh child container for one model. */
-  createScope(): DependencyContainer {
-    return this.container.createChildContainer();
   }
 }
 
@@ -145,7 +74,11 @@ const real = (p: string) => {
   }
 };
 
-async function importPlugin(spec: string, dir: string, rules: PluginRules): Promise<Record<string, unknown>> {
+/**
+ * The file a plugin specifier names, by the rules of {@link PluginRules} (a package resolved from
+ * the project, then from vaeflow's installation; a file only from the allowed folders).
+ */
+export function resolvePlugin(spec: string, dir: string, rules: PluginRules = {}): string {
   const baseDir = path.resolve(dir); // createRequire needs an absolute path
   const isPath = spec.startsWith('.') || path.isAbsolute(spec);
   let resolved: string;
@@ -169,6 +102,11 @@ async function importPlugin(spec: string, dir: string, rules: PluginRules): Prom
     if (excluded.some((d) => inside(file, d))) throw new PluginError(`plugin file "${spec}" lies inside the run folder that names it, so it is not imported (a shared run folder must not run its own code); install it as a package, or pass --trust-plugins`);
     if (!roots.some((d) => inside(file, d))) throw new PluginError(`plugin file "${spec}" (${file}) is outside ${roots.join(' and ')}, where plugin files must live; move it there, install it as a package, or pass --trust-plugins`);
   }
+  return resolved;
+}
+
+async function importPlugin(spec: string, dir: string, rules: PluginRules): Promise<Record<string, unknown>> {
+  const resolved = resolvePlugin(spec, dir, rules);
   try {
     return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
   } catch (e) {
