@@ -6,6 +6,8 @@ import { pluginsCommand } from './commands/plugins.js';
 import { sampleCommand } from './commands/sample.js';
 import { evalCommand, type EvalOptions } from './commands/eval.js';
 import { compareCommand } from './commands/compare.js';
+import { exportCommand, type ExportOptions } from './commands/export.js';
+import type * as WebLib from '@vaeflow/web';
 import { sweepCommand, sweepReportCommand, sweepStatusCommand, workerCommand, type SweepCommandOptions } from './commands/sweep.js';
 import { VERSION } from './version.js';
 import { requireOptional } from './optional.js';
@@ -96,6 +98,24 @@ export function program(): Command {
     .addOption(backendOption())
     .action(async (runs: string[], o: { out: string; title?: string; backend?: BackendRequest }) => {
       process.stdout.write(`${await compareCommand(runs, o)}\n`);
+    });
+  p.command('export <run>')
+    .description('write a static page where the trained model samples, traverses latents, interpolates and reconstructs drawings live in the browser (TensorFlow.js, WebGL or wasm); default <run>/page')
+    .option('--out <dir>', 'folder to write (default <run>/page)')
+    .option('--examples <n>', 'test examples shipped for interpolation and the latent scatter', positiveInt, 1000)
+    .addOption(new Option('--checkpoint <which>', 'checkpoint to export').choices(['best', 'latest']).default('best'))
+    .option('--no-minify', 'keep the page script readable')
+    .addOption(backendOption())
+    .action(async (run: string, o: ExportOptions) => {
+      process.stdout.write(`${(await exportCommand(run, o)).outDir}\n`);
+    });
+  p.command('serve <dir>')
+    .description('serve an exported page folder on loopback (or --host) until interrupted')
+    .option('--port <n>', 'port', (v: string) => Number(v), 8080)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (dir: string, o: { port: number; host: string }) => {
+      const { url } = await requireOptional<typeof WebLib>('@vaeflow/web', 'vaeflow serve').servePage(dir, o.port, o.host);
+      process.stdout.write(`${url}\n`);
     });
   p.command('sweep <file-or-action> [target]')
     .description('run a sweep file (configurations x seeds) with a local pool or a Redis queue; `sweep status <file|folder>` and `sweep report <file|folder>` follow it')

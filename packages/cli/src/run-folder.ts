@@ -8,6 +8,8 @@ export interface LoadedRun extends BuiltModel {
   registry: Registry;
   dataset: Dataset;
   checkpoint: string;
+  /** true when the weights loaded are the moving average kept by training.ema */
+  ema: boolean;
 }
 
 /** Rebuilds a trained model from a run folder: its saved manifest, plugins and `best` (or `latest`) checkpoint. */
@@ -24,7 +26,8 @@ export async function loadRun(runDir: string, which: 'best' | 'latest' = 'best')
   const { dataset, ...built } = await buildFromManifest(registry, manifest);
   const c = loadCheckpoint(ckpt);
   // A run trained with training.ema is evaluated, sampled and compared with its moving average.
-  built.model.loadWeights(c.weights, hasEma(c.weights) ? EMA_PREFIX : '');
+  const ema = hasEma(c.weights);
+  built.model.loadWeights(c.weights, ema ? EMA_PREFIX : '');
   disposeCheckpoint(c);
-  return { ...built, manifest, registry, dataset, checkpoint: ckpt };
+  return { ...built, manifest, registry, dataset, checkpoint: ckpt, ema };
 }
