@@ -58,6 +58,13 @@ describe('vaeflow export: a trained model as a static page', () => {
     expect(html).toContain('<script src="page.js"></script>');
     const meta = JSON.parse(fs.readFileSync(path.join(runIaf, 'page', 'model.json'), 'utf8'));
     expect(meta.weights.some((w: { name: string }) => /flow/i.test(w.name))).toBe(true);
+    // vaeflow compare links each run's page
+    const report = path.join(dir, 'report.html');
+    const c = vaeflow(['compare', run2d, runIaf, '--out', report]);
+    expect(c.status, c.stderr).toBe(0);
+    const text = fs.readFileSync(report, 'utf8');
+    expect(text).toContain('href="stripes-2d/page/index.html"');
+    expect(text).toContain('href="stripes-iaf/page/index.html"');
   });
 
   it('refuses to write into a folder holding other files, and into the run folder itself', () => {

@@ -19,6 +19,8 @@ export interface RunReport {
   latent?: { points: Float32Array; labels?: Uint8Array };
   /** for 2-D data: test points and samples from the model, each n x 2 row-major */
   pointSamples?: { data: Float32Array; samples: Float32Array };
+  /** the run's exported page (`vaeflow export`), as a link relative to the report */
+  page?: string;
 }
 
 /** Chart.js (UMD build), inlined so the report works offline. */
@@ -50,7 +52,7 @@ export function renderReport(runs: RunReport[], title = 'vaeflow comparison'): s
     const train = r.metrics.filter((m) => m.split === 'train');
     const last = train[train.length - 1];
     const ev = r.evaluation ?? {};
-    return `<tr><td class="name">${esc(r.name)}</td><td>${num(test ? (test.elbo !== undefined ? -Number(test.elbo) : Number(test.nll ?? test.loss)) : undefined)}${test?.n !== undefined ? ` <span class="k">(n=${esc(Number(test.n).toLocaleString('en-US'))})</span>` : ''}</td><td>${num(ev.nll)}${ev.k ? ` <span class="k">(K=${esc(ev.k)}${ev.n !== undefined ? `, n=${esc(Number(ev.n).toLocaleString('en-US'))}` : ''})</span>` : ''}</td><td>${num(ev.bpd, 3)}</td><td>${num(ev.reconstructionMse, 4)}</td><td>${num(ev.frechetClassifierDistance)}</td><td>${activeUnits(ev)}</td><td>${num((ev.elboSurgery as { mutualInformation?: number } | undefined)?.mutualInformation)}</td><td>${num((ev.elboSurgery as { marginalKl?: number } | undefined)?.marginalKl)}</td><td>${num((ev.ais as { nll?: number } | undefined)?.nll)}${ev.ais ? ` <span class="k">(${esc((ev.ais as { steps: number }).steps)} steps, n=${esc((ev.ais as { n: number }).n)})</span>` : ''}</td><td>${num((ev.bdmc as { gap?: number } | undefined)?.gap, 3)}</td><td>${num((ev.inferenceGaps as { approximation?: number } | undefined)?.approximation)}</td><td>${num((ev.inferenceGaps as { amortisation?: number } | undefined)?.amortisation)}</td><td>${train.length}</td><td>${last ? Math.round(Number(last.examplesPerSec)) : '–'}</td><td>${r.parameters?.toLocaleString('en-US') ?? '–'}</td></tr>`;
+    return `<tr><td class="name">${esc(r.name)}${r.page ? ` <a class="k" href="${esc(r.page)}" title="the model live in the browser (vaeflow export); open it through a web server, e.g. vaeflow serve">page</a>` : ''}</td><td>${num(test ? (test.elbo !== undefined ? -Number(test.elbo) : Number(test.nll ?? test.loss)) : undefined)}${test?.n !== undefined ? ` <span class="k">(n=${esc(Number(test.n).toLocaleString('en-US'))})</span>` : ''}</td><td>${num(ev.nll)}${ev.k ? ` <span class="k">(K=${esc(ev.k)}${ev.n !== undefined ? `, n=${esc(Number(ev.n).toLocaleString('en-US'))}` : ''})</span>` : ''}</td><td>${num(ev.bpd, 3)}</td><td>${num(ev.reconstructionMse, 4)}</td><td>${num(ev.frechetClassifierDistance)}</td><td>${activeUnits(ev)}</td><td>${num((ev.elboSurgery as { mutualInformation?: number } | undefined)?.mutualInformation)}</td><td>${num((ev.elboSurgery as { marginalKl?: number } | undefined)?.marginalKl)}</td><td>${num((ev.ais as { nll?: number } | undefined)?.nll)}${ev.ais ? ` <span class="k">(${esc((ev.ais as { steps: number }).steps)} steps, n=${esc((ev.ais as { n: number }).n)})</span>` : ''}</td><td>${num((ev.bdmc as { gap?: number } | undefined)?.gap, 3)}</td><td>${num((ev.inferenceGaps as { approximation?: number } | undefined)?.approximation)}</td><td>${num((ev.inferenceGaps as { amortisation?: number } | undefined)?.amortisation)}</td><td>${train.length}</td><td>${last ? Math.round(Number(last.examplesPerSec)) : '–'}</td><td>${r.parameters?.toLocaleString('en-US') ?? '–'}</td></tr>`;
   });
   const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
   const curves = runs.flatMap((r, i) => [
@@ -84,7 +86,7 @@ export function renderReport(runs: RunReport[], title = 'vaeflow comparison'): s
         { label: 'samples from the model', data: xy(r.pointSamples!.samples), backgroundColor: palette[1], pointRadius: 1.5 },
       ],
     }));
-  const cards = runs.map((r) => `<section class="run"><h3>${esc(r.name)}</h3>${r.description ? `<p class="desc">${esc(r.description)}</p>` : ''}<div class="pics"><figure>${png(r.samples)}<figcaption>samples from the prior</figcaption></figure><figure>${png(r.reconstructions)}<figcaption>test images and reconstructions</figcaption></figure></div><p class="dir">${esc(r.dir)}</p></section>`);
+  const cards = runs.map((r) => `<section class="run"><h3>${esc(r.name)}</h3>${r.description ? `<p class="desc">${esc(r.description)}</p>` : ''}<div class="pics"><figure>${png(r.samples)}<figcaption>samples from the prior</figcaption></figure><figure>${png(r.reconstructions)}<figcaption>test images and reconstructions</figcaption></figure></div><p class="dir">${esc(r.dir)}${r.page ? ` · <a href="${esc(r.page)}">the model live in the browser</a> (open it through a web server: <code>vaeflow serve ${esc(path.join(r.dir, 'page'))}</code>)` : ''}</p></section>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>

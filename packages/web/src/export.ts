@@ -178,7 +178,8 @@ export async function exportPage(input: ExportInput): Promise<ExportSummary> {
   const meta: ExportedModel = {
     format: PAGE_FORMAT,
     run: path.basename(path.resolve(input.runDir)),
-    manifest: input.manifest as unknown as ExportedModel['manifest'],
+    // plugin files are named by package only: a page carries no path of the machine it was exported on
+    manifest: { ...input.manifest, plugins: (input.manifest.plugins ?? []).filter((p) => !p.startsWith('.') && !path.isAbsolute(p)) } as unknown as ExportedModel['manifest'],
     dataset: { name: input.dataset.name, inputShape: input.dataset.inputShape, valueKind: input.dataset.valueKind },
     weights: weights.index,
     examples: examples.meta,

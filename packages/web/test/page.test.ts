@@ -22,8 +22,7 @@ describe('the page\'s helpers', () => {
   });
 
   it('bundles the plugins that provide model components and leaves dataset plugins out', async () => {
-    const root = path.resolve(__dirname, '../../..');
-    const files = [require.resolve('@vaeflow/datasets'), require.resolve('@vaeflow/flows-iaf'), path.join(root, 'packages/cli/test/fixtures/tiny-data-plugin.cjs')];
+    const files = ['data-plugin.cjs', 'flow-plugin.cjs'].map((f) => path.join(__dirname, 'fixtures', f));
     expect(await pagePlugins(files)).toEqual([files[1]]);
   });
 });

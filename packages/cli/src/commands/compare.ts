@@ -31,6 +31,8 @@ export async function compareCommand(runDirs: string[], o: { out: string; title?
       metrics: readMetrics(path.join(dir, 'metrics.jsonl')),
       parameters: run.model.parameterCount(),
     };
+    const page = path.join(dir, 'page', 'index.html');
+    if (fs.existsSync(page)) report.page = path.relative(path.dirname(path.resolve(o.out)), path.resolve(page)).split(path.sep).join('/');
     const evalFile = path.join(dir, 'eval.json');
     if (fs.existsSync(evalFile)) report.evaluation = JSON.parse(fs.readFileSync(evalFile, 'utf8'));
     const rng = new Random(`compare:${run.manifest.seed}`);

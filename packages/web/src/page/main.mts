@@ -8,8 +8,8 @@ import { decode, encode, latentActivity, loadPageModel, pluginOf, samplePrior, t
 
 /** What the page exposes on `window.vaeflow`, for scripts and tests. */
 export interface PageApi {
-  /** resolves once the model is loaded and the first samples are drawn */
-  ready: Promise<{ backend: string; loadMs: number; firstSampleMs: number }>;
+  /** resolves once the model is loaded and the first samples are drawn; times in ms from the navigation's start */
+  ready: Promise<{ backend: string; loadMs: number; firstSampleMs: number; readyMs: number }>;
   /** the decoder mean for rows of latents */
   decode(z: number[][]): number[][];
   /** posterior means for rows of data */
@@ -54,9 +54,9 @@ function rowsOf(flat: Float32Array, n: number, d: number): number[][] {
 
 /** Starts the page with the run's bundled plugin modules. */
 export function startPage(pluginModules: Record<string, unknown>[]): PageApi {
-  let resolveReady: (v: { backend: string; loadMs: number; firstSampleMs: number }) => void = () => undefined;
+  let resolveReady: (v: { backend: string; loadMs: number; firstSampleMs: number; readyMs: number }) => void = () => undefined;
   let rejectReady: (e: unknown) => void = () => undefined;
-  const ready = new Promise<{ backend: string; loadMs: number; firstSampleMs: number }>((res, rej) => {
+  const ready = new Promise<{ backend: string; loadMs: number; firstSampleMs: number; readyMs: number }>((res, rej) => {
     resolveReady = res;
     rejectReady = rej;
   });
@@ -72,14 +72,15 @@ export function startPage(pluginModules: Record<string, unknown>[]): PageApi {
       return rowsOf(encode(pm, Float32Array.from(x.flat()), x.length), x.length, pm.model.latentDim);
     },
   };
-  const t0 = performance.now();
+  // Times are from the navigation's start (performance's time origin): fetching the page, its
+  // script and weights, choosing the backend, building the model, drawing the first samples.
   (async () => {
     const backend = await chooseBackend();
     pm = await loadPageModel(new URL('./', location.href), pluginModules.map(pluginOf));
-    const loadMs = performance.now() - t0;
-    const firstSampleMs = setUp(pm);
-    const timing = { backend, loadMs: Math.round(loadMs), firstSampleMs: Math.round(performance.now() - t0) };
-    status(`${backend} backend · model loaded in ${timing.loadMs} ms · first samples after ${timing.firstSampleMs} ms (drawing them: ${Math.round(firstSampleMs)} ms)`);
+    const loadMs = Math.round(performance.now());
+    const firstSampleMs = Math.round(setUp(pm));
+    const timing = { backend, loadMs, firstSampleMs, readyMs: Math.round(performance.now()) };
+    status(`${backend} backend · model loaded ${loadMs} ms after opening the page · first samples at ${firstSampleMs} ms · every section ready at ${timing.readyMs} ms`);
     resolveReady(timing);
   })().catch((e) => {
     status(`could not start: ${(e as Error).message}`, true);
@@ -89,7 +90,7 @@ export function startPage(pluginModules: Record<string, unknown>[]): PageApi {
   return api;
 }
 
-/** Wires every section to the model; returns how long the first samples took. */
+/** Wires every section to the model, samples first; returns when the first samples were drawn (ms from the navigation's start). */
 function setUp(pm: PageModel): number {
   const { meta, model } = pm;
   const layout = imageLayout(meta.dataset.inputShape);
@@ -109,9 +110,6 @@ function setUp(pm: PageModel): number {
   const rng = new Random(`page:${Date.now()}`);
   const canDecode = typeof model.decodeMean === 'function';
   const n = meta.examples.n;
-  const codes = encode(pm, pm.examples, n);
-  const activity = latentActivity(codes, n, L);
-  const byActivity = [...activity.keys()].sort((a, b) => activity[b] - activity[a]);
   /** Draws rows as images about `px` screen pixels wide each (whole multiples of the data's pixels). */
   const show = (canvas: HTMLCanvasElement, rows: Float32Array, count: number, cols: number, px: number) => {
     if (layout) drawGrid(canvas, rows, count, layout, cols, Math.max(1, Math.round(px / layout.width)));
@@ -133,14 +131,16 @@ function setUp(pm: PageModel): number {
   }
   $('sample').addEventListener('click', sample);
   temperature.addEventListener('input', sample);
-  const t = performance.now();
   sample();
-  const firstSampleMs = performance.now() - t;
+  const firstSampleAt = performance.now();
 
   if (!canDecode || L === 0) {
     for (const id of ['traversal-section', 'interpolation-section', 'latent-section', 'draw-section']) $(id).hidden = true;
-    return firstSampleMs;
+    return firstSampleAt;
   }
+  const codes = encode(pm, pm.examples, n);
+  const activity = latentActivity(codes, n, L);
+  const byActivity = [...activity.keys()].sort((a, b) => activity[b] - activity[a]);
 
   // latent traversal around a point: one slider for each of the most active dimensions
   const z0 = new Float32Array(L);
@@ -228,7 +228,7 @@ function setUp(pm: PageModel): number {
   // draw an example and see its reconstruction and its place in the latent space
   if (layout) setUpDrawing(pm, layout, (z) => scatter.mark(z[plane[0]], z[plane[1]]), (z) => moveTo(z));
   else $('draw-section').hidden = true;
-  return firstSampleMs;
+  return firstSampleAt;
 }
 
 /** A tick label with enough decimals for ticks a quarter of `span` apart. */
