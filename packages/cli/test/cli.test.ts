@@ -95,6 +95,22 @@ describe('vaeflow train, sample, plugins, schema', () => {
     expect(fs.readFileSync(path.join(dir, 's.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 
+  it('samples 2-D data as a figure with axes and a title (SVG), or as a plain raster with --out FILE.png', () => {
+    const dir = tmp();
+    const out = path.join(dir, 'moons');
+    const r = vaeflow(['train', 'examples/two-moons-vae.json', '--out', out, '--epochs', '1', '--steps-per-epoch', '3']);
+    expect(r.status, r.stderr).toBe(0);
+    const s = vaeflow(['sample', out, '--n', '50']);
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stdout.trim()).toBe(path.join(out, 'samples', 'samples-50-seed0.svg'));
+    const svg = fs.readFileSync(s.stdout.trim(), 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    for (const text of ['x₁', 'x₂', '50 samples from two-moons-vae']) expect(svg).toContain(text);
+    const png = vaeflow(['sample', out, '--n', '50', '--out', path.join(dir, 's.png')]);
+    expect(png.status, png.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 's.png')).subarray(1, 4).toString()).toBe('PNG');
+  });
+
   it('resumes a run killed with SIGKILL mid-epoch and finishes it', async () => {
     const dir = tmp();
     const out = path.join(dir, 'run');

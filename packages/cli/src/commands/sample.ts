@@ -6,7 +6,8 @@ import { requireOptional } from '../optional.js';
 import { loadRun } from '../run-folder.js';
 
 /**
- * `vaeflow sample <run>`: E[x|z] for z ~ p(z), as an image grid (or a scatter plot for 2-D data).
+ * `vaeflow sample <run>`: E[x|z] for z ~ p(z), as an image grid (or, for 2-D data, a scatter figure
+ * with axes as SVG, or a plain raster scatter with `--out FILE.png`).
  * With `--ex-post-gmm K`, z comes instead from a K-component diagonal Gaussian mixture fitted by EM
  * to the training set's codes (cached in the run folder as ex-post/gmm-K.json, refitted when the checkpoint changes).
  */
@@ -21,11 +22,17 @@ export async function sampleCommand(runDir: string, o: { n: number; out?: string
     const z = requireOptional<typeof Metrics>('@vaeflow/metrics', 'vaeflow sample --ex-post-gmm').sampleDiagonalGmm(gmm, o.n, rng);
     values = tf.tidy(() => run.model.decodeMean!(tf.tensor2d(z, [o.n, run.model.latentDim])).dataSync() as Float32Array);
   } else values = tf.tidy(() => run.model.generate(o.n, rng).dataSync() as Float32Array);
-  const out = path.resolve(o.out ?? path.join(runDir, 'samples', `samples-${o.n}-seed${o.seed}${o.exPostGmm ? `-gmm${o.exPostGmm}` : ''}.png`));
-  fs.mkdirSync(path.dirname(out), { recursive: true });
   const shape = run.dataset.inputShape;
+  const points2d = shape.length === 1 && shape[0] === 2;
+  const out = path.resolve(o.out ?? path.join(runDir, 'samples', `samples-${o.n}-seed${o.seed}${o.exPostGmm ? `-gmm${o.exPostGmm}` : ''}.${points2d ? 'svg' : 'png'}`));
+  fs.mkdirSync(path.dirname(out), { recursive: true });
   if (shape.length === 3) fs.writeFileSync(out, imageGridPng(values, o.n, shape));
-  else if (shape.length === 1 && shape[0] === 2) fs.writeFileSync(out, scatterPng(values, o.n));
+  else if (points2d && out.endsWith('.svg')) {
+    // a figure with axes, ticks and titles (Vega-Lite, from @vaeflow/metrics)
+    const metrics = requireOptional<typeof Metrics>('@vaeflow/metrics', 'vaeflow sample of 2-D data as a figure (or --out FILE.png for a plain raster scatter)');
+    const title = `${o.n} samples from ${run.manifest.name ?? path.basename(path.resolve(runDir))}${o.exPostGmm ? ` (ex-post GMM, K = ${o.exPostGmm})` : ''}`;
+    fs.writeFileSync(out, await metrics.scatterChartSvg({ points: values, xTitle: 'x₁', yTitle: 'x₂', title }));
+  } else if (points2d) fs.writeFileSync(out, scatterPng(values, o.n));
   else if (run.dataset.describe) {
     const text = describeSamples(run.dataset, values, o.n);
     fs.writeFileSync(out.replace(/\.png$/, '.txt'), text);
