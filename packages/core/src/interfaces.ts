@@ -135,6 +135,25 @@ export interface Objective {
    * that is no longer a KL with this prior); `vaeflow validate` and `train` print them.
    */
   modelWarnings?(model: LatentModel): string[];
+  /**
+   * True when the objective evaluates q(z|x) at its own samples with the inference parameters
+   * held constant (sticking the landing, DReG): models refuse it when a posterior flow has no inverse.
+   */
+  readonly needsPosteriorDensity?: boolean;
+}
+
+/**
+ * K importance log-weights per example split for gradient estimators that treat the generative
+ * and inference sides apart; each is [B, K] and equal in value to the log-weights
+ * log w_k = log p(x, z_k) - log q(z_k|x), z_k ~ q(z|x). They differ in where gradients go.
+ */
+export interface ImportanceParts {
+  /** z_k and log q(z_k|x) held constant: gradients reach the generative side (decoder, prior) only */
+  generative: tf.Tensor2D;
+  /** every parameter held constant, z_k not: the path derivative d log w_k / dz_k * dz_k / dphi (Roeder et al. 2017) */
+  path?: tf.Tensor2D;
+  /** the generative side held constant: reparameterised gradients reach the inference side only */
+  inference?: tf.Tensor2D;
 }
 
 /**
@@ -155,6 +174,8 @@ export interface LatentModel extends Module {
   terms(x: tf.Tensor2D, rng: Random, training: boolean): LatentTerms;
   /** K importance log-weights per example, [B, K]: log-mean-exp over K estimates log p(x). */
   logWeights(x: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D;
+  /** The same K log-weights split by where gradients go (models that support STL, DReG and PIWAE). */
+  importanceParts?(x: tf.Tensor2D, k: number, rng: Random, want: { path?: boolean; inference?: boolean }, training?: boolean): ImportanceParts;
   /** Samples x ~ p(x) without observation noise (the decoder mean), in data space. */
   generate(n: number, rng: Random): tf.Tensor2D;
   /** The model's reconstruction of x (decoder mean at an encoding of x), in data space. */

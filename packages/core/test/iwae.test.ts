@@ -7,7 +7,7 @@ import { testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 
 await useWasm();
 
-const iw = (samples: number, groups = 1, beta = 0) => new ImportanceWeightedObjective({ samples, groups, beta });
+const iw = (samples: number, groups = 1, beta = 0) => new ImportanceWeightedObjective({ samples, groups, beta, estimator: 'reparameterised' });
 
 /** A model whose log-weights are given: each call returns the same [B, K] table. */
 const fixedWeights = (table: number[][]) => ({ logWeights: (_x: tf.Tensor2D, k: number) => { expect(k).toBe(table[0].length); return tf.tensor2d(table); } }) as unknown as LatentModel;
@@ -61,9 +61,9 @@ describe('importance-weighted objectives', () => {
     expect(k50.m).toBeGreaterThan(k5.m + 2 * Math.hypot(k5.se, k50.se));
   });
 
-  it('trains a VAE through the trainer (val lines carry the bound and the ELBO), and the bound improves', async () => {
+  it.each(['reparameterised', 'dreg', 'piwae'])('trains a VAE through the trainer (val lines carry the bound and the ELBO), and the bound improves (estimator %s)', async (estimator) => {
     const registry = createRegistry(testDataPlugin);
-    const manifest = resolveManifest(tinyManifest({ objective: { type: 'iwae', samples: 5 }, training: { epochs: 3, batchSize: 16, samples: 0, learningRate: 0.01 } }), registry);
+    const manifest = resolveManifest(tinyManifest({ objective: { type: 'iwae', samples: 5, estimator, groups: estimator === 'piwae' ? 2 : 1 }, training: { epochs: 3, batchSize: 16, samples: 0, learningRate: 0.01 } }), registry);
     const dataset = await buildDataset(registry, manifest, new Random(`${manifest.seed}:data`));
     const built = await buildModel(registry, manifest, dataset, new Random(`${manifest.seed}:init`));
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-iwae-'));

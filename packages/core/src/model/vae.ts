@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Decoder, Encoder, Flow, LatentModel, LatentTerms, Likelihood, Posterior, Prior } from '../interfaces.js';
-import { Module, ModuleList } from '../nn/module.js';
+import type { Decoder, Encoder, Flow, ImportanceParts, LatentModel, LatentTerms, Likelihood, Objective, Posterior, Prior } from '../interfaces.js';
+import { Module, ModuleList, frozenModules, stopGradient } from '../nn/module.js';
 import type { Random } from '../random.js';
 import { Preprocessing } from './preprocessing.js';
 import { repeatRows } from '../math.js';
@@ -100,6 +100,50 @@ export class VAE extends Module implements LatentModel {
     const yk = k === 1 ? y : repeatRows(y, k);
     const lw = tf.reshape(tf.sub(tf.add(this.prior.logProb(z), this.decoder.decode(z).logProb(yk)), logQz), [B, k]) as tf.Tensor2D;
     return this.preprocessing.empty ? lw : (tf.add(lw, tf.expandDims(logDetT, 1)) as tf.Tensor2D);
+  }
+
+  /**
+   * The K log-weights split by where gradients go ({@link ImportanceParts}): `generative` with z
+   * and log q constant; `path` with the whole model held constant and log q(z|x) evaluated at z
+   * through the flows' inverses; `inference` with the decoder and prior held constant.
+   */
+  importanceParts(x: tf.Tensor2D, k: number, rng: Random, want: { path?: boolean; inference?: boolean }, training = false): ImportanceParts {
+    const B = x.shape[0];
+    const { y, logDet: logDetT } = this.preprocessing.forward(x);
+    const h = repeatRows(this.encoder.encode(y, training), k);
+    const { z, logQz } = this.sampleGivenFeatures(h, rng);
+    const yk = k === 1 ? y : repeatRows(y, k);
+    const joint = (zz: tf.Tensor2D) => tf.add(this.prior.logProb(zz), this.decoder.decode(zz).logProb(yk)) as tf.Tensor1D;
+    const asWeights = (lw: tf.Tensor) => {
+      const r = tf.reshape(lw, [B, k]) as tf.Tensor2D;
+      return this.preprocessing.empty ? r : (tf.add(r, tf.expandDims(logDetT, 1)) as tf.Tensor2D);
+    };
+    const parts: ImportanceParts = { generative: asWeights(tf.sub(joint(stopGradient(z)), stopGradient(logQz))) };
+    if (want.path) parts.path = asWeights(this.frozen(() => tf.sub(joint(z), this.posteriorLogProbAt(z, stopGradient(h)))));
+    if (want.inference) parts.inference = asWeights(tf.sub(frozenModules([this.decoder, this.prior], () => joint(z)), logQz));
+    return parts;
+  }
+
+  /**
+   * log q(z_K|x) at a given z_K: z_0 = f_1^-1(...f_K^-1(z_K)), log q(z_0|h) + sum_k log|det J_{f_k^-1}|.
+   * Needs every posterior flow to be invertible.
+   */
+  posteriorLogProbAt(zK: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor1D {
+    let z = zK;
+    let logDet: tf.Tensor1D | null = null;
+    for (const f of [...this.flows].reverse()) {
+      const r = f.inverseAndLogDet(z, f.conditional ? h : undefined);
+      z = r.z;
+      logDet = logDet ? (tf.add(logDet, r.logDet) as tf.Tensor1D) : r.logDet;
+    }
+    const base = this.posterior.distribution(h).logProb(z);
+    return logDet ? (tf.add(base, logDet) as tf.Tensor1D) : base;
+  }
+
+  /** Refuses objectives that evaluate q at its samples when a posterior flow has no inverse. */
+  objectiveProblem(objective: Objective): string | null {
+    const stuck = objective.needsPosteriorDensity ? this.flows.find((f) => !f.invertible) : undefined;
+    return stuck ? `the ${objective.id} objective evaluates q(z|x) at its samples with the inference parameters held constant, which needs the posterior flows' inverses; flow "${stuck.id}" has none (use "estimator": "reparameterised" or "piwae")` : null;
   }
 
   /** log p(x|z) in data space, log p(y|z) + log|det dT/dx| (annealed in by AIS and BDMC). */

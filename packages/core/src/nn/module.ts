@@ -55,6 +55,35 @@ export class Module {
     }
   }
 
+  /**
+   * Runs `fn` with every variable of this module and its children seen through a gradient stop:
+   * values unchanged, but no gradient reaches these variables from what `fn` computes, while
+   * gradients still flow through the tensors `fn` is given. Estimators that differentiate a
+   * density only along its argument use it (sticking the landing, Roeder et al. 2017; DReG,
+   * Tucker et al. 2018). Variables held in fields or arrays of fields are covered.
+   */
+  frozen<T>(fn: () => T): T {
+    return frozenModules([this], fn);
+  }
+
+  /** The variables this module holds itself, with the objects and keys that hold them (fields, or array slots). @internal */
+  paramHolders(): { holder: Record<string | number, unknown>; key: string | number; v: tf.Variable }[] {
+    const own = new Set<unknown>(this.ownParams.values());
+    const out: { holder: Record<string | number, unknown>; key: string | number; v: tf.Variable }[] = [];
+    const self = this as unknown as Record<string, unknown>;
+    for (const key of Object.keys(self)) {
+      const value = self[key];
+      if (own.has(value)) out.push({ holder: self, key, v: value as tf.Variable });
+      else if (Array.isArray(value)) value.forEach((x, i) => own.has(x) && out.push({ holder: value as unknown as Record<number, unknown>, key: i, v: x as tf.Variable }));
+    }
+    return out;
+  }
+
+  /** This module and every module below it. @internal */
+  subtree(): Module[] {
+    return [this, ...[...this.childModules.values()].flatMap((c) => c.subtree())];
+  }
+
   /** Called after each optimiser step; modules with constraints (e.g. non-negative weights) override it. */
   afterStep(): void {
     for (const c of this.childModules.values()) c.afterStep();
@@ -65,6 +94,27 @@ export class Module {
     for (const c of this.childModules.values()) c.dispose();
     this.ownParams.clear();
     this.childModules.clear();
+  }
+}
+
+/** The identity with a zero gradient (tfjs has no stop-gradient op). */
+export const stopGradient = (tf.customGrad as unknown as (f: (x: tf.Tensor) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor) => tf.Tensor }) => (x: tf.Tensor) => tf.Tensor)((x) => ({
+  value: tf.clone(x),
+  gradFunc: (dy) => tf.zerosLike(dy),
+})) as <T extends tf.Tensor>(x: T) => T;
+
+/**
+ * Runs `fn` with the variables of `modules` (and their children) behind gradient stops; see
+ * {@link Module.frozen}. The fields are restored afterwards, also when `fn` throws.
+ */
+export function frozenModules<T>(modules: Module[], fn: () => T): T {
+  const holders = [...new Set(modules.flatMap((m) => m.subtree()))].flatMap((m) => m.paramHolders());
+  // The stopped views stay alive for the backward pass; the enclosing tidy disposes them.
+  holders.forEach((h) => (h.holder[h.key] = stopGradient(h.v)));
+  try {
+    return fn();
+  } finally {
+    for (const h of holders) h.holder[h.key] = h.v;
   }
 }
 
