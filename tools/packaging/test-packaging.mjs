@@ -52,6 +52,14 @@ const uses = {
   '@vaeflow/flows-iaf': { what: 'flow iaf', apply: (m) => (m.model.flows = [{ type: 'iaf', steps: 2, hidden: [32] }]) },
   '@vaeflow/flows-spline': { what: 'flows nsf-coupling and nsf-ar', apply: (m) => (m.model.flows = [{ type: 'nsf-coupling', layers: 2, hidden: [16] }, { type: 'nsf-ar', layers: 1, hidden: [16] }]) },
   '@vaeflow/flows-sylvester': { what: 'flow sylvester (householder)', apply: (m) => (m.model.flows = [{ type: 'sylvester', variant: 'householder', layers: 2, reflections: 2 }]) },
+  '@vaeflow/flows-glow': {
+    what: 'a flow model with glow on MNIST images',
+    apply: (m) => {
+      m.data = { type: 'mnist', binarize: 'none', dequantize: true, limitTrain: 512, limitTest: 128 };
+      m.model = { type: 'flow', flows: [{ type: 'glow', levels: 2, steps: 1, hidden: 8 }] };
+      m.objective = { type: 'nll' };
+    },
+  },
   '@vaeflow/flows-pcpmap': { what: 'flow pcpmap', apply: (m) => (m.model.flows = [{ type: 'pcpmap', hidden: [16], contextWidth: 16 }]) },
   '@vaeflow/priors-dp': { what: 'prior decoupled', apply: (m) => (m.model.prior = { type: 'decoupled', blocks: 2, hidden: 16 }) },
   '@vaeflow/regularizers': { what: 'objective beta-tcvae', apply: (m) => (m.objective = { type: 'beta-tcvae' }) },
@@ -109,6 +117,21 @@ for (const plugin of plugins) {
   const listed = spawnSync(bin, ['plugins', '--json'], { cwd: project, encoding: 'utf8' });
   const names = listed.status === 0 ? JSON.parse(listed.stdout).plugins.map((p) => `${p.name}@${p.version}`) : [];
   check(names.some((n) => n.startsWith(`${plugin}@`)), `${plugin}: vaeflow plugins lists it with its version`, listed.stdout + listed.stderr);
+}
+
+// 2c. `vaeflow export` in an installed project: the page is bundled from the installed packages
+// (core's browser entry, the IAF plugin, the page code and its tfjs backends).
+{
+  const project = path.join(work, 'flows-iaf');
+  const bin = path.join(project, 'node_modules/.bin/vaeflow');
+  if (fs.existsSync(path.join(project, 'runs/packaging/checkpoints'))) {
+    const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', packed['@vaeflow/web'].file], { cwd: project, encoding: 'utf8' });
+    check(install.status === 0, '@vaeflow/web installs into a project from its tarball', install.stderr);
+    const exported = spawnSync(bin, ['export', 'runs/packaging'], { cwd: project, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    const page = path.join(project, 'runs/packaging/page');
+    const files = fs.existsSync(page) ? fs.readdirSync(page) : [];
+    check(exported.status === 0 && ['index.html', 'page.js', 'model.json', 'weights.bin', 'examples.bin', 'tfjs-backend-wasm.wasm'].every((f) => files.includes(f)), 'an installed project exports its IAF run as a page (vaeflow export)', exported.stderr);
+  } else check(false, 'vaeflow export: the flows-iaf project has no trained run to export');
 }
 
 // 2b. The documented route into a user's own project (README, "Use in your own project"):

@@ -21,6 +21,7 @@ export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, strin
     'nsf-coupling': '@vaeflow/flows-spline',
     'nsf-ar': '@vaeflow/flows-spline',
     sylvester: '@vaeflow/flows-sylvester',
+    glow: '@vaeflow/flows-glow',
   },
   prior: { decoupled: '@vaeflow/priors-dp', flow: '@vaeflow/priors-dp' },
   objective: {
