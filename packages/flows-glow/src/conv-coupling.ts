@@ -1,4 +1,4 @@
-import { Conv2D, Random, tf } from '@vaeflow/core';
+import { Conv2D, type Random, tf } from '@vaeflow/core';
 import { ImageStep } from './image-step.js';
 
 /**

@@ -1,4 +1,4 @@
-import { BaseFlow, ModuleList, Random, tf } from '@vaeflow/core';
+import { BaseFlow, ModuleList, type Random, tf } from '@vaeflow/core';
 import { ChannelActNorm } from './actnorm.js';
 import { ConvAffineCoupling } from './conv-coupling.js';
 import { type ImageStep, squeeze, unsqueeze } from './image-step.js';

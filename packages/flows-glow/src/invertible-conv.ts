@@ -1,4 +1,4 @@
-import { Random, tf } from '@vaeflow/core';
+import { type Random, tf } from '@vaeflow/core';
 import { ImageStep, perExample } from './image-step.js';
 
 /**
