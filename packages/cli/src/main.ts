@@ -83,6 +83,7 @@ export function program(): Command {
     .option('--ais-limit <n>', 'examples AIS runs on', positiveInt, 100)
     .option('--gaps <n>', 'also split the inference gap (approximation and amortisation, Cremer et al. 2018) on the first n examples, fitting each posterior by optimisation; log p(x) from AIS when --ais is given', positiveInt)
     .option('--bdmc <n>', 'also bidirectional Monte Carlo on n examples simulated from the model (AIS lower and upper bounds, --ais steps)', positiveInt)
+    .option('--ex-post-gmm <k>', 'also the NLL with the prior replaced by a K-component Gaussian mixture fitted to the training codes (the ex-post density of RAE and pythae)', positiveInt)
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(async (run: string, o: EvalOptions) => {

@@ -190,6 +190,12 @@ export interface LatentModel extends Module {
   logWeightsGivenFeatures?(x: tf.Tensor2D, h: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D;
   /** log p(x|z) in data space, for models with a decoder (annealed importance sampling anneals it in). */
   logLikelihoodGivenZ?(x: tf.Tensor2D, z: tf.Tensor2D): tf.Tensor1D;
+  /**
+   * The same model (sharing every module and weight) with another prior, e.g. a density fitted to
+   * the codes after training, for evaluating and sampling with it. Do not dispose the result: its
+   * modules belong to this model.
+   */
+  withPrior?(prior: Prior): LatentModel;
   /** E[x|z] in data space for given latents (samples from a density fitted to the codes after training). */
   decodeMean?(z: tf.Tensor2D): tf.Tensor2D;
   /** x ~ p(x|z) in data space (bidirectional Monte Carlo simulates data with it). */

@@ -65,16 +65,3 @@ export function fitDiagonalGmm(points: ArrayLike<number>, n: number, d: number, 
   }
   return { weights, means, variances, logLikelihood: ll, iterations: it };
 }
-
-/** n points drawn from a fitted mixture (row major). */
-export function sampleDiagonalGmm(g: DiagonalGmm, count: number, rng: Random): Float32Array {
-  const d = g.means[0].length;
-  const out = new Float32Array(count * d);
-  for (let i = 0; i < count; i++) {
-    const u = rng.next();
-    let c = 0;
-    for (let acc = g.weights[0]; acc < u && c < g.weights.length - 1; acc += g.weights[++c]);
-    for (let j = 0; j < d; j++) out[i * d + j] = g.means[c][j] + Math.sqrt(g.variances[c][j]) * rng.nextNormal();
-  }
-  return out;
-}

@@ -12,5 +12,5 @@ export { likelihoodMetrics, sampleValidity } from './likelihood-metrics.js';
 export { latentUsage, type LatentUsage } from './latent-usage.js';
 export { elboSurgery, type ElboSurgery } from './elbo-surgery.js';
 export { inferenceGaps, type InferenceGaps, type InferenceGapOptions } from './inference-gap.js';
-export { fitDiagonalGmm, sampleDiagonalGmm, type DiagonalGmm } from './ex-post-gmm.js';
+export { fitDiagonalGmm, type DiagonalGmm } from './ex-post-gmm.js';
 export { aisLogLikelihood, bdmc, sigmoidSchedule, type AisOptions, type AisResult } from './ais.js';

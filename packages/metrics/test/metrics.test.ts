@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AffineBijection, BaseFlow, BernoulliLikelihood, FlowModel, MLPCoupling, alternatingMask, DiagonalGaussianPosterior, FullCovarianceGaussianPosterior, GaussianLikelihood, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
-import { aisLogLikelihood, fitDiagonalGmm, sampleDiagonalGmm, bdmc, bitsPerDim, inferenceGaps, classifierKey, elboSurgery, frechetDistance, importanceSampledNll, latentUsage, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
+import { AffineBijection, BaseFlow, BernoulliLikelihood, FlowModel, MLPCoupling, alternatingMask, DiagonalGaussianPosterior, FullCovarianceGaussianPosterior, GaussianLikelihood, GaussianMixturePrior, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
+import { aisLogLikelihood, fitDiagonalGmm, bdmc, bitsPerDim, inferenceGaps, classifierKey, elboSurgery, frechetDistance, importanceSampledNll, latentUsage, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -370,9 +370,14 @@ describe('ex-post Gaussian mixture', () => {
       expect(g.weights[k]).toBeCloseTo(truth.weights[c], 1);
       g.variances[k].forEach((v, j) => expect(Math.sqrt(v)).toBeCloseTo(truth.sds[c][j], 1));
     });
-    const s = sampleDiagonalGmm(g, 4000, new Random('draw'));
+    // the fit as a prior: it samples in the fitted proportions and its density is the mixture's
+    const prior = GaussianMixturePrior.fromMixture(g);
+    const s = prior.sample(4000, new Random('draw')).dataSync();
     const left = Array.from({ length: 4000 }, (_, i) => s[2 * i]).filter((v) => v < 0).length / 4000;
     expect(Math.abs(left - 0.5)).toBeLessThan(0.03);
+    const at = [0.5, -1];
+    const density = g.weights.reduce((acc, w, k) => acc + w * g.means[k].reduce((p, m, j) => p * Math.exp(-((at[j] - m) ** 2) / (2 * g.variances[k][j])) / Math.sqrt(2 * Math.PI * g.variances[k][j]), 1), 0);
+    expect(prior.logProb(tf.tensor2d([at])).dataSync()[0]).toBeCloseTo(Math.log(density), 4);
     expect(() => fitDiagonalGmm(x, 2, 2, 3, rng)).toThrow(/1 <= K <= the number of points/);
   });
 });

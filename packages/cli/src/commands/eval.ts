@@ -4,6 +4,7 @@ import { EpochProgress, Random, UserError, inputDimOf, selectBackend, tf, userEr
 import type * as Metrics from '@vaeflow/metrics';
 import { loadRun } from '../run-folder.js';
 import { requireOptional } from '../optional.js';
+import { exPostGmmPrior } from '../ex-post.js';
 
 export interface EvalOptions {
   k: number;
@@ -24,6 +25,8 @@ export interface EvalOptions {
   bdmc?: number;
   /** split the inference gap on this many examples */
   gaps?: number;
+  /** also the IS-NLL with the prior replaced by a K-component mixture fitted to the training codes */
+  exPostGmm?: number;
 }
 
 /**
@@ -89,6 +92,18 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
     if (annealed.bdmc) result.bdmc = annealed.bdmc;
   }
   if (o.gaps) result.inferenceGaps = inferenceGapSplit(metrics, run, split, dim, o, log, annealed?.perExample);
+  if (o.exPostGmm) {
+    if (!run.model.withPrior) throw new UserError(`--ex-post-gmm replaces the model's prior; a ${run.model.kind} model has none to replace`);
+    const prior = exPostGmmPrior(run, runDir, o.exPostGmm, 'vaeflow eval --ex-post-gmm', log);
+    const withGmm = run.model.withPrior(prior);
+    const gmmBar = new EpochProgress(`IWAE K=${o.k}, ex-post GMM prior`, n, log, undefined, { unit: 'examples', rateUnit: 'samples/s', showLoss: false });
+    const tg = Date.now();
+    const e = metrics.importanceSampledNll(withGmm, split, dim, { k: o.k, limit: n, maxRows: o.maxRows ?? 1024, rng: new Random(`eval:${run.manifest.seed}`), onProgress: (done) => gmmBar.update(done, 0, ((done * o.k) / (Date.now() - tg)) * 1000) });
+    gmmBar.stop();
+    // the same K, examples and draws as the model's own NLL, so the two differ by the prior alone
+    result.exPostGmm = { components: o.exPostGmm, k: o.k, n, nll: e.nll, elbo: e.elbo };
+    prior.dispose();
+  }
   if (o.fcd) {
     if (!split.labels || run.dataset.inputShape.length !== 3) throw new UserError('--fcd needs a labelled image dataset');
     const cache = o.cacheDir ?? path.join(os.homedir(), '.cache', 'vaeflow');

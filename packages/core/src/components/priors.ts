@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { defineComponent } from '../registry/plugin.js';
 import type { Prior } from '../interfaces.js';
 import { Module } from '../nn/module.js';
-import type { Random } from '../random.js';
+import { Random } from '../random.js';
 import { standardNormalLogProb } from '../math.js';
 
 /** p(z) = N(0, I). Marked `standardNormal` so closed-form KLs can be used against it. */
@@ -43,6 +43,18 @@ export class GaussianMixturePrior extends Module implements Prior {
     this.logScales = this.addParam('logScales', tf.zeros([components, dim]));
     this.logits = this.addParam('logits', tf.zeros([components]));
   }
+  /**
+   * A mixture with given parameters (weights summing to 1, K rows of means and of variances),
+   * e.g. one fitted by EM to a trained model's codes (the ex-post density of Ghosh et al. 2020).
+   */
+  static fromMixture(m: { weights: readonly number[]; means: readonly (readonly number[])[]; variances: readonly (readonly number[])[] }): GaussianMixturePrior {
+    const prior = new GaussianMixturePrior(m.means[0].length, m.weights.length, new Random('mixture'));
+    prior.means.assign(tf.tensor2d(m.means.map((r) => [...r])));
+    prior.logScales.assign(tf.tensor2d(m.variances.map((r) => r.map((v) => 0.5 * Math.log(v)))));
+    prior.logits.assign(tf.tensor1d(m.weights.map((w) => Math.log(Math.max(w, 1e-30)))));
+    return prior;
+  }
+
   logProb(z: tf.Tensor2D): tf.Tensor1D {
     // log N(z; mu_k, sigma_k) for every k: [B, K]
     const diff = tf.div(tf.sub(tf.expandDims(z, 1), this.means), tf.exp(this.logScales)); // [B, K, D]

@@ -30,6 +30,11 @@ export class VAE extends Module implements LatentModel {
     if (preprocessing.length) this.addChild('preprocessing', this.preprocessing);
   }
 
+  /** This VAE with another prior; the modules (and weights) are shared, so the result must not be disposed. */
+  withPrior(prior: Prior): VAE {
+    return new VAE(this.latentDim, this.encoder, this.posterior, this.flows, prior, this.decoder, this.preprocessing.flows);
+  }
+
   /** Whether KL(q || p) has a closed form here: no flows and a standard-normal prior. */
   get closedFormKl(): boolean {
     return this.flows.length === 0 && (this.prior as { standardNormal?: boolean }).standardNormal === true;
