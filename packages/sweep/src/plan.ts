@@ -22,7 +22,7 @@ export interface SweepFile {
   /** the configuration paired differences are taken against (default the first) */
   baseline?: string;
   /** evaluate each run after training with `vaeflow eval` (importance-sampled NLL) */
-  eval?: { k: number; limit?: number } | null;
+  eval?: { k: number; limit?: number; exPostGmm?: number } | null;
 }
 
 /** The JSON schema of a sweep file (`vaeflow schema --sweep`). */
@@ -59,7 +59,7 @@ export function sweepSchema(): Record<string, unknown> {
       },
       seeds: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
       baseline: name,
-      eval: { oneOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['k'], properties: { k: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1 } } }] },
+      eval: { oneOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['k'], properties: { k: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1 }, exPostGmm: { type: 'integer', minimum: 1, description: 'also the NLL with the prior replaced by a K-component mixture fitted to the training set\'s posterior draws (vaeflow eval --ex-post-gmm)' } } }] },
     },
   };
 }

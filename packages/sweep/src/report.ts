@@ -46,6 +46,7 @@ export const SWEEP_METRICS: { key: string; label: string; digits: number }[] = [
   { key: 'testNegElbo', label: 'test −ELBO', digits: 2 },
   { key: 'testKl', label: 'test KL', digits: 2 },
   { key: 'nll', label: 'IWAE NLL', digits: 2 },
+  { key: 'exPostNll', label: 'IWAE NLL, ex-post GMM prior', digits: 2 },
   { key: 'examplesPerSec', label: 'train ex/s', digits: 0 },
   { key: 'minutes', label: 'train min', digits: 1 },
   { key: 'evalMinutes', label: 'eval min', digits: 1 },
@@ -80,6 +81,7 @@ export function collectResults(sweepDir: string): { results: RunResult[]; config
         testNegElbo: neg(test),
         testKl: test.kl !== undefined ? Number(test.kl) : NaN,
         nll: evaluation.nll !== undefined ? Number(evaluation.nll) : NaN,
+        exPostNll: evaluation.exPostGmm?.nll !== undefined ? Number(evaluation.exPostGmm.nll) : NaN,
         examplesPerSec: train.length ? train.reduce((s, m) => s + Number(m.examplesPerSec), 0) / train.length : NaN,
         // Training time from the epochs themselves, so a run resumed across sessions counts whole.
         minutes: train.length && train.every((m) => m.seconds !== undefined) ? train.reduce((s, m) => s + Number(m.seconds), 0) / 60 : result.seconds !== undefined ? result.seconds / 60 : NaN,
@@ -146,7 +148,7 @@ export function formatEstimate(e: Estimate, digits: number, signed = false): str
 
 /** The summary as markdown tables that docs can include as they are. */
 export function sweepMarkdown(s: SweepSummary): string {
-  const shown = SWEEP_METRICS.filter((m) => !['nll', 'evalMinutes'].includes(m.key) || s.rows.some((r) => r.metrics[m.key].n > 0));
+  const shown = SWEEP_METRICS.filter((m) => !['nll', 'exPostNll', 'evalMinutes'].includes(m.key) || s.rows.some((r) => r.metrics[m.key].n > 0));
   const label = (m: { key: string; label: string }) => (m.key === 'nll' && s.evalK ? `IWAE NLL (K = ${s.evalK})` : m.label);
   const lines = [
     `Mean ± 95% confidence half-width over seeds (Student's t, n − 1 degrees of freedom); n is the number of seeds.`,

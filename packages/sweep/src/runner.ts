@@ -15,7 +15,7 @@ export interface RunnerOptions {
   /** threads for the native kernels of each run */
   threads: number;
   /** evaluate after training (`vaeflow eval --k`) */
-  eval?: { k: number; limit?: number } | null;
+  eval?: { k: number; limit?: number; exPostGmm?: number } | null;
   onProgress?: (p: StepProgress) => void;
   /** extra environment for the child */
   env?: NodeJS.ProcessEnv;
@@ -50,7 +50,7 @@ function readJson<T>(file: string): T | null {
 }
 
 /** Training finished (a test line) and, when asked for, the evaluation with the same settings. */
-export function isDone(dir: string, evaluation?: { k: number; limit?: number } | null): boolean {
+export function isDone(dir: string, evaluation?: { k: number; limit?: number; exPostGmm?: number } | null): boolean {
   const f = files(dir);
   if (!fs.existsSync(f.result) || !fs.existsSync(f.metrics)) return false;
   if (!readMetrics(f.metrics).some((m) => m.split === 'test')) return false;
@@ -58,7 +58,7 @@ export function isDone(dir: string, evaluation?: { k: number; limit?: number } |
 }
 
 /** A run's state from its folder alone (the local pool's view; the queue adds its own). */
-export function runStatus(dir: string, evaluation?: { k: number; limit?: number } | null): RunStatus {
+export function runStatus(dir: string, evaluation?: { k: number; limit?: number; exPostGmm?: number } | null): RunStatus {
   const f = files(dir);
   const epochs = fs.existsSync(f.metrics) ? readMetrics(f.metrics).filter((m) => m.split === 'train').map((m) => m.epoch) : [];
   const epoch = epochs.length ? Math.max(...epochs) : undefined;
@@ -126,7 +126,7 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
       });
     }
     if (o.eval && !isDoneEval(f.evaluation, o.eval)) {
-      await child([...o.cli, 'eval', dir, '--k', String(o.eval.k), ...(o.eval.limit ? ['--limit', String(o.eval.limit)] : []), '--threads', String(o.threads)], env, () => undefined);
+      await child([...o.cli, 'eval', dir, '--k', String(o.eval.k), ...(o.eval.limit ? ['--limit', String(o.eval.limit)] : []), ...(o.eval.exPostGmm ? ['--ex-post-gmm', String(o.eval.exPostGmm)] : []), '--threads', String(o.threads)], env, () => undefined);
     }
     const result = { seconds: (Date.now() - started) / 1000, parameters, resumed, host: os.hostname(), finished: new Date().toISOString() };
     fs.writeFileSync(f.result, `${JSON.stringify(result, null, 2)}\n`);
@@ -140,7 +140,7 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
   }
 }
 
-function isDoneEval(file: string, evaluation: { k: number; limit?: number }): boolean {
-  const ev = readJson<{ k?: number; n?: number }>(file);
-  return ev != null && ev.k === evaluation.k && (evaluation.limit === undefined || ev.n === evaluation.limit);
+function isDoneEval(file: string, evaluation: { k: number; limit?: number; exPostGmm?: number }): boolean {
+  const ev = readJson<{ k?: number; n?: number; exPostGmm?: { components?: number } }>(file);
+  return ev != null && ev.k === evaluation.k && (evaluation.limit === undefined || ev.n === evaluation.limit) && (evaluation.exPostGmm === undefined || ev.exPostGmm?.components === evaluation.exPostGmm);
 }
