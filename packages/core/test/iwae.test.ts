@@ -70,6 +70,8 @@ describe('importance-weighted objectives', () => {
     await train({ manifest, dataset, ...built, outDir: out, log: () => undefined, tty: false });
     const val = readMetrics(path.join(out, 'metrics.jsonl')).filter((m) => m.split === 'val');
     expect(val.every((m) => typeof m.iwae === 'number' && typeof m.elbo === 'number')).toBe(true);
+    // active units from the encoder's means, without a second pass of the one-sample terms
+    expect(val.every((m) => typeof m.activeUnits === 'number')).toBe(true);
     expect(val[2].iwae as number).toBeGreaterThan(val[0].iwae as number);
     expect(val.every((m) => (m.iwae as number) >= (m.elbo as number) - 0.5)).toBe(true);
   });

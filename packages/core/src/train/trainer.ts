@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DataSplit, Dataset } from '../data.js';
 import { gatherRows, inputDimOf } from '../data.js';
-import type { Objective, TrainingProgress } from '../interfaces.js';
+import type { LatentTerms, Objective, TrainingProgress } from '../interfaces.js';
 import type { Manifest } from '../manifest/types.js';
 import type { LatentModel } from '../interfaces.js';
 import { Random } from '../random.js';
@@ -89,15 +89,19 @@ export function evaluateSplit(model: LatentModel, objective: Objective, split: D
   const L = model.latentDim;
   let meanSum: Float64Array | null = new Float64Array(L);
   const meanSq = new Float64Array(L);
+  // An objective with its own pass (IWAE) needs no terms: they are computed once, on the first
+  // batch, only to learn whether the posterior means are E[z|x]; then the encoder gives them.
+  let meansAreExpectations: boolean | null = null;
   for (let from = 0; from < split.n; from += batchSize) {
     const to = Math.min(split.n, from + batchSize);
     const b = to - from;
     let means: Float32Array | null = null;
     const values = tf.tidy(() => {
       const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [b, dim]);
-      const t = model.terms(x, rng, false);
-      if (meanSum && t.noFlows && t.mean.shape[1] === L) means = t.mean.dataSync() as Float32Array;
-      const r = objective.modelLoss ? objective.modelLoss(model, x, rng, progress, false) : objective.loss(t, progress, false, { prior: model.prior, rng });
+      const t = !objective.modelLoss || meansAreExpectations === null ? model.terms(x, rng, false) : null;
+      if (t) meansAreExpectations = t.noFlows === true && t.mean.shape[1] === L;
+      if (meanSum && meansAreExpectations) means = (t ? t.mean : model.encodeMean(x)).dataSync() as Float32Array;
+      const r = objective.modelLoss ? objective.modelLoss(model, x, rng, progress, false) : objective.loss(t as LatentTerms, progress, false, { prior: model.prior, rng });
       const names = ['loss', ...Object.keys(r.terms)];
       const data = tf.stack([r.loss, ...Object.values(r.terms)]).dataSync();
       return names.map((n, i) => [n, data[i]] as const);
