@@ -68,6 +68,35 @@ describe('vaeflow eval and compare', () => {
     expect(r.stderr).toMatch(/fitted a 3-component Gaussian mixture/);
   });
 
+  it('training.usageEvery logs I(x; z), the marginal KL and the KL per dimension per epoch', () => {
+    const f = path.join(__dirname, 'fixtures', `.usage-${process.pid}.json`);
+    fs.writeFileSync(f, JSON.stringify({
+      name: 'usage', plugins: ['./tiny-data-plugin.cjs'], seed: 4, data: { type: 'stripes' },
+      model: { latentDim: 3, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] } },
+      training: { epochs: 2, batchSize: 32, samples: 0, usageEvery: 1, usageExamples: 20 },
+    }));
+    const out = path.join(dir, 'usage');
+    const r = vaeflow(['train', f, '--out', out]);
+    fs.rmSync(f);
+    expect(r.status, r.stderr).toBe(0);
+    const val = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.split === 'val');
+    expect(val).toHaveLength(2);
+    for (const m of val) {
+      // a one-sample Monte Carlo estimate: near zero it can dip a little below
+      expect(m.mutualInformation).toBeGreaterThan(-0.5);
+      expect(m.mutualInformation).toBeLessThanOrEqual(Math.log(20) + 1e-6);
+      expect(Number.isFinite(m.marginalKl)).toBe(true);
+    }
+    const usage = fs.readFileSync(path.join(out, 'latent-usage.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(usage.map((u) => u.epoch)).toEqual([1, 2]);
+    for (const u of usage) {
+      expect(u.n).toBe(20);
+      expect(u.klPerDim).toHaveLength(3);
+      // the ELBO surgery identity: the KL term is I(x; z) plus the marginal KL, and the KL term is the sum over dimensions
+      expect(u.mutualInformation + u.marginalKl).toBeCloseTo(u.klPerDim.reduce((a: number, b: number) => a + b, 0), 2);
+    }
+  });
+
   it('eval --ais gives an annealed lower bound and --bdmc the sandwich on simulated data; --bdmc alone is refused', () => {
     const r = vaeflow(['eval', runs[1], '--k', '50', '--ais', '20', '--ais-limit', '6', '--bdmc', '3', '--gaps', '6']);
     expect(r.status, r.stderr).toBe(0);
@@ -89,10 +118,13 @@ describe('vaeflow eval and compare', () => {
 
   it('compare writes one self-contained HTML report of every run', () => {
     const out = path.join(dir, 'report.html');
-    const r = vaeflow(['compare', ...runs, '--out', out]);
+    // the three evaluated runs and the one trained with training.usageEvery
+    const r = vaeflow(['compare', ...runs, path.join(dir, 'usage'), '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     const html = fs.readFileSync(out, 'utf8');
     for (const name of ['stripes-a', 'stripes-b', 'stripes-c']) expect(html).toContain(name);
+    expect(html).toContain('<h2>Latent usage</h2>');
+    expect(html).toContain('usage: I(x; z)');
     // Every number says how many examples it averages: the test -ELBO over all 32, the NLL over the evaluated ones.
     expect(html).toMatch(/\(n=32\)/);
     expect(html).toMatch(/\(K=200, n=32\)/);
@@ -120,9 +152,10 @@ describe('vaeflow eval and compare', () => {
       const text = await page.textContent('#metrics');
       for (const name of ['stripes-a', 'stripes-b', 'stripes-c']) expect(text).toContain(name);
       const charts = await page.evaluate(() => Object.keys((window as unknown as { Chart: { instances: object } }).Chart.instances).length);
-      expect(charts).toBe(3); // learning curves + two 2-D latent scatters
+      // learning curves, two 2-D latent scatters, I(x; z) per epoch, the KL per dimension of the three evaluated runs
+      expect(charts).toBe(7);
       const images = await page.$$eval('img', (imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length);
-      expect(images).toBe(6);
+      expect(images).toBe(8);
       await page.screenshot({ path: path.join(dir, 'report.png'), fullPage: true });
       expect(fs.statSync(path.join(dir, 'report.png')).size).toBeGreaterThan(10_000);
       expect(errors).toEqual([]);

@@ -86,6 +86,23 @@ export function renderReport(runs: RunReport[], title = 'vaeflow comparison'): s
         { label: 'samples from the model', data: xy(r.pointSamples!.samples), backgroundColor: palette[1], pointRadius: 1.5 },
       ],
     }));
+  // Latent usage: I(x; z) and the marginal KL per epoch (training.usageEvery), KL per dimension (vaeflow eval).
+  const usageCurves = runs.flatMap((r, i) => {
+    const val = r.metrics.filter((m) => m.split === 'val' && typeof m.mutualInformation === 'number');
+    if (!val.length) return [];
+    const color = palette[i % palette.length];
+    return [
+      { label: `${r.name}: I(x; z)`, data: val.map((m) => ({ x: m.epoch, y: Number(m.mutualInformation) })), borderColor: color, backgroundColor: color },
+      { label: `${r.name}: marginal KL`, data: val.map((m) => ({ x: m.epoch, y: Number(m.marginalKl) })), borderColor: color, backgroundColor: color, borderDash: [5, 4] },
+    ];
+  });
+  const klBars = runs
+    .map((r, i) => ({ r, i, kl: (r.evaluation?.latentUsage as { klPerDim?: number[] } | undefined)?.klPerDim }))
+    .filter((x): x is { r: RunReport; i: number; kl: number[] } => Array.isArray(x.kl) && x.kl.length > 0)
+    .map(({ r, i, kl }) => {
+      const order = kl.map((v, d) => [v, d] as const).sort((a, b) => b[0] - a[0]);
+      return { id: `kl-${i}`, name: r.name, labels: order.map(([, d]) => `z${d + 1}`), values: order.map(([v]) => +v.toFixed(4)), color: palette[i % palette.length] };
+    });
   const cards = runs.map((r) => `<section class="run"><h3>${esc(r.name)}</h3>${r.description ? `<p class="desc">${esc(r.description)}</p>` : ''}<div class="pics"><figure>${png(r.samples)}<figcaption>samples from the prior</figcaption></figure><figure>${png(r.reconstructions)}<figcaption>test images and reconstructions</figcaption></figure></div><p class="dir">${esc(r.dir)}${r.page ? ` · <a href="${esc(r.page)}">the model live in the browser</a> (open it through a web server: <code>vaeflow serve ${esc(path.join(r.dir, 'page'))}</code>)` : ''}</p></section>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
@@ -107,12 +124,18 @@ ${rows.join('\n')}
 <div class="chart"><canvas id="curves"></canvas></div>
 ${latents.length ? `<h2>Aggregate posterior (2-D latents)</h2>${latents.map((l) => `<div class="latent"><canvas id="${l.id}"></canvas></div>`).join('')}` : ''}
 ${pointSamples.length ? `<h2>Samples (2-D data)</h2>${pointSamples.map((l) => `<div class="latent"><canvas id="${l.id}"></canvas></div>`).join('')}` : ''}
+${usageCurves.length || klBars.length ? '<h2>Latent usage</h2><p class="desc">I(x; z) and the aggregate posterior\'s KL to the prior per epoch (ELBO surgery on validation examples, <code>training.usageEvery</code>); KL of each latent dimension on the test set, largest first (<code>vaeflow eval</code>): dimensions near zero are collapsed.</p>' : ''}
+${usageCurves.length ? '<div class="chart"><canvas id="usage"></canvas></div>' : ''}
+${klBars.map((b) => `<div class="latent"><canvas id="${b.id}"></canvas></div>`).join('')}
 <h2>Samples and reconstructions</h2>
 ${cards.join('\n')}
 <script>${chartJsSource()}</script>
 <script>
 const curves = ${inlineJson(curves)};
 new Chart(document.getElementById('curves'), { type: 'line', data: { datasets: curves }, options: { animation: false, maintainAspectRatio: false, parsing: true, scales: { x: { type: 'linear', title: { display: true, text: 'epoch' } }, y: { title: { display: true, text: '−ELBO (nats)' } } } } });
+const usage = ${inlineJson(usageCurves)};
+if (usage.length) new Chart(document.getElementById('usage'), { type: 'line', data: { datasets: usage }, options: { animation: false, maintainAspectRatio: false, scales: { x: { type: 'linear', title: { display: true, text: 'epoch' } }, y: { title: { display: true, text: 'nats' } } } } });
+for (const b of ${inlineJson(klBars)}) new Chart(document.getElementById(b.id), { type: 'bar', data: { labels: b.labels, datasets: [{ label: 'KL(q(z_d|x) || p(z_d)), test mean', data: b.values, backgroundColor: b.color }] }, options: { animation: false, maintainAspectRatio: false, plugins: { title: { display: true, text: b.name } }, scales: { x: { title: { display: true, text: 'latent dimension, by KL' } }, y: { title: { display: true, text: 'KL (nats)' } } } } });
 for (const l of ${inlineJson([...latents, ...pointSamples])}) new Chart(document.getElementById(l.id), { type: 'scatter', data: { datasets: l.datasets }, options: { animation: false, maintainAspectRatio: false, plugins: { title: { display: true, text: l.name } }, scales: { x: { title: { display: true, text: l.axes[0] } }, y: { title: { display: true, text: l.axes[1] } } } } });
 </script>
 </body></html>

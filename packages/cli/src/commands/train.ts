@@ -2,6 +2,25 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, ManifestError, buildLoggers, manifestDifferences, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type StepProgress, type TrainResult } from '@vaeflow/core';
 import { loadManifest, runFolderRules } from '../manifest-file.js';
+import type * as Metrics from '@vaeflow/metrics';
+import { requireOptional } from '../optional.js';
+
+/**
+ * training.usageEvery's measurement, from @vaeflow/metrics: KL per latent dimension (where it
+ * splits) and I(x; z) with the aggregate posterior's KL (ELBO surgery, diagonal
+ * posteriors without flows).
+ */
+function usageMeter(outDir: string): NonNullable<Parameters<typeof train>[0]['latentUsage']> {
+  const metrics = requireOptional<typeof Metrics>('@vaeflow/metrics', 'training.usageEvery', [process.cwd(), outDir]);
+  return (model, split, dim, limit, rng) => {
+    const usage = metrics.latentUsage(model, split, dim, { limit, rng });
+    const surgery = metrics.elboSurgery(model, split, dim, { limit, rng });
+    return {
+      ...(usage.klPerDim ? { klPerDim: usage.klPerDim } : {}),
+      ...(surgery ? { mutualInformation: surgery.mutualInformation, marginalKl: surgery.marginalKl } : {}),
+    };
+  };
+}
 
 export interface TrainCommandOptions {
   out?: string;
@@ -88,7 +107,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
       }
     : undefined;
   const loggers = await buildLoggers(registry, manifest);
-  const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, force: o.force, loggers, log, onStep, tty: emit ? false : undefined });
+  const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, force: o.force, loggers, log, onStep, tty: emit ? false : undefined, latentUsage: manifest.training.usageEvery ? usageMeter(outDir) : undefined });
   emit?.({ type: 'done', seconds: result.seconds, examplesPerSec: result.examplesPerSec, test: result.test });
   log(`vaeflow: done in ${result.seconds.toFixed(1)}s (${Math.round(result.examplesPerSec)} training examples/s); metrics in ${path.join(outDir, 'metrics.jsonl')}`);
   const parameters = built.model.parameterCount();

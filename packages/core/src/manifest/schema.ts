@@ -72,6 +72,8 @@ export function coreManifestSchema(): JsonSchema {
           maxBadSteps: { type: 'integer', minimum: 1, default: 20, description: 'consecutive steps with a non-finite loss or gradient before training stops' },
           samples: { type: 'integer', minimum: 0, default: 64, description: 'size of the sample grid written each epoch (0: none)' },
           stepsPerEpoch: { type: ['integer', 'null'], minimum: 1, default: null, description: 'cap on optimisation steps per epoch (for quick runs)' },
+          usageEvery: { type: ['integer', 'null'], minimum: 1, default: null, description: 'every N epochs, measure latent usage on the first usageExamples validation examples with @vaeflow/metrics: KL per latent dimension and, for diagonal posteriors without flows, I(x; z) and the aggregate posterior\'s KL (ELBO surgery); scalars go in the val line of metrics.jsonl, everything in latent-usage.jsonl (null: off)' },
+          usageExamples: { type: 'integer', minimum: 2, default: 1000, description: 'validation examples latent usage is measured on (ELBO surgery costs O(n^2))' },
           flowHealthEvery: { type: ['integer', 'null'], minimum: 1, default: null, description: "every N optimisation steps, write each posterior flow layer's log-det mean and spread, finiteness and inverse round-trip error to flow-health.jsonl (null: off); a non-finite step names the first flow layer that went non-finite either way" },
         },
       },

@@ -34,6 +34,8 @@ export interface TrainingOptions {
   samples: number;
   stepsPerEpoch: number | null;
   flowHealthEvery: number | null;
+  usageEvery: number | null;
+  usageExamples: number;
 }
 
 /** The manifest's `model`: a model component spec (type "vae" unless another is named) with its latent size (absent for a flow model, whose latent size is the data's). */

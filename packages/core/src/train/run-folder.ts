@@ -8,7 +8,7 @@ import { TEMPORARY_NAME, removeStaleTemporaries } from '../util/files.js';
 export const RUN_LOCK = '.vaeflow-lock';
 
 /** What a training writes into its run folder; `force` removes these, and nothing else. */
-export const RUN_ARTEFACTS = ['manifest.json', 'metrics.jsonl', 'flow-health.jsonl', 'checkpoints', 'samples', 'eval.json', 'ex-post', 'page'];
+export const RUN_ARTEFACTS = ['manifest.json', 'metrics.jsonl', 'flow-health.jsonl', 'latent-usage.jsonl', 'checkpoints', 'samples', 'eval.json', 'ex-post', 'page'];
 
 /**
  * A lock whose file has not been touched for this long is stale whatever machine wrote it: a

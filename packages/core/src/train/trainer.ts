@@ -53,6 +53,12 @@ export interface TrainerOptions {
   onEpochEnd?: (epoch: number, train: MetricsRecord, val: MetricsRecord) => void;
   /** called after every optimisation step (sweep workers report progress with it) */
   onStep?: (p: StepProgress) => void;
+  /**
+   * Measures latent usage on the first `limit` examples of a split, every `training.usageEvery`
+   * epochs (the CLI gives @vaeflow/metrics' KL per dimension and ELBO surgery): numbers go in
+   * the val line, everything in latent-usage.jsonl.
+   */
+  latentUsage?: (model: LatentModel, split: DataSplit, dim: number, limit: number, rng: Random) => Record<string, number | number[]>;
 }
 
 export interface StepProgress {
@@ -148,6 +154,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
   const ckptDir = path.join(outDir, 'checkpoints');
   const metricsFile = path.join(outDir, 'metrics.jsonl');
   const healthFile = path.join(outDir, 'flow-health.jsonl');
+  const usageFile = path.join(outDir, 'latent-usage.jsonl');
   // Each posterior flow layer on a batch, with its own generator so the training stream is untouched.
   const health = (batch: Float32Array, b: number): FlowLayerHealth[] => {
     if (!model.flowHealth) return [];
@@ -206,9 +213,11 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     disposeCheckpoint(c);
     const kept = readMetrics(metricsFile).filter((r) => r.split !== 'test' && r.epoch <= state.epoch);
     writeFileAtomic(metricsFile, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    if (fs.existsSync(healthFile)) {
-      const lines = fs.readFileSync(healthFile, 'utf8').split('\n').filter((l) => { try { return JSON.parse(l).step <= state.step; } catch { return false; } });
-      writeFileAtomic(healthFile, lines.map((l) => `${l}\n`).join(''));
+    // per-step and per-epoch logs keep what the checkpoint has seen, so a resumed run writes each line once
+    for (const file of [healthFile, usageFile]) {
+      if (!fs.existsSync(file)) continue;
+      const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => { try { return JSON.parse(l).step <= state.step; } catch { return false; } });
+      writeFileAtomic(file, lines.map((l) => `${l}\n`).join(''));
     }
     // The same manifest, unless the run was extended (more epochs).
     writeFileAtomic(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -217,6 +226,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     if (opts.resume) log(`vaeflow: nothing to resume in ${outDir}; starting from scratch`);
     fs.rmSync(metricsFile, { force: true });
     fs.rmSync(healthFile, { force: true });
+    fs.rmSync(usageFile, { force: true });
     writeFileAtomic(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
 
@@ -296,6 +306,16 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     const evalRng = new Random(`${manifest.seed}:eval:${epoch}`);
     const val = withEma(() => evaluateSplit(model, objective, dataset.val, dim, t.evalBatchSize, evalRng, { epoch: epoch + 1, step: state.step }));
     const valRecord: MetricsRecord = { epoch: epoch + 1, split: 'val', step: state.step, n: dataset.val.n, ...val };
+    if (t.usageEvery && (epoch + 1) % t.usageEvery === 0) {
+      if (!opts.latentUsage) {
+        if (epoch + 1 === t.usageEvery) log('vaeflow: training.usageEvery is set, but latent usage is measured by @vaeflow/metrics, which this trainer was not given (vaeflow train gives it where it is installed)');
+      } else {
+        const limit = Math.min(dataset.val.n, t.usageExamples);
+        const usage = withEma(() => opts.latentUsage!(model, dataset.val, dim, limit, new Random(`${manifest.seed}:usage:${epoch}`)));
+        for (const [k, v] of Object.entries(usage)) if (typeof v === 'number') valRecord[k] = v;
+        fs.appendFileSync(usageFile, `${JSON.stringify({ epoch: epoch + 1, step: state.step, n: limit, ...usage })}\n`);
+      }
+    }
     appendMetrics(metricsFile, trainRecord);
     appendMetrics(metricsFile, valRecord);
     for (const l of loggers) l.epoch?.(trainRecord, valRecord);
