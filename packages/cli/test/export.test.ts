@@ -67,6 +67,40 @@ describe('vaeflow export: a trained model as a static page', () => {
     expect(text).toContain('href="stripes-iaf/page/index.html"');
   });
 
+  it.skipIf(!chromium)(`shows a sequence model's samples as the architectures the dataset decodes them to${skipNote}`, async () => {
+    const run = path.join(dir, 'arch-seq');
+    const m = JSON.parse(fs.readFileSync(path.join(root, 'examples/arch-seq-vae.json'), 'utf8'));
+    m.data = { ...m.data, nTrain: 256, nVal: 64, nTest: 64 };
+    const f = path.join(dir, 'arch-seq.json');
+    fs.writeFileSync(f, JSON.stringify(m));
+    const t = vaeflow(['train', f, '--out', run, '--epochs', '1', '--steps-per-epoch', '3']);
+    expect(t.status, t.stderr).toBe(0);
+    const e = vaeflow(['export', run]);
+    expect(e.status, e.stderr).toBe(0);
+    const { chromium: pw } = await import('playwright-core');
+    const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'] });
+    const { server, url } = await servePage(path.join(run, 'page'));
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (err) => errors.push(String(err)));
+      await page.goto(`${url}?backend=wasm`);
+      await page.evaluate(() => (window as unknown as { vaeflow: { ready: Promise<unknown> } }).vaeflow.ready);
+      const samples = (await page.textContent('#samples')) ?? '';
+      // 16 lines, each a decoded architecture such as "✓ conv(32) -> activation(relu) -> dense(64)" or "✗ ... (why)"
+      const lines = samples.trim().split('\n');
+      expect(lines).toHaveLength(16);
+      for (const l of lines) expect(l).toMatch(/^\s*\d+\. [✓✗] /);
+      await page.click('#sample');
+      expect(await page.textContent('#samples')).not.toBe(samples);
+      expect(errors).toEqual([]);
+    } finally {
+      server.close();
+      await browser.close();
+    }
+  });
+
   it('refuses to write into a folder holding other files, and into the run folder itself', () => {
     const busy = path.join(dir, 'busy');
     fs.mkdirSync(busy);

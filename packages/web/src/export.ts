@@ -18,6 +18,8 @@ export interface ExportInput {
   dataset: Dataset;
   /** the module file of each plugin the manifest names (resolved as `vaeflow` resolves them) */
   pluginFiles: string[];
+  /** a module exporting `pageDescriber` that shows examples as text (the dataset's `pageDescriber`, resolved) */
+  describer?: string;
   /** the checkpoint folder the weights came from */
   checkpoint: string;
   /** whether the weights are the moving average kept by `training.ema` */
@@ -118,7 +120,7 @@ function measured(runDir: string): Pick<ExportedModel['source'], 'testNegElbo' |
  * `@vaeflow/core`, so one copy serves all) and the plugins providing the model's components,
  * bundled for the browser by esbuild. A Node-only import on those paths fails here, naming it.
  */
-async function bundle(pluginFiles: string[], minify: boolean): Promise<Buffer> {
+async function bundle(pluginFiles: string[], minify: boolean, describer?: string): Promise<Buffer> {
   const coreBrowser = require.resolve('@vaeflow/core/browser');
   const page = path.join(__dirname, 'page', 'main.mjs');
   const toBrowserCore: EsbuildPlugin = {
@@ -130,7 +132,8 @@ async function bundle(pluginFiles: string[], minify: boolean): Promise<Buffer> {
   const entry = [
     `import { startPage } from ${JSON.stringify(page)};`,
     ...pluginFiles.map((f, i) => `import * as plugin${i} from ${JSON.stringify(f)};`),
-    `window.vaeflow = startPage([${pluginFiles.map((_, i) => `plugin${i}`).join(', ')}]);`,
+    ...(describer ? [`import { pageDescriber } from ${JSON.stringify(describer)};`] : []),
+    `window.vaeflow = startPage([${pluginFiles.map((_, i) => `plugin${i}`).join(', ')}]${describer ? ', pageDescriber' : ''});`,
   ].join('\n');
   const result = await build({
     stdin: { contents: entry, resolveDir: path.dirname(page), sourcefile: 'vaeflow-page-entry.js', loader: 'js' },
@@ -172,7 +175,7 @@ export async function exportPage(input: ExportInput): Promise<ExportSummary> {
   const outDir = path.resolve(input.outDir);
   checkOutDir(outDir);
   const pluginFiles = await pagePlugins(input.pluginFiles);
-  const script = await bundle(pluginFiles, input.minify ?? true);
+  const script = await bundle(pluginFiles, input.minify ?? true, input.describer);
   const weights = packWeights(input.model);
   const examples = packExamples(input.dataset, input.examples ?? 1000);
   const meta: ExportedModel = {

@@ -24,6 +24,7 @@ export function pageHtml(run: string): string {
   figcaption { font-size: 12px; color: #555; }
   button { font: inherit; padding: 3px 12px; }
   input[type=number] { width: 64px; }
+  pre.examples { font-size: 12px; max-height: 26em; overflow: auto; background: #f7f7f7; padding: 6px 10px; }
 </style>
 </head>
 <body>

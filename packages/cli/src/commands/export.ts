@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { UserError, resolvePlugin, selectBackend, type BackendRequest } from '@vaeflow/core';
 import type * as Web from '@vaeflow/web';
@@ -23,6 +24,7 @@ export async function exportCommand(runDir: string, o: ExportOptions): Promise<W
   const run = await loadRun(runDir, o.checkpoint);
   if (run.model.latentDim > 0 && !run.model.decodeMean) process.stderr.write(`vaeflow export: the ${run.model.kind} model decodes no given latents, so the page shows its samples only\n`);
   const pluginFiles = (run.manifest.plugins ?? []).map((spec) => resolvePlugin(spec, runDir, runFolderRules(runDir)));
+  const describer = pageDescriber(run, pluginFiles);
   const outDir = path.resolve(o.out ?? path.join(runDir, 'page'));
   if (path.resolve(outDir) === path.resolve(runDir)) throw new UserError('--out must not be the run folder itself; the default is <run>/page');
   const started = Date.now();
@@ -35,6 +37,7 @@ export async function exportCommand(runDir: string, o: ExportOptions): Promise<W
     pluginFiles,
     checkpoint: run.checkpoint,
     ema: run.ema,
+    describer,
     examples: o.examples,
     minify: o.minify,
   });
@@ -43,4 +46,18 @@ export async function exportCommand(runDir: string, o: ExportOptions): Promise<W
   process.stderr.write(`vaeflow export: ${summary.files.map((f) => `${f.name} ${mb(f.bytes)}`).join(', ')}; ${mb(summary.totalBytes)} in all, written in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   process.stderr.write(`vaeflow export: open it through any static web server, e.g. vaeflow serve ${path.relative(process.cwd(), outDir) || '.'} (a page opened as a file:// cannot load its weights)\n`);
   return summary;
+}
+
+/** The dataset's page describer module (`pageDescriber` of its component), resolved from the plugin packages the run names. */
+function pageDescriber(run: Awaited<ReturnType<typeof loadRun>>, pluginFiles: string[]): string | undefined {
+  const spec = run.registry.get('dataset', run.manifest.data.type)?.pageDescriber;
+  if (!spec) return undefined;
+  for (const file of pluginFiles) {
+    try {
+      return createRequire(file).resolve(spec);
+    } catch {
+      // not from this plugin's package: try the next
+    }
+  }
+  throw new UserError(`the dataset "${run.manifest.data.type}" names its page describer ${spec}, which none of the run's plugins provides`);
 }

@@ -77,6 +77,13 @@ export interface ComponentDefinition<T = unknown, O = Record<string, unknown>> {
    * `vaeflow validate` can build the model and report what `train` would.
    */
   dataShape?(options: O): { inputShape: number[]; valueKind: 'binary' | 'continuous' };
+  /**
+   * Datasets whose examples are not images: a module (resolved from the plugin's own package,
+   * e.g. `@vaeflow/datasets/architecture`) with no Node-only import that exports
+   * `pageDescriber = { describe(row, inputShape): string, validity?(row, inputShape): string | null }`;
+   * the page `vaeflow export` writes shows examples as its text.
+   */
+  pageDescriber?: string;
 }
 
 /** A plugin: a plain object; importing its package registers nothing by itself. */

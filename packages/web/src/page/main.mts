@@ -52,8 +52,14 @@ function rowsOf(flat: Float32Array, n: number, d: number): number[][] {
   return Array.from({ length: n }, (_, i) => Array.from(flat.subarray(i * d, (i + 1) * d)));
 }
 
-/** Starts the page with the run's bundled plugin modules. */
-export function startPage(pluginModules: Record<string, unknown>[]): PageApi {
+/** Shows examples of data that are not images as text (the dataset's `pageDescriber`). */
+export interface PageDescriber {
+  describe(row: Float32Array, inputShape: number[]): string;
+  validity?(row: Float32Array, inputShape: number[]): string | null;
+}
+
+/** Starts the page with the run's bundled plugin modules (and the dataset's describer, for data that are not images). */
+export function startPage(pluginModules: Record<string, unknown>[], describer?: PageDescriber): PageApi {
   let resolveReady: (v: { backend: string; loadMs: number; firstSampleMs: number; readyMs: number }) => void = () => undefined;
   let rejectReady: (e: unknown) => void = () => undefined;
   const ready = new Promise<{ backend: string; loadMs: number; firstSampleMs: number; readyMs: number }>((res, rej) => {
@@ -78,7 +84,7 @@ export function startPage(pluginModules: Record<string, unknown>[]): PageApi {
     const backend = await chooseBackend();
     pm = await loadPageModel(new URL('./', location.href), pluginModules.map(pluginOf));
     const loadMs = Math.round(performance.now());
-    const firstSampleMs = Math.round(setUp(pm));
+    const firstSampleMs = Math.round(setUp(pm, describer));
     const timing = { backend, loadMs, firstSampleMs, readyMs: Math.round(performance.now()) };
     status(`${backend} backend · model loaded ${loadMs} ms after opening the page · first samples at ${firstSampleMs} ms · every section ready at ${timing.readyMs} ms`);
     resolveReady(timing);
@@ -91,9 +97,10 @@ export function startPage(pluginModules: Record<string, unknown>[]): PageApi {
 }
 
 /** Wires every section to the model, samples first; returns when the first samples were drawn (ms from the navigation's start). */
-function setUp(pm: PageModel): number {
+function setUp(pm: PageModel, describer?: PageDescriber): number {
   const { meta, model } = pm;
-  const layout = imageLayout(meta.dataset.inputShape);
+  // a dataset that describes its examples (sequences) is shown as text even when its shape could be drawn
+  const layout = describer ? null : imageLayout(meta.dataset.inputShape);
   const L = model.latentDim;
   const src = meta.source;
   document.title = `${meta.run} · vaeflow`;
@@ -105,21 +112,35 @@ function setUp(pm: PageModel): number {
   $('facts').textContent = facts.join(' · ');
   if (!layout) {
     $('not-images').hidden = false;
-    $('not-images').textContent = `This page draws image data; ${meta.dataset.name} examples have shape [${meta.dataset.inputShape.join(', ')}], so only the numbers below are shown.`;
+    $('not-images').textContent = describer
+      ? `${meta.dataset.name} examples are not images: each is shown as the dataset describes it${describer.validity ? ', with ✗ and the reason where it is not valid' : ''}.`
+      : `This page draws image data; ${meta.dataset.name} examples have shape [${meta.dataset.inputShape.join(', ')}], so only the numbers below are shown.`;
   }
+  /** one example as text: the dataset's description (and validity), else its numbers */
+  const asText = (row: Float32Array) => {
+    if (!describer) return Array.from(row, (v) => v.toFixed(3)).join(' ');
+    const why = describer.validity?.(row, meta.dataset.inputShape);
+    return `${why ? '✗' : describer.validity ? '✓' : ''} ${describer.describe(row, meta.dataset.inputShape)}${why ? `   (${why})` : ''}`.trim();
+  };
   const rng = new Random(`page:${Date.now()}`);
   const canDecode = typeof model.decodeMean === 'function';
   const n = meta.examples.n;
   /** Draws rows as images about `px` screen pixels wide each (whole multiples of the data's pixels). */
   const show = (canvas: HTMLCanvasElement, rows: Float32Array, count: number, cols: number, px: number) => {
     if (layout) drawGrid(canvas, rows, count, layout, cols, Math.max(1, Math.round(px / layout.width)));
-    else canvas.replaceWith(Object.assign(document.createElement('pre'), { id: canvas.id, textContent: rowsOf(rows, count, pm.inputDim).map((r) => r.map((v) => v.toFixed(3)).join(' ')).join('\n') }));
+    else {
+      // data that are not images: one line of text per example, in an element that keeps the canvas's id
+      const text = Array.from({ length: count }, (_, i) => `${String(i + 1).padStart(2)}. ${asText(rows.subarray(i * pm.inputDim, (i + 1) * pm.inputDim))}`).join('\n');
+      const el = document.getElementById(canvas.id) as HTMLElement;
+      if (el.tagName === 'PRE') el.textContent = text;
+      else el.replaceWith(Object.assign(document.createElement('pre'), { id: canvas.id, className: 'examples', textContent: text }));
+    }
   };
 
   // samples from the prior, with a temperature where the prior is N(0, I)
   const temperature = $<HTMLInputElement>('temperature');
   const sample = () => {
-    const count = SAMPLE_GRID * SAMPLE_GRID;
+    const count = layout ? SAMPLE_GRID * SAMPLE_GRID : SAMPLE_GRID * 2; // a grid of images, or lines of text
     const T = Number(temperature.value);
     $('temperature-value').textContent = T.toFixed(2);
     const x = canDecode ? decode(pm, samplePrior(pm, count, rng, T), count) : (tf.tidy(() => model.generate(count, rng).dataSync()) as Float32Array).slice();
