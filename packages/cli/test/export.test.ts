@@ -101,6 +101,34 @@ describe('vaeflow export: a trained model as a static page', () => {
     }
   });
 
+  it.skipIf(!chromium)(`plots a 2-D flow model's samples over the test data${skipNote}`, async () => {
+    const run = path.join(dir, 'moons');
+    const t = vaeflow(['train', 'examples/two-moons-flow.json', '--out', run, '--epochs', '1', '--steps-per-epoch', '3']);
+    expect(t.status, t.stderr).toBe(0);
+    expect(vaeflow(['export', run]).status).toBe(0);
+    const { chromium: pw } = await import('playwright-core');
+    const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'] });
+    const { server, url } = await servePage(path.join(run, 'page'));
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (err) => errors.push(String(err)));
+      await page.goto(`${url}?backend=cpu`);
+      await page.evaluate(() => (window as unknown as { vaeflow: { ready: Promise<unknown> } }).vaeflow.ready);
+      expect(await page.$eval('#samples', (el) => el.tagName)).toBe('CANVAS');
+      const before = await page.$eval('#samples', (c) => (c as HTMLCanvasElement).toDataURL());
+      await page.click('#sample');
+      expect(await page.$eval('#samples', (c) => (c as HTMLCanvasElement).toDataURL())).not.toBe(before);
+      expect(await page.textContent('#samples-note')).toContain('Samples x = f(z) of the flow model');
+      expect(await page.isHidden('#latent-section')).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      server.close();
+      await browser.close();
+    }
+  });
+
   it('refuses to write into a folder holding other files, and into the run folder itself', () => {
     const busy = path.join(dir, 'busy');
     fs.mkdirSync(busy);

@@ -42,7 +42,7 @@ export function pageHtml(run: string): string {
     <label>temperature <input id="temperature" type="range" min="0" max="1.5" step="0.05" value="1"> <output id="temperature-value">1.00</output></label>
   </div>
   <canvas id="samples"></canvas>
-  <p class="note">Decoder means E[x|z] at z drawn from the prior; a temperature T draws z = T·ε.</p>
+  <p id="samples-note" class="note"></p>
 </section>
 
 <section id="traversal-section">

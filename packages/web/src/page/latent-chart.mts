@@ -60,3 +60,27 @@ export class LatentScatter {
     this.chart.update();
   }
 }
+
+/** 2-D data: the shipped test examples and samples from the model, on shared axes x1, x2. */
+export class PointsScatter {
+  private readonly chart: Chart<'scatter', { x: number; y: number }[]>;
+  constructor(canvas: HTMLCanvasElement, data: Float32Array, n: number) {
+    const points = (a: Float32Array, m: number) => Array.from({ length: m }, (_, i) => ({ x: a[2 * i], y: a[2 * i + 1] }));
+    this.chart = new Chart<'scatter', { x: number; y: number }[]>(canvas, {
+      type: 'scatter',
+      data: {
+        datasets: [
+          { label: 'test data', data: points(data, n), pointRadius: 2, backgroundColor: '#9e9e9e', borderWidth: 0 },
+          { label: 'model samples', data: [], pointRadius: 2, backgroundColor: PALETTE[1], borderWidth: 0 },
+        ],
+      },
+      options: { animation: false, responsive: false, scales: { x: { title: { display: true, text: 'x₁' } }, y: { title: { display: true, text: 'x₂' } } }, plugins: { legend: { position: 'right' } } },
+    });
+  }
+
+  /** Replaces the samples. */
+  show(samples: Float32Array, m: number): void {
+    this.chart.data.datasets[1].data = Array.from({ length: m }, (_, i) => ({ x: samples[2 * i], y: samples[2 * i + 1] }));
+    this.chart.update();
+  }
+}

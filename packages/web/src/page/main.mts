@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { Random, tf } from '@vaeflow/core/browser';
 import { canvasToExample, drawGrid, imageLayout, type ImageLayout } from './images.mjs';
-import { LatentScatter } from './latent-chart.mjs';
+import { LatentScatter, PointsScatter } from './latent-chart.mjs';
 import { decode, encode, latentActivity, loadPageModel, pluginOf, samplePrior, type PageModel } from './model.mjs';
 
 /** What the page exposes on `window.vaeflow`, for scripts and tests. */
@@ -110,7 +110,8 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
   if (src.isNll !== undefined) facts.push(`IS-NLL ${src.isNll.toFixed(2)} nats (K = ${src.isK})`);
   facts.push(`${src.checkpoint} checkpoint${src.ema ? ' (weights’ moving average)' : ''}`);
   $('facts').textContent = facts.join(' · ');
-  if (!layout) {
+  const isPoints = meta.dataset.inputShape.length === 1 && meta.dataset.inputShape[0] === 2 && !describer;
+  if (!layout && !isPoints) {
     $('not-images').hidden = false;
     $('not-images').textContent = describer
       ? `${meta.dataset.name} examples are not images: each is shown as the dataset describes it${describer.validity ? ', with ✗ and the reason where it is not valid' : ''}.`
@@ -139,13 +140,20 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
 
   // samples from the prior, with a temperature where the prior is N(0, I)
   const temperature = $<HTMLInputElement>('temperature');
+  // 2-D points are plotted, 1,000 samples over the test data; other data as images or text
+  const points = isPoints;
+  const pointsChart = points ? new PointsScatter(replaceWithCanvas('samples', 620, 460), pm.examples, n) : null;
   const sample = () => {
-    const count = layout ? SAMPLE_GRID * SAMPLE_GRID : SAMPLE_GRID * 2; // a grid of images, or lines of text
+    const count = points ? 1000 : layout ? SAMPLE_GRID * SAMPLE_GRID : SAMPLE_GRID * 2; // points, a grid of images, or lines of text
     const T = Number(temperature.value);
     $('temperature-value').textContent = T.toFixed(2);
     const x = canDecode ? decode(pm, samplePrior(pm, count, rng, T), count) : (tf.tidy(() => model.generate(count, rng).dataSync()) as Float32Array).slice();
-    show($('samples'), x, count, SAMPLE_GRID, 84);
+    if (pointsChart) pointsChart.show(x, count);
+    else show($('samples'), x, count, SAMPLE_GRID, 84);
   };
+  $('samples-note').textContent = canDecode
+    ? `Decoder means E[x|z] at z drawn from the prior${pm.standardNormalPrior ? '; a temperature T draws z = T·ε' : ''}.`
+    : `Samples x = f(z) of the ${model.kind} model, z drawn from its base distribution.`;
   if (!(canDecode && pm.standardNormalPrior)) {
     temperature.disabled = true;
     temperature.title = canDecode ? 'a temperature scales samples of a N(0, I) prior; this model’s prior is not one' : 'this model has no decoder to sample through';
@@ -255,6 +263,13 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
 /** A tick label with enough decimals for ticks a quarter of `span` apart. */
 function tick(v: number, span: number): string {
   return v.toFixed(Math.max(0, Math.min(4, 1 - Math.floor(Math.log10(Math.abs(span) / 4 || 1)))));
+}
+
+/** A fresh canvas of the given size in place of the element with this id (which keeps the id). */
+function replaceWithCanvas(id: string, width: number, height: number): HTMLCanvasElement {
+  const c = Object.assign(document.createElement('canvas'), { id, width, height });
+  $(id).replaceWith(c);
+  return c;
 }
 
 /** The decoded 2-D manifold: decoder means on a grid over the codes' range, with axes. */
