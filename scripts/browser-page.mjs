@@ -132,8 +132,8 @@ median of ${loads} loads, each in a fresh browser context, from a server on the 
 | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-The script is the same for every run of the same plugins: TensorFlow.js's core and its WebGL,
-wasm and cpu backends, the gradients tfjs-layers registers (core imports them), Chart.js, core
+The script is the same for every run of the same plugins: TensorFlow.js's core (with its
+gradients, so plugins' code runs unchanged) and its WebGL, wasm and cpu backends, Chart.js, core
 and the plugins. The end-to-end test (packages/cli/test/export.test.ts) checks the page's decoder
 against Node's on the same latents, within 1e-4, on WebGL, wasm and cpu.
 

@@ -122,11 +122,15 @@ function measured(runDir: string): Pick<ExportedModel['source'], 'testNegElbo' |
  */
 async function bundle(pluginFiles: string[], minify: boolean, describer?: string): Promise<Buffer> {
   const coreBrowser = require.resolve('@vaeflow/core/browser');
+  const gradients = path.join(path.dirname(require.resolve('@tensorflow/tfjs-core/package.json')), 'dist', 'register_all_gradients.js');
   const page = path.join(__dirname, 'page', 'main.mjs');
   const toBrowserCore: EsbuildPlugin = {
     name: 'vaeflow-core-browser',
     setup(b) {
       b.onResolve({ filter: /^@vaeflow\/core$/ }, () => ({ path: coreBrowser }));
+      // core imports tfjs-layers only for the gradients its Node bundle registers; the page needs
+      // tfjs-core's own registration of them, not the 700 kB of layers
+      b.onResolve({ filter: /^@tensorflow\/tfjs-layers$/ }, () => ({ path: gradients }));
     },
   };
   const entry = [
