@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Where one training step's time goes, by kernel: tf.profile over a few steps of a model from
-// examples/, on one backend. Usage: node tools/bench/profile.mjs [--model mlp|iaf|conv] [--backend native|wasm] [--threads 2]
+// examples/, on one backend. Usage: node tools/bench/profile.mjs [--model mlp|iaf|conv|planar|pcpmap|glow] [--backend native|wasm] [--threads 2]
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { prepareStep, readExample } from './step-setup.mjs';
@@ -9,7 +9,7 @@ const require = createRequire(import.meta.url);
 const { tf, selectBackend } = require('@vaeflow/core');
 
 const { values: args } = parseArgs({ options: { model: { type: 'string', default: 'mlp' }, backend: { type: 'string', default: 'native' }, threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '5' } } });
-const files = { mlp: 'mnist-vae.json', iaf: 'mnist-iaf.json', conv: 'mnist-conv-vae.json', planar: 'mnist-planar.json', pcpmap: 'mnist-pcpmap.json' };
+const files = { mlp: 'mnist-vae.json', iaf: 'mnist-iaf.json', conv: 'mnist-conv-vae.json', planar: 'mnist-planar.json', pcpmap: 'mnist-pcpmap.json', glow: 'mnist-glow-density.json' };
 
 const choice = await selectBackend(args.backend, { threads: Number(args.threads) });
 const { run, batchSize: B } = await prepareStep(readExample(files[args.model]));
