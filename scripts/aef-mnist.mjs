@@ -58,7 +58,9 @@ for (const r of runs) {
     if (fs.existsSync(png)) fs.copyFileSync(png, path.join(figures, `${model}-latent${latent}.png`));
   }
   rows.push({
-    model, latent, seed: r.seed,
+    model,
+    latent,
+    seed: r.seed,
     bpd: typeof ev.bpd === 'number' ? ev.bpd : NaN,
     nonFinite: ev.nonFiniteExamples?.length ?? (ev.nll == null ? 1 : 0),
     scale: ev.estimator?.importanceScale,
@@ -84,9 +86,26 @@ const missing = runs.filter((r) => !rows.some((x) => `${x.model}_latentDim-${x.l
 // ---- curves ----
 const curveFiles = {};
 for (const l of latents) {
-  const series = models.filter((m) => of(m, l).length).map((m) => seedSeries(LABELS[m], of(m, l).map((r) => r.curve)));
+  const series = models
+    .filter((m) => of(m, l).length)
+    .map((m) =>
+      seedSeries(
+        LABELS[m],
+        of(m, l).map((r) => r.curve),
+      ),
+    );
   if (!series.length) continue;
-  fs.writeFileSync(path.join(figures, `validation-latent${l}.svg`), await lineChartSvg({ series, title: `AEF vs VAE, latent ${l}: validation loss`, xTitle: `epoch (${stepsPerEpoch} Adam steps each)`, yTitle: 'validation loss (bits per dimension)', xDomain: [1, epochs], yDomain: tailDomain(series, 2, 0.3) }));
+  fs.writeFileSync(
+    path.join(figures, `validation-latent${l}.svg`),
+    await lineChartSvg({
+      series,
+      title: `AEF vs VAE, latent ${l}: validation loss`,
+      xTitle: `epoch (${stepsPerEpoch} Adam steps each)`,
+      yTitle: 'validation loss (bits per dimension)',
+      xDomain: [1, epochs],
+      yDomain: tailDomain(series, 2, 0.3),
+    }),
+  );
   curveFiles[l] = `figures/aef-mnist/validation-latent${l}.svg`;
 }
 const tail = Math.max(1, Math.round(epochs / 5));
@@ -129,7 +148,14 @@ validation loss over the last ${tail} epochs (negative: still falling).
 for (const l of latents) {
   for (const m of models) {
     const rs = of(m, l);
-    md += `| ${LABELS[m]} | ${l} | ${rs.length} | ${f(est(m, l, 'bpd'))} | ${fmtPaper(m, l)} | ${f(est(m, l, 'lossBpd'))} | ${rs.filter((r) => !Number.isFinite(r.bpd)).length} | ${f(est(m, l, 'exs'), 0)} | ${f(lateChange(rs.map((r) => r.curve), tail), 3, true)} |\n`;
+    md += `| ${LABELS[m]} | ${l} | ${rs.length} | ${f(est(m, l, 'bpd'))} | ${fmtPaper(m, l)} | ${f(est(m, l, 'lossBpd'))} | ${rs.filter((r) => !Number.isFinite(r.bpd)).length} | ${f(est(m, l, 'exs'), 0)} | ${f(
+      lateChange(
+        rs.map((r) => r.curve),
+        tail,
+      ),
+      3,
+      true,
+    )} |\n`;
   }
 }
 md += `
@@ -146,14 +172,18 @@ for (const l of latents) {
   }
 }
 const nonFinite = rows.filter((r) => r.nonFinite > 0);
-if (nonFinite.length) md += `\n**Runs without an IS figure**: ${nonFinite.map((r) => `${LABELS[r.model]} latent ${r.latent} seed ${r.seed} (${r.nonFinite} of ${limit} images not finite, proposal scale ${r.scale ?? '–'})`).join('; ')}. Their importance-sampled estimate was not finite for some images (\`nonFiniteExamples\` in eval.json), so they are left out of the BPD means and the paired differences; the estimator needs a safer proposal for such images.\n`;
+if (nonFinite.length)
+  md += `\n**Runs without an IS figure**: ${nonFinite.map((r) => `${LABELS[r.model]} latent ${r.latent} seed ${r.seed} (${r.nonFinite} of ${limit} images not finite, proposal scale ${r.scale ?? '–'})`).join('; ')}. Their importance-sampled estimate was not finite for some images (\`nonFiniteExamples\` in eval.json), so they are left out of the BPD means and the paired differences; the estimator needs a safer proposal for such images.\n`;
 md += `
 The IS figures of the VAE and the linear AEF are lower bounds on log p(x) in expectation, so their
 BPD are upper bounds; the centre and corner AEFs' likelihoods are exact. The IS column uses the
 first ${limit} test images, which score better than the full set (compare the two columns for the
 centre and corner AEFs).
 
-${latents.filter((l) => curveFiles[l]).map((l) => `![Validation loss per epoch, latent ${l}](${curveFiles[l]})`).join('\n\n')}
+${latents
+  .filter((l) => curveFiles[l])
+  .map((l) => `![Validation loss per epoch, latent ${l}](${curveFiles[l]})`)
+  .join('\n\n')}
 
 ## Samples (decoder means at z ~ p0, 64 per grid, seed ${sweep.seeds[0]})
 

@@ -87,7 +87,13 @@ try {
       const box = await page.locator('#draw').boundingBox();
       // a "7": a bar, then a diagonal stroke down to the left
       const at = (fx, fy) => [box.x + fx * box.width, box.y + fy * box.height];
-      for (const stroke of [[[0.25, 0.25], [0.75, 0.25], [0.45, 0.85]]]) {
+      for (const stroke of [
+        [
+          [0.25, 0.25],
+          [0.75, 0.25],
+          [0.45, 0.85],
+        ],
+      ]) {
         await page.mouse.move(...at(...stroke[0]));
         await page.mouse.down();
         for (const p of stroke.slice(1)) await page.mouse.move(...at(...p), { steps: 12 });
@@ -101,7 +107,11 @@ try {
       server.close();
     }
     results.push({ name, what, files, totalBytes: Object.values(files).reduce((a, b) => a + b, 0), exportSeconds, timings });
-    console.error(`${name}: ${(results.at(-1).totalBytes / 1e6).toFixed(2)} MB; first sample ${Object.values(timings).map((t) => `${t.backend} ${t.firstSampleMs} ms`).join(', ')}`);
+    console.error(
+      `${name}: ${(results.at(-1).totalBytes / 1e6).toFixed(2)} MB; first sample ${Object.values(timings)
+        .map((t) => `${t.backend} ${t.firstSampleMs} ms`)
+        .join(', ')}`,
+    );
   }
 } finally {
   await browser.close();
@@ -110,7 +120,14 @@ fs.mkdirSync(path.join(root, 'results'), { recursive: true });
 fs.writeFileSync(path.join(root, 'results/browser-page.json'), `${JSON.stringify({ measuredAt: new Date().toISOString(), loads, results }, null, 1)}\n`);
 
 const mb = (b) => (b / 1e6).toFixed(2);
-const rows = results.map((r) => `| ${r.what} | ${mb(r.totalBytes)} MB (script ${mb(r.files['page.js'])}, weights ${mb(r.files['weights.bin'])}, test examples ${mb(r.files['examples.bin'])}, wasm ${mb(Object.entries(r.files).filter(([f]) => f.endsWith('.wasm')).reduce((a, [, b]) => a + b, 0))}) | ${r.exportSeconds.toFixed(1)} s | ${r.timings.webgl.firstSampleMs} ms (all sections ${r.timings.webgl.readyMs} ms) | ${r.timings.wasm.firstSampleMs} ms (all sections ${r.timings.wasm.readyMs} ms) |`);
+const rows = results.map(
+  (r) =>
+    `| ${r.what} | ${mb(r.totalBytes)} MB (script ${mb(r.files['page.js'])}, weights ${mb(r.files['weights.bin'])}, test examples ${mb(r.files['examples.bin'])}, wasm ${mb(
+      Object.entries(r.files)
+        .filter(([f]) => f.endsWith('.wasm'))
+        .reduce((a, [, b]) => a + b, 0),
+    )}) | ${r.exportSeconds.toFixed(1)} s | ${r.timings.webgl.firstSampleMs} ms (all sections ${r.timings.webgl.readyMs} ms) | ${r.timings.wasm.firstSampleMs} ms (all sections ${r.timings.wasm.readyMs} ms) |`,
+);
 const shots = (name) => ['samples', 'traversal', 'interpolation', 'latent', 'draw'].map((s) => `![${name}: ${s}](figures/browser/${name}-${s}.png)`).join('\n\n');
 const doc = `# The model in the browser
 

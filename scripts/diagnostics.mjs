@@ -23,7 +23,17 @@ import { root } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
 const { vegaLiteSvg, lineChartSvg } = require('@vaeflow/metrics');
-const { values: args } = parseArgs({ options: { seed: { type: 'string' }, from: { type: 'string' }, limit: { type: 'string' }, ais: { type: 'string' }, bdmc: { type: 'string' }, threads: { type: 'string' }, 'no-eval': { type: 'boolean' } } });
+const { values: args } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    from: { type: 'string' },
+    limit: { type: 'string' },
+    ais: { type: 'string' },
+    bdmc: { type: 'string' },
+    threads: { type: 'string' },
+    'no-eval': { type: 'boolean' },
+  },
+});
 
 const seed = Number(args.seed ?? 1);
 const sweepDir = path.join(root, 'results/posterior-comparison');
@@ -68,7 +78,10 @@ for (const [config, label] of CONFIGS) {
     if (!fs.existsSync(files.bounds)) {
       console.error(`diagnostics: ${run}: AIS, BDMC and the gap split on ${settings.limit} test images`);
       const limit = String(settings.limit);
-      fs.writeFileSync(files.bounds, `${JSON.stringify(evaluate(source, ['--k', '1000', '--limit', limit, '--ais', String(settings.ais), '--ais-limit', limit, '--bdmc', String(settings.bdmc), '--gaps', limit]), null, 2)}\n`);
+      fs.writeFileSync(
+        files.bounds,
+        `${JSON.stringify(evaluate(source, ['--k', '1000', '--limit', limit, '--ais', String(settings.ais), '--ais-limit', limit, '--bdmc', String(settings.bdmc), '--gaps', limit]), null, 2)}\n`,
+      );
     }
     if (!fs.existsSync(files.usage)) {
       console.error(`diagnostics: ${run}: latent usage on the whole test set`);
@@ -93,19 +106,35 @@ if (done.length) {
     { model: r.label, part: 'approximation gap', nats: r.bounds.inferenceGaps.approximation },
     { model: r.label, part: 'amortisation gap', nats: r.bounds.inferenceGaps.amortisation },
   ]);
-  fs.writeFileSync(path.join(figures, 'gap-split.svg'), await vegaLiteSvg({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `Inference gap, log p(x) (AIS) − ELBO, first ${settings.limit} test images`,
-    width: 420, height: 240, background: 'white', data: { values },
-    mark: 'bar',
-    encoding: {
-      y: { field: 'model', type: 'nominal', title: null, sort: done.map((r) => r.label) },
-      x: { field: 'nats', type: 'quantitative', title: 'nats per image', stack: 'zero' },
-      color: { field: 'part', type: 'nominal', title: null, sort: ['approximation gap', 'amortisation gap'], legend: { orient: 'bottom' } },
-    },
-  }));
+  fs.writeFileSync(
+    path.join(figures, 'gap-split.svg'),
+    await vegaLiteSvg({
+      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      title: `Inference gap, log p(x) (AIS) − ELBO, first ${settings.limit} test images`,
+      width: 420,
+      height: 240,
+      background: 'white',
+      data: { values },
+      mark: 'bar',
+      encoding: {
+        y: { field: 'model', type: 'nominal', title: null, sort: done.map((r) => r.label) },
+        x: { field: 'nats', type: 'quantitative', title: 'nats per image', stack: 'zero' },
+        color: { field: 'part', type: 'nominal', title: null, sort: ['approximation gap', 'amortisation gap'], legend: { orient: 'bottom' } },
+      },
+    }),
+  );
   const klSeries = done.filter((r) => r.usage.latentUsage?.klPerDim).map((r) => ({ name: r.label, points: [...r.usage.latentUsage.klPerDim].sort((a, b) => b - a).map((y, i) => ({ x: i + 1, y })) }));
-  if (klSeries.length) fs.writeFileSync(path.join(figures, 'kl-per-dimension.svg'), await lineChartSvg({ series: klSeries, title: 'KL(q(z_u|x) || p(z_u)) per latent dimension, whole test set', xTitle: 'latent dimension, sorted by its KL', yTitle: 'nats per image (diagonal part of q)', xDomain: [1, klSeries[0].points.length] }));
+  if (klSeries.length)
+    fs.writeFileSync(
+      path.join(figures, 'kl-per-dimension.svg'),
+      await lineChartSvg({
+        series: klSeries,
+        title: 'KL(q(z_u|x) || p(z_u)) per latent dimension, whole test set',
+        xTitle: 'latent dimension, sorted by its KL',
+        yTitle: 'nats per image (diagonal part of q)',
+        xDomain: [1, klSeries[0].points.length],
+      }),
+    );
 }
 
 const sandwich = done.map((r) => {
@@ -127,14 +156,16 @@ const vae = done.find((r) => r.config === 'vae');
 const flows = done.filter((r) => r.config !== 'vae');
 const reading = !vae
   ? '- The standard VAE is not evaluated yet; the comparison waits for it.'
-  : flows.map((r) => {
-      const g = r.bounds.inferenceGaps;
-      const v = vae.bounds.inferenceGaps;
-      const dApprox = g.approximation - v.approximation;
-      const dAmort = g.amortisation - v.amortisation;
-      const dNll = -g.logPx + v.logPx;
-      return `- **${r.label}**: approximation gap ${d2(g.approximation)} nats against the VAE's ${d2(v.approximation)} (${dApprox <= 0 ? 'narrower' : 'wider'} by ${d2(Math.abs(dApprox))}), amortisation gap ${d2(g.amortisation)} against ${d2(v.amortisation)} (${dAmort <= 0 ? 'narrower' : 'wider'} by ${d2(Math.abs(dAmort))}); −log p(x) by AIS ${d2(-g.logPx)} against ${d2(-v.logPx)} nats (${dNll >= 0 ? '+' : ''}${d2(dNll)}: the ${dNll >= 0 ? 'VAE' : 'flow'} model is the better density model on these images).`;
-    }).join('\n');
+  : flows
+      .map((r) => {
+        const g = r.bounds.inferenceGaps;
+        const v = vae.bounds.inferenceGaps;
+        const dApprox = g.approximation - v.approximation;
+        const dAmort = g.amortisation - v.amortisation;
+        const dNll = -g.logPx + v.logPx;
+        return `- **${r.label}**: approximation gap ${d2(g.approximation)} nats against the VAE's ${d2(v.approximation)} (${dApprox <= 0 ? 'narrower' : 'wider'} by ${d2(Math.abs(dApprox))}), amortisation gap ${d2(g.amortisation)} against ${d2(v.amortisation)} (${dAmort <= 0 ? 'narrower' : 'wider'} by ${d2(Math.abs(dAmort))}); −log p(x) by AIS ${d2(-g.logPx)} against ${d2(-v.logPx)} nats (${dNll >= 0 ? '+' : ''}${d2(dNll)}: the ${dNll >= 0 ? 'VAE' : 'flow'} model is the better density model on these images).`;
+      })
+      .join('\n');
 
 const doc = `# Diagnostics on the poster comparison's models
 

@@ -39,10 +39,26 @@ fs.mkdirSync(figures, { recursive: true });
 const log = args.quiet ? () => undefined : (s) => process.stderr.write(`${s}\n`);
 
 const { runs, sweep, out } = await runSweep(sweepFile, sweepOptions(args));
-const LABELS = { vae: 'VAE', 'beta-vae-h': 'beta-VAE-H', 'beta-vae-b': 'beta-VAE-B', 'beta-tcvae': 'beta-TCVAE', 'beta-tcvae-base': "beta-TCVAE, the authors' dp term", 'factor-vae': 'FactorVAE', 'info-vae': 'InfoVAE' };
+const LABELS = {
+  vae: 'VAE',
+  'beta-vae-h': 'beta-VAE-H',
+  'beta-vae-b': 'beta-VAE-B',
+  'beta-tcvae': 'beta-TCVAE',
+  'beta-tcvae-base': "beta-TCVAE, the authors' dp term",
+  'factor-vae': 'FactorVAE',
+  'info-vae': 'InfoVAE',
+};
 // The configuration a dp row is compared with: its own std run, or beta-TCVAE's for the authors' variant (dp only).
 const STD_OF = { 'beta-tcvae-base': 'beta-tcvae' };
-const PAPER = { vae: [1.26, 0.88], 'beta-vae-h': [4.49, 1.07], 'beta-vae-b': [2.74, 1.32], 'beta-tcvae': [4.48, 2.07], 'beta-tcvae-base': [4.48, 2.07], 'factor-vae': [1.04, 0.85], 'info-vae': [2.89, 1.7] };
+const PAPER = {
+  vae: [1.26, 0.88],
+  'beta-vae-h': [4.49, 1.07],
+  'beta-vae-b': [2.74, 1.32],
+  'beta-tcvae': [4.48, 2.07],
+  'beta-tcvae-base': [4.48, 2.07],
+  'factor-vae': [1.04, 0.85],
+  'info-vae': [2.89, 1.7],
+};
 
 const analyse = (r) => analyseDpvaeRun(r.dir, { figures: r.seed === sweep.seeds[0] ? path.join(figures, r.configuration) : null });
 
@@ -61,7 +77,16 @@ for (const r of runs) {
   log(`${r.name}: ${haveCache ? 'cached' : 'analysing'}`);
   const [config, prior] = r.configuration.split('_prior-');
   const val = metrics.filter((m) => m.split === 'val');
-  rows.push({ ...(await analyse(r)), config, prior, seed: r.seed, negElbo: -test.elbo, last: val.at(-1), curve: val.map((m) => ({ epoch: m.epoch, value: -m.elbo })), tcCurve: val.map((m) => ({ epoch: m.epoch, value: m.tc ?? NaN })) });
+  rows.push({
+    ...(await analyse(r)),
+    config,
+    prior,
+    seed: r.seed,
+    negElbo: -test.elbo,
+    last: val.at(-1),
+    curve: val.map((m) => ({ epoch: m.epoch, value: -m.elbo })),
+    tcCurve: val.map((m) => ({ epoch: m.epoch, value: m.tc ?? NaN })),
+  });
 }
 
 // ---------------------------------------------------------------- tables
@@ -94,32 +119,77 @@ const leakRows = configs.map((c) => {
 const tcv = sweep.configurations.find((c) => c.name === 'beta-tcvae')?.set?.['/objective'] ?? { alpha: 1, beta: 4, gamma: 150 };
 // beta-TCVAE's decomposition at the last epoch (validation means), read from the runs.
 const term = (config, prior, key) => est(config, prior, (r) => r.last?.[key] ?? NaN);
-const tcRows = [['beta-tcvae', 'std'], ['beta-tcvae', 'dp'], ['beta-tcvae-base', 'dp']].filter(([c]) => configs.includes(c)).map(([c, p]) => `| ${LABELS[c]}, ${p} | ${of(c, p).length} | ${f(term(c, p, 'mi'))} | ${f(term(c, p, 'tc'))} | ${f(term(c, p, 'dwKl'), 2, true)} | ${f(term(c, p, 'kl'))} | ${f(est(c, p, skl))} |`);
+const tcRows = [
+  ['beta-tcvae', 'std'],
+  ['beta-tcvae', 'dp'],
+  ['beta-tcvae-base', 'dp'],
+]
+  .filter(([c]) => configs.includes(c))
+  .map(([c, p]) => `| ${LABELS[c]}, ${p} | ${of(c, p).length} | ${f(term(c, p, 'mi'))} | ${f(term(c, p, 'tc'))} | ${f(term(c, p, 'dwKl'), 2, true)} | ${f(term(c, p, 'kl'))} | ${f(est(c, p, skl))} |`);
 
 // ---------------------------------------------------------------- curves
 const { lineChartSvg } = M;
 async function curves(prior, file) {
-  const series = configs.filter((c) => of(c, prior).length).map((c) => seedSeries(LABELS[c] ?? c, of(c, prior).map((r) => r.curve)));
+  const series = configs
+    .filter((c) => of(c, prior).length)
+    .map((c) =>
+      seedSeries(
+        LABELS[c] ?? c,
+        of(c, prior).map((r) => r.curve),
+      ),
+    );
   if (!series.length) return null;
-  fs.writeFileSync(path.join(figures, file), await lineChartSvg({ series, title: `Validation −ELBO, ${prior === 'std' ? 'standard-normal' : 'decoupled'} prior`, xTitle: `epoch (${stepsPerEpoch} Adam steps each)`, yTitle: 'validation −ELBO (nats, mean over seeds)', xDomain: [1, epochs] }));
+  fs.writeFileSync(
+    path.join(figures, file),
+    await lineChartSvg({
+      series,
+      title: `Validation −ELBO, ${prior === 'std' ? 'standard-normal' : 'decoupled'} prior`,
+      xTitle: `epoch (${stepsPerEpoch} Adam steps each)`,
+      yTitle: 'validation −ELBO (nats, mean over seeds)',
+      xDomain: [1, epochs],
+    }),
+  );
   return `figures/${page}/${file}`;
 }
 const curveStd = await curves('std', 'validation-std.svg');
 const curveDp = await curves('dp', 'validation-dp.svg');
-const TC_RUNS = [['beta-tcvae', 'std'], ['beta-tcvae', 'dp'], ['beta-tcvae-base', 'dp']].filter(([c, p]) => of(c, p).length);
+const TC_RUNS = [
+  ['beta-tcvae', 'std'],
+  ['beta-tcvae', 'dp'],
+  ['beta-tcvae-base', 'dp'],
+].filter(([c, p]) => of(c, p).length);
 let tcFigure = null;
 if (TC_RUNS.length) {
-  const series = TC_RUNS.map(([c, p]) => seedSeries(`${LABELS[c]}, ${p}`, of(c, p).map((r) => r.tcCurve)));
-  fs.writeFileSync(path.join(figures, 'tcvae-total-correlation.svg'), await lineChartSvg({ series, title: 'beta-TCVAE: total correlation during training', xTitle: `epoch (${stepsPerEpoch} Adam steps each)`, yTitle: 'validation TC estimate (nats, mean over seeds)', xDomain: [1, epochs] }));
+  const series = TC_RUNS.map(([c, p]) =>
+    seedSeries(
+      `${LABELS[c]}, ${p}`,
+      of(c, p).map((r) => r.tcCurve),
+    ),
+  );
+  fs.writeFileSync(
+    path.join(figures, 'tcvae-total-correlation.svg'),
+    await lineChartSvg({
+      series,
+      title: 'beta-TCVAE: total correlation during training',
+      xTitle: `epoch (${stepsPerEpoch} Adam steps each)`,
+      yTitle: 'validation TC estimate (nats, mean over seeds)',
+      xDomain: [1, epochs],
+    }),
+  );
   tcFigure = 'tcvae-total-correlation.svg';
 }
-const tcGap = paired(bySeed('beta-tcvae', 'dp', (r) => r.last?.tc ?? NaN), bySeed('beta-tcvae', 'std', (r) => r.last?.tc ?? NaN));
+const tcGap = paired(
+  bySeed('beta-tcvae', 'dp', (r) => r.last?.tc ?? NaN),
+  bySeed('beta-tcvae', 'std', (r) => r.last?.tc ?? NaN),
+);
 const tcShown = verdict(tcGap, { claimSign: 1 }).replace(/\*\*/g, '');
 const dwDp = term('beta-tcvae', 'dp', 'dwKl');
 const dwSays = dwDp.n >= 2 && dwDp.mean + dwDp.half < 0 ? ` With the decoupled prior the dimension-wise term does go below zero (${f(dwDp, 2, true)} nats at the last epoch), which no KL can.` : '';
-const tcSays = !tcGap.n ? 'The runs that would show it have not finished yet.'
-  : tcShown === 'holds' ? `The runs show it: at the last epoch TC is ${f(tcGap, 2, true)} nats higher with the decoupled prior than with the standard-normal one (paired by seed, n = ${tcGap.n}), and the figure shows it rising with training, so a longer budget makes it worse, not better.`
-  : `At this budget the runs do not show TC rising (TC with the decoupled prior minus TC with the standard-normal one: ${f(tcGap, 2, true)} nats, paired by seed, n = ${tcGap.n}: ${tcShown}).`;
+const tcSays = !tcGap.n
+  ? 'The runs that would show it have not finished yet.'
+  : tcShown === 'holds'
+    ? `The runs show it: at the last epoch TC is ${f(tcGap, 2, true)} nats higher with the decoupled prior than with the standard-normal one (paired by seed, n = ${tcGap.n}), and the figure shows it rising with training, so a longer budget makes it worse, not better.`
+    : `At this budget the runs do not show TC rising (TC with the decoupled prior minus TC with the standard-normal one: ${f(tcGap, 2, true)} nats, paired by seed, n = ${tcGap.n}: ${tcShown}).`;
 
 const bvb = base.objective?.type === 'beta-vae-b' ? base.objective : sweep.configurations.find((c) => c.name === 'beta-vae-b')?.set?.['/objective'];
 const capacity = bvb ? Math.min(bvb.capacityMax, (bvb.capacityMax * steps) / bvb.capacitySteps) : NaN;
@@ -189,7 +259,13 @@ high-posterior samples (aggregate-posterior samples where the prior is thinnest)
 
 | run | samples | low-posterior | high-posterior |
 | --- | --- | --- | --- |
-${runs.filter((r) => r.seed === firstSeed && fs.existsSync(path.join(figures, `${r.configuration}-samples.png`))).map((r) => `| ${LABELS[r.configuration.split('_prior-')[0]] ?? r.configuration}, ${r.configuration.split('_prior-')[1]} | ![](figures/${page}/${r.configuration}-samples.png) | ![](figures/${page}/${r.configuration}-low-posterior.png) | ![](figures/${page}/${r.configuration}-high-posterior.png) |`).join('\n')}
+${runs
+  .filter((r) => r.seed === firstSeed && fs.existsSync(path.join(figures, `${r.configuration}-samples.png`)))
+  .map(
+    (r) =>
+      `| ${LABELS[r.configuration.split('_prior-')[0]] ?? r.configuration}, ${r.configuration.split('_prior-')[1]} | ![](figures/${page}/${r.configuration}-samples.png) | ![](figures/${page}/${r.configuration}-low-posterior.png) | ![](figures/${page}/${r.configuration}-high-posterior.png) |`,
+  )
+  .join('\n')}
 `;
 fs.writeFileSync(docFile, doc);
 log(`wrote ${path.relative(root, docFile)} from ${rows.length} analysed runs of ${expected} (${out})`);

@@ -40,9 +40,18 @@ for (const r of runs) {
   const tag = r.configuration;
   const prior = run.manifest.model.prior;
   const which = prior.type === 'decoupled' ? 'decoupled prior' : 'standard-normal prior';
-  fs.writeFileSync(path.join(figures, `${tag}-samples.svg`), await M.scatterChartSvg({ points: x, values: logp, valueTitle: 'log p(z)', xTitle: 'x₁', yTitle: 'x₂', title: `samples, ${which}`, range: [-1.5, 2.5] }));
-  fs.writeFileSync(path.join(figures, `${tag}-generation-space.svg`), await M.scatterChartSvg({ points: z, values: logp, valueTitle: 'log p(z)', xTitle: 'z₁', yTitle: 'z₂', title: `z ~ p(z), ${which}`, range }));
-  fs.writeFileSync(path.join(figures, `${tag}-aggregate-posterior.svg`), await M.scatterChartSvg({ points: agg, labels: test.labels.subarray(0, n), labelNames: moons, labelTitle: 'moon', xTitle: 'z₁', yTitle: 'z₂', title: `aggregate posterior, ${which}`, range }));
+  fs.writeFileSync(
+    path.join(figures, `${tag}-samples.svg`),
+    await M.scatterChartSvg({ points: x, values: logp, valueTitle: 'log p(z)', xTitle: 'x₁', yTitle: 'x₂', title: `samples, ${which}`, range: [-1.5, 2.5] }),
+  );
+  fs.writeFileSync(
+    path.join(figures, `${tag}-generation-space.svg`),
+    await M.scatterChartSvg({ points: z, values: logp, valueTitle: 'log p(z)', xTitle: 'z₁', yTitle: 'z₂', title: `z ~ p(z), ${which}`, range }),
+  );
+  fs.writeFileSync(
+    path.join(figures, `${tag}-aggregate-posterior.svg`),
+    await M.scatterChartSvg({ points: agg, labels: test.labels.subarray(0, n), labelNames: moons, labelTitle: 'moon', xTitle: 'z₁', yTitle: 'z₂', title: `aggregate posterior, ${which}`, range }),
+  );
   const p = M.priorSamples(run.model, 5000, rng);
   const q = M.aggregatePosteriorSamples(run.model, run.dataset.train, 2, 5000, rng).z;
   const skl = M.symmetricKl(M.mapToBase(run.model, p), M.mapToBase(run.model, q), 2, 1);
@@ -51,7 +60,10 @@ for (const r of runs) {
   run.model.dispose();
 }
 const data = require('@vaeflow/datasets').twoMoons(2000, 0.05, new Random(1));
-fs.writeFileSync(path.join(figures, 'data.svg'), await M.scatterChartSvg({ points: data.x, labels: data.labels, labelNames: moons, labelTitle: 'moon', xTitle: 'x₁', yTitle: 'x₂', title: 'two moons (noise 0.05)', range: [-1.5, 2.5] }));
+fs.writeFileSync(
+  path.join(figures, 'data.svg'),
+  await M.scatterChartSvg({ points: data.x, labels: data.labels, labelNames: moons, labelTitle: 'moon', xTitle: 'x₁', yTitle: 'x₂', title: 'two moons (noise 0.05)', range: [-1.5, 2.5] }),
+);
 // The figures were PNG scatters without axes before; drop those.
 for (const f of fs.readdirSync(figures)) if (f.endsWith('.png')) fs.rmSync(path.join(figures, f));
 

@@ -81,7 +81,9 @@ const epochs = sweep.base.training.epochs;
 const steps = epochs * Math.floor(sweep.grid['/data'].moons.nTrain / sweep.base.training.batchSize);
 const table = FLOWS.map((f) => `| ${LABELS[f]} | ${DATASETS.map((d) => `${formatEstimate(nll(f, d), 3)} (n = ${nll(f, d).n})`).join(' | ')} |`);
 const best = DATASETS.map((d) => {
-  const ranked = FLOWS.map((f) => ({ f, e: nll(f, d) })).filter((x) => x.e.n > 0).sort((a, b) => a.e.mean - b.e.mean);
+  const ranked = FLOWS.map((f) => ({ f, e: nll(f, d) }))
+    .filter((x) => x.e.n > 0)
+    .sort((a, b) => a.e.mean - b.e.mean);
   return ranked.length ? `- **${DATA_LABELS[d]}**: ${ranked.map((x) => `${LABELS[x.f]} ${x.e.mean.toFixed(3)}`).join(' < ')}` : `- **${DATA_LABELS[d]}**: not run yet`;
 });
 const figureRows = DATASETS.map((d) => {

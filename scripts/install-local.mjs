@@ -20,7 +20,8 @@ if (!projectArg || projectArg.startsWith('-')) {
 }
 const project = path.resolve(projectArg);
 const byName = new Map(
-  fs.readdirSync(path.join(root, 'packages'))
+  fs
+    .readdirSync(path.join(root, 'packages'))
     .filter((d) => fs.existsSync(path.join(root, 'packages', d, 'package.json')))
     .map((d) => [JSON.parse(fs.readFileSync(path.join(root, 'packages', d, 'package.json'), 'utf8')).name, path.join(root, 'packages', d)]),
 );
@@ -40,7 +41,23 @@ for (const name of wanted) {
   }
 }
 fs.mkdirSync(project, { recursive: true });
-if (!fs.existsSync(path.join(project, 'package.json'))) fs.writeFileSync(path.join(project, 'package.json'), `${JSON.stringify({ name: path.basename(project).toLowerCase().replace(/[^a-z0-9-]/g, '-') || 'vaeflow-project', private: true, version: '1.0.0' }, null, 2)}\n`);
+if (!fs.existsSync(path.join(project, 'package.json')))
+  fs.writeFileSync(
+    path.join(project, 'package.json'),
+    `${JSON.stringify(
+      {
+        name:
+          path
+            .basename(project)
+            .toLowerCase()
+            .replace(/[^a-z0-9-]/g, '-') || 'vaeflow-project',
+        private: true,
+        version: '1.0.0',
+      },
+      null,
+      2,
+    )}\n`,
+  );
 const tarballs = path.join(project, '.vaeflow-tarballs');
 fs.mkdirSync(tarballs, { recursive: true });
 const files = wanted.map((name) => {

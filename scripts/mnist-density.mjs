@@ -33,10 +33,12 @@ fs.mkdirSync(figures, { recursive: true });
 const LABELS = { realnvp: 'RealNVP (8 coupling blocks)', maf: 'MAF (5 steps, MADE 1024)', nsf: 'NSF coupling (4 layers, 8 bins)', glow: 'Glow (2 levels x 4 steps)' };
 const CONFIGS = Object.keys(LABELS);
 /** bits per dimension of each finished run, from its eval.json (exact likelihood: K = 1) */
-const bpd = new Map(results.map((r) => {
-  const ev = JSON.parse(fs.readFileSync(path.join(out, r.name, 'eval.json'), 'utf8'));
-  return [r.name, Number(ev.bpd)];
-}));
+const bpd = new Map(
+  results.map((r) => {
+    const ev = JSON.parse(fs.readFileSync(path.join(out, r.name, 'eval.json'), 'utf8'));
+    return [r.name, Number(ev.bpd)];
+  }),
+);
 const of = (c) => results.filter((r) => r.configuration === c);
 const est = (c, key) => estimate(of(c).map((r) => (key === 'bpd' ? bpd.get(r.name) : r.values[key])));
 const bySeed = (c) => new Map(of(c).map((r) => [r.seed, bpd.get(r.name)]));
@@ -58,7 +60,10 @@ for (const c of CONFIGS) {
 const manifest = JSON.parse(fs.readFileSync(path.join(out, (results[0] ?? saved.runs[0]).name, 'manifest.json'), 'utf8'));
 const { trainImages } = mnistBudget(manifest);
 const epochs = manifest.training.epochs;
-const rows = CONFIGS.map((c) => `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'bpd'))} | ${c === 'maf' ? '–' : f(pairedBySeed(bySeed(c), bySeed('maf')), 3, true)} | ${Number.isFinite(est(c, 'parameters').mean) ? Math.round(est(c, 'parameters').mean).toLocaleString('en-US') : '–'} | ${f(est(c, 'examplesPerSec'), 0)} | ${f(est(c, 'minutes'), 1)} |`);
+const rows = CONFIGS.map(
+  (c) =>
+    `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'bpd'))} | ${c === 'maf' ? '–' : f(pairedBySeed(bySeed(c), bySeed('maf')), 3, true)} | ${Number.isFinite(est(c, 'parameters').mean) ? Math.round(est(c, 'parameters').mean).toLocaleString('en-US') : '–'} | ${f(est(c, 'examplesPerSec'), 0)} | ${f(est(c, 'minutes'), 1)} |`,
+);
 const missingNote = missing.length ? `\n\n**Not finished yet** (left out of every table below): ${missing.join(', ')}. The page is regenerated with the same command once they finish.` : '';
 const shots = CONFIGS.filter((c) => fs.existsSync(path.join(figures, `${c}-samples.png`))).map((c) => `| ${LABELS[c]} | ![64 samples of ${c}](figures/mnist-density/${c}-samples.png) |`);
 const vsMaf = (c) => pairedBySeed(bySeed(c), bySeed('maf'));

@@ -39,7 +39,17 @@ const bySeed = (c, key) => new Map(of(c).map((r) => [r.seed, r.values[key]]));
 const f = (e, d = 2, signed = false) => formatEstimate(e, d, signed);
 const vsVae = (c, key = 'nll') => pairedBySeed(bySeed(c, key), bySeed('vae', key));
 
-const rows = CONFIGS.map((c) => `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'nll'))} | ${f(est(c, 'exPostNll'))} | ${f(est(c, 'testNegElbo'))} | ${c === 'vae' ? '–' : f(vsVae(c), 2, true)} | ${f(est(c, 'examplesPerSec'), 0)} | ${f(est(c, 'minutes'), 1)} | ${f(lateChange(of(c).map((r) => r.curve), Math.max(1, Math.round(epochs / 10))), 2, true)} |`);
+const rows = CONFIGS.map(
+  (c) =>
+    `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'nll'))} | ${f(est(c, 'exPostNll'))} | ${f(est(c, 'testNegElbo'))} | ${c === 'vae' ? '–' : f(vsVae(c), 2, true)} | ${f(est(c, 'examplesPerSec'), 0)} | ${f(est(c, 'minutes'), 1)} | ${f(
+      lateChange(
+        of(c).map((r) => r.curve),
+        Math.max(1, Math.round(epochs / 10)),
+      ),
+      2,
+      true,
+    )} |`,
+);
 // the ex-post mixture against the model's own prior, on the same draws (paired within each run)
 const exPost = (c) => estimate(of(c).map((r) => r.values.exPostNll - r.values.nll));
 const iwae50vs5 = pairedBySeed(bySeed('iwae-50', 'nll'), bySeed('iwae-5', 'nll'));

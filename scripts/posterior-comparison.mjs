@@ -44,12 +44,31 @@ const paired = (c, key) => pairedBySeed(bySeed(c, key), bySeed('vae', key));
 const f = (e, d = 2, signed = false) => formatEstimate(e, d, signed);
 const n0 = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
 
-const lateSlope = (c) => lateChange(of(c).map((r) => r.curve), Math.max(1, Math.round(epochs / 10)));
+const lateSlope = (c) =>
+  lateChange(
+    of(c).map((r) => r.curve),
+    Math.max(1, Math.round(epochs / 10)),
+  );
 
 // Validation curves: mean over seeds with the 95% band, from epoch 5 so the scale shows the end.
 async function curves(configs, file, title) {
-  const series = configs.filter((c) => of(c).length).map((c) => seedSeries(LABELS[c] ?? c, of(c).map((r) => r.curve), 5));
-  const svg = await lineChartSvg({ series, title, xTitle: `epoch (${stepsPerEpoch} Adam steps each)`, yTitle: 'validation −ELBO (nats, mean over seeds)', xDomain: [5, epochs], yDomain: tailDomain(series, 10, 8) });
+  const series = configs
+    .filter((c) => of(c).length)
+    .map((c) =>
+      seedSeries(
+        LABELS[c] ?? c,
+        of(c).map((r) => r.curve),
+        5,
+      ),
+    );
+  const svg = await lineChartSvg({
+    series,
+    title,
+    xTitle: `epoch (${stepsPerEpoch} Adam steps each)`,
+    yTitle: 'validation −ELBO (nats, mean over seeds)',
+    xDomain: [5, epochs],
+    yDomain: tailDomain(series, 10, 8),
+  });
   fs.writeFileSync(path.join(figures, file), svg);
   return `figures/posterior-comparison/${file}`;
 }
@@ -61,7 +80,10 @@ const command = '`node scripts/posterior-comparison.mjs` (runs `vaeflow sweep ex
 // ---------------------------------------------------------------- the poster
 const poster = ['vae', 'planar', 'iaf', 'pcpmap'];
 const posterFigure = await curves(poster, 'validation-curves.svg', 'Posterior flows on binarised MNIST: validation −ELBO');
-const rows = poster.map((c) => `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'nll'))} | ${f(est(c, 'testNegElbo'))} | ${f(est(c, 'testKl'))} | ${n0(est(c, 'parameters').mean)} | ${f(est(c, 'examplesPerSec'), 0)} | ${f(est(c, 'minutes'), 1)} | ${f(est(c, 'evalMinutes'), 1)} | ${f(lateSlope(c), 2, true)} |`);
+const rows = poster.map(
+  (c) =>
+    `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'nll'))} | ${f(est(c, 'testNegElbo'))} | ${f(est(c, 'testKl'))} | ${n0(est(c, 'parameters').mean)} | ${f(est(c, 'examplesPerSec'), 0)} | ${f(est(c, 'minutes'), 1)} | ${f(est(c, 'evalMinutes'), 1)} | ${f(lateSlope(c), 2, true)} |`,
+);
 const diffs = poster.slice(1).map((c) => `| ${LABELS[c]} − VAE | ${paired(c, 'nll').n} | ${f(paired(c, 'nll'), 2, true)} | ${f(paired(c, 'testNegElbo'), 2, true)} | ${verdict(paired(c, 'nll'))} |`);
 const posterDoc = `# Posterior flows on MNIST: the comparison of the poster
 
@@ -97,13 +119,16 @@ ${diffs.join('\n')}
 
 ## What the numbers say
 
-${poster.slice(1).map((c) => {
-  const d = paired(c, 'nll');
-  const e = paired(c, 'testNegElbo');
-  if (!d.n) return `- **${LABELS[c]}**: not finished yet.`;
-  const slow = est('vae', 'examplesPerSec').mean / est(c, 'examplesPerSec').mean;
-  return `- **${LABELS[c]}**: ${f(d, 2, true)} nats of IS-NLL against the VAE (${f(e, 2, true)} in test −ELBO): ${verdict(d).replace(/\*\*/g, '')}. It trains ${Number.isFinite(slow) ? `${slow.toFixed(1)}x slower per example` : 'at an unmeasured speed'} with ${n0(est(c, 'parameters').mean - est('vae', 'parameters').mean)} more parameters.`;
-}).join('\n')}
+${poster
+  .slice(1)
+  .map((c) => {
+    const d = paired(c, 'nll');
+    const e = paired(c, 'testNegElbo');
+    if (!d.n) return `- **${LABELS[c]}**: not finished yet.`;
+    const slow = est('vae', 'examplesPerSec').mean / est(c, 'examplesPerSec').mean;
+    return `- **${LABELS[c]}**: ${f(d, 2, true)} nats of IS-NLL against the VAE (${f(e, 2, true)} in test −ELBO): ${verdict(d).replace(/\*\*/g, '')}. It trains ${Number.isFinite(slow) ? `${slow.toFixed(1)}x slower per example` : 'at an unmeasured speed'} with ${n0(est(c, 'parameters').mean - est('vae', 'parameters').mean)} more parameters.`;
+  })
+  .join('\n')}
 - **Budget**: the 10-epoch table this page replaced (4,210 steps) had every curve still falling by
   0.5–1 nat per epoch; here the last column gives the fall over the final tenth of training.
 
@@ -117,7 +142,9 @@ const depth = ['vae', 'planar', 'planar-80'];
 const depthFigure = await curves(depth, 'planar-depth-curves.svg', 'Planar flow depth on binarised MNIST: validation −ELBO');
 const PAPER = { vae: '≤ 89.9', planar: '87.5', 'planar-80': '85.1' };
 const PAPER_DIFF = { planar: '−2.4', 'planar-80': '−4.8' };
-const depthRows = depth.map((c) => `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'nll'))} | ${f(est(c, 'testNegElbo'))} | ${c === 'vae' ? '–' : f(paired(c, 'nll'), 2, true)} | ${PAPER[c]} | ${PAPER_DIFF[c] ?? '–'} |`);
+const depthRows = depth.map(
+  (c) => `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'nll'))} | ${f(est(c, 'testNegElbo'))} | ${c === 'vae' ? '–' : f(paired(c, 'nll'), 2, true)} | ${PAPER[c]} | ${PAPER_DIFF[c] ?? '–'} |`,
+);
 const deeper = pairedBySeed(bySeed('planar-80', 'nll'), bySeed('planar', 'nll'));
 const depthDoc = `# Planar flows of growing depth: the shape of Rezende & Mohamed's table 2
 

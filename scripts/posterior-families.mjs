@@ -47,7 +47,10 @@ const est = (c, key) => estimate(of(c).map((r) => r.values[key]));
 const bySeed = (c) => new Map(of(c).map((r) => [r.seed, r.values.nll]));
 const diff = (a, b) => pairedBySeed(bySeed(a), bySeed(b));
 const f = (e, d = 2, signed = false) => formatEstimate(e, d, signed);
-const rows = Object.keys(LABELS).map((c) => `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'nll'))} | ${f(est(c, 'testNegElbo'))} | ${c === 'vae' ? '–' : f(diff(c, 'vae'), 2, true)} | ${Number.isFinite(est(c, 'parameters').mean) ? Math.round(est(c, 'parameters').mean).toLocaleString('en-US') : '–'} | ${f(est(c, 'examplesPerSec'), 0)} |`);
+const rows = Object.keys(LABELS).map(
+  (c) =>
+    `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'nll'))} | ${f(est(c, 'testNegElbo'))} | ${c === 'vae' ? '–' : f(diff(c, 'vae'), 2, true)} | ${Number.isFinite(est(c, 'parameters').mean) ? Math.round(est(c, 'parameters').mean).toLocaleString('en-US') : '–'} | ${f(est(c, 'examplesPerSec'), 0)} |`,
+);
 const order = [
   ['sylvester-o', 'iaf', 'O-SNF ahead of IAF'],
   ['sylvester-h', 'iaf', 'H-SNF ahead of IAF'],

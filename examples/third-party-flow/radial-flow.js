@@ -32,10 +32,7 @@ export class RadialFlow extends BaseFlow {
     const h = tf.div(1, tf.add(alpha, r));
     const bh = tf.mul(beta, h);
     const out = tf.add(z, tf.mul(bh, diff));
-    const logDet = tf.add(
-      tf.mul(this.dim - 1, tf.log1p(bh)),
-      tf.log(tf.add(1, tf.sub(bh, tf.mul(tf.mul(beta, tf.square(h)), r)))),
-    );
+    const logDet = tf.add(tf.mul(this.dim - 1, tf.log1p(bh)), tf.log(tf.add(1, tf.sub(bh, tf.mul(tf.mul(beta, tf.square(h)), r)))));
     return { z: out, logDet: tf.reshape(logDet, [-1]) };
   }
 

@@ -15,7 +15,12 @@ export const QUANTILES = [0.01, 0.05, 0.1];
 
 function grid(model, z, shape, file) {
   const n = z.length / model.latentDim;
-  const x = tf.tidy(() => model.decoder.decode(tf.tensor2d(z, [n, model.latentDim])).mean().dataSync());
+  const x = tf.tidy(() =>
+    model.decoder
+      .decode(tf.tensor2d(z, [n, model.latentDim]))
+      .mean()
+      .dataSync(),
+  );
   fs.writeFileSync(file, imageGridPng(x, n, shape, 8, 1));
 }
 
@@ -36,12 +41,22 @@ export async function analyseDpvaeRun(dir, { figures = null } = {}) {
   const q = M.aggregatePosteriorSamples(run.model, run.dataset.train, dim, 5000, rng).z;
   const skl = M.symmetricKl(M.mapToBase(run.model, p), M.mapToBase(run.model, q), L, 1);
   const logp = tf.tidy(() => Array.from(run.model.prior.logProb(tf.tensor2d(p, [5000, L])).dataSync()).sort((a, b) => a - b));
-  const ls = M.leakageScores(run.model, run.dataset.train, dim, QUANTILES.map((qq) => logp[Math.floor(qq * logp.length)]), { n: 2000, components: 2000, rng });
+  const ls = M.leakageScores(
+    run.model,
+    run.dataset.train,
+    dim,
+    QUANTILES.map((qq) => logp[Math.floor(qq * logp.length)]),
+    { n: 2000, components: 2000, rng },
+  );
   if (figures) {
     const logq = M.aggregatePosteriorLogDensity(run.model, run.dataset.train, dim, p.subarray(0, 2000 * L), 2000);
-    const lowIdx = Array.from(logq.keys()).sort((a, b) => logq[a] - logq[b]).slice(0, 32);
+    const lowIdx = Array.from(logq.keys())
+      .sort((a, b) => logq[a] - logq[b])
+      .slice(0, 32);
     const qLogp = tf.tidy(() => run.model.prior.logProb(tf.tensor2d(q.subarray(0, 2000 * L), [2000, L])).dataSync());
-    const highIdx = Array.from(qLogp.keys()).sort((a, b) => qLogp[a] - qLogp[b]).slice(0, 32);
+    const highIdx = Array.from(qLogp.keys())
+      .sort((a, b) => qLogp[a] - qLogp[b])
+      .slice(0, 32);
     const pick = (src, idx) => Float32Array.from(idx.flatMap((i) => Array.from(src.subarray(i * L, (i + 1) * L))));
     grid(run.model, pick(p, lowIdx), run.dataset.inputShape, `${figures}-low-posterior.png`);
     grid(run.model, pick(q, highIdx), run.dataset.inputShape, `${figures}-high-posterior.png`);

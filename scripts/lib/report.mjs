@@ -36,11 +36,13 @@ export function seedSeries(name, curves, from = 1) {
 
 /** The change of each curve over its last `tail` epochs, as an estimate over seeds (negative: still falling). */
 export function lateChange(curves, tail) {
-  return estimate(curves.map((c) => {
-    const last = c.at(-1);
-    const before = last && c.find((p) => p.epoch === last.epoch - tail);
-    return before ? last.value - before.value : NaN;
-  }));
+  return estimate(
+    curves.map((c) => {
+      const last = c.at(-1);
+      const before = last && c.find((p) => p.epoch === last.epoch - tail);
+      return before ? last.value - before.value : NaN;
+    }),
+  );
 }
 
 /** A y range that shows the ends of the curves: from just below their lowest point to `span` above it. */

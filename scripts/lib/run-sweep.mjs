@@ -30,6 +30,13 @@ export async function runSweep(file, options = {}) {
 
 /** The options every page script takes, parsed: --out, --workers, --threads (per run), --no-train, --quiet, --only (comma-separated). */
 export function sweepOptions(args) {
-  return { out: args.out, workers: args.workers ? Number(args.workers) : undefined, threads: args.threads ? Number(args.threads) : undefined, train: !args['no-train'], quiet: args.quiet, only: args.only ? args.only.split(',') : undefined };
+  return {
+    out: args.out,
+    workers: args.workers ? Number(args.workers) : undefined,
+    threads: args.threads ? Number(args.threads) : undefined,
+    train: !args['no-train'],
+    quiet: args.quiet,
+    only: args.only ? args.only.split(',') : undefined,
+  };
 }
 export const SWEEP_ARGS = { out: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, 'no-train': { type: 'boolean' }, quiet: { type: 'boolean' }, only: { type: 'string' } };

@@ -121,9 +121,24 @@ const ratio = (a, b) => (a == null || b == null ? '–' : `${(a / b).toFixed(2)}
 console.log('');
 const head = ['model', 'params', ...(args.stock ? ['wasm stock'] : []), 'wasm', 'native', 'PyTorch', 'native / PyTorch', 'native / wasm', 'peak RSS MiB'];
 console.log(`| ${head.join(' | ')} |`);
-console.log(`| --- | ${head.slice(1).map(() => '---:').join(' | ')} |`);
+console.log(
+  `| --- | ${head
+    .slice(1)
+    .map(() => '---:')
+    .join(' | ')} |`,
+);
 for (const r of rows) {
-  const cells = [r.label, fmt(r.wasm.params), ...(args.stock ? [fmt(r.stock?.median)] : []), fmt(r.wasm.median), fmt(r.native?.median), fmt(r.torch?.median), ratio(r.native?.median, r.torch?.median), ratio(r.native?.median, r.wasm.median), fmt(Math.max(r.wasm.peakRssMiB, r.native?.peakRssMiB ?? 0))];
+  const cells = [
+    r.label,
+    fmt(r.wasm.params),
+    ...(args.stock ? [fmt(r.stock?.median)] : []),
+    fmt(r.wasm.median),
+    fmt(r.native?.median),
+    fmt(r.torch?.median),
+    ratio(r.native?.median, r.torch?.median),
+    ratio(r.native?.median, r.wasm.median),
+    fmt(Math.max(r.wasm.peakRssMiB, r.native?.peakRssMiB ?? 0)),
+  ];
   console.log(`| ${cells.join(' | ')} |`);
 }
 if (rows.some((r) => r.cpu)) console.log(`\ncpu backend (pure JavaScript), reference VAE: ${fmt(rows.find((r) => r.cpu).cpu.median)} ex/s`);

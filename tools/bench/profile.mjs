@@ -8,7 +8,9 @@ import { prepareStep, readExample } from './step-setup.mjs';
 const require = createRequire(import.meta.url);
 const { tf, selectBackend } = require('@vaeflow/core');
 
-const { values: args } = parseArgs({ options: { model: { type: 'string', default: 'mlp' }, backend: { type: 'string', default: 'native' }, threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '5' } } });
+const { values: args } = parseArgs({
+  options: { model: { type: 'string', default: 'mlp' }, backend: { type: 'string', default: 'native' }, threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '5' } },
+});
 const files = { mlp: 'mnist-vae.json', iaf: 'mnist-iaf.json', conv: 'mnist-conv-vae.json', planar: 'mnist-planar.json', pcpmap: 'mnist-pcpmap.json', glow: 'mnist-glow-density.json' };
 
 const choice = await selectBackend(args.backend, { threads: Number(args.threads) });
@@ -17,7 +19,9 @@ const steps = Number(args.steps);
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) run();
 const wall = (performance.now() - t0) / steps;
-const info = await tf.profile(() => { for (let i = 0; i < steps; i++) run(); });
+const info = await tf.profile(() => {
+  for (let i = 0; i < steps; i++) run();
+});
 const byKernel = new Map();
 // Names ending in __op are tfjs's wrappers around kernels listed on their own: not counted twice.
 for (const k of info.kernels.filter((k) => !k.name.endsWith('__op'))) {
@@ -27,7 +31,9 @@ for (const k of info.kernels.filter((k) => !k.name.endsWith('__op'))) {
   byKernel.set(k.name, e);
 }
 const kernelMs = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-console.log(`${args.model} on ${choice.kind}: ${wall.toFixed(2)} ms a step unprofiled (${Math.round((B * 1000) / wall)} ex/s); kernels ${kernelMs.toFixed(2)} ms, the rest (tfjs bookkeeping, autodiff tape, JavaScript) ${(wall - kernelMs).toFixed(2)} ms`);
+console.log(
+  `${args.model} on ${choice.kind}: ${wall.toFixed(2)} ms a step unprofiled (${Math.round((B * 1000) / wall)} ex/s); kernels ${kernelMs.toFixed(2)} ms, the rest (tfjs bookkeeping, autodiff tape, JavaScript) ${(wall - kernelMs).toFixed(2)} ms`,
+);
 console.log('| kernel | calls a step | ms a step | share of the step |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) console.log(`| ${name} | ${Math.round(e.calls)} | ${e.ms.toFixed(3)} | ${((100 * e.ms) / wall).toFixed(1)}% |`);

@@ -13,13 +13,23 @@ export const examples = path.resolve(path.dirname(new URL(import.meta.url).pathn
 const randomData = definePlugin({
   name: 'bench-data',
   version: '0.0.0',
-  components: [defineComponent({
-    kind: 'dataset', type: 'bench-mnist-shape', description: 'random binary 28x28x1 data', schema: { properties: {} },
-    create: () => {
-      const split = (n) => { const r = new Random('bench'); const x = new Float32Array(n * 784); for (let i = 0; i < x.length; i++) x[i] = r.next() < 0.13 ? 1 : 0; return { x, n }; };
-      return { name: 'bench', inputShape: [28, 28, 1], valueKind: 'binary', train: split(512), val: split(128), test: split(128), prepareTrainBatch: () => undefined };
-    },
-  })],
+  components: [
+    defineComponent({
+      kind: 'dataset',
+      type: 'bench-mnist-shape',
+      description: 'random binary 28x28x1 data',
+      schema: { properties: {} },
+      create: () => {
+        const split = (n) => {
+          const r = new Random('bench');
+          const x = new Float32Array(n * 784);
+          for (let i = 0; i < x.length; i++) x[i] = r.next() < 0.13 ? 1 : 0;
+          return { x, n };
+        };
+        return { name: 'bench', inputShape: [28, 28, 1], valueKind: 'binary', train: split(512), val: split(128), test: split(128), prepareTrainBatch: () => undefined };
+      },
+    }),
+  ],
 });
 
 export function readExample(file) {
@@ -34,7 +44,10 @@ export function readExample(file) {
 export async function prepareStep(exampleManifest, warmup = 3) {
   const registry = createRegistry(randomData);
   const manifest = structuredClone(exampleManifest);
-  await registry.load(manifest.plugins.filter((p) => p !== '@vaeflow/datasets'), examples);
+  await registry.load(
+    manifest.plugins.filter((p) => p !== '@vaeflow/datasets'),
+    examples,
+  );
   manifest.plugins = [];
   manifest.data = { type: 'bench-mnist-shape' };
   const m = resolveManifest(manifest, registry);

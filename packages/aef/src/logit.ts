@@ -9,7 +9,10 @@ import { BaseFlow, tf } from '@vaeflow/core';
 export class LogitFlow extends BaseFlow {
   readonly id = 'logit';
   override readonly invertible = true;
-  constructor(dim: number, readonly alpha = 1e-6) {
+  constructor(
+    dim: number,
+    readonly alpha = 1e-6,
+  ) {
     super(dim, false);
     if (!(alpha > 0 && alpha < 0.5)) throw new Error(`logit: alpha must be in (0, 0.5), got ${alpha}`);
   }

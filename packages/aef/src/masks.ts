@@ -19,7 +19,12 @@ export function coreIndices(partition: CorePartition, shape: number[], L: number
         const dc = c - (W - 1) / 2;
         pixels.push({ r, c, key: [dr * dr + dc * dc, Math.atan2(dr, dc), r * W + c] });
       } else {
-        const corners = [[0, 0], [0, W - 1], [H - 1, 0], [H - 1, W - 1]];
+        const corners = [
+          [0, 0],
+          [0, W - 1],
+          [H - 1, 0],
+          [H - 1, W - 1],
+        ];
         const d = corners.map(([cr, cc]) => (r - cr) ** 2 + (c - cc) ** 2);
         const nearest = d.indexOf(Math.min(...d));
         pixels.push({ r, c, key: [d[nearest], nearest, r * W + c] });

@@ -1,5 +1,28 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BaseFlow, Dense, GaussianLikelihood, LOG_2PI, MLPDecoder, MLPEncoder, Module, Random, createRegistry, defineComponent, definePlugin, logAbsDet, resolveManifest, buildFromManifest, ManifestError, selectBackend, tf, type Dataset, type Decoder, type Encoder, type Likelihood, StandardNormalPrior } from '@vaeflow/core';
+import {
+  BaseFlow,
+  Dense,
+  GaussianLikelihood,
+  LOG_2PI,
+  MLPDecoder,
+  MLPEncoder,
+  Module,
+  Random,
+  createRegistry,
+  defineComponent,
+  definePlugin,
+  logAbsDet,
+  resolveManifest,
+  buildFromManifest,
+  ManifestError,
+  selectBackend,
+  tf,
+  type Dataset,
+  type Decoder,
+  type Encoder,
+  type Likelihood,
+  StandardNormalPrior,
+} from '@vaeflow/core';
 import { batchJacobian, describeFlowConformance } from '@vaeflow/core/testing';
 import { AEF, LogitFlow, coreIndices, plugin, type AefCore } from '../src/index.js';
 
@@ -128,7 +151,10 @@ class IdentityEncoder extends Module implements Encoder {
 /** f(z) = C z + c with a fixed-scale Gaussian residual. */
 class LinearDecoder extends Module implements Decoder {
   readonly dense: Dense;
-  constructor(rng: Random, readonly lik: GaussianLikelihood) {
+  constructor(
+    rng: Random,
+    readonly lik: GaussianLikelihood,
+  ) {
     super();
     this.dense = this.addChild('dense', new Dense(rng, L, D));
   }
@@ -145,14 +171,28 @@ describe('importance-sampled likelihood of the linear AEF', () => {
     const sigma = 0.4;
     const rng = new Random('linear-gaussian');
     const decoder = new LinearDecoder(rng, new GaussianLikelihood(D, sigma, 0, 1));
-    const aef = new AEF({ latentDim: L, inputShape: SHAPE, core: 'linear', preprocessing: [], encoder: new IdentityEncoder(D), coreFlows: [], prior: new StandardNormalPrior(L), decoder, scaleEpsilon: 1e-5, importanceScale: 0.1 }, rng);
+    const aef = new AEF(
+      {
+        latentDim: L,
+        inputShape: SHAPE,
+        core: 'linear',
+        preprocessing: [],
+        encoder: new IdentityEncoder(D),
+        coreFlows: [],
+        prior: new StandardNormalPrior(L),
+        decoder,
+        scaleEpsilon: 1e-5,
+        importanceScale: 0.1,
+      },
+      rng,
+    );
     const C = decoder.dense.kernel.arraySync() as number[][]; // [L, D]: f(z) = z C + c
     const c = decoder.dense.bias.arraySync() as number[];
     const F = aef.features!.kernel.arraySync() as number[][]; // [D, L]: w = y F + bF
     const bF = aef.features!.bias.arraySync() as number[];
     // Posterior of z given y: S = (I + C C^T / sigma^2)^-1, mean = (y - c) C^T S / sigma^2.
     const Ct = tf.tensor2d(C);
-    const S = tf.tidy(() => tf.tensor2d(invert2((tf.add(tf.eye(L), tf.div(tf.matMul(Ct, Ct, false, true), sigma * sigma)).arraySync() as number[][]))));
+    const S = tf.tidy(() => tf.tensor2d(invert2(tf.add(tf.eye(L), tf.div(tf.matMul(Ct, Ct, false, true), sigma * sigma)).arraySync() as number[][])));
     const M = tf.tidy(() => tf.div(tf.matMul(Ct, S, true, false), sigma * sigma)); // [D, L]: mean = (y - c) M
     // g = 1: z = gm + w, so set gm = (y - c) M - (y F + bF), i.e. kernel K = M - F, bias = -c M - bF.
     const K = tf.sub(M, tf.tensor2d(F));
@@ -187,7 +227,10 @@ describe('importance-sampled likelihood of the linear AEF', () => {
 
 function invert2(m: number[][]): number[][] {
   const det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
-  return [[m[1][1] / det, -m[0][1] / det], [-m[1][0] / det, m[0][0] / det]];
+  return [
+    [m[1][1] / det, -m[0][1] / det],
+    [-m[1][0] / det, m[0][0] / det],
+  ];
 }
 
 /** log N(x; mu, Sigma) per row, in float64 by Cholesky. */

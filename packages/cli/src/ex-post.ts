@@ -28,10 +28,15 @@ export function exPostGmmPrior(run: LoadedRun, runDir: string, k: number, why: s
   const rng = new Random(`ex-post-draws:${k}`);
   for (let from = 0; from < n; from += 500) {
     const to = Math.min(n, from + 500);
-    codes.set(tf.tidy(() => run.model.terms(tf.tensor2d(run.dataset.train.x.subarray(from * dim, to * dim), [to - from, dim]), rng, false).z.dataSync() as Float32Array), from * L);
+    codes.set(
+      tf.tidy(() => run.model.terms(tf.tensor2d(run.dataset.train.x.subarray(from * dim, to * dim), [to - from, dim]), rng, false).z.dataSync() as Float32Array),
+      from * L,
+    );
   }
   const gmm = metrics.fitDiagonalGmm(codes, n, L, k, new Random(`ex-post-gmm:${k}`));
-  log(`vaeflow: fitted a ${k}-component Gaussian mixture to ${n} posterior draws of the training set in ${gmm.iterations} EM iterations (mean log-likelihood ${gmm.logLikelihood.toFixed(3)}); cached in ${file}`);
+  log(
+    `vaeflow: fitted a ${k}-component Gaussian mixture to ${n} posterior draws of the training set in ${gmm.iterations} EM iterations (mean log-likelihood ${gmm.logLikelihood.toFixed(3)}); cached in ${file}`,
+  );
   fs.mkdirSync(path.dirname(file), { recursive: true });
   writeFileAtomic(file, `${JSON.stringify({ ...gmm, fittedTo })}\n`);
   return GaussianMixturePrior.fromMixture(gmm);

@@ -20,13 +20,20 @@ function positiveInt(v: string): number {
 }
 
 const backendOption = () => new Option('--backend <name>', 'tensor backend (auto: tfjs-node, native, wasm, cpu, the first that loads)').choices([...BACKEND_REQUESTS]);
-const threadsOption = () => new Option('--threads <n>', 'threads for the native kernels (default: VAEFLOW_THREADS, else all cores; give 1 per process when several share the machine)').argParser(positiveInt);
+const threadsOption = () =>
+  new Option('--threads <n>', 'threads for the native kernels (default: VAEFLOW_THREADS, else all cores; give 1 per process when several share the machine)').argParser(positiveInt);
 
 /** Builds the `vaeflow` program; `run` parses argv and sets the exit code. */
 export function program(): Command {
-  const p = new Command('vaeflow').description('VAEs with normalizing flows on TensorFlow.js').version(VERSION).showHelpAfterError()
+  const p = new Command('vaeflow')
+    .description('VAEs with normalizing flows on TensorFlow.js')
+    .version(VERSION)
+    .showHelpAfterError()
     .option('--debug', 'print the stack trace of every error')
-    .option('--trust-plugins', 'import plugin files from anywhere, including those a run folder names (default: packages installed in the project, and plugin files inside the project or the manifest\'s folder)');
+    .option(
+      '--trust-plugins',
+      "import plugin files from anywhere, including those a run folder names (default: packages installed in the project, and plugin files inside the project or the manifest's folder)",
+    );
   p.command('train <manifest>')
     .description('train a model described by a JSON manifest (or continue a run folder with --resume); writes runs/<name>/')
     .option('--out <dir>', 'run folder (default runs/<name>); a folder that holds anything needs --resume or --force')
@@ -36,7 +43,7 @@ export function program(): Command {
     .option('--limit-test <n>', 'use at most n test examples (quick runs)', positiveInt)
     .addOption(backendOption())
     .addOption(threadsOption())
-    .option('--resume', 'continue from the run folder\'s latest checkpoint, with the run\'s own manifest')
+    .option('--resume', "continue from the run folder's latest checkpoint, with the run's own manifest")
     .option('--force', 'replace the run in the folder (removes its checkpoints, samples and metrics)')
     .addOption(new Option('--progress-json', 'progress as JSON lines on stdout (for sweep workers)').hideHelp())
     .addOption(new Option('--exit-with-parent', 'exit when stdin closes (for sweep workers)').hideHelp())
@@ -81,7 +88,11 @@ export function program(): Command {
     .option('--fcd', 'also the Frechet classifier distance (trains a classifier once per dataset)')
     .option('--ais <steps>', 'also annealed importance sampling with this many steps (a tighter lower bound) on the first --ais-limit examples', positiveInt)
     .option('--ais-limit <n>', 'examples AIS runs on', positiveInt, 100)
-    .option('--gaps <n>', 'also split the inference gap (approximation and amortisation, Cremer et al. 2018) on the first n examples, fitting each posterior by optimisation; log p(x) from AIS when --ais is given', positiveInt)
+    .option(
+      '--gaps <n>',
+      'also split the inference gap (approximation and amortisation, Cremer et al. 2018) on the first n examples, fitting each posterior by optimisation; log p(x) from AIS when --ais is given',
+      positiveInt,
+    )
     .option('--bdmc <n>', 'also bidirectional Monte Carlo on n examples simulated from the model (AIS lower and upper bounds, --ais steps)', positiveInt)
     .option('--ex-post-gmm <k>', 'also the NLL with the prior replaced by a K-component Gaussian mixture fitted to the training codes (the ex-post density of RAE and pythae)', positiveInt)
     .addOption(backendOption())
@@ -90,7 +101,10 @@ export function program(): Command {
       const { result, notWritten } = await evalCommand(run, o);
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       if (notWritten) throw notWritten;
-      if (typeof result.nll !== 'number' || !Number.isFinite(result.nll)) throw new UserError(`the importance-sampled NLL of ${run} is not finite (${result.nonFiniteExamples ? `examples ${(result.nonFiniteExamples as number[]).join(', ')}` : 'see eval.json'}): the model or its estimator gives non-finite log-densities`);
+      if (typeof result.nll !== 'number' || !Number.isFinite(result.nll))
+        throw new UserError(
+          `the importance-sampled NLL of ${run} is not finite (${result.nonFiniteExamples ? `examples ${(result.nonFiniteExamples as number[]).join(', ')}` : 'see eval.json'}): the model or its estimator gives non-finite log-densities`,
+        );
     });
   p.command('compare <runs...>')
     .description('write one self-contained HTML report comparing runs (or the runs of one sweep folder, grouped by configuration)')
@@ -101,7 +115,9 @@ export function program(): Command {
       process.stdout.write(`${await compareCommand(runs, o)}\n`);
     });
   p.command('export <run>')
-    .description('write a static page where the trained model samples, traverses latents, interpolates and reconstructs drawings live in the browser (TensorFlow.js, WebGL or wasm); default <run>/page')
+    .description(
+      'write a static page where the trained model samples, traverses latents, interpolates and reconstructs drawings live in the browser (TensorFlow.js, WebGL or wasm); default <run>/page',
+    )
     .option('--out <dir>', 'folder to write (default <run>/page)')
     .option('--examples <n>', 'test examples shipped for interpolation and the latent scatter', positiveInt, 1000)
     .addOption(new Option('--checkpoint <which>', 'checkpoint to export').choices(['best', 'latest']).default('best'))
@@ -122,7 +138,7 @@ export function program(): Command {
     .description('run a sweep file (configurations x seeds) with a local pool or a Redis queue; `sweep status <file|folder>` and `sweep report <file|folder>` follow it')
     .option('--workers <n>', 'local worker processes (default: the number of cores)', positiveInt)
     .addOption(threadsOption())
-    .option('--out <dir>', 'sweep folder (default: the sweep file\'s out, else runs/sweeps/<name>)')
+    .option('--out <dir>', "sweep folder (default: the sweep file's out, else runs/sweeps/<name>)")
     .option('--queue <url>', 'queue the runs on Redis (redis://host:port) for `vaeflow worker`s instead of running them here')
     .option('--queue-name <name>', 'BullMQ queue name', 'vaeflow-runs')
     .option('--dry-run', 'list the runs and their overrides; write nothing')
@@ -168,7 +184,10 @@ export async function run(argv: string[]): Promise<void> {
     await program().parseAsync(argv);
   } catch (e) {
     const err = e as Error | undefined;
-    const user = e instanceof ManifestError || e instanceof PluginError || e instanceof UserError || err?.name === 'SweepError' || err?.name === 'UserError' || err?.message?.startsWith('cannot reach Redis') ? err : userErrorFromSystem(e);
+    const user =
+      e instanceof ManifestError || e instanceof PluginError || e instanceof UserError || err?.name === 'SweepError' || err?.name === 'UserError' || err?.message?.startsWith('cannot reach Redis')
+        ? err
+        : userErrorFromSystem(e);
     if (user) {
       // Manifest, plugin, sweep and queue errors name their own source; the others say it is vaeflow.
       const named = user instanceof ManifestError || user instanceof PluginError || user.name === 'SweepError' || user.message.startsWith('cannot reach Redis');

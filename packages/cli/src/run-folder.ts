@@ -1,7 +1,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runFolderRules } from './manifest-file.js';
-import { EMA_PREFIX, UserError, buildFromManifest, checkManifest, createRegistry, findCheckpoint, hasEma, loadCheckpoint, disposeCheckpoint, ManifestError, type BuiltModel, type Dataset, type Manifest, type Registry } from '@vaeflow/core';
+import {
+  EMA_PREFIX,
+  UserError,
+  buildFromManifest,
+  checkManifest,
+  createRegistry,
+  findCheckpoint,
+  hasEma,
+  loadCheckpoint,
+  disposeCheckpoint,
+  ManifestError,
+  type BuiltModel,
+  type Dataset,
+  type Manifest,
+  type Registry,
+} from '@vaeflow/core';
 
 export interface LoadedRun extends BuiltModel {
   manifest: Manifest;

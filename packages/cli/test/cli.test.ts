@@ -85,7 +85,11 @@ describe('vaeflow train, sample, plugins, schema', () => {
     fs.rmSync(f);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/backend wasm/);
-    const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.split === 'val').length).toBe(3);
     const test = lines.find((l) => l.split === 'test');
     expect(test.elbo).toBeLessThan(0);
@@ -126,7 +130,11 @@ describe('vaeflow train, sample, plugins, schema', () => {
     const r = vaeflow(['train', f, '--out', out, '--resume']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/resuming .* after epoch 1/);
-    const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => `${l.epoch}:${l.split}`).slice(0, 6)).toEqual(['1:train', '1:val', '2:train', '2:val', '3:train', '3:val']);
     expect(lines.at(-1).split).toBe('test');
   });
@@ -148,7 +156,11 @@ describe('vaeflow train, sample, plugins, schema', () => {
     expect(JSON.stringify(schema.properties.data)).toContain('"mnist"');
     // The file the examples name ($schema: ../vaeflow.schema.json) is this output (npm run schema writes it).
     expect(fs.readFileSync(path.join(root, 'vaeflow.schema.json'), 'utf8')).toBe(r.stdout);
-    const named = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(fs.readFileSync(path.join(root, 'examples', f), 'utf8')).$schema).filter(Boolean);
+    const named = fs
+      .readdirSync(path.join(root, 'examples'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(fs.readFileSync(path.join(root, 'examples', f), 'utf8')).$schema)
+      .filter(Boolean);
     expect(new Set(named)).toEqual(new Set(['../vaeflow.schema.json']));
   });
 

@@ -16,11 +16,17 @@ const skipNote = chromium ? '' : " (skipped: no /usr/bin/chromium; .ci/run insta
 /** A tiny run on the stripes fixture; `flows` adds an IAF posterior, so the page must bundle @vaeflow/flows-iaf. */
 function tinyRun(dir: string, name: string, latentDim: number, withIaf: boolean): string {
   const f = path.join(__dirname, 'fixtures', `.${name}-${process.pid}.json`);
-  fs.writeFileSync(f, JSON.stringify({
-    name, plugins: ['./tiny-data-plugin.cjs', ...(withIaf ? ['@vaeflow/flows-iaf'] : [])], seed: 5, data: { type: 'stripes' },
-    model: { latentDim, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] }, ...(withIaf ? { flows: [{ type: 'iaf', hidden: [16] }] } : {}) },
-    training: { epochs: 3, batchSize: 32, samples: 16 },
-  }));
+  fs.writeFileSync(
+    f,
+    JSON.stringify({
+      name,
+      plugins: ['./tiny-data-plugin.cjs', ...(withIaf ? ['@vaeflow/flows-iaf'] : [])],
+      seed: 5,
+      data: { type: 'stripes' },
+      model: { latentDim, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] }, ...(withIaf ? { flows: [{ type: 'iaf', hidden: [16] }] } : {}) },
+      training: { epochs: 3, batchSize: 32, samples: 16 },
+    }),
+  );
   const out = path.join(dir, name);
   const r = vaeflow(['train', f, '--out', out]);
   fs.rmSync(f);
@@ -142,7 +148,7 @@ describe('vaeflow export: a trained model as a static page', () => {
     expect(self.stderr).toMatch(/--out (must not be the run folder|.* holds other files)/);
   });
 
-  it('serves only the page folder\'s own files', async () => {
+  it("serves only the page folder's own files", async () => {
     const { server, url } = await servePage(path.join(run2d, 'page'));
     try {
       expect((await fetch(`${url}model.json`)).status).toBe(200);
@@ -154,63 +160,66 @@ describe('vaeflow export: a trained model as a static page', () => {
     }
   });
 
-  it.skipIf(!chromium)(`runs in headless Chromium: samples on a click, a slider moves the traversal, a drawing is reconstructed, no console errors, and the decoder matches Node's within 1e-4${skipNote}`, async () => {
-    const { chromium: pw } = await import('playwright-core');
-    const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
-    const shots = path.join(dir, 'screenshots');
-    fs.mkdirSync(shots);
-    try {
-      for (const run of [run2d, runIaf]) {
-        const { server, url } = await servePage(path.join(run, 'page'));
-        try {
-          const node = await loadRun(run);
-          const L = node.model.latentDim;
-          const z = [Array(L).fill(0), Array.from({ length: L }, (_, i) => (i % 2 ? -1.3 : 0.8)), Array.from({ length: L }, (_, i) => 2 - i)];
-          const expected = tf.tidy(() => node.model.decodeMean!(tf.tensor2d(z)).arraySync() as number[][]);
-          for (const backend of ['', '?backend=wasm', '?backend=cpu']) {
-            const page = await browser.newPage({ viewport: { width: 1200, height: 1800 } });
-            const errors: string[] = [];
-            page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-            page.on('pageerror', (e) => errors.push(String(e)));
-            await page.goto(`${url}${backend}`);
-            const timing = await page.evaluate(() => (window as unknown as { vaeflow: { ready: Promise<{ backend: string; firstSampleMs: number }> } }).vaeflow.ready);
-            if (backend) expect(timing.backend).toBe(backend.split('=')[1]);
-            expect(timing.firstSampleMs).toBeGreaterThan(0);
-            const got = await page.evaluate((zz) => (window as unknown as { vaeflow: { decode(z: number[][]): number[][] } }).vaeflow.decode(zz), z);
-            const diff = Math.max(...got.flatMap((row, i) => row.map((v, j) => Math.abs(v - expected[i][j]))));
-            expect(diff, `${path.basename(run)} on ${timing.backend}`).toBeLessThan(1e-4);
-            if (backend === '') {
-              const pixels = (id: string) => page.$eval(`#${id}`, (c) => (c as HTMLCanvasElement).toDataURL());
-              const before = await pixels('samples');
-              await page.click('#sample');
-              expect(await pixels('samples')).not.toBe(before);
-              const traversal = await pixels('traversal');
-              const slider = page.locator('#sliders input').first();
-              await slider.fill('2.5');
-              expect(await pixels('traversal')).not.toBe(traversal);
-              const input = await pixels('draw-input');
-              const codeBefore = await page.textContent('#draw-code');
-              await page.locator('#draw').scrollIntoViewIfNeeded();
-              const box = (await page.locator('#draw').boundingBox())!;
-              await page.mouse.move(box.x + 40, box.y + box.height * 0.3);
-              await page.mouse.down();
-              await page.mouse.move(box.x + box.width - 40, box.y + box.height * 0.3, { steps: 8 });
-              await page.mouse.up();
-              expect(await page.textContent('#draw-code')).not.toBe(codeBefore);
-              expect(await pixels('draw-input')).not.toBe(input);
-              await page.screenshot({ path: path.join(shots, `${path.basename(run)}.png`), fullPage: true });
-              expect(fs.statSync(path.join(shots, `${path.basename(run)}.png`)).size).toBeGreaterThan(10_000);
+  it.skipIf(!chromium)(
+    `runs in headless Chromium: samples on a click, a slider moves the traversal, a drawing is reconstructed, no console errors, and the decoder matches Node's within 1e-4${skipNote}`,
+    async () => {
+      const { chromium: pw } = await import('playwright-core');
+      const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+      const shots = path.join(dir, 'screenshots');
+      fs.mkdirSync(shots);
+      try {
+        for (const run of [run2d, runIaf]) {
+          const { server, url } = await servePage(path.join(run, 'page'));
+          try {
+            const node = await loadRun(run);
+            const L = node.model.latentDim;
+            const z = [Array(L).fill(0), Array.from({ length: L }, (_, i) => (i % 2 ? -1.3 : 0.8)), Array.from({ length: L }, (_, i) => 2 - i)];
+            const expected = tf.tidy(() => node.model.decodeMean!(tf.tensor2d(z)).arraySync() as number[][]);
+            for (const backend of ['', '?backend=wasm', '?backend=cpu']) {
+              const page = await browser.newPage({ viewport: { width: 1200, height: 1800 } });
+              const errors: string[] = [];
+              page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+              page.on('pageerror', (e) => errors.push(String(e)));
+              await page.goto(`${url}${backend}`);
+              const timing = await page.evaluate(() => (window as unknown as { vaeflow: { ready: Promise<{ backend: string; firstSampleMs: number }> } }).vaeflow.ready);
+              if (backend) expect(timing.backend).toBe(backend.split('=')[1]);
+              expect(timing.firstSampleMs).toBeGreaterThan(0);
+              const got = await page.evaluate((zz) => (window as unknown as { vaeflow: { decode(z: number[][]): number[][] } }).vaeflow.decode(zz), z);
+              const diff = Math.max(...got.flatMap((row, i) => row.map((v, j) => Math.abs(v - expected[i][j]))));
+              expect(diff, `${path.basename(run)} on ${timing.backend}`).toBeLessThan(1e-4);
+              if (backend === '') {
+                const pixels = (id: string) => page.$eval(`#${id}`, (c) => (c as HTMLCanvasElement).toDataURL());
+                const before = await pixels('samples');
+                await page.click('#sample');
+                expect(await pixels('samples')).not.toBe(before);
+                const traversal = await pixels('traversal');
+                const slider = page.locator('#sliders input').first();
+                await slider.fill('2.5');
+                expect(await pixels('traversal')).not.toBe(traversal);
+                const input = await pixels('draw-input');
+                const codeBefore = await page.textContent('#draw-code');
+                await page.locator('#draw').scrollIntoViewIfNeeded();
+                const box = (await page.locator('#draw').boundingBox())!;
+                await page.mouse.move(box.x + 40, box.y + box.height * 0.3);
+                await page.mouse.down();
+                await page.mouse.move(box.x + box.width - 40, box.y + box.height * 0.3, { steps: 8 });
+                await page.mouse.up();
+                expect(await page.textContent('#draw-code')).not.toBe(codeBefore);
+                expect(await pixels('draw-input')).not.toBe(input);
+                await page.screenshot({ path: path.join(shots, `${path.basename(run)}.png`), fullPage: true });
+                expect(fs.statSync(path.join(shots, `${path.basename(run)}.png`)).size).toBeGreaterThan(10_000);
+              }
+              expect(errors).toEqual([]);
+              await page.close();
             }
-            expect(errors).toEqual([]);
-            await page.close();
+            node.model.dispose();
+          } finally {
+            server.close();
           }
-          node.model.dispose();
-        } finally {
-          server.close();
         }
+      } finally {
+        await browser.close();
       }
-    } finally {
-      await browser.close();
-    }
-  });
+    },
+  );
 });

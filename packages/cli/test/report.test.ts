@@ -12,13 +12,23 @@ const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => 
 /** Trains three tiny runs (one with a 2-D latent) for eval and compare. */
 function tinyRuns(dir: string): string[] {
   const fixture = path.join(__dirname, 'fixtures');
-  return [['stripes-a', 2], ['stripes-b', 3], ['stripes-c', 2]].map(([name, latent]) => {
+  return [
+    ['stripes-a', 2],
+    ['stripes-b', 3],
+    ['stripes-c', 2],
+  ].map(([name, latent]) => {
     const f = path.join(fixture, `.${name}-${process.pid}.json`);
-    fs.writeFileSync(f, JSON.stringify({
-      name, plugins: ['./tiny-data-plugin.cjs'], seed: 4, data: { type: 'stripes' },
-      model: { latentDim: latent, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] } },
-      training: { epochs: 2, batchSize: 32, samples: 16 },
-    }));
+    fs.writeFileSync(
+      f,
+      JSON.stringify({
+        name,
+        plugins: ['./tiny-data-plugin.cjs'],
+        seed: 4,
+        data: { type: 'stripes' },
+        model: { latentDim: latent, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] } },
+        training: { epochs: 2, batchSize: 32, samples: 16 },
+      }),
+    );
     const out = path.join(dir, name as string);
     const r = vaeflow(['train', f, '--out', out]);
     fs.rmSync(f);
@@ -38,7 +48,12 @@ describe('vaeflow eval and compare', () => {
     const ev = JSON.parse(fs.readFileSync(path.join(runs[0], 'eval.json'), 'utf8'));
     expect(ev.k).toBe(200);
     expect(ev.n).toBe(32);
-    const test = fs.readFileSync(path.join(runs[0], 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((m) => m.split === 'test');
+    const test = fs
+      .readFileSync(path.join(runs[0], 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((m) => m.split === 'test');
     expect(ev.nll).toBeLessThanOrEqual(-test.elbo + 0.5);
     expect(ev.nll).toBeLessThanOrEqual(-ev.elbo);
     expect(ev.reconstructionMse).toBeGreaterThan(0);
@@ -70,16 +85,27 @@ describe('vaeflow eval and compare', () => {
 
   it('training.usageEvery logs I(x; z), the marginal KL and the KL per dimension per epoch', () => {
     const f = path.join(__dirname, 'fixtures', `.usage-${process.pid}.json`);
-    fs.writeFileSync(f, JSON.stringify({
-      name: 'usage', plugins: ['./tiny-data-plugin.cjs'], seed: 4, data: { type: 'stripes' },
-      model: { latentDim: 3, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] } },
-      training: { epochs: 2, batchSize: 32, samples: 0, usageEvery: 1, usageExamples: 20 },
-    }));
+    fs.writeFileSync(
+      f,
+      JSON.stringify({
+        name: 'usage',
+        plugins: ['./tiny-data-plugin.cjs'],
+        seed: 4,
+        data: { type: 'stripes' },
+        model: { latentDim: 3, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] } },
+        training: { epochs: 2, batchSize: 32, samples: 0, usageEvery: 1, usageExamples: 20 },
+      }),
+    );
     const out = path.join(dir, 'usage');
     const r = vaeflow(['train', f, '--out', out]);
     fs.rmSync(f);
     expect(r.status, r.stderr).toBe(0);
-    const val = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.split === 'val');
+    const val = fs
+      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.split === 'val');
     expect(val).toHaveLength(2);
     for (const m of val) {
       // a one-sample Monte Carlo estimate: near zero it can dip a little below
@@ -87,13 +113,20 @@ describe('vaeflow eval and compare', () => {
       expect(m.mutualInformation).toBeLessThanOrEqual(Math.log(20) + 1e-6);
       expect(Number.isFinite(m.marginalKl)).toBe(true);
     }
-    const usage = fs.readFileSync(path.join(out, 'latent-usage.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const usage = fs
+      .readFileSync(path.join(out, 'latent-usage.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(usage.map((u) => u.epoch)).toEqual([1, 2]);
     for (const u of usage) {
       expect(u.n).toBe(20);
       expect(u.klPerDim).toHaveLength(3);
       // the ELBO surgery identity: the KL term is I(x; z) plus the marginal KL, and the KL term is the sum over dimensions
-      expect(u.mutualInformation + u.marginalKl).toBeCloseTo(u.klPerDim.reduce((a: number, b: number) => a + b, 0), 2);
+      expect(u.mutualInformation + u.marginalKl).toBeCloseTo(
+        u.klPerDim.reduce((a: number, b: number) => a + b, 0),
+        2,
+      );
     }
   });
 
@@ -139,9 +172,12 @@ describe('vaeflow eval and compare', () => {
     expect(html).not.toMatch(/<script[^>]+src=/);
   });
 
-  it.skipIf(!chromium)(`renders in headless Chromium with no console errors, showing every run${chromium ? '' : ' (skipped: no /usr/bin/chromium; .ci/run installs Debian\'s chromium)'}`, async () => {
+  it.skipIf(!chromium)(`renders in headless Chromium with no console errors, showing every run${chromium ? '' : " (skipped: no /usr/bin/chromium; .ci/run installs Debian's chromium)"}`, async () => {
     const { chromium: pw } = await import('playwright-core');
-    const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const browser = await pw.launch({
+      executablePath: chromium,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
       const errors: string[] = [];

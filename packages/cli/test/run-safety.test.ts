@@ -102,7 +102,7 @@ describe('crash safety', () => {
 });
 
 describe('clumsy commands', () => {
-  it('resume with the run\'s own manifest: a differing source is refused, the run folder alone resumes, --epochs extends', () => {
+  it("resume with the run's own manifest: a differing source is refused, the run folder alone resumes, --epochs extends", () => {
     const dir = tmp();
     const manifest = stripesManifest(dir, { samples: 0 });
     const out = path.join(dir, 'run');
@@ -122,7 +122,11 @@ describe('clumsy commands', () => {
     const extended = vaeflow(['train', out, '--resume', '--epochs', '3', '--backend', 'cpu']);
     expect(extended.status, extended.stderr).toBe(0);
     expect(extended.stderr).toMatch(/resuming .* after epoch 2/);
-    const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => `${l.epoch}:${l.split}`).slice(0, 6)).toEqual(['1:train', '1:val', '2:train', '2:val', '3:train', '3:val']);
     expect(JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')).training.epochs).toBe(3);
     // Training again into the finished run without a flag is refused; nothing is lost.
@@ -162,7 +166,12 @@ describe('clumsy commands', () => {
   it('user mistakes are one line and exit 1; the evaluation is printed even when it cannot be saved', () => {
     const missing = vaeflow(['eval', path.join(tmp(), 'no-such-run')]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr.trim().split('\n').filter((l) => !/^vaeflow: backend/.test(l))).toEqual([expect.stringMatching(/is not a vaeflow run folder \(no manifest\.json\)/)]);
+    expect(
+      missing.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !/^vaeflow: backend/.test(l)),
+    ).toEqual([expect.stringMatching(/is not a vaeflow run folder \(no manifest\.json\)/)]);
     const dir = tmp();
     const manifest = stripesManifest(dir, { epochs: 1, samples: 0 });
     const out = path.join(dir, 'run');
@@ -192,7 +201,7 @@ describe('code from unexpected places', () => {
   /** A plugin file that leaves a mark when imported, then exports a harmless plugin. */
   const marking = (marker: string) => `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'imported');\nmodule.exports = { name: 'marking', version: '1.0.0', components: [] };\n`;
 
-  it('a node_modules beside a downloaded manifest does not shadow the project\'s packages', () => {
+  it("a node_modules beside a downloaded manifest does not shadow the project's packages", () => {
     const dir = tmp();
     const marker = path.join(dir, 'marker');
     const fake = path.join(dir, 'node_modules/@vaeflow/datasets');
@@ -209,7 +218,7 @@ describe('code from unexpected places', () => {
     expect(fs.existsSync(marker)).toBe(false);
   });
 
-  it('plugin files outside the project and the manifest\'s folder are refused, naming both', () => {
+  it("plugin files outside the project and the manifest's folder are refused, naming both", () => {
     const dir = tmp();
     const elsewhere = tmp();
     const marker = path.join(elsewhere, 'marker');
@@ -282,36 +291,56 @@ describe('validate says what train would', () => {
     return m;
   };
   const cases: [string, () => unknown, RegExp][] = [
-    ['a planar flow (no inverse) inside a flow prior', () => {
-      const m = example('mnist-vae.json');
-      m.plugins.push('@vaeflow/flows-planar', '@vaeflow/priors-dp');
-      m.model.prior = { type: 'flow', flows: [{ type: 'planar', layers: 2 }] };
-      return m;
-    }, /\/model\/prior: prior "flow" could not be built: flow "planar" cannot be inverted/],
-    ['an IAF (needs a context) in preprocessing', () => {
-      const m = example('mnist-vae.json');
-      m.plugins.push('@vaeflow/flows-iaf');
-      m.model.preprocessing = [{ type: 'iaf', steps: 1, hidden: [16] }];
-      return m;
-    }, /\/model\/preprocessing\/0: flow "iaf" could not be built: iaf with conditional: true needs an encoder context h/],
-    ['a conditional IAF as the AEF\'s core flow', () => {
-      const m = example('mnist-aef-linear.json');
-      m.model.coreFlows = [{ type: 'iaf', steps: 1, hidden: [16] }];
-      return m;
-    }, /\/model\/coreFlows\/0: flow "iaf" could not be built: .*needs an encoder context h/],
+    [
+      'a planar flow (no inverse) inside a flow prior',
+      () => {
+        const m = example('mnist-vae.json');
+        m.plugins.push('@vaeflow/flows-planar', '@vaeflow/priors-dp');
+        m.model.prior = { type: 'flow', flows: [{ type: 'planar', layers: 2 }] };
+        return m;
+      },
+      /\/model\/prior: prior "flow" could not be built: flow "planar" cannot be inverted/,
+    ],
+    [
+      'an IAF (needs a context) in preprocessing',
+      () => {
+        const m = example('mnist-vae.json');
+        m.plugins.push('@vaeflow/flows-iaf');
+        m.model.preprocessing = [{ type: 'iaf', steps: 1, hidden: [16] }];
+        return m;
+      },
+      /\/model\/preprocessing\/0: flow "iaf" could not be built: iaf with conditional: true needs an encoder context h/,
+    ],
+    [
+      "a conditional IAF as the AEF's core flow",
+      () => {
+        const m = example('mnist-aef-linear.json');
+        m.model.coreFlows = [{ type: 'iaf', steps: 1, hidden: [16] }];
+        return m;
+      },
+      /\/model\/coreFlows\/0: flow "iaf" could not be built: .*needs an encoder context h/,
+    ],
     ['the AEF with the elbo objective', () => ({ ...example('mnist-aef-linear.json'), objective: { type: 'elbo' } }), /\/objective\/type: an AEF is trained by its exact negative log-likelihood/],
-    ['a conv encoder on two moons', () => {
-      const m = example('mnist-vae.json');
-      m.data = { type: 'two-moons' };
-      m.model.latentDim = 2;
-      m.model.encoder = { type: 'conv', channels: [8, 16], kernelSize: 3 };
-      return m;
-    }, /\/model\/encoder: encoder "conv" could not be built: a conv encoder needs image data/],
-    ['a layer of 1e9 units', () => {
-      const m = example('mnist-vae.json');
-      m.model.encoder.hidden = [1e9];
-      return m;
-    }, /\/model\/encoder: encoder "mlp" could not be built: a weight tensor of shape \[784, 1000000000\] would hold 7\.84e\+11 values; the limit is/],
+    [
+      'a conv encoder on two moons',
+      () => {
+        const m = example('mnist-vae.json');
+        m.data = { type: 'two-moons' };
+        m.model.latentDim = 2;
+        m.model.encoder = { type: 'conv', channels: [8, 16], kernelSize: 3 };
+        return m;
+      },
+      /\/model\/encoder: encoder "conv" could not be built: a conv encoder needs image data/,
+    ],
+    [
+      'a layer of 1e9 units',
+      () => {
+        const m = example('mnist-vae.json');
+        m.model.encoder.hidden = [1e9];
+        return m;
+      },
+      /\/model\/encoder: encoder "mlp" could not be built: a weight tensor of shape \[784, 1000000000\] would hold 7\.84e\+11 values; the limit is/,
+    ],
   ];
   for (const [what, make, message] of cases) {
     it(`rejects ${what}`, () => {

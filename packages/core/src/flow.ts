@@ -5,7 +5,10 @@ import { Module } from './nn/module.js';
 
 /** Thrown by a flow with no inverse; names the flow so the message says what to change. */
 export class NotInvertibleError extends Error {
-  constructor(readonly flowId: string, reason = 'it has no closed-form or numerical inverse') {
+  constructor(
+    readonly flowId: string,
+    reason = 'it has no closed-form or numerical inverse',
+  ) {
     super(`flow "${flowId}" cannot be inverted: ${reason}`);
     this.name = 'NotInvertibleError';
   }
@@ -28,7 +31,11 @@ export abstract class BaseFlow extends Module implements Flow {
   abstract readonly id: string;
   readonly invertible: boolean = false;
 
-  constructor(readonly dim: number, readonly conditional: boolean, readonly contextDim = 0) {
+  constructor(
+    readonly dim: number,
+    readonly conditional: boolean,
+    readonly contextDim = 0,
+  ) {
     super();
     if (!Number.isInteger(dim) || dim < 1) throw new Error(`flow dimension must be a positive integer, got ${dim}`);
     if (conditional && !(contextDim >= 1)) throw new Error('a conditional flow needs a positive context dimension');
@@ -77,8 +84,15 @@ export abstract class BaseFlow extends Module implements Flow {
 export class SequentialFlow extends BaseFlow {
   override readonly invertible: boolean;
   readonly id: string;
-  constructor(readonly flows: Flow[], id = 'sequence') {
-    super(flows[0]?.dim ?? 1, flows.some((f) => f.conditional), Math.max(0, ...flows.map((f) => (f as { contextDim?: number }).contextDim ?? 0)));
+  constructor(
+    readonly flows: Flow[],
+    id = 'sequence',
+  ) {
+    super(
+      flows[0]?.dim ?? 1,
+      flows.some((f) => f.conditional),
+      Math.max(0, ...flows.map((f) => (f as { contextDim?: number }).contextDim ?? 0)),
+    );
     if (flows.length === 0) throw new Error('a flow sequence needs at least one flow');
     if (flows.some((f) => f.dim !== this.dim)) throw new Error('every flow in a sequence must have the same dimension');
     this.id = id;

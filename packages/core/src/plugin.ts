@@ -16,5 +16,22 @@ import { VERSION } from './version.js';
 export const corePlugin = definePlugin({
   name: '@vaeflow/core',
   version: VERSION,
-  components: [vaeModel, flowModel, mlpEncoder, convEncoder, diagonalGaussianPosterior, fullCovarianceGaussianPosterior, mlpDecoder, convDecoder, bernoulliLikelihood, gaussianLikelihood, standardNormalPrior, gaussianMixturePrior, vampPrior, elboObjective, iwaeObjective, nllObjective],
+  components: [
+    vaeModel,
+    flowModel,
+    mlpEncoder,
+    convEncoder,
+    diagonalGaussianPosterior,
+    fullCovarianceGaussianPosterior,
+    mlpDecoder,
+    convDecoder,
+    bernoulliLikelihood,
+    gaussianLikelihood,
+    standardNormalPrior,
+    gaussianMixturePrior,
+    vampPrior,
+    elboObjective,
+    iwaeObjective,
+    nllObjective,
+  ],
 });

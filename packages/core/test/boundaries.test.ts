@@ -36,7 +36,15 @@ describe('module boundaries', () => {
       expect(tags.some((t) => t.startsWith('type:'))).toBe(true);
     });
     const standalone = tags.includes('type:core') || tags.includes('type:native') || tags.includes('type:native-binary');
-    const allowed = tags.includes('type:core') ? nativePacks : tags.includes('type:native') ? nativeBinaries : tags.includes('type:native-binary') ? [] : tags.includes('type:app') ? ['@vaeflow/core', ...libraries] : ['@vaeflow/core'];
+    const allowed = tags.includes('type:core')
+      ? nativePacks
+      : tags.includes('type:native')
+        ? nativeBinaries
+        : tags.includes('type:native-binary')
+          ? []
+          : tags.includes('type:app')
+            ? ['@vaeflow/core', ...libraries]
+            : ['@vaeflow/core'];
     it(`${pj.name} depends on no @vaeflow package but ${allowed.join(', ') || 'none'}`, () => {
       const declared = Object.keys({ ...pj.dependencies, ...pj.peerDependencies, ...pj.devDependencies, ...pj.optionalDependencies });
       expect(declared.filter((d) => d.startsWith('@vaeflow/') && !allowed.includes(d))).toEqual([]);
@@ -60,7 +68,8 @@ describe('module boundaries', () => {
         for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*|import\s+)['"]([^'"]+)['"]/g)) {
           const spec = m[1];
           if (spec.startsWith('@vaeflow/') && !allowed.includes(spec.split('/').slice(0, 2).join('/'))) bad.push(`${path.relative(root, file)} imports ${spec}`);
-          if (spec.startsWith('.') && !path.resolve(path.dirname(file), spec).startsWith(own + path.sep) && !file.includes(`${path.sep}test${path.sep}`)) bad.push(`${path.relative(root, file)} reaches outside its package: ${spec}`);
+          if (spec.startsWith('.') && !path.resolve(path.dirname(file), spec).startsWith(own + path.sep) && !file.includes(`${path.sep}test${path.sep}`))
+            bad.push(`${path.relative(root, file)} reaches outside its package: ${spec}`);
         }
       }
       expect(bad).toEqual([]);

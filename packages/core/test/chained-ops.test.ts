@@ -7,7 +7,10 @@ describe('tensor methods', () => {
     const ops = tf as unknown as Record<string, unknown>;
     expect(CHAINED_OPS.filter((n) => typeof ops[n] !== 'function')).toEqual([]);
     await selectBackend('cpu', { log: null });
-    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
     const chained = x.reshape([4]).add(1).square().sum();
     expect(chained.dataSync()[0]).toBe(tf.sum(tf.square(tf.add(tf.reshape(x, [4]), 1))).dataSync()[0]);
     expect(Array.from(x.matMul(x).dataSync())).toEqual([7, 10, 15, 22]);

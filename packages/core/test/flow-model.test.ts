@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { AffineBijection, ElboObjective, FlowModel, GaussianMixturePrior, MLPCoupling, NllObjective, Random, StandardNormalPrior, alternatingMask, logAbsDet, selectBackend, tf } from '../src/index.js';
+import {
+  AffineBijection,
+  ElboObjective,
+  FlowModel,
+  GaussianMixturePrior,
+  MLPCoupling,
+  NllObjective,
+  Random,
+  StandardNormalPrior,
+  alternatingMask,
+  logAbsDet,
+  selectBackend,
+  tf,
+} from '../src/index.js';
 import { batchJacobian, perturbVariables } from '../src/testing/index.mjs';
 
 const couplings = (rng: Random, dim: number) => [0, 1, 0].map((p) => new MLPCoupling(dim, rng, new AffineBijection('affine'), alternatingMask(dim, p), { hidden: [8] }));
@@ -54,10 +67,24 @@ describe('gaussian-mixture prior', () => {
     await selectBackend('wasm', { log: null });
     const rng = new Random('mog');
     const prior = new GaussianMixturePrior(2, 2, rng);
-    prior.means.assign(tf.tensor2d([[-5, 0], [5, 1]]));
-    prior.logScales.assign(tf.tensor2d([[0, Math.log(0.5)], [Math.log(2), 0]]));
+    prior.means.assign(
+      tf.tensor2d([
+        [-5, 0],
+        [5, 1],
+      ]),
+    );
+    prior.logScales.assign(
+      tf.tensor2d([
+        [0, Math.log(0.5)],
+        [Math.log(2), 0],
+      ]),
+    );
     prior.logits.assign(tf.tensor1d([Math.log(0.8), Math.log(0.2)]));
-    const z = [[-4, 0.5], [6, -1], [0, 0]];
+    const z = [
+      [-4, 0.5],
+      [6, -1],
+      [0, 0],
+    ];
     const normal = (v: number, m: number, s: number) => Math.exp(-0.5 * ((v - m) / s) ** 2) / (s * Math.sqrt(2 * Math.PI));
     const expected = z.map(([a, b]) => Math.log(0.8 * normal(a, -5, 1) * normal(b, 0, 0.5) + 0.2 * normal(a, 5, 2) * normal(b, 1, 1)));
     Array.from(prior.logProb(tf.tensor2d(z)).dataSync()).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 4));

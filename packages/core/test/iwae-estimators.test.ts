@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { AffineBijection, ImportanceWeightedObjective, MLPCoupling, Random, VAE, alternatingMask, buildDataset, buildModel, createRegistry, resolveManifest, tf, type GradientEstimator, type LatentModel } from '../src/index.js';
+import {
+  AffineBijection,
+  ImportanceWeightedObjective,
+  MLPCoupling,
+  Random,
+  VAE,
+  alternatingMask,
+  buildDataset,
+  buildModel,
+  createRegistry,
+  resolveManifest,
+  tf,
+  type GradientEstimator,
+  type LatentModel,
+} from '../src/index.js';
 import { DoubleFlow, testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 import { BaseFlow } from '../src/flow.js';
 
@@ -24,7 +38,10 @@ async function models(): Promise<{ plain: VAE; withFlow: VAE; x: tf.Tensor2D }> 
 function gradient(model: LatentModel, o: ImportanceWeightedObjective, x: tf.Tensor2D, rng: Random): { inference: number[]; generative: number[]; loss: number } {
   const named = [...model.namedVariables().entries()].filter(([, v]) => v.trainable);
   return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => o.modelLoss(model, x, rng, { epoch: 0, step: 0 }, true).loss, named.map(([, v]) => v));
+    const { value, grads } = tf.variableGrads(
+      () => o.modelLoss(model, x, rng, { epoch: 0, step: 0 }, true).loss,
+      named.map(([, v]) => v),
+    );
     const inference: number[] = [];
     const generative: number[] = [];
     for (const [name, v] of named) {
@@ -64,7 +81,7 @@ const totalVariance = (draws: number[][]) => {
 };
 
 describe('gradient estimators of importance-weighted bounds (STL, DReG, PIWAE)', () => {
-  it('leave the bound\'s value alone and give the generative side exactly the IWAE gradient', async () => {
+  it("leave the bound's value alone and give the generative side exactly the IWAE gradient", async () => {
     const { plain, withFlow, x } = await models();
     for (const model of [plain, withFlow]) {
       for (const estimator of ['stl', 'dreg'] as const) {
@@ -98,8 +115,15 @@ describe('gradient estimators of importance-weighted bounds (STL, DReG, PIWAE)',
     };
     // STL drops the score term, whose expectation is zero for the ELBO (K = 1) but not for K > 1
     // (Tucker et al. 2018, section 3): it is checked where it is unbiased.
-    for (const [name, model] of [['no flow', plain], ['coupling flow', withFlow]] as const) {
-      for (const [K, estimator] of [[1, 'stl'], [1, 'dreg'], [5, 'dreg']] as const) {
+    for (const [name, model] of [
+      ['no flow', plain],
+      ['coupling flow', withFlow],
+    ] as const) {
+      for (const [K, estimator] of [
+        [1, 'stl'],
+        [1, 'dreg'],
+        [5, 'dreg'],
+      ] as const) {
         const reference = draws(model, iw(K, 'reparameterised'), 400, `ref-${K}`);
         const z = projectedZScores(draws(model, iw(K, estimator), 400, `${estimator}-${K}`), reference, 4, `dirs-${name}-${K}`);
         expect(Math.max(...z.map(Math.abs)), `${name}, ${estimator}, K = ${K}: z = ${z.map((v) => v.toFixed(2)).join(', ')}`).toBeLessThan(4);

@@ -10,11 +10,20 @@ await useWasm();
 const iw = (samples: number, groups = 1, beta = 0) => new ImportanceWeightedObjective({ samples, groups, beta, estimator: 'reparameterised' });
 
 /** A model whose log-weights are given: each call returns the same [B, K] table. */
-const fixedWeights = (table: number[][]) => ({ logWeights: (_x: tf.Tensor2D, k: number) => { expect(k).toBe(table[0].length); return tf.tensor2d(table); } }) as unknown as LatentModel;
+const fixedWeights = (table: number[][]) =>
+  ({
+    logWeights: (_x: tf.Tensor2D, k: number) => {
+      expect(k).toBe(table[0].length);
+      return tf.tensor2d(table);
+    },
+  }) as unknown as LatentModel;
 
 describe('importance-weighted objectives', () => {
   it('compute IWAE, MIWAE and CIWAE from the log-weights as their formulas say', () => {
-    const table = [[-1, -2, -3, -4], [0, -0.5, -8, -1]];
+    const table = [
+      [-1, -2, -3, -4],
+      [0, -0.5, -8, -1],
+    ];
     const x = tf.zeros([2, 3]) as tf.Tensor2D;
     const lme = (v: number[]) => Math.log(v.reduce((s, a) => s + Math.exp(a), 0) / v.length);
     const mean = (v: number[]) => v.reduce((s, a) => s + a, 0) / v.length;
@@ -63,7 +72,10 @@ describe('importance-weighted objectives', () => {
 
   it.each(['reparameterised', 'dreg', 'piwae'])('trains a VAE through the trainer (val lines carry the bound and the ELBO), and the bound improves (estimator %s)', async (estimator) => {
     const registry = createRegistry(testDataPlugin);
-    const manifest = resolveManifest(tinyManifest({ objective: { type: 'iwae', samples: 5, estimator, groups: estimator === 'piwae' ? 2 : 1 }, training: { epochs: 3, batchSize: 16, samples: 0, learningRate: 0.01 } }), registry);
+    const manifest = resolveManifest(
+      tinyManifest({ objective: { type: 'iwae', samples: 5, estimator, groups: estimator === 'piwae' ? 2 : 1 }, training: { epochs: 3, batchSize: 16, samples: 0, learningRate: 0.01 } }),
+      registry,
+    );
     const dataset = await buildDataset(registry, manifest, new Random(`${manifest.seed}:data`));
     const built = await buildModel(registry, manifest, dataset, new Random(`${manifest.seed}:init`));
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-iwae-'));

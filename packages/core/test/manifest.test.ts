@@ -18,7 +18,11 @@ describe('manifest validation', () => {
   });
 
   it('rejects run names that would leave runs/ (".", "..", slashes)', () => {
-    for (const name of ['..', '.', '../x', 'a/b', '']) expect(issuesOf({ ...tinyManifest(), name }).map((i) => i.path), name).toContain('/name');
+    for (const name of ['..', '.', '../x', 'a/b', ''])
+      expect(
+        issuesOf({ ...tinyManifest(), name }).map((i) => i.path),
+        name,
+      ).toContain('/name');
     expect(issuesOf({ ...tinyManifest(), name: 'run.v2..final' })).toEqual([]);
   });
 

@@ -3,7 +3,20 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { ADAM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, FusedAdam, GLOBAL_NORM_KERNEL, bernoulliLogProb, Random, appliesScaledGradients, createAdam, globalNorm, hasKernel, nativeKernelsUnavailable, selectBackend } from '../src/index.js';
+import {
+  ADAM_KERNEL,
+  BERNOULLI_LOG_PROB_KERNEL,
+  FusedAdam,
+  GLOBAL_NORM_KERNEL,
+  bernoulliLogProb,
+  Random,
+  appliesScaledGradients,
+  createAdam,
+  globalNorm,
+  hasKernel,
+  nativeKernelsUnavailable,
+  selectBackend,
+} from '../src/index.js';
 
 // The parts of core that change on the native path: backend choice, the fused Adam and the
 // fused gradient norm. The kernels themselves are tested in @vaeflow/native.
@@ -21,8 +34,21 @@ async function adamSteps(make: () => tf.Optimizer, scale: number): Promise<{ val
   const opt = make();
   for (let s = 0; s < 5; s++) {
     const grads = [tf.tensor2d(values(12, `ga${s}`), [3, 4]), tf.tensor1d(values(5, `gb${s}`))];
-    if (appliesScaledGradients(opt)) opt.applyScaledGradients([{ name: a.name, tensor: grads[0] }, { name: b.name, tensor: grads[1] }], scale);
-    else tf.tidy(() => opt.applyGradients([{ name: a.name, tensor: tf.mul(grads[0], scale) }, { name: b.name, tensor: tf.mul(grads[1], scale) }]));
+    if (appliesScaledGradients(opt))
+      opt.applyScaledGradients(
+        [
+          { name: a.name, tensor: grads[0] },
+          { name: b.name, tensor: grads[1] },
+        ],
+        scale,
+      );
+    else
+      tf.tidy(() =>
+        opt.applyGradients([
+          { name: a.name, tensor: tf.mul(grads[0], scale) },
+          { name: b.name, tensor: tf.mul(grads[1], scale) },
+        ]),
+      );
     tf.dispose(grads);
   }
   const names = (await opt.getWeights()).map((w) => w.name.replace(/-(cpu|wasm)-\w*/, ''));
@@ -40,7 +66,9 @@ describe.skipIf(unavailable != null)(`the native path${unavailable ? ` (skipped:
     expect(choice.kind).toBe('native');
     expect(choice.name).toBe('wasm');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^vaeflow: backend native — wasm backend with @vaeflow\/native kernels \(OpenBLAS .* threads?, from .*\) \[passed over: @tensorflow\/tfjs-node\(-gpu\) is not installed\]$/);
+    expect(lines[0]).toMatch(
+      /^vaeflow: backend native — wasm backend with @vaeflow\/native kernels \(OpenBLAS .* threads?, from .*\) \[passed over: @tensorflow\/tfjs-node\(-gpu\) is not installed\]$/,
+    );
   });
 
   it('wasm can still be forced, and drops the native kernels', async () => {
@@ -93,11 +121,12 @@ describe.skipIf(unavailable != null)(`the native path${unavailable ? ` (skipped:
     const X = values(6 * 9, 'bx').map((v) => (v > 0 ? 1 : 0));
     const L = values(6 * 9, 'bl').map((v) => 4 * v);
     const W = values(6, 'bw');
-    const run = () => tf.tidy(() => {
-      const f = (x: tf.Tensor, l: tf.Tensor) => tf.sum(tf.mul(bernoulliLogProb(x as tf.Tensor2D, l as tf.Tensor2D), tf.tensor1d(W)));
-      const [gx, gl] = tf.grads(f)([tf.tensor2d(X, [6, 9]), tf.tensor2d(L, [6, 9])]);
-      return [bernoulliLogProb(tf.tensor2d(X, [6, 9]), tf.tensor2d(L, [6, 9])), gx, gl].map((t) => Array.from(t.dataSync()));
-    });
+    const run = () =>
+      tf.tidy(() => {
+        const f = (x: tf.Tensor, l: tf.Tensor) => tf.sum(tf.mul(bernoulliLogProb(x as tf.Tensor2D, l as tf.Tensor2D), tf.tensor1d(W)));
+        const [gx, gl] = tf.grads(f)([tf.tensor2d(X, [6, 9]), tf.tensor2d(L, [6, 9])]);
+        return [bernoulliLogProb(tf.tensor2d(X, [6, 9]), tf.tensor2d(L, [6, 9])), gx, gl].map((t) => Array.from(t.dataSync()));
+      });
     await selectBackend('cpu', { log: null });
     expect(hasKernel(BERNOULLI_LOG_PROB_KERNEL)).toBe(false);
     const expected = run();
@@ -110,10 +139,36 @@ describe.skipIf(unavailable != null)(`the native path${unavailable ? ` (skipped:
   it(`globalNorm uses ${GLOBAL_NORM_KERNEL} and agrees with the composite on cpu`, async () => {
     const shapes = [[30, 20], [20], [1]];
     await selectBackend('cpu', { log: null });
-    const expected = tf.tidy(() => globalNorm(shapes.map((s, i) => tf.tensor(values(s.reduce((a, b) => a * b, 1), `n${i}`), s))).dataSync()[0]);
+    const expected = tf.tidy(
+      () =>
+        globalNorm(
+          shapes.map((s, i) =>
+            tf.tensor(
+              values(
+                s.reduce((a, b) => a * b, 1),
+                `n${i}`,
+              ),
+              s,
+            ),
+          ),
+        ).dataSync()[0],
+    );
     await selectBackend('native', { log: null });
     expect(hasKernel(GLOBAL_NORM_KERNEL)).toBe(true);
-    const got = tf.tidy(() => globalNorm(shapes.map((s, i) => tf.tensor(values(s.reduce((a, b) => a * b, 1), `n${i}`), s))).dataSync()[0]);
+    const got = tf.tidy(
+      () =>
+        globalNorm(
+          shapes.map((s, i) =>
+            tf.tensor(
+              values(
+                s.reduce((a, b) => a * b, 1),
+                `n${i}`,
+              ),
+              s,
+            ),
+          ),
+        ).dataSync()[0],
+    );
     expect(Math.abs(got - expected) / expected).toBeLessThan(1e-6);
   });
 });
@@ -121,12 +176,18 @@ describe.skipIf(unavailable != null)(`the native path${unavailable ? ` (skipped:
 describe('without native kernels', () => {
   // The loader caches its answer per process, so each case runs in a fresh Node process.
   const choose = (request: string, env: Record<string, string>) =>
-    spawnSync(process.execPath, ['-e', `require(${JSON.stringify(coreDist)}).selectBackend(${JSON.stringify(request)}).then((c) => console.log(c.kind), (e) => { console.log('error: ' + e.message); })`], { encoding: 'utf8', env: { ...process.env, ...env } });
+    spawnSync(
+      process.execPath,
+      ['-e', `require(${JSON.stringify(coreDist)}).selectBackend(${JSON.stringify(request)}).then((c) => console.log(c.kind), (e) => { console.log('error: ' + e.message); })`],
+      { encoding: 'utf8', env: { ...process.env, ...env } },
+    );
 
   it('auto falls back to wasm with one line that says why', () => {
     const r = choose('auto', { VAEFLOW_NATIVE: 'off' });
     expect(r.stdout.trim()).toBe('wasm');
-    expect(r.stderr.trim().split('\n')).toEqual(['vaeflow: backend wasm — @tensorflow/tfjs-backend-wasm with vaeflow kernels [passed over: @tensorflow/tfjs-node(-gpu) is not installed; native kernels unavailable: disabled by VAEFLOW_NATIVE=off]']);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'vaeflow: backend wasm — @tensorflow/tfjs-backend-wasm with vaeflow kernels [passed over: @tensorflow/tfjs-node(-gpu) is not installed; native kernels unavailable: disabled by VAEFLOW_NATIVE=off]',
+    ]);
   });
 
   it('native, when asked for by name, fails and names the reason', () => {

@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { BernoulliLikelihood, DiagonalGaussianPosterior, ElboObjective, FullCovarianceGaussianPosterior, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, solveLowerTriangular, type LatentTerms } from '../src/index.js';
+import {
+  BernoulliLikelihood,
+  DiagonalGaussianPosterior,
+  ElboObjective,
+  FullCovarianceGaussianPosterior,
+  MLPDecoder,
+  MLPEncoder,
+  Random,
+  StandardNormalPrior,
+  VAE,
+  logAbsDet,
+  solveLowerTriangular,
+  type LatentTerms,
+} from '../src/index.js';
 import { useWasm } from './helpers.js';
 import { maxDiff, onCpuAndWasm } from '../../native/test/backend-compare';
 
@@ -19,10 +32,11 @@ function inverse(a: number[][]): number[][] {
     [m[p], m[k]] = [m[k], m[p]];
     const d = m[k][k];
     for (let j = 0; j < 2 * n; j++) m[k][j] /= d;
-    for (let i = 0; i < n; i++) if (i !== k) {
-      const f = m[i][k];
-      for (let j = 0; j < 2 * n; j++) m[i][j] -= f * m[k][j];
-    }
+    for (let i = 0; i < n; i++)
+      if (i !== k) {
+        const f = m[i][k];
+        for (let j = 0; j < 2 * n; j++) m[i][j] -= f * m[k][j];
+      }
   }
   return m.map((r) => r.slice(n));
 }
@@ -52,13 +66,26 @@ describe('full-covariance Gaussian posterior', () => {
     }
   });
 
-  it('has gradients on wasm equal to the cpu backend\'s (it trains on the default backend)', async () => {
+  it("has gradients on wasm equal to the cpu backend's (it trains on the default backend)", async () => {
     // The off-diagonal placement used to be a gather, whose gradient (UnsortedSegmentSum) wasm lacks.
     const vars = post.trainableVariables();
     const { cpu, wasm } = await onCpuAndWasm(() => {
       const { grads } = tf.variableGrads(() => {
         const q = post.distribution(h);
-        return tf.add(tf.sum(q.logProb(tf.tensor2d([[0.1, -0.2, 0.3], [1, 0, -1], [0, 0, 0], [0.5, 0.5, 0.5], [-1, 2, 0]]))), tf.sum(q.klToStandardNormal().total)) as tf.Scalar;
+        return tf.add(
+          tf.sum(
+            q.logProb(
+              tf.tensor2d([
+                [0.1, -0.2, 0.3],
+                [1, 0, -1],
+                [0, 0, 0],
+                [0.5, 0.5, 0.5],
+                [-1, 2, 0],
+              ]),
+            ),
+          ),
+          tf.sum(q.klToStandardNormal().total),
+        ) as tf.Scalar;
       }, vars);
       return vars.map((v) => grads[v.name]);
     });
@@ -102,7 +129,10 @@ describe('ELBO', () => {
     logQz: tf.tensor1d([0, 0]),
     logPz: tf.tensor1d([0, 0]),
     kl: tf.tensor1d([1, 3]),
-    klPerDim: tf.tensor2d([[0.1, 0.9], [0.3, 2.7]]),
+    klPerDim: tf.tensor2d([
+      [0.1, 0.9],
+      [0.3, 2.7],
+    ]),
     z: tf.zeros([2, 2]) as tf.Tensor2D,
     mean: tf.zeros([2, 2]) as tf.Tensor2D,
   });
@@ -135,7 +165,10 @@ describe('ELBO', () => {
     const post = new DiagonalGaussianPosterior(rng, 2, 2);
     const dec = new MLPDecoder(rng, 2, [], 3, 'relu', new BernoulliLikelihood());
     const vae = new VAE(2, enc, post, [], new StandardNormalPrior(2), dec);
-    const xs = [[1, 0, 1], [0, 1, 1]];
+    const xs = [
+      [1, 0, 1],
+      [0, 1, 1],
+    ];
     const t = vae.terms(tf.tensor2d(xs), new Random('noise'), true);
     const eps = new Random('noise').normalArray(4);
     const W = (m: { kernel: tf.Variable; bias: tf.Variable }) => ({ k: m.kernel.arraySync() as number[][], b: m.bias.arraySync() as number[] });

@@ -7,7 +7,15 @@ function vae(preprocessing: BaseFlow[]): VAE {
   const rng = new Random('same-weights');
   const D = 6;
   const enc = new MLPEncoder(rng, D, [8], 'tanh');
-  return new VAE(2, enc, new DiagonalGaussianPosterior(rng, 8, 2), [], new StandardNormalPrior(2), new MLPDecoder(rng, 2, [8], D, 'tanh', new GaussianLikelihood(D, 'learned', 1e-3, 1)), preprocessing);
+  return new VAE(
+    2,
+    enc,
+    new DiagonalGaussianPosterior(rng, 8, 2),
+    [],
+    new StandardNormalPrior(2),
+    new MLPDecoder(rng, 2, [8], D, 'tanh', new GaussianLikelihood(D, 'learned', 1e-3, 1)),
+    preprocessing,
+  );
 }
 
 describe('VAE data preprocessing', () => {

@@ -3,7 +3,34 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ElboObjective, LOCK_STALE_MS, Random, RUN_LOCK, BaseFlow, claimRunFolder, evaluateSplit, firstNonFiniteLayer, flowHealth, nativeKernelsUnavailable, selectBackend, type BackendRequest, TrainingDivergedError, buildDataset, buildModel, createRegistry, defineComponent, definePlugin, findCheckpoint, loadCheckpoint, readMetrics, resolveManifest, saveCheckpoint, train, type Objective, type TrainingProgress } from '../src/index.js';
+import {
+  ElboObjective,
+  LOCK_STALE_MS,
+  Random,
+  RUN_LOCK,
+  BaseFlow,
+  claimRunFolder,
+  evaluateSplit,
+  firstNonFiniteLayer,
+  flowHealth,
+  nativeKernelsUnavailable,
+  selectBackend,
+  type BackendRequest,
+  TrainingDivergedError,
+  buildDataset,
+  buildModel,
+  createRegistry,
+  defineComponent,
+  definePlugin,
+  findCheckpoint,
+  loadCheckpoint,
+  readMetrics,
+  resolveManifest,
+  saveCheckpoint,
+  train,
+  type Objective,
+  type TrainingProgress,
+} from '../src/index.js';
 import { DoubleFlow as Double, testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 
 await useWasm();
@@ -27,51 +54,52 @@ const paths: { backend: BackendRequest; skip: string | null }[] = [
   { backend: 'native', skip: unavailable && `native kernels unavailable: ${unavailable}` },
 ];
 
-for (const { backend, skip } of paths) describe.skipIf(skip != null)(`trainer on ${backend}${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  beforeEach(async () => {
-    await selectBackend(backend, { log: null });
+for (const { backend, skip } of paths)
+  describe.skipIf(skip != null)(`trainer on ${backend}${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    beforeEach(async () => {
+      await selectBackend(backend, { log: null });
+    });
+
+    it('learns, writes metrics, checkpoints and samples, and leaks no tensors across epochs', async () => {
+      const s = await setup({ training: { epochs: 4, batchSize: 16, samples: 4, learningRate: 0.01 } });
+      const out = tmp();
+      const counts: number[] = [];
+      const result = await train({ ...s, outDir: out, log: quiet, tty: false, onEpochEnd: () => counts.push(tf.memory().numTensors) });
+      expect(counts.length).toBe(4);
+      expect(new Set(counts.slice(1)).size).toBe(1);
+      const metrics = readMetrics(path.join(out, 'metrics.jsonl'));
+      expect(metrics.map((m) => `${m.epoch}:${m.split}`)).toEqual(['1:train', '1:val', '2:train', '2:val', '3:train', '3:val', '4:train', '4:val', `${result.bestEpoch}:test`]);
+      const train1 = metrics[0].elbo as number;
+      const train4 = metrics[6].elbo as number;
+      expect(train1).toBeLessThan(0);
+      expect(train4).toBeGreaterThan(train1);
+      expect(findCheckpoint(path.join(out, 'checkpoints', 'latest'))).not.toBeNull();
+      expect(findCheckpoint(path.join(out, 'checkpoints', 'best'))).not.toBeNull();
+      expect(fs.existsSync(path.join(out, 'samples', 'epoch-004.png'))).toBe(true);
+      expect(JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')).model.posterior.type).toBe('diagonal-gaussian');
+    });
+
+    it('resumes exactly: 2 epochs + resume to 3 equals 3 epochs straight', async () => {
+      const straight = await setup({ training: { epochs: 3, batchSize: 16, samples: 0 } });
+      const a = tmp();
+      await train({ ...straight, outDir: a, log: quiet, tty: false });
+
+      const first = await setup({ training: { epochs: 2, batchSize: 16, samples: 0 } });
+      const b = tmp();
+      await train({ ...first, outDir: b, log: quiet, tty: false });
+      const second = await setup({ training: { epochs: 3, batchSize: 16, samples: 0 } });
+      await train({ ...second, outDir: b, resume: true, log: quiet, tty: false });
+
+      const wa = loadCheckpoint(path.join(a, 'checkpoints', 'latest'));
+      const wb = loadCheckpoint(path.join(b, 'checkpoints', 'latest'));
+      expect(wb.state.epoch).toBe(3);
+      expect(wb.state.step).toBe(wa.state.step);
+      for (const [name, t] of wa.weights) expect(Array.from(wb.weights.get(name)!.dataSync())).toEqual(Array.from(t.dataSync()));
+      const ma = readMetrics(path.join(a, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, rssMiB: _m, tensorMiB: _t, ...r }) => r);
+      const mb = readMetrics(path.join(b, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, rssMiB: _m, tensorMiB: _t, ...r }) => r);
+      expect(mb).toEqual(ma);
+    });
   });
-
-  it('learns, writes metrics, checkpoints and samples, and leaks no tensors across epochs', async () => {
-    const s = await setup({ training: { epochs: 4, batchSize: 16, samples: 4, learningRate: 0.01 } });
-    const out = tmp();
-    const counts: number[] = [];
-    const result = await train({ ...s, outDir: out, log: quiet, tty: false, onEpochEnd: () => counts.push(tf.memory().numTensors) });
-    expect(counts.length).toBe(4);
-    expect(new Set(counts.slice(1)).size).toBe(1);
-    const metrics = readMetrics(path.join(out, 'metrics.jsonl'));
-    expect(metrics.map((m) => `${m.epoch}:${m.split}`)).toEqual(['1:train', '1:val', '2:train', '2:val', '3:train', '3:val', '4:train', '4:val', `${result.bestEpoch}:test`]);
-    const train1 = metrics[0].elbo as number;
-    const train4 = metrics[6].elbo as number;
-    expect(train1).toBeLessThan(0);
-    expect(train4).toBeGreaterThan(train1);
-    expect(findCheckpoint(path.join(out, 'checkpoints', 'latest'))).not.toBeNull();
-    expect(findCheckpoint(path.join(out, 'checkpoints', 'best'))).not.toBeNull();
-    expect(fs.existsSync(path.join(out, 'samples', 'epoch-004.png'))).toBe(true);
-    expect(JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')).model.posterior.type).toBe('diagonal-gaussian');
-  });
-
-  it('resumes exactly: 2 epochs + resume to 3 equals 3 epochs straight', async () => {
-    const straight = await setup({ training: { epochs: 3, batchSize: 16, samples: 0 } });
-    const a = tmp();
-    await train({ ...straight, outDir: a, log: quiet, tty: false });
-
-    const first = await setup({ training: { epochs: 2, batchSize: 16, samples: 0 } });
-    const b = tmp();
-    await train({ ...first, outDir: b, log: quiet, tty: false });
-    const second = await setup({ training: { epochs: 3, batchSize: 16, samples: 0 } });
-    await train({ ...second, outDir: b, resume: true, log: quiet, tty: false });
-
-    const wa = loadCheckpoint(path.join(a, 'checkpoints', 'latest'));
-    const wb = loadCheckpoint(path.join(b, 'checkpoints', 'latest'));
-    expect(wb.state.epoch).toBe(3);
-    expect(wb.state.step).toBe(wa.state.step);
-    for (const [name, t] of wa.weights) expect(Array.from(wb.weights.get(name)!.dataSync())).toEqual(Array.from(t.dataSync()));
-    const ma = readMetrics(path.join(a, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, rssMiB: _m, tensorMiB: _t, ...r }) => r);
-    const mb = readMetrics(path.join(b, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, rssMiB: _m, tensorMiB: _t, ...r }) => r);
-    expect(mb).toEqual(ma);
-  });
-});
 
 /** A plugin with one objective: the ELBO, turned NaN wherever `when` says (training or not, at a progress). */
 function poisonedElbo(type: string, description: string, when: (training: boolean, p: TrainingProgress) => boolean) {
@@ -86,10 +114,13 @@ function poisonedElbo(type: string, description: string, when: (training: boolea
         schema: { properties: {} },
         create: () => {
           const elbo = new ElboObjective({ beta: 1, warmupEpochs: 0, freeBits: 0 });
-          return { id: type, loss: (t, p, training) => {
-            const r = elbo.loss(t, p, training);
-            return when(training, p) ? { ...r, loss: tf.mul(r.loss, NaN) as tf.Scalar } : r;
-          } };
+          return {
+            id: type,
+            loss: (t, p, training) => {
+              const r = elbo.loss(t, p, training);
+              return when(training, p) ? { ...r, loss: tf.mul(r.loss, NaN) as tf.Scalar } : r;
+            },
+          };
         },
       }),
     ],
@@ -142,14 +173,30 @@ describe('flow health', () => {
   });
 
   it('writes flow-health.jsonl every N steps, and a diverged run names the flow layer that went non-finite', async () => {
-    const s = await setup({ model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] }, flows: [{ type: 'double' }] }, training: { epochs: 1, batchSize: 16, samples: 0, flowHealthEvery: 2 } }, [testDataPlugin, flows]);
+    const s = await setup(
+      {
+        model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] }, flows: [{ type: 'double' }] },
+        training: { epochs: 1, batchSize: 16, samples: 0, flowHealthEvery: 2 },
+      },
+      [testDataPlugin, flows],
+    );
     const out = tmp();
     await train({ ...s, outDir: out, log: quiet, tty: false });
-    const lines = fs.readFileSync(path.join(out, 'flow-health.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(out, 'flow-health.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.step)).toEqual([2, 4]);
     expect(lines[0].layers[0]).toMatchObject({ index: 0, id: 'double', nonFinite: null });
 
-    const bad = await setup({ model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] }, flows: [{ type: 'double' }, { type: 'broken' }] }, training: { epochs: 1, batchSize: 16, samples: 0, maxBadSteps: 2 } }, [testDataPlugin, flows]);
+    const bad = await setup(
+      {
+        model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] }, flows: [{ type: 'double' }, { type: 'broken' }] },
+        training: { epochs: 1, batchSize: 16, samples: 0, maxBadSteps: 2 },
+      },
+      [testDataPlugin, flows],
+    );
     const logged: string[] = [];
     await expect(train({ ...bad, outDir: tmp(), log: (l) => logged.push(l), tty: false })).rejects.toThrow(/first non-finite: flow 1 \(broken\): log-det/);
     expect(logged.some((l) => /non-finite loss .*first non-finite: flow 1 \(broken\): log-det/.test(l))).toBe(true);
@@ -205,7 +252,7 @@ describe('run folders', () => {
     fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
     await expect(train({ ...s, outDir: out, log: quiet, tty: false })).rejects.toThrow(/is not empty \(notes\.txt\); --resume continues the run there, --force replaces it/);
     await train({ ...s, outDir: out, force: true, log: quiet, tty: false });
-    fs.writeFileSync(path.join(out, 'samples', 'epoch-009.png'), 'an old run\'s grid');
+    fs.writeFileSync(path.join(out, 'samples', 'epoch-009.png'), "an old run's grid");
     const lines: string[] = [];
     await train({ ...(await setup({ training: { epochs: 1, batchSize: 16, samples: 2 } })), outDir: out, force: true, log: (l) => lines.push(l), tty: false });
     expect(lines.some((l) => /--force: removed manifest\.json, metrics\.jsonl, checkpoints, samples|--force: removed .*samples/.test(l))).toBe(true);
@@ -277,7 +324,16 @@ describe('checkpoints', () => {
 
   it('round-trip weights, optimiser slots and state', async () => {
     const dir = path.join(tmp(), 'ck');
-    const w = new Map<string, tf.Tensor>([['a/kernel', tf.tensor2d([[1, 2], [3, 4]])], ['b', tf.tensor1d([5])]]);
+    const w = new Map<string, tf.Tensor>([
+      [
+        'a/kernel',
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]),
+      ],
+      ['b', tf.tensor1d([5])],
+    ]);
     await saveCheckpoint(dir, w, [{ name: 'iter', tensor: tf.scalar(7) }], state);
     const c = loadCheckpoint(dir);
     expect(Array.from(c.weights.get('a/kernel')!.dataSync())).toEqual([1, 2, 3, 4]);

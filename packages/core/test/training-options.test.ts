@@ -2,7 +2,20 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_SCHEDULE, Random, buildDataset, buildModel, createRegistry, learningRateAt, loadCheckpoint, plateauUpdate, readMetrics, resolveManifest, train, type ScheduleOptions } from '../src/index.js';
+import {
+  DEFAULT_SCHEDULE,
+  Random,
+  buildDataset,
+  buildModel,
+  createRegistry,
+  learningRateAt,
+  loadCheckpoint,
+  plateauUpdate,
+  readMetrics,
+  resolveManifest,
+  train,
+  type ScheduleOptions,
+} from '../src/index.js';
 import { testDataPlugin, tinyManifest, useWasm } from './helpers.js';
 
 await useWasm();
@@ -10,7 +23,7 @@ await useWasm();
 const schedule = (o: Partial<ScheduleOptions>): ScheduleOptions => ({ ...DEFAULT_SCHEDULE, ...o });
 
 describe('learning-rate schedules', () => {
-  it('give the formula\'s rate at given steps: warm-up, step, cosine, plateau, the floor', () => {
+  it("give the formula's rate at given steps: warm-up, step, cosine, plateau, the floor", () => {
     const base = 0.01;
     const warm = schedule({ warmupSteps: 100 });
     expect(learningRateAt(base, warm, 0, 1000)).toBeCloseTo(base / 100, 12);
@@ -33,7 +46,16 @@ describe('learning-rate schedules', () => {
   it('reduce on plateau: a new best resets the count, `patience` epochs without one multiply the scale', () => {
     const s = schedule({ decay: 'plateau', patience: 2, factor: 0.5 });
     let p = { scale: 1, best: null as number | null, bad: 0 };
-    for (const [loss, scale] of [[10, 1], [9, 1], [9.5, 1], [9.2, 0.5], [9.1, 0.5], [8, 0.5], [8, 0.5], [8.5, 0.25]] as const) {
+    for (const [loss, scale] of [
+      [10, 1],
+      [9, 1],
+      [9.5, 1],
+      [9.2, 0.5],
+      [9.1, 0.5],
+      [8, 0.5],
+      [8, 0.5],
+      [8.5, 0.25],
+    ] as const) {
       p = plateauUpdate(p, loss, s);
       expect(p.scale).toBe(scale);
     }
@@ -59,7 +81,17 @@ async function straightAndResumed(training: Record<string, unknown>) {
   const a = tmp();
   await train({ ...(await setup(training)), outDir: a, log: quiet, tty: false });
   const b = tmp();
-  await expect(train({ ...(await setup(training)), outDir: b, log: quiet, tty: false, onEpochEnd: (e) => { if (e === 2) throw new Error('killed'); } })).rejects.toThrow('killed');
+  await expect(
+    train({
+      ...(await setup(training)),
+      outDir: b,
+      log: quiet,
+      tty: false,
+      onEpochEnd: (e) => {
+        if (e === 2) throw new Error('killed');
+      },
+    }),
+  ).rejects.toThrow('killed');
   await train({ ...(await setup(training)), outDir: b, resume: true, log: quiet, tty: false });
   const wa = loadCheckpoint(path.join(a, 'checkpoints', 'latest'));
   const wb = loadCheckpoint(path.join(b, 'checkpoints', 'latest'));
@@ -83,10 +115,14 @@ describe('optimisers and schedules in training', () => {
       }
       const strip = (f: string) => readMetrics(f).map(({ examplesPerSec: _e, seconds: _s, rssMiB: _m, tensorMiB: _t, ...r }) => r);
       expect(strip(path.join(b, 'metrics.jsonl'))).toEqual(strip(path.join(a, 'metrics.jsonl')));
-      const rates = readMetrics(path.join(a, 'metrics.jsonl')).filter((m) => m.split === 'train').map((m) => m.learningRate as number);
+      const rates = readMetrics(path.join(a, 'metrics.jsonl'))
+        .filter((m) => m.split === 'train')
+        .map((m) => m.learningRate as number);
       expect(rates.length).toBe(3);
       expect(rates.every((r) => r > 0 && r <= (training.learningRate as number))).toBe(true);
-      const elbo = readMetrics(path.join(a, 'metrics.jsonl')).filter((m) => m.split === 'train').map((m) => m.elbo as number);
+      const elbo = readMetrics(path.join(a, 'metrics.jsonl'))
+        .filter((m) => m.split === 'train')
+        .map((m) => m.elbo as number);
       expect(elbo[2]).toBeGreaterThan(elbo[0]);
     });
   }

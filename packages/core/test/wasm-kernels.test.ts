@@ -25,7 +25,12 @@ describe('wasm kernel overrides', () => {
   const rng = new Random('kernels');
   const A = rng.normalArray(3 * 5 * 7);
   const B = rng.normalArray(3 * 7 * 4);
-  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  for (const [ta, tb] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     it(`BatchMatMul transposeA=${ta} transposeB=${tb} matches cpu, with gradients`, async () => {
       const { cpu, wasm } = await onBoth(() => {
         const a = tf.tensor3d(A, ta ? [3, 7, 5] : [3, 5, 7]);
@@ -50,7 +55,14 @@ describe('wasm kernel overrides', () => {
   });
 
   // [in, out] channels: 3 -> 4 takes the P^T dy path, 1 -> 16 the (dy^T P)^T path.
-  for (const [stride, pad, ci, co] of [[1, 'same', 3, 4], [2, 'same', 3, 4], [2, 'valid', 3, 4], [1, 'valid', 3, 4], [2, 'same', 1, 16], [1, 'valid', 1, 16]] as const) {
+  for (const [stride, pad, ci, co] of [
+    [1, 'same', 3, 4],
+    [2, 'same', 3, 4],
+    [2, 'valid', 3, 4],
+    [1, 'valid', 3, 4],
+    [2, 'same', 1, 16],
+    [1, 'valid', 1, 16],
+  ] as const) {
     it(`Conv2DBackpropFilter and Conv2DBackpropInput (stride ${stride}, ${pad}, ${ci} -> ${co} channels) match cpu`, async () => {
       const X = rng.normalArray(2 * 9 * 9 * ci);
       const K = rng.normalArray(3 * 3 * ci * co);
@@ -113,13 +125,14 @@ describe('wasm kernel overrides', () => {
 
   it('leak no backend memory', async () => {
     await tf.setBackend('wasm');
-    const run = () => tf.tidy(() => {
-      const a = tf.randomNormal([16, 8]);
-      const b = tf.randomNormal([16, 4]);
-      tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false)))([a, b]);
-      tf.grad((k: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, k as tf.Tensor4D, 2, 'same')))(tf.ones([3, 3, 2, 3]));
-      tf.grad((x: tf.Tensor) => tf.addN([...tf.unstack(x), ...tf.split(x, 2, 1), tf.slice(x, [1, 1], [2, 2])].map((t) => tf.sum(t))))(tf.ones([4, 4]));
-    });
+    const run = () =>
+      tf.tidy(() => {
+        const a = tf.randomNormal([16, 8]);
+        const b = tf.randomNormal([16, 4]);
+        tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false)))([a, b]);
+        tf.grad((k: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, k as tf.Tensor4D, 2, 'same')))(tf.ones([3, 3, 2, 3]));
+        tf.grad((x: tf.Tensor) => tf.addN([...tf.unstack(x), ...tf.split(x, 2, 1), tf.slice(x, [1, 1], [2, 2])].map((t) => tf.sum(t))))(tf.ones([4, 4]));
+      });
     expect(dataIdsLeaked(run)).toBe(0);
   });
 });

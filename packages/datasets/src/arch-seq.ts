@@ -25,12 +25,23 @@ export function readArchitectures(file: string): Layer[][] {
   };
   const records: unknown[] = file.endsWith('.json')
     ? parsed()
-    : text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => l.split(/[;,]/).map((p) => { const [type, value] = p.split(':'); return { type: type?.trim(), value: value === undefined ? undefined : Number.isNaN(Number(value)) ? value.trim() : Number(value) }; }));
+    : text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) =>
+          l.split(/[;,]/).map((p) => {
+            const [type, value] = p.split(':');
+            return { type: type?.trim(), value: value === undefined ? undefined : Number.isNaN(Number(value)) ? value.trim() : Number(value) };
+          }),
+        );
   if (!Array.isArray(records)) throw new UserError(`${file}: expected a JSON array of architectures`);
   return records.map((r, i) => {
     const layers = (Array.isArray(r) ? r : (r as { layers?: unknown }).layers) as Layer[] | undefined;
     if (!Array.isArray(layers)) throw new UserError(`${file}: record ${i} has no "layers" array`);
-    for (const [j, l] of layers.entries()) if (!LAYER_TYPES.includes(l?.type as LayerType) || l.type === 'end') throw new UserError(`${file}: record ${i}, layer ${j}: unknown layer type ${JSON.stringify(l?.type)} (one of ${LAYER_TYPES.slice(1).join(', ')})`);
+    for (const [j, l] of layers.entries())
+      if (!LAYER_TYPES.includes(l?.type as LayerType) || l.type === 'end')
+        throw new UserError(`${file}: record ${i}, layer ${j}: unknown layer type ${JSON.stringify(l?.type)} (one of ${LAYER_TYPES.slice(1).join(', ')})`);
     const why = checkArchitecture(layers);
     if (why) throw new UserError(`${file}: record ${i} is not a valid architecture: ${why}`);
     return layers;
@@ -65,7 +76,7 @@ export const archSeqDataset = defineComponent<Dataset, ArchSeqOptions>({
       nVal: { type: 'integer', minimum: 1, default: 2000 },
       nTest: { type: 'integer', minimum: 1, default: 2000 },
       dataSeed: { type: 'integer', minimum: 0, default: 0 },
-      file: { type: ['string', 'null'], default: null, description: 'read architectures from this JSON or CSV file instead (split 80/10/10); a relative path is from the manifest\'s folder' },
+      file: { type: ['string', 'null'], default: null, description: "read architectures from this JSON or CSV file instead (split 80/10/10); a relative path is from the manifest's folder" },
     },
   },
   pathOptions: ['file'],
@@ -76,8 +87,11 @@ export const archSeqDataset = defineComponent<Dataset, ArchSeqOptions>({
     if (o.file) {
       archs = readArchitectures(o.file);
       // The 80/10/10 split needs at least one architecture in each part.
-      if (archs.length < 10) throw new UserError(`${o.file} holds ${archs.length} architecture${archs.length === 1 ? '' : 's'}; at least 10 are needed to split them 80/10/10 into training, validation and test sets`);
-      archs.forEach((a, i) => { if (a.length >= o.steps) throw new UserError(`${o.file}: record ${i} has ${a.length} layers; steps ${o.steps} fits at most ${o.steps - 1}`); });
+      if (archs.length < 10)
+        throw new UserError(`${o.file} holds ${archs.length} architecture${archs.length === 1 ? '' : 's'}; at least 10 are needed to split them 80/10/10 into training, validation and test sets`);
+      archs.forEach((a, i) => {
+        if (a.length >= o.steps) throw new UserError(`${o.file}: record ${i} has ${a.length} layers; steps ${o.steps} fits at most ${o.steps - 1}`);
+      });
       const perm = rng.permutation(archs.length);
       archs = Array.from(perm, (i) => archs[i]);
     } else archs = Array.from({ length: o.nTrain + o.nVal + o.nTest }, () => randomArchitecture(rng, o.steps - 1));

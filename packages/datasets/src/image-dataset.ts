@@ -53,7 +53,12 @@ export function makeImageDataset(name: string, shape: number[], train: { x: Floa
   const trainSplit = take(train.x, train.labels, dim, perm.subarray(nVal));
   const valSplit = take(train.x, train.labels, dim, perm.subarray(0, nVal));
   const nTest = Math.min(test.labels.length, o.limitTest ?? Infinity);
-  const testSplit = take(test.x, test.labels, dim, Array.from({ length: nTest }, (_, i) => i));
+  const testSplit = take(
+    test.x,
+    test.labels,
+    dim,
+    Array.from({ length: nTest }, (_, i) => i),
+  );
 
   const evalRng = new Random(`${name}:${o.dataSeed}:eval`);
   if (o.binarize !== 'none') {

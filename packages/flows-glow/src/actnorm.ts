@@ -11,7 +11,10 @@ export class ChannelActNorm extends ImageStep {
   readonly logScale: tf.Variable;
   readonly bias: tf.Variable;
   readonly initialized: tf.Variable;
-  constructor(readonly channels: number, dataInit = true) {
+  constructor(
+    readonly channels: number,
+    dataInit = true,
+  ) {
     super();
     this.logScale = this.addParam('logScale', tf.zeros([channels]));
     this.bias = this.addParam('bias', tf.zeros([channels]));

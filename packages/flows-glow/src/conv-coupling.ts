@@ -13,7 +13,13 @@ export class ConvAffineCoupling extends ImageStep {
   readonly midConv: Conv2D;
   readonly outConv: Conv2D;
   private readonly kept: number;
-  constructor(readonly channels: number, hidden: number, readonly parity: number, rng: Random, kernelSize = 3) {
+  constructor(
+    readonly channels: number,
+    hidden: number,
+    readonly parity: number,
+    rng: Random,
+    kernelSize = 3,
+  ) {
     super();
     if (channels < 2 || channels % 2 !== 0) throw new Error(`an affine coupling splits the channels in halves, so it needs an even number of them, got ${channels}`);
     this.kept = channels / 2;

@@ -31,12 +31,17 @@ export class Glow extends BaseFlow {
   /** steps per level */
   readonly levels: ImageStep[][] = [];
   private readonly shape: [number, number, number];
-  constructor(dim: number, rng: Random, readonly options: GlowOptions) {
+  constructor(
+    dim: number,
+    rng: Random,
+    readonly options: GlowOptions,
+  ) {
     super(dim, false);
     const [H, W, C] = options.shape;
     if (H * W * C !== dim) throw new Error(`glow: shape [${options.shape.join(', ')}] holds ${H * W * C} values, the flow acts on ${dim}`);
     const side = 2 ** options.levels;
-    if (H % side !== 0 || W % side !== 0) throw new Error(`glow: ${options.levels} levels squeeze ${options.levels} times, so height and width must be multiples of ${side}; [${H}, ${W}] are not (use fewer levels)`);
+    if (H % side !== 0 || W % side !== 0)
+      throw new Error(`glow: ${options.levels} levels squeeze ${options.levels} times, so height and width must be multiples of ${side}; [${H}, ${W}] are not (use fewer levels)`);
     this.shape = options.shape;
     const all = this.addChild('levels', new ModuleList());
     let c = C;

@@ -77,7 +77,10 @@ export class InvertibleConv1x1 extends ImageStep {
   readonly signS: tf.Variable;
   private readonly lowerMask: tf.Tensor2D;
   private readonly upperMask: tf.Tensor2D;
-  constructor(readonly channels: number, rng: Random) {
+  constructor(
+    readonly channels: number,
+    rng: Random,
+  ) {
     super();
     const { p, l, u } = randomRotationLU(channels, rng);
     const diag = u.map((r, i) => r[i]);

@@ -17,10 +17,17 @@ export const plugin = definePlugin({
     defineComponent<Flow, GlowComponentOptions>({
       kind: 'flow',
       type: 'glow',
-      description: 'Glow (Kingma & Dhariwal 2018): L levels of squeeze, K steps (channel ActNorm, LU 1x1 convolution, affine coupling with a conv conditioner) and a split, on [H, W, C] images flattened; unconditional.',
+      description:
+        'Glow (Kingma & Dhariwal 2018): L levels of squeeze, K steps (channel ActNorm, LU 1x1 convolution, affine coupling with a conv conditioner) and a split, on [H, W, C] images flattened; unconditional.',
       schema: {
         properties: {
-          shape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 3, maxItems: 3, description: '[H, W, C] of the vectors it acts on (default: the data shape, in a flow model on images)' },
+          shape: {
+            type: 'array',
+            items: { type: 'integer', minimum: 1 },
+            minItems: 3,
+            maxItems: 3,
+            description: '[H, W, C] of the vectors it acts on (default: the data shape, in a flow model on images)',
+          },
           levels: { type: 'integer', minimum: 1, maximum: 6, default: 2, description: 'L levels; height and width must be multiples of 2^L' },
           steps: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'K steps per level' },
           hidden: { type: 'integer', minimum: 1, default: 64, description: 'channels of each coupling conditioner' },

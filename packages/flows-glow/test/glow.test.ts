@@ -19,10 +19,14 @@ const kit = {
 const shapeOf = (dim: number): [number, number, number] => [4, 4, dim / 16];
 describeFlowConformance('glow, 1 level, 1 step', ({ dim, rng }) => new Glow(dim, rng, { shape: shapeOf(dim), levels: 1, steps: 1, hidden: 8 }), { ...kit, dims: [16, 32, 48] });
 describeFlowConformance('glow, 2 levels (squeeze, split), 2 steps', ({ dim, rng }) => new Glow(dim, rng, { shape: shapeOf(dim), levels: 2, steps: 2, hidden: 8 }), { ...kit, dims: [16, 48] });
-describeFlowConformance('glow through the plugin (shape from the data)', ({ dim, rng }) => plugin.components[0].create({ levels: 2, steps: 1, hidden: 8 }, { latentDim: dim, contextDim: 0, inputShape: shapeOf(dim), rng } as never) as never, { ...kit, dims: [16] });
+describeFlowConformance(
+  'glow through the plugin (shape from the data)',
+  ({ dim, rng }) => plugin.components[0].create({ levels: 2, steps: 1, hidden: 8 }, { latentDim: dim, contextDim: 0, inputShape: shapeOf(dim), rng } as never) as never,
+  { ...kit, dims: [16] },
+);
 
 describe('glow pieces', () => {
-  it('squeeze puts each 2x2 block of pixels into one pixel\'s channels, and unsqueeze undoes it', async () => {
+  it("squeeze puts each 2x2 block of pixels into one pixel's channels, and unsqueeze undoes it", async () => {
     await selectBackend('cpu', { log: null });
     // one channel, 4x4, values 0..15 in row-major order
     const x = tf.reshape(tf.range(0, 16), [1, 4, 4, 1]) as tf.Tensor4D;

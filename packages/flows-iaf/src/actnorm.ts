@@ -14,7 +14,10 @@ export class ActNorm extends BaseFlow {
   readonly logScale: tf.Variable;
   readonly bias: tf.Variable;
   readonly initialized: tf.Variable;
-  constructor(dim: number, readonly dataInit = true) {
+  constructor(
+    dim: number,
+    readonly dataInit = true,
+  ) {
     super(dim, false);
     this.logScale = this.addParam('logScale', tf.zeros([1, dim]));
     this.bias = this.addParam('bias', tf.zeros([1, dim]));

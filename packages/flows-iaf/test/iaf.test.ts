@@ -9,8 +9,10 @@ describeFlowConformance('iaf (gated, conditional)', ({ dim, contextDim, rng }) =
 describeFlowConformance('iaf (affine, reversed order)', ({ dim, contextDim, rng }) => new IAFStep(dim, rng, opts(contextDim, 'affine', true)));
 describeFlowConformance('maf', ({ dim, rng }) => new MAFStep(dim, rng, opts(0)));
 describeFlowConformance('actnorm', ({ dim }) => new ActNorm(dim));
-describeFlowConformance('iaf x 2 with actnorm (through the plugin)', ({ dim, contextDim, rng }) =>
-  plugin.components[0].create({ steps: 2, hidden: [16], form: 'gated', gateBias: 2, conditional: true, actnorm: true }, { latentDim: dim, contextDim, rng } as never) as never,
+describeFlowConformance(
+  'iaf x 2 with actnorm (through the plugin)',
+  ({ dim, contextDim, rng }) =>
+    plugin.components[0].create({ steps: 2, hidden: [16], form: 'gated', gateBias: 2, conditional: true, actnorm: true }, { latentDim: dim, contextDim, rng } as never) as never,
 );
 
 describe('MADE', () => {
@@ -20,7 +22,10 @@ describe('MADE', () => {
       const L = 6;
       const rng = new Random('made');
       const order = Array.from({ length: L }, (_, i) => (reverse ? L - i : i + 1));
-      const made = new MADE(rng, order, [20, 20], 3, [{ name: 'shift', size: 1 }, { name: 'scale', size: 2 }]);
+      const made = new MADE(rng, order, [20, 20], 3, [
+        { name: 'shift', size: 1 },
+        { name: 'scale', size: 2 },
+      ]);
       for (const v of made.trainableVariables()) v.assign(tf.mul(rng.normal(v.shape), 0.5));
       const z = rng.normal([2, L]) as tf.Tensor2D;
       const h = rng.normal([2, 3]) as tf.Tensor2D;

@@ -41,7 +41,10 @@ export function choleskyLogDet(A: tf.Tensor3D): tf.Tensor1D {
 export function choleskyFactor(A: tf.Tensor3D): tf.Tensor3D {
   const [B, n] = A.shape;
   const data = A.arraySync() as number[][][];
-  return tf.tensor3d(data.map((M) => choleskyF64(M)), [B, n, n]);
+  return tf.tensor3d(
+    data.map((M) => choleskyF64(M)),
+    [B, n, n],
+  );
 }
 
 /** Solves (L L^T) x = b per example in float64 from a Cholesky factor given as nested arrays. */

@@ -33,7 +33,12 @@ export class PcpMapFlow extends BaseFlow {
   readonly g1: tf.Variable;
   readonly g2: tf.Variable;
   readonly g3: tf.Variable;
-  constructor(dim: number, contextDim: number, rng: Random, readonly options: PcpMapOptions) {
+  constructor(
+    dim: number,
+    contextDim: number,
+    rng: Random,
+    readonly options: PcpMapOptions,
+  ) {
     super(dim, contextDim > 0, contextDim);
     this.picnn = this.addChild('picnn', new PICNN(rng, dim, Math.max(1, contextDim), options.hidden, options.contextWidth));
     this.g1 = this.addParam('g1', tf.scalar(options.g1));

@@ -35,7 +35,13 @@ export class PICNN extends Module {
   readonly lwv: Dense[] = [];
   readonly lx: tf.Variable[] = [];
   readonly wPlus: tf.Variable[] = [];
-  constructor(rng: Random, readonly dim: number, readonly contextDim: number, readonly widths: number[], readonly contextWidth: number) {
+  constructor(
+    rng: Random,
+    readonly dim: number,
+    readonly contextDim: number,
+    readonly widths: number[],
+    readonly contextWidth: number,
+  ) {
     super();
     const K = widths.length; // hidden layers; layer K is the output
     const sizes = [...widths, 1];

@@ -14,7 +14,11 @@ const perturb = (flow: unknown, rng: Random) => {
 };
 const noInverseGradient = 'the inverse is a numerical solve of grad G(x) = y, not differentiated; PCP-Map trains in its forward direction';
 describeFlowConformance('pcpmap', ({ dim, contextDim, rng }) => new PcpMapFlow(dim, contextDim, rng, options), { perturb, inverseWithoutGradients: noInverseGradient });
-describeFlowConformance('pcpmap (unconditional, one layer)', ({ dim, rng }) => new PcpMapFlow(dim, 0, rng, { ...options, hidden: [8] }), { dims: [2, 8], perturb, inverseWithoutGradients: noInverseGradient });
+describeFlowConformance('pcpmap (unconditional, one layer)', ({ dim, rng }) => new PcpMapFlow(dim, 0, rng, { ...options, hidden: [8] }), {
+  dims: [2, 8],
+  perturb,
+  inverseWithoutGradients: noInverseGradient,
+});
 
 await selectBackend('wasm', { log: null });
 
@@ -90,7 +94,16 @@ describe('batched Cholesky', () => {
   });
 
   it('refuses a matrix that is not positive definite', () => {
-    expect(() => choleskyLogDet(tf.tensor3d([[[1, 2], [2, 1]]]))).toThrow(/not positive definite/);
+    expect(() =>
+      choleskyLogDet(
+        tf.tensor3d([
+          [
+            [1, 2],
+            [2, 1],
+          ],
+        ]),
+      ),
+    ).toThrow(/not positive definite/);
   });
 });
 

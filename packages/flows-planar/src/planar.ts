@@ -1,6 +1,5 @@
 import { BaseFlow, Dense, type Random, tf } from '@vaeflow/core';
 
-
 /**
  * The invertibility correction of Rezende & Mohamed (2015, appendix A.1):
  *   u_hat = u + (m(w.u) - w.u) w / |w|^2,  m(a) = -1 + softplus(a),
@@ -106,8 +105,14 @@ export class PlanarStack extends BaseFlow {
     if (this.conditional) {
       const layers = this.layers as AmortizedPlanarFlow[];
       // One product for every layer's parameters: [B, K (2L + 1)], then layers to the front.
-      const kernel = tf.concat(layers.map((l) => l.params.kernel as tf.Tensor2D), 1);
-      const bias = tf.concat(layers.map((l) => l.params.bias as tf.Tensor1D), 0);
+      const kernel = tf.concat(
+        layers.map((l) => l.params.kernel as tf.Tensor2D),
+        1,
+      );
+      const bias = tf.concat(
+        layers.map((l) => l.params.bias as tf.Tensor1D),
+        0,
+      );
       const flat = tf.fused.matMul({ a: h!, b: kernel, bias });
       const p = tf.transpose(tf.reshape(flat, [h!.shape[0], K, 2 * L + 1]), [1, 0, 2]) as tf.Tensor3D; // [K, B, 2L + 1]
       return { u: tf.slice(p, [0, 0, 0], [-1, -1, L]), w: tf.slice(p, [0, 0, L], [-1, -1, L]), b: tf.slice(p, [0, 0, 2 * L], [-1, -1, 1]) };

@@ -15,7 +15,8 @@ const schema = {
   },
 };
 
-const stack = <F extends PlanarFlow | AmortizedPlanarFlow>(make: () => F, layers: number): Flow => (layers === 1 ? make() : new PlanarStack(Array.from({ length: layers }, make) as PlanarFlow[] | AmortizedPlanarFlow[]));
+const stack = <F extends PlanarFlow | AmortizedPlanarFlow>(make: () => F, layers: number): Flow =>
+  layers === 1 ? make() : new PlanarStack(Array.from({ length: layers }, make) as PlanarFlow[] | AmortizedPlanarFlow[]);
 
 const sequence = (make: () => Flow, layers: number, id: string): Flow => (layers === 1 ? make() : new SequentialFlow(Array.from({ length: layers }, make), id));
 

@@ -5,11 +5,13 @@ import { AmortizedPlanarFlow, AmortizedRadialFlow, PlanarFlow, PlanarStack, Radi
 
 describeFlowConformance('planar', ({ dim, rng }) => new PlanarFlow(dim, rng));
 describeFlowConformance('planar-amortized', ({ dim, contextDim, rng }) => new AmortizedPlanarFlow(dim, contextDim, rng));
-describeFlowConformance('planar x 3 (stacked through the plugin)', ({ dim, contextDim, rng }) =>
-  plugin.components[0].create({ layers: 3, initScale: 0.1 }, { latentDim: dim, contextDim, rng } as never) as never,
+describeFlowConformance(
+  'planar x 3 (stacked through the plugin)',
+  ({ dim, contextDim, rng }) => plugin.components[0].create({ layers: 3, initScale: 0.1 }, { latentDim: dim, contextDim, rng } as never) as never,
 );
-describeFlowConformance('planar-amortized x 4 (stacked through the plugin)', ({ dim, contextDim, rng }) =>
-  plugin.components[1].create({ layers: 4, initScale: 0.3 }, { latentDim: dim, contextDim, rng } as never) as never,
+describeFlowConformance(
+  'planar-amortized x 4 (stacked through the plugin)',
+  ({ dim, contextDim, rng }) => plugin.components[1].create({ layers: 4, initScale: 0.3 }, { latentDim: dim, contextDim, rng } as never) as never,
 );
 
 describe('planar stack', () => {
@@ -45,12 +47,13 @@ describe('planar invertibility correction', () => {
 
 describeFlowConformance('radial', ({ dim, rng }) => new RadialFlow(dim, rng));
 describeFlowConformance('radial-amortized', ({ dim, contextDim, rng }) => new AmortizedRadialFlow(dim, contextDim, rng, 0.5));
-describeFlowConformance('radial x 3 (through the plugin)', ({ dim, contextDim, rng }) =>
-  plugin.components.find((c) => c.type === 'radial-amortized')!.create({ layers: 3, initScale: 0.3 }, { latentDim: dim, contextDim, rng } as never) as never,
+describeFlowConformance(
+  'radial x 3 (through the plugin)',
+  ({ dim, contextDim, rng }) => plugin.components.find((c) => c.type === 'radial-amortized')!.create({ layers: 3, initScale: 0.3 }, { latentDim: dim, contextDim, rng } as never) as never,
 );
 
 describe('radial flow', () => {
-  it('contracts towards z0 at the most beta = -alpha allows and still inverts (the quadratic\'s root)', async () => {
+  it("contracts towards z0 at the most beta = -alpha allows and still inverts (the quadratic's root)", async () => {
     await selectBackend('wasm', { log: null });
     const rng = new Random('radial-edge');
     const f = new RadialFlow(3, rng);

@@ -43,25 +43,36 @@ export const plugin = definePlugin({
       invertible: true,
       create: (o, ctx) => {
         const contextDim = contextWidth(o, ctx, 'nsf-coupling');
-        const layers = Array.from({ length: o.layers }, (_, k) => new MLPCoupling(ctx.latentDim, ctx.rng, spline(o), alternatingMask(ctx.latentDim, k), { hidden: o.hidden, contextDim, id: 'nsf-coupling' }));
+        const layers = Array.from(
+          { length: o.layers },
+          (_, k) => new MLPCoupling(ctx.latentDim, ctx.rng, spline(o), alternatingMask(ctx.latentDim, k), { hidden: o.hidden, contextDim, id: 'nsf-coupling' }),
+        );
         return stack(layers, 'nsf-coupling');
       },
     }),
     defineComponent<Flow, AutoregressiveSplineOptions>({
       kind: 'flow',
       type: 'nsf-ar',
-      description: 'Neural spline flow, autoregressive form (Durkan et al. 2019): each coordinate\'s spline from MADE(z_<i, h). direction iaf: one pass to sample (posteriors); maf: one pass for densities (priors).',
+      description:
+        "Neural spline flow, autoregressive form (Durkan et al. 2019): each coordinate's spline from MADE(z_<i, h). direction iaf: one pass to sample (posteriors); maf: one pass for densities (priors).",
       schema: {
         properties: {
           ...splineProperties,
           layers: { ...splineProperties.layers, default: 2 },
-          direction: { enum: ['iaf', 'maf'], default: 'iaf', description: 'iaf: sampling takes one MADE pass and the inverse L (posterior flows); maf: the inverse, the density direction, takes one (flow priors)' },
+          direction: {
+            enum: ['iaf', 'maf'],
+            default: 'iaf',
+            description: 'iaf: sampling takes one MADE pass and the inverse L (posterior flows); maf: the inverse, the density direction, takes one (flow priors)',
+          },
         },
       },
       invertible: true,
       create: (o, ctx) => {
         const contextDim = contextWidth(o, ctx, 'nsf-ar');
-        const layers = Array.from({ length: o.layers }, (_, k) => new AutoregressiveFlow(ctx.latentDim, ctx.rng, spline(o), { hidden: o.hidden, contextDim, reverse: k % 2 === 1, direction: o.direction, id: 'nsf-ar' }));
+        const layers = Array.from(
+          { length: o.layers },
+          (_, k) => new AutoregressiveFlow(ctx.latentDim, ctx.rng, spline(o), { hidden: o.hidden, contextDim, reverse: k % 2 === 1, direction: o.direction, id: 'nsf-ar' }),
+        );
         return stack(layers, 'nsf-ar');
       },
     }),

@@ -41,7 +41,11 @@ export class RationalQuadraticSpline implements ElementwiseBijection {
     if (this.minBinSize * this.bins >= 1) throw new Error(`minBinSize ${this.minBinSize} x ${this.bins} bins leaves no room for the bins`);
     // softplus(u) + minDerivative = 1 at u = log(e^(1 - min) - 1): the identity at initialisation.
     const identityDerivative = Math.log(Math.expm1(1 - this.minDerivative));
-    this.groups = [{ name: 'widths', size: this.bins }, { name: 'heights', size: this.bins }, { name: 'derivatives', size: this.bins - 1, bias: identityDerivative }];
+    this.groups = [
+      { name: 'widths', size: this.bins },
+      { name: 'heights', size: this.bins },
+      { name: 'derivatives', size: this.bins - 1, bias: identityDerivative },
+    ];
   }
 
   /** Knot positions [B, D, K + 1] from -bound to bound, from unnormalised sizes [B, D, K]. */

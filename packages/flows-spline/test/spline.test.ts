@@ -15,8 +15,16 @@ describeFlowConformance('nsf coupling layer', ({ dim, rng }) => new MLPCoupling(
 describeFlowConformance('nsf coupling layer, conditional', ({ dim, contextDim, rng }) => new MLPCoupling(dim, rng, spline(), alternatingMask(dim, 0), { hidden: [16], contextDim }), kit);
 // bound 1: about a third of N(0, 1) inputs land on the identity tails
 describeFlowConformance('nsf coupling layer, tails', ({ dim, rng }) => new MLPCoupling(dim, rng, spline(4, 1), alternatingMask(dim, 0), { hidden: [16] }), kit);
-describeFlowConformance('nsf autoregressive (iaf direction, conditional)', ({ dim, contextDim, rng }) => new AutoregressiveFlow(dim, rng, spline(), { hidden: [16, 16], contextDim, reverse: false, direction: 'iaf' }), kit);
-describeFlowConformance('nsf autoregressive (maf direction, reversed)', ({ dim, rng }) => new AutoregressiveFlow(dim, rng, spline(), { hidden: [16], contextDim: 0, reverse: true, direction: 'maf' }), kit);
+describeFlowConformance(
+  'nsf autoregressive (iaf direction, conditional)',
+  ({ dim, contextDim, rng }) => new AutoregressiveFlow(dim, rng, spline(), { hidden: [16, 16], contextDim, reverse: false, direction: 'iaf' }),
+  kit,
+);
+describeFlowConformance(
+  'nsf autoregressive (maf direction, reversed)',
+  ({ dim, rng }) => new AutoregressiveFlow(dim, rng, spline(), { hidden: [16], contextDim: 0, reverse: true, direction: 'maf' }),
+  kit,
+);
 describeFlowConformance('nsf-coupling x 2 (through the plugin)', ({ dim, contextDim, rng }) => create('nsf-coupling', {}, dim, contextDim, rng), { ...kit, dims: [2, 8] });
 describeFlowConformance('nsf-ar x 2 (through the plugin)', ({ dim, contextDim, rng }) => create('nsf-ar', {}, dim, contextDim, rng), { ...kit, dims: [2, 8] });
 
@@ -74,7 +82,7 @@ describe('rational-quadratic spline', () => {
     back.forEach((v, i) => expect(v).toBeCloseTo(grid[i], 4));
   });
 
-  it('starts as the identity: zero conditioner weights and the groups\' biases', async () => {
+  it("starts as the identity: zero conditioner weights and the groups' biases", async () => {
     await selectBackend('wasm', { log: null });
     const rng = new Random('identity');
     const layer = new MLPCoupling(4, rng, spline(), alternatingMask(4, 0), { hidden: [8] });

@@ -19,10 +19,15 @@ export const plugin = definePlugin({
     defineComponent<Flow, SylvesterPluginOptions>({
       kind: 'flow',
       type: 'sylvester',
-      description: 'Sylvester flow z + Q R tanh(R~ Q^T z + b) (van den Berg et al. 2018), every parameter a linear map of the encoder context h; Q orthogonalised (O-SNF), Householder (H-SNF) or a permutation (T-SNF). Not invertible in closed form.',
+      description:
+        'Sylvester flow z + Q R tanh(R~ Q^T z + b) (van den Berg et al. 2018), every parameter a linear map of the encoder context h; Q orthogonalised (O-SNF), Householder (H-SNF) or a permutation (T-SNF). Not invertible in closed form.',
       schema: {
         properties: {
-          variant: { enum: ['orthogonal', 'householder', 'triangular'], default: 'orthogonal', description: 'how Q is made: iterative orthogonalisation (O-SNF), Householder reflections (H-SNF), identity/reversal alternating between layers (T-SNF)' },
+          variant: {
+            enum: ['orthogonal', 'householder', 'triangular'],
+            default: 'orthogonal',
+            description: 'how Q is made: iterative orthogonalisation (O-SNF), Householder reflections (H-SNF), identity/reversal alternating between layers (T-SNF)',
+          },
           layers: { type: 'integer', minimum: 1, default: 4, description: 'stacked Sylvester layers' },
           columns: { type: 'integer', minimum: 1, description: 'orthogonal: M, the columns of Q (default: the latent size)' },
           reflections: { type: 'integer', minimum: 1, default: 4, description: 'householder: reflections per layer' },

@@ -108,7 +108,8 @@ export class SylvesterFlow extends BaseFlow {
     const rTilde = this.triangular(tf.reshape(tf.slice(p, [0, M * M], [B, M * M]), [B, M, M]) as tf.Tensor3D);
     const b = tf.slice(p, [0, 2 * M * M], [B, M]) as tf.Tensor2D;
     const qFree = this.variant === 'triangular' ? null : tf.slice(p, [0, 2 * M * M + M], [B, this.qSize()]);
-    const q = this.variant === 'orthogonal' ? this.orthogonalise(tf.reshape(qFree!, [B, D, M]) as tf.Tensor3D) : this.variant === 'householder' ? tf.reshape(qFree!, [B, this.reflections, D]) : tf.zeros([B]);
+    const q =
+      this.variant === 'orthogonal' ? this.orthogonalise(tf.reshape(qFree!, [B, D, M]) as tf.Tensor3D) : this.variant === 'householder' ? tf.reshape(qFree!, [B, this.reflections, D]) : tf.zeros([B]);
     const { qt, qv } = this.qOps(q);
     const bmv = (m: tf.Tensor3D, v: tf.Tensor2D) => tf.reshape(tf.matMul(m, tf.expandDims(v, 2)), [B, M]) as tf.Tensor2D;
     const pre = tf.add(bmv(rTilde, qt(z)), b) as tf.Tensor2D;

@@ -7,8 +7,10 @@ describeFlowConformance('sylvester orthogonal (M = L)', ({ dim, contextDim, rng 
 describeFlowConformance('sylvester orthogonal (M = L / 2)', ({ dim, contextDim, rng }) => new SylvesterFlow(dim, contextDim, rng, { variant: 'orthogonal', columns: Math.max(1, dim / 2) }));
 describeFlowConformance('sylvester householder', ({ dim, contextDim, rng }) => new SylvesterFlow(dim, contextDim, rng, { variant: 'householder', reflections: 3 }));
 describeFlowConformance('sylvester triangular (reversed)', ({ dim, contextDim, rng }) => new SylvesterFlow(dim, contextDim, rng, { variant: 'triangular', reverse: true }));
-describeFlowConformance('sylvester x 3 (through the plugin)', ({ dim, contextDim, rng }) =>
-  plugin.components[0].create({ variant: 'triangular', layers: 3, reflections: 4, iterations: 30, initScale: 0.1 }, { latentDim: dim, contextDim, rng } as never) as never,
+describeFlowConformance(
+  'sylvester x 3 (through the plugin)',
+  ({ dim, contextDim, rng }) =>
+    plugin.components[0].create({ variant: 'triangular', layers: 3, reflections: 4, iterations: 30, initScale: 0.1 }, { latentDim: dim, contextDim, rng } as never) as never,
   // single layers are checked at L = 32 above; three perturbed layers' 32 x 32 Jacobian is ill-conditioned enough that its float32 log-det drifts by 1e-3
   { dims: [2, 8] },
 );
@@ -33,7 +35,9 @@ describe('sylvester flows', () => {
   });
 
   it('need a context and say so; refuse more columns than the latent size', () => {
-    expect(() => plugin.components[0].create({ variant: 'orthogonal', layers: 1, reflections: 4, iterations: 30, initScale: 0.1 }, { latentDim: 4, contextDim: 0, rng: new Random('x') } as never)).toThrow(/need an encoder context h/);
+    expect(() =>
+      plugin.components[0].create({ variant: 'orthogonal', layers: 1, reflections: 4, iterations: 30, initScale: 0.1 }, { latentDim: 4, contextDim: 0, rng: new Random('x') } as never),
+    ).toThrow(/need an encoder context h/);
     expect(() => new SylvesterFlow(4, 3, new Random('x'), { variant: 'orthogonal', columns: 5 })).toThrow(/1 <= columns <= 4/);
   });
 });

@@ -11,7 +11,12 @@ import { Dense, MLP, Random, Module, disposeCheckpoint, loadCheckpoint, saveChec
 export class FeatureClassifier extends Module {
   readonly trunk: MLP;
   readonly head: Dense;
-  constructor(rng: Random, inputDim: number, readonly classes: number, hidden = [256, 128]) {
+  constructor(
+    rng: Random,
+    inputDim: number,
+    readonly classes: number,
+    hidden = [256, 128],
+  ) {
     super();
     this.trunk = this.addChild('trunk', new MLP(rng, [inputDim, ...hidden], 'relu', 'relu'));
     this.head = this.addChild('head', new Dense(rng, hidden[hidden.length - 1], classes));
@@ -28,7 +33,10 @@ export class FeatureClassifier extends Module {
     const out = new Float32Array(n * this.featureDim);
     for (let from = 0; from < n; from += batchSize) {
       const to = Math.min(n, from + batchSize);
-      out.set(tf.tidy(() => this.trunk.apply(tf.tensor2d(x.subarray(from * dim, to * dim), [to - from, dim])).dataSync() as Float32Array), from * this.featureDim);
+      out.set(
+        tf.tidy(() => this.trunk.apply(tf.tensor2d(x.subarray(from * dim, to * dim), [to - from, dim])).dataSync() as Float32Array),
+        from * this.featureDim,
+      );
     }
     return out;
   }
@@ -111,7 +119,11 @@ export function classifierKey(dataset: Dataset, epochs: number): string {
  * {@link classifierKey}: only a classifier made from the same data, epochs and architecture is
  * reused.
  */
-export async function loadOrTrainClassifier(dataset: Dataset, cacheDir: string, o: { epochs?: number; log?: (l: string) => void } = {}): Promise<{ classifier: FeatureClassifier; info: ClassifierInfo }> {
+export async function loadOrTrainClassifier(
+  dataset: Dataset,
+  cacheDir: string,
+  o: { epochs?: number; log?: (l: string) => void } = {},
+): Promise<{ classifier: FeatureClassifier; info: ClassifierInfo }> {
   const dim = dataset.inputShape.reduce((a, b) => a * b, 1);
   const key = classifierKey(dataset, o.epochs ?? 3);
   const dir = path.join(cacheDir, `classifier-${dataset.name}-${key.slice(0, 16)}`);
@@ -132,7 +144,13 @@ export async function loadOrTrainClassifier(dataset: Dataset, cacheDir: string, 
   o.log?.(`vaeflow: training the ${dataset.name} feature classifier once (stored in ${dir})`);
   const net = trainClassifier(dataset, o);
   await saveCheckpoint(path.join(dir, 'checkpoint'), net.namedVariables(), [], { epoch: o.epochs ?? 3, step: 0, rng: {}, bestValLoss: null, bestEpoch: null, epochsWithoutImprovement: 0 });
-  const info: ClassifierInfo = { dataset: dataset.name, key, sha256: sha256(path.join(dir, 'checkpoint', 'weights.bin')), testAccuracy: net.accuracy(dataset.test.x, dataset.test.labels!, dim), epochs: o.epochs ?? 3 };
+  const info: ClassifierInfo = {
+    dataset: dataset.name,
+    key,
+    sha256: sha256(path.join(dir, 'checkpoint', 'weights.bin')),
+    testAccuracy: net.accuracy(dataset.test.x, dataset.test.labels!, dim),
+    epochs: o.epochs ?? 3,
+  };
   writeFileAtomic(infoFile, JSON.stringify(info, null, 2));
   return { classifier: net, info };
 }

@@ -62,7 +62,10 @@ export function aggregatePosteriorSamples(model: VAE, split: DataSplit, dim: num
     const to = Math.min(n, from + 500);
     const x = new Float32Array((to - from) * dim);
     for (let i = from; i < to; i++) x.set(split.x.subarray(index[i] * dim, (index[i] + 1) * dim), (i - from) * dim);
-    z.set(tf.tidy(() => model.posteriorSample(tf.tensor2d(x, [to - from, dim]), rng).z.dataSync() as Float32Array), from * L);
+    z.set(
+      tf.tidy(() => model.posteriorSample(tf.tensor2d(x, [to - from, dim]), rng).z.dataSync() as Float32Array),
+      from * L,
+    );
   }
   return { z, index };
 }
@@ -72,7 +75,10 @@ export function priorSamples(model: VAE, n: number, rng: Random): Float32Array {
   const out = new Float32Array(n * model.latentDim);
   for (let from = 0; from < n; from += 1000) {
     const b = Math.min(1000, n - from);
-    out.set(tf.tidy(() => model.prior.sample(b, rng).dataSync() as Float32Array), from * model.latentDim);
+    out.set(
+      tf.tidy(() => model.prior.sample(b, rng).dataSync() as Float32Array),
+      from * model.latentDim,
+    );
   }
   return out;
 }

@@ -25,8 +25,16 @@ export function fitDiagonalGmm(points: ArrayLike<number>, n: number, d: number, 
   const tol = o.tolerance ?? 1e-5;
   const floor = o.minVariance ?? 1e-6;
   const x = (i: number, j: number) => points[i * d + j];
-  const globalMean = Array.from({ length: d }, (_, j) => { let s = 0; for (let i = 0; i < n; i++) s += x(i, j); return s / n; });
-  const globalVar = Array.from({ length: d }, (_, j) => { let s = 0; for (let i = 0; i < n; i++) s += (x(i, j) - globalMean[j]) ** 2; return Math.max(floor, s / n); });
+  const globalMean = Array.from({ length: d }, (_, j) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x(i, j);
+    return s / n;
+  });
+  const globalVar = Array.from({ length: d }, (_, j) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (x(i, j) - globalMean[j]) ** 2;
+    return Math.max(floor, s / n);
+  });
   const chosen = [...rng.permutation(n).slice(0, k)];
   let means = chosen.map((i) => Array.from({ length: d }, (_, j) => x(i, j)));
   let variances = Array.from({ length: k }, () => [...globalVar]);
@@ -58,10 +66,26 @@ export function fitDiagonalGmm(points: ArrayLike<number>, n: number, d: number, 
     if (ll - previous < tol) break;
     previous = ll;
     // M step
-    const nk = Array.from({ length: k }, (_, c) => { let s = 0; for (let i = 0; i < n; i++) s += resp[i * k + c]; return Math.max(s, 1e-12); });
+    const nk = Array.from({ length: k }, (_, c) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += resp[i * k + c];
+      return Math.max(s, 1e-12);
+    });
     weights = nk.map((v) => v / n);
-    means = nk.map((v, c) => Array.from({ length: d }, (_, j) => { let s = 0; for (let i = 0; i < n; i++) s += resp[i * k + c] * x(i, j); return s / v; }));
-    variances = nk.map((v, c) => Array.from({ length: d }, (_, j) => { let s = 0; for (let i = 0; i < n; i++) s += resp[i * k + c] * (x(i, j) - means[c][j]) ** 2; return Math.max(floor, s / v); }));
+    means = nk.map((v, c) =>
+      Array.from({ length: d }, (_, j) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += resp[i * k + c] * x(i, j);
+        return s / v;
+      }),
+    );
+    variances = nk.map((v, c) =>
+      Array.from({ length: d }, (_, j) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += resp[i * k + c] * (x(i, j) - means[c][j]) ** 2;
+        return Math.max(floor, s / v);
+      }),
+    );
   }
   return { weights, means, variances, logLikelihood: ll, iterations: it };
 }

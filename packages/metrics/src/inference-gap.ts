@@ -52,7 +52,11 @@ export function inferenceGaps(model: LatentModel, x: tf.Tensor2D, o: InferenceGa
   // The ELBO of each example is separate, so one optimiser over the batch's h fits each alone. The
   // learning rate steps down (1, 1/3, 1/10 over thirds of the steps) so the noisy gradients settle.
   const steps = o.steps ?? 500;
-  for (const [share, scale] of [[1 / 3, 1], [1 / 3, 1 / 3], [1 / 3, 1 / 10]]) {
+  for (const [share, scale] of [
+    [1 / 3, 1],
+    [1 / 3, 1 / 3],
+    [1 / 3, 1 / 10],
+  ]) {
     const optimizer = tf.train.adam((o.learningRate ?? 0.01) * scale);
     for (let step = 0; step < Math.round(steps * share); step++) {
       optimizer.minimize(() => tf.neg(tf.sum(tf.mean(m.logWeightsGivenFeatures(x, h, S, rng), 1))) as tf.Scalar, false, [h]);

@@ -22,7 +22,9 @@ export function mmdSquared(x: Float32Array, y: Float32Array, dim: number, bandwi
     let s = bandwidth;
     if (s === undefined) {
       const pooled = tf.concat([X, Y], 0) as tf.Tensor2D;
-      const d = Array.from(tf.sqrt(sqDist(pooled, pooled)).dataSync()).filter((v) => v > 0).sort((a, b) => a - b);
+      const d = Array.from(tf.sqrt(sqDist(pooled, pooled)).dataSync())
+        .filter((v) => v > 0)
+        .sort((a, b) => a - b);
       s = d.length ? d[Math.floor(d.length / 2)] : 1;
     }
     const k = (A: tf.Tensor2D, B: tf.Tensor2D) => tf.exp(tf.div(sqDist(A, B), -2 * s! * s!));

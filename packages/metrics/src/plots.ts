@@ -22,8 +22,8 @@ export interface LineChartOptions {
   xDomain?: [number, number];
 }
 
-type VegaModule = typeof import('vega', { with: { 'resolution-mode': 'import' } });
-type VegaLiteModule = typeof import('vega-lite', { with: { 'resolution-mode': 'import' } });
+type VegaModule = typeof import('vega', { with: { 'resolution-mode': 'import' }});
+type VegaLiteModule = typeof import('vega-lite', { with: { 'resolution-mode': 'import' }});
 
 let libs: Promise<[VegaModule, VegaLiteModule]> | null = null;
 const load = () => (libs ??= Promise.all([import('vega'), import('vega-lite')]));

@@ -4,7 +4,12 @@ import { Random, tf, type DataSplit, type LatentModel } from '@vaeflow/core';
  * Reconstruction error of x -> z ~ q(z|x) -> E[x|z], averaged over examples: the mean squared
  * error per dimension, and for binary data the binary cross-entropy per example (nats).
  */
-export function reconstructionError(model: LatentModel, split: DataSplit, dim: number, o: { limit?: number; batchSize?: number; rng?: Random; binary?: boolean } = {}): { mse: number; bce?: number; n: number } {
+export function reconstructionError(
+  model: LatentModel,
+  split: DataSplit,
+  dim: number,
+  o: { limit?: number; batchSize?: number; rng?: Random; binary?: boolean } = {},
+): { mse: number; bce?: number; n: number } {
   const n = Math.min(split.n, o.limit ?? Infinity);
   const bs = o.batchSize ?? 500;
   const rng = o.rng ?? new Random('reconstruction');

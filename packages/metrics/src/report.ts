@@ -30,7 +30,11 @@ function chartJsSource(): string {
 }
 
 /** JSON for an inline <script>: no "<" can close the script or open a comment (user strings are data, never markup). */
-const inlineJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const inlineJson = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const num = (v: unknown, digits = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
 const png = (b?: Buffer) => (b ? `<img alt="" src="data:image/png;base64,${b.toString('base64')}">` : '<p class="none">none</p>');
@@ -56,8 +60,19 @@ export function renderReport(runs: RunReport[], title = 'vaeflow comparison'): s
   });
   const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
   const curves = runs.flatMap((r, i) => [
-    { label: `${r.name} (val)`, data: r.metrics.filter((m) => m.split === 'val').map((m) => ({ x: m.epoch, y: -Number(m.elbo ?? -Number(m.loss)) })), borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length] },
-    { label: `${r.name} (train)`, data: r.metrics.filter((m) => m.split === 'train').map((m) => ({ x: m.epoch, y: -Number(m.elbo ?? -Number(m.loss)) })), borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length], borderDash: [5, 4] },
+    {
+      label: `${r.name} (val)`,
+      data: r.metrics.filter((m) => m.split === 'val').map((m) => ({ x: m.epoch, y: -Number(m.elbo ?? -Number(m.loss)) })),
+      borderColor: palette[i % palette.length],
+      backgroundColor: palette[i % palette.length],
+    },
+    {
+      label: `${r.name} (train)`,
+      data: r.metrics.filter((m) => m.split === 'train').map((m) => ({ x: m.epoch, y: -Number(m.elbo ?? -Number(m.loss)) })),
+      borderColor: palette[i % palette.length],
+      backgroundColor: palette[i % palette.length],
+      borderDash: [5, 4],
+    },
   ]);
   const latents = runs
     .map((r, i) => ({ r, i }))
@@ -71,7 +86,14 @@ export function renderReport(runs: RunReport[], title = 'vaeflow comparison'): s
         if (!groups.has(g)) groups.set(g, []);
         groups.get(g)!.push({ x: +pts.points[2 * j].toFixed(4), y: +pts.points[2 * j + 1].toFixed(4) });
       }
-      return { id: `latent-${i}`, name: r.name, axes: ['z₁', 'z₂'], datasets: [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([g, data]) => ({ label: pts.labels ? `class ${g}` : 'z', data, backgroundColor: palette[g % palette.length], pointRadius: 1.5 })) };
+      return {
+        id: `latent-${i}`,
+        name: r.name,
+        axes: ['z₁', 'z₂'],
+        datasets: [...groups.entries()]
+          .sort((a, b) => a[0] - b[0])
+          .map(([g, data]) => ({ label: pts.labels ? `class ${g}` : 'z', data, backgroundColor: palette[g % palette.length], pointRadius: 1.5 })),
+      };
     });
   const xy = (a: Float32Array) => Array.from({ length: a.length / 2 }, (_, j) => ({ x: +a[2 * j].toFixed(4), y: +a[2 * j + 1].toFixed(4) }));
   const pointSamples = runs
@@ -103,7 +125,10 @@ export function renderReport(runs: RunReport[], title = 'vaeflow comparison'): s
       const order = kl.map((v, d) => [v, d] as const).sort((a, b) => b[0] - a[0]);
       return { id: `kl-${i}`, name: r.name, labels: order.map(([, d]) => `z${d + 1}`), values: order.map(([v]) => +v.toFixed(4)), color: palette[i % palette.length] };
     });
-  const cards = runs.map((r) => `<section class="run"><h3>${esc(r.name)}</h3>${r.description ? `<p class="desc">${esc(r.description)}</p>` : ''}<div class="pics"><figure>${png(r.samples)}<figcaption>samples from the prior</figcaption></figure><figure>${png(r.reconstructions)}<figcaption>test images and reconstructions</figcaption></figure></div><p class="dir">${esc(r.dir)}${r.page ? ` · <a href="${esc(r.page)}">the model live in the browser</a> (open it through a web server: <code>vaeflow serve ${esc(path.join(r.dir, 'page'))}</code>)` : ''}</p></section>`);
+  const cards = runs.map(
+    (r) =>
+      `<section class="run"><h3>${esc(r.name)}</h3>${r.description ? `<p class="desc">${esc(r.description)}</p>` : ''}<div class="pics"><figure>${png(r.samples)}<figcaption>samples from the prior</figcaption></figure><figure>${png(r.reconstructions)}<figcaption>test images and reconstructions</figcaption></figure></div><p class="dir">${esc(r.dir)}${r.page ? ` · <a href="${esc(r.page)}">the model live in the browser</a> (open it through a web server: <code>vaeflow serve ${esc(path.join(r.dir, 'page'))}</code>)` : ''}</p></section>`,
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
@@ -154,14 +179,33 @@ export interface TablesReport {
 /** One self-contained HTML page for a {@link TablesReport}; the plot is drawn by the inlined Chart.js. */
 export function renderTablesReport(r: TablesReport): string {
   const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
-  const tables = r.tables.map((t) => `<h2>${esc(t.caption)}</h2><table><thead><tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows.map((row) => `<tr>${row.map((c, i) => `<td${i === 0 ? ' class="name"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`);
+  const tables = r.tables.map(
+    (t) =>
+      `<h2>${esc(t.caption)}</h2><table><thead><tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows.map((row) => `<tr>${row.map((c, i) => `<td${i === 0 ? ' class="name"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n')}</tbody></table>`,
+  );
   // Each series: a transparent lower edge, an upper edge filled down to it, and the mean line.
   const datasets = (r.curves?.series ?? []).flatMap((s, i) => {
     const color = palette[i % palette.length];
     const pts = s.points.filter((p) => Number.isFinite(p.mean));
     return [
-      { label: `${s.label} lower band`, data: pts.map((p) => ({ x: p.x, y: Number.isFinite(p.lo) ? p.lo : p.mean })), borderColor: 'transparent', backgroundColor: 'transparent', pointRadius: 0, bandOf: i },
-      { label: `${s.label} band`, data: pts.map((p) => ({ x: p.x, y: Number.isFinite(p.hi) ? p.hi : p.mean })), borderColor: 'transparent', backgroundColor: `${color}33`, pointRadius: 0, fill: '-1', hidden: false, bandOf: i },
+      {
+        label: `${s.label} lower band`,
+        data: pts.map((p) => ({ x: p.x, y: Number.isFinite(p.lo) ? p.lo : p.mean })),
+        borderColor: 'transparent',
+        backgroundColor: 'transparent',
+        pointRadius: 0,
+        bandOf: i,
+      },
+      {
+        label: `${s.label} band`,
+        data: pts.map((p) => ({ x: p.x, y: Number.isFinite(p.hi) ? p.hi : p.mean })),
+        borderColor: 'transparent',
+        backgroundColor: `${color}33`,
+        pointRadius: 0,
+        fill: '-1',
+        hidden: false,
+        bandOf: i,
+      },
       { label: s.label, data: pts.map((p) => ({ x: p.x, y: p.mean })), borderColor: color, backgroundColor: color, pointRadius: 2 },
     ];
   });

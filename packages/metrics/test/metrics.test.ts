@@ -2,8 +2,44 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AffineBijection, BaseFlow, BernoulliLikelihood, FlowModel, MLPCoupling, alternatingMask, DiagonalGaussianPosterior, FullCovarianceGaussianPosterior, GaussianLikelihood, GaussianMixturePrior, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, logAbsDet, selectBackend, tf, type Dataset } from '@vaeflow/core';
-import { aisLogLikelihood, fitDiagonalGmm, bdmc, bitsPerDim, inferenceGaps, classifierKey, elboSurgery, frechetDistance, importanceSampledNll, latentUsage, loadOrTrainClassifier, mmdSquared, moments, reconstructionError, renderReport } from '../src/index.js';
+import {
+  AffineBijection,
+  BaseFlow,
+  BernoulliLikelihood,
+  FlowModel,
+  MLPCoupling,
+  alternatingMask,
+  DiagonalGaussianPosterior,
+  FullCovarianceGaussianPosterior,
+  GaussianLikelihood,
+  GaussianMixturePrior,
+  MLPDecoder,
+  MLPEncoder,
+  Random,
+  StandardNormalPrior,
+  VAE,
+  logAbsDet,
+  selectBackend,
+  tf,
+  type Dataset,
+} from '@vaeflow/core';
+import {
+  aisLogLikelihood,
+  fitDiagonalGmm,
+  bdmc,
+  bitsPerDim,
+  inferenceGaps,
+  classifierKey,
+  elboSurgery,
+  frechetDistance,
+  importanceSampledNll,
+  latentUsage,
+  loadOrTrainClassifier,
+  mmdSquared,
+  moments,
+  reconstructionError,
+  renderReport,
+} from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -13,7 +49,11 @@ function inverse(a: number[][]): number[][] {
   for (let k = 0; k < n; k++) {
     const d = m[k][k];
     for (let j = 0; j < 2 * n; j++) m[k][j] /= d;
-    for (let i = 0; i < n; i++) if (i !== k) { const f = m[i][k]; for (let j = 0; j < 2 * n; j++) m[i][j] -= f * m[k][j]; }
+    for (let i = 0; i < n; i++)
+      if (i !== k) {
+        const f = m[i][k];
+        for (let j = 0; j < 2 * n; j++) m[i][j] -= f * m[k][j];
+      }
   }
   return m.map((r) => r.slice(n));
 }
@@ -48,9 +88,14 @@ function linearGaussianVae(rng: Random, L = 2, D = 3, s = 0.5, posterior: 'crude
 
 describe('importance-sampled NLL', () => {
   const rng = new Random('linear-gaussian');
-  const L = 2, D = 3;
+  const L = 2,
+    D = 3;
   const { vae, enc, post, exactNll } = linearGaussianVae(rng, L, D);
-  const x = [[0.3, -0.2, 0.5], [1, 0, -1], [-0.4, 0.8, 0.1]];
+  const x = [
+    [0.3, -0.2, 0.5],
+    [1, 0, -1],
+    [-0.4, 0.8, 0.1],
+  ];
   const exact = x.map(exactNll);
   const split = { x: Float32Array.from(x.flat()), n: 3 };
 
@@ -69,10 +114,13 @@ describe('importance-sampled NLL', () => {
 
   it('names the examples whose estimate is not finite, instead of a silent NaN', () => {
     // A model stub whose log-weights are -Infinity for example 1 (e.g. a density that underflows).
-    const stub = { logWeights: (xb: tf.Tensor2D, k: number) => tf.tidy(() => {
-      const rowSums = tf.sum(xb, 1, true);
-      return tf.add(tf.zeros([xb.shape[0], k]), tf.where(tf.equal(rowSums, tf.sum(tf.tensor2d(split.x.subarray(D, 2 * D), [1, D]))), tf.scalar(-Infinity), tf.scalar(-1))) as tf.Tensor2D;
-    }) } as unknown as Parameters<typeof importanceSampledNll>[0];
+    const stub = {
+      logWeights: (xb: tf.Tensor2D, k: number) =>
+        tf.tidy(() => {
+          const rowSums = tf.sum(xb, 1, true);
+          return tf.add(tf.zeros([xb.shape[0], k]), tf.where(tf.equal(rowSums, tf.sum(tf.tensor2d(split.x.subarray(D, 2 * D), [1, D]))), tf.scalar(-Infinity), tf.scalar(-1))) as tf.Tensor2D;
+        }),
+    } as unknown as Parameters<typeof importanceSampledNll>[0];
     const r = importanceSampledNll(stub, split, D, { k: 8 });
     expect(r.nonFinite).toEqual([1]);
     expect(r.nll).toBeNaN();
@@ -100,18 +148,48 @@ describe('bits per dimension', () => {
 
 describe('Frechet distance', () => {
   it('equals the closed form for diagonal covariances', () => {
-    const a = { mean: [0, 1, 2], cov: [[4, 0, 0], [0, 1, 0], [0, 0, 9]] };
-    const b = { mean: [1, 1, 0], cov: [[1, 0, 0], [0, 1, 0], [0, 0, 4]] };
+    const a = {
+      mean: [0, 1, 2],
+      cov: [
+        [4, 0, 0],
+        [0, 1, 0],
+        [0, 0, 9],
+      ],
+    };
+    const b = {
+      mean: [1, 1, 0],
+      cov: [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 4],
+      ],
+    };
     expect(frechetDistance(a, b)).toBeCloseTo(1 + 4 + (2 - 1) ** 2 + 0 + (3 - 2) ** 2, 8);
     expect(frechetDistance(a, a)).toBeCloseTo(0, 8);
   });
 
   it('is invariant to a common rotation and estimated from samples', () => {
-    const c = Math.cos(0.7), s = Math.sin(0.7);
-    const R = [[c, -s], [s, c]];
+    const c = Math.cos(0.7),
+      s = Math.sin(0.7);
+    const R = [
+      [c, -s],
+      [s, c],
+    ];
     const rot = (m: number[][]) => R.map((ri) => R.map((rj) => ri.reduce((acc, v, k) => acc + v * m[k].reduce((t, u, l) => t + u * rj[l], 0), 0)));
-    const a = { mean: [0, 0], cov: [[2, 0], [0, 0.5]] };
-    const b = { mean: [1, 0], cov: [[1, 0], [0, 3]] };
+    const a = {
+      mean: [0, 0],
+      cov: [
+        [2, 0],
+        [0, 0.5],
+      ],
+    };
+    const b = {
+      mean: [1, 0],
+      cov: [
+        [1, 0],
+        [0, 3],
+      ],
+    };
     const ra = { mean: [0, 0], cov: rot(a.cov) };
     const rb = { mean: [R[0][0], R[1][0]], cov: rot(b.cov) };
     expect(frechetDistance(ra, rb)).toBeCloseTo(frechetDistance(a, b), 6);
@@ -138,7 +216,10 @@ describe('Frechet classifier features', () => {
     const make = (n: number) => {
       const x = new Float32Array(n * 4);
       const labels = new Uint8Array(n);
-      for (let i = 0; i < n; i++) { labels[i] = i % 2; for (let j = 0; j < 4; j++) x[i * 4 + j] = (labels[i] ? 1 : -1) + 0.3 * rng.nextNormal(); }
+      for (let i = 0; i < n; i++) {
+        labels[i] = i % 2;
+        for (let j = 0; j < 4; j++) x[i * 4 + j] = (labels[i] ? 1 : -1) + 0.3 * rng.nextNormal();
+      }
       return { x, n, labels };
     };
     const ds: Dataset = { name: 'blobs', inputShape: [4], valueKind: 'continuous', train: make(512), val: make(128), test: make(128), prepareTrainBatch: () => undefined };
@@ -183,7 +264,15 @@ describe('reconstruction error and report', () => {
     expect(r.mse).toBeLessThan(1);
     expect(r.bce).toBeGreaterThan(0);
     const html = renderReport([
-      { name: 'run-a', dir: '/runs/a', metrics: [{ epoch: 1, split: 'val', elbo: -120 }, { epoch: 1, split: 'test', elbo: -119 }], evaluation: { nll: 110, k: 100 } },
+      {
+        name: 'run-a',
+        dir: '/runs/a',
+        metrics: [
+          { epoch: 1, split: 'val', elbo: -120 },
+          { epoch: 1, split: 'test', elbo: -119 },
+        ],
+        evaluation: { nll: 110, k: 100 },
+      },
       { name: 'run-<b>', dir: '/runs/b', metrics: [{ epoch: 1, split: 'val', elbo: -130 }], latent: { points: Float32Array.from([0, 1, 1, 0]), labels: Uint8Array.from([0, 1]) } },
       { name: 'moons', dir: '/runs/m', metrics: [{ epoch: 1, split: 'val', elbo: -2 }], pointSamples: { data: Float32Array.from([0, 1, 1, 0]), samples: Float32Array.from([0.5, 0.5, 0.2, 0.1]) } },
     ]);
@@ -198,7 +287,7 @@ describe('reconstruction error and report', () => {
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
   });
 
-  it('keeps user strings out of the page\'s markup and scripts (a run named </script>...)', () => {
+  it("keeps user strings out of the page's markup and scripts (a run named </script>...)", () => {
     const evil = '</script><script>alert(1)</script><!--';
     const html = renderReport([{ name: evil, dir: '/runs/x', description: evil, metrics: [{ epoch: 1, split: 'val', elbo: -1, note: evil }], latent: { points: Float32Array.from([0, 1]) } }]);
     expect(html).not.toContain('<script>alert(1)');
@@ -209,7 +298,8 @@ describe('reconstruction error and report', () => {
 });
 
 describe('latent usage (active units, Burda et al. 2016)', () => {
-  const L = 4, D = 6;
+  const L = 4,
+    D = 6;
   /** A VAE whose posterior mean ignores x in dimensions 2 and 3 (dead), with `flows` after it. */
   function vaeWithDeadDims(flows: BaseFlow[]) {
     const rng = new Random('dead-dims');
@@ -251,7 +341,9 @@ describe('latent usage (active units, Burda et al. 2016)', () => {
 });
 
 describe('ELBO surgery (Hoffman and Johnson 2016)', () => {
-  const L = 3, D = 5, n = 300;
+  const L = 3,
+    D = 5,
+    n = 300;
   const split = { x: new Random('surgery-data').uniform([n, D]).dataSync() as Float32Array, n };
   /** A VAE whose posterior means are `meanScale` times a random function of x and whose log scales are `logScale`. */
   function vae(meanScale: number, logScale: number) {
@@ -281,7 +373,10 @@ describe('ELBO surgery (Hoffman and Johnson 2016)', () => {
 describe('annealed importance sampling and bidirectional Monte Carlo', () => {
   const D = 3;
   const { vae, exactNll } = linearGaussianVae(new Random('ais-model'), 2, D);
-  const x = [[0.3, -0.2, 0.5], [1, 0, -1]];
+  const x = [
+    [0.3, -0.2, 0.5],
+    [1, 0, -1],
+  ];
 
   it('reaches the exact log p(x) of a linear Gaussian model as the steps grow (within Monte Carlo noise)', () => {
     const xs = tf.tensor2d(x);
@@ -326,7 +421,10 @@ describe('annealed importance sampling and bidirectional Monte Carlo', () => {
 });
 
 describe('the inference gap split (Cremer et al. 2018)', () => {
-  const x = tf.tensor2d([[0.3, -0.2, 0.5], [1, 0, -1]]);
+  const x = tf.tensor2d([
+    [0.3, -0.2, 0.5],
+    [1, 0, -1],
+  ]);
   const opts = { steps: 600, learningRate: 0.03, samples: 32, k: 4000 };
 
   it('finds no approximation gap for the full-covariance family on a linear Gaussian model, whose posterior is Gaussian', () => {
@@ -340,7 +438,7 @@ describe('the inference gap split (Cremer et al. 2018)', () => {
     }
   });
 
-  it("gives the diagonal family the closed-form KL from the best mean-field Gaussian to the true posterior", () => {
+  it('gives the diagonal family the closed-form KL from the best mean-field Gaussian to the true posterior', () => {
     const { vae, precision: P, exactNll } = linearGaussianVae(new Random('gap-diag'), 2, 3, 0.5, 'diagonal');
     // min over diagonal q of KL(q || N(m, P^-1)) = (sum_i log P_ii - log det P) / 2
     const expected = 0.5 * (Math.log(P[0][0]) + Math.log(P[1][1]) - Math.log(P[0][0] * P[1][1] - P[0][1] * P[1][0]));
@@ -355,7 +453,19 @@ describe('the inference gap split (Cremer et al. 2018)', () => {
 describe('ex-post Gaussian mixture', () => {
   it('recovers a known 3-component mixture by EM, and samples in its proportions', () => {
     const rng = new Random('gmm');
-    const truth = { weights: [0.5, 0.3, 0.2], means: [[-4, 0], [3, 3], [3, -3]], sds: [[1, 0.5], [0.5, 0.5], [0.8, 1.2]] };
+    const truth = {
+      weights: [0.5, 0.3, 0.2],
+      means: [
+        [-4, 0],
+        [3, 3],
+        [3, -3],
+      ],
+      sds: [
+        [1, 0.5],
+        [0.5, 0.5],
+        [0.8, 1.2],
+      ],
+    };
     const n = 6000;
     const x = new Float32Array(2 * n);
     for (let i = 0; i < n; i++) {
@@ -376,7 +486,10 @@ describe('ex-post Gaussian mixture', () => {
     const left = Array.from({ length: 4000 }, (_, i) => s[2 * i]).filter((v) => v < 0).length / 4000;
     expect(Math.abs(left - 0.5)).toBeLessThan(0.03);
     const at = [0.5, -1];
-    const density = g.weights.reduce((acc, w, k) => acc + w * g.means[k].reduce((p, m, j) => p * Math.exp(-((at[j] - m) ** 2) / (2 * g.variances[k][j])) / Math.sqrt(2 * Math.PI * g.variances[k][j]), 1), 0);
+    const density = g.weights.reduce(
+      (acc, w, k) => acc + w * g.means[k].reduce((p, m, j) => (p * Math.exp(-((at[j] - m) ** 2) / (2 * g.variances[k][j]))) / Math.sqrt(2 * Math.PI * g.variances[k][j]), 1),
+      0,
+    );
     expect(prior.logProb(tf.tensor2d([at])).dataSync()[0]).toBeCloseTo(Math.log(density), 4);
     expect(() => fitDiagonalGmm(x, 2, 2, 3, rng)).toThrow(/1 <= K <= the number of points/);
   });

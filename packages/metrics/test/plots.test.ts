@@ -25,7 +25,16 @@ describe('lineChartSvg', () => {
 describe('scatterChartSvg', () => {
   it('draws points with axis titles and a legend for categories or a colour scale for values', async () => {
     const points = Float32Array.from([0, 0, 1, 1, -1, 0.5, 0.5, -1]);
-    const byLabel = await scatterChartSvg({ points, labels: [0, 1, 0, 1], labelNames: ['upper moon', 'lower moon'], labelTitle: 'moon', xTitle: 'z₁', yTitle: 'z₂', title: 'aggregate posterior', range: [-2, 2] });
+    const byLabel = await scatterChartSvg({
+      points,
+      labels: [0, 1, 0, 1],
+      labelNames: ['upper moon', 'lower moon'],
+      labelTitle: 'moon',
+      xTitle: 'z₁',
+      yTitle: 'z₂',
+      title: 'aggregate posterior',
+      range: [-2, 2],
+    });
     for (const text of ['aggregate posterior', 'z₁', 'z₂', 'upper moon', 'lower moon', 'moon']) expect(byLabel).toContain(text);
     expect((byLabel.match(/<path[^>]*class="[^"]*"|role-mark/g) ?? []).length).toBeGreaterThan(0);
     expect(byLabel).toMatch(/class="mark-symbol role-mark/);

@@ -51,7 +51,12 @@ const compiler = process.env.CXX || 'g++';
 if (spawnSync(compiler, ['--version'], { stdio: 'ignore' }).status !== 0) giveUp(`no C++ compiler (${compiler})`);
 
 /** Node-API headers: Node's own include folder, or npm's nodedir setting. */
-const nodeIncludes = [process.env.npm_config_nodedir && path.join(process.env.npm_config_nodedir, 'include', 'node'), path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'].filter(Boolean);
+const nodeIncludes = [
+  process.env.npm_config_nodedir && path.join(process.env.npm_config_nodedir, 'include', 'node'),
+  path.join(path.dirname(process.execPath), '..', 'include', 'node'),
+  '/usr/include/node',
+  '/usr/local/include/node',
+].filter(Boolean);
 const nodeInclude = nodeIncludes.find((d) => fs.existsSync(path.join(d, 'node_api.h')));
 if (!nodeInclude) giveUp(`no Node-API headers (node_api.h) in ${nodeIncludes.join(', ')}`);
 
@@ -68,13 +73,28 @@ const out = path.resolve(args.out ?? path.join(root, 'build', 'vaeflow_native.no
 fs.mkdirSync(path.dirname(out), { recursive: true });
 const sources = NATIVE_SOURCES.filter((f) => f.endsWith('.cc')).map((f) => path.join(root, f));
 const flags = [
-  '-O3', '-std=c++17', '-fPIC', '-shared', '-fvisibility=hidden', '-fno-math-errno',
-  '-DNODE_GYP_MODULE_NAME=vaeflow_native', `-DVAEFLOW_SOURCE_HASH="${hash}"`,
-  `-I${nodeInclude}`, `-I${header}`, ...sources, '-o', `${out}.tmp`,
+  '-O3',
+  '-std=c++17',
+  '-fPIC',
+  '-shared',
+  '-fvisibility=hidden',
+  '-fno-math-errno',
+  '-DNODE_GYP_MODULE_NAME=vaeflow_native',
+  `-DVAEFLOW_SOURCE_HASH="${hash}"`,
+  `-I${nodeInclude}`,
+  `-I${header}`,
+  ...sources,
+  '-o',
+  `${out}.tmp`,
   // Static OpenBLAS and C++ runtime: the binary then needs only glibc (and OpenBLAS picks its
   // CPU kernel at run time). Symbols of the static libraries stay private to this module.
   ...(staticLib ? [staticLib, '-Wl,--exclude-libs,ALL'] : [`-L${sharedDir}`, '-lopenblas', `-Wl,-rpath,${sharedDir}`]),
-  '-static-libgcc', '-static-libstdc++', '-Wl,--gc-sections', '-lpthread', '-lm', '-s',
+  '-static-libgcc',
+  '-static-libstdc++',
+  '-Wl,--gc-sections',
+  '-lpthread',
+  '-lm',
+  '-s',
 ];
 const started = Date.now();
 try {
@@ -84,4 +104,6 @@ try {
   process.exit(1);
 }
 fs.renameSync(`${out}.tmp`, out);
-say(`built ${path.relative(process.cwd(), out)} from source in ${((Date.now() - started) / 1000).toFixed(1)} s (OpenBLAS ${staticLib ? `static, ${staticLib}` : `shared, ${sharedDir}`}; sources ${hash.slice(0, 12)})`);
+say(
+  `built ${path.relative(process.cwd(), out)} from source in ${((Date.now() - started) / 1000).toFixed(1)} s (OpenBLAS ${staticLib ? `static, ${staticLib}` : `shared, ${sharedDir}`}; sources ${hash.slice(0, 12)})`,
+);

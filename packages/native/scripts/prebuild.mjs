@@ -28,7 +28,7 @@ const notices = [
   '# Third-party notices',
   '',
   `vaeflow_native.node contains OpenBLAS (Debian package libopenblas-dev ${version}), linked`,
-  'statically, under the BSD-3-Clause licence reproduced below from Debian\'s copyright file,',
+  "statically, under the BSD-3-Clause licence reproduced below from Debian's copyright file,",
   'and the GCC C++ runtime (libstdc++, libgcc) under the GCC Runtime Library Exception.',
   '',
   '```',
@@ -37,4 +37,6 @@ const notices = [
   '',
 ].join('\n');
 fs.writeFileSync(path.join(target, 'THIRD-PARTY-NOTICES.md'), notices);
-console.log(`wrote ${path.relative(process.cwd(), target)}/vaeflow_native.node.br (${(packed.length / 2 ** 20).toFixed(1)} MiB; ${(raw.length / 2 ** 20).toFixed(1)} MiB unpacked) and THIRD-PARTY-NOTICES.md`);
+console.log(
+  `wrote ${path.relative(process.cwd(), target)}/vaeflow_native.node.br (${(packed.length / 2 ** 20).toFixed(1)} MiB; ${(raw.length / 2 ** 20).toFixed(1)} MiB unpacked) and THIRD-PARTY-NOTICES.md`,
+);

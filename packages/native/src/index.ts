@@ -11,11 +11,18 @@ import { loadNative } from './load';
 import { registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered } from './kernels';
 
 export { loadNative, loadBinary, unpackPrebuilt, candidates, platformPackage, expectedSourceHash, type NativeBinding, type LoadedNative, type NativeLoad } from './load';
-export { ADAM_KERNEL, GLOBAL_NORM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, NATIVE_KERNEL_NAMES, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type AdamKernelAttrs } from './kernels';
+export {
+  ADAM_KERNEL,
+  GLOBAL_NORM_KERNEL,
+  BERNOULLI_LOG_PROB_KERNEL,
+  NATIVE_KERNEL_NAMES,
+  registerNativeKernels,
+  unregisterNativeKernels,
+  nativeKernelsRegistered,
+  type AdamKernelAttrs,
+} from './kernels';
 
-export type NativeInstall =
-  | { ok: true; source: string; file: string; threads: number; blas: string; cpuKernel: string; summary: string }
-  | { ok: false; reason: string };
+export type NativeInstall = { ok: true; source: string; file: string; threads: number; blas: string; cpuKernel: string; summary: string } | { ok: false; reason: string };
 
 /** Threads for the native kernels: VAEFLOW_THREADS when set, else every core this process may use. */
 export function defaultThreads(): number {
@@ -39,7 +46,15 @@ export function installNativeKernels(options: { threads?: number } = {}): Native
   registerNativeKernels(binding);
   const info = binding.info();
   const blas = info.blas.trim();
-  return { ok: true, source, file, threads: info.threads, blas, cpuKernel: info.cpuKernel, summary: `${`${blas.split(' ')[0]} ${blas.split(' ')[1] ?? ''}`.trim()}, ${info.cpuKernel} kernel, ${info.threads} thread${info.threads === 1 ? '' : 's'}, from ${source}` };
+  return {
+    ok: true,
+    source,
+    file,
+    threads: info.threads,
+    blas,
+    cpuKernel: info.cpuKernel,
+    summary: `${`${blas.split(' ')[0]} ${blas.split(' ')[1] ?? ''}`.trim()}, ${info.cpuKernel} kernel, ${info.threads} thread${info.threads === 1 ? '' : 's'}, from ${source}`,
+  };
 }
 
 /** Changes the BLAS thread count of the loaded native kernels (no effect when none are loaded). */

@@ -57,14 +57,19 @@ function matMulKernel(native: NativeBinding, previous: tf.KernelFunc | null): tf
     const { a, b, bias, preluActivationWeights: prelu } = args.inputs as Record<string, tf.TensorInfo | undefined>;
     const attrs = args.attrs as unknown as MatMulAttrs;
     const act = ACTIVATIONS[attrs.activation ?? 'linear'];
-    const A = a!, B = b!;
-    const rA = A.shape.length, rB = B.shape.length;
+    const A = a!,
+      B = b!;
+    const rA = A.shape.length,
+      rB = B.shape.length;
     const M = attrs.transposeA ? A.shape[rA - 1] : A.shape[rA - 2];
     const K = attrs.transposeA ? A.shape[rA - 2] : A.shape[rA - 1];
     const N = attrs.transposeB ? B.shape[rB - 2] : B.shape[rB - 1];
-    const outerA = A.shape.slice(0, -2), outerB = B.shape.slice(0, -2);
-    const batchA = size(outerA), batchB = size(outerB);
-    const biasLen = broadcastLength(bias, M, N, true), preluLen = broadcastLength(prelu, M, N, false);
+    const outerA = A.shape.slice(0, -2),
+      outerB = B.shape.slice(0, -2);
+    const batchA = size(outerA),
+      batchB = size(outerB);
+    const biasLen = broadcastLength(bias, M, N, true),
+      preluLen = broadcastLength(prelu, M, N, false);
     const simple = A.dtype === 'float32' && B.dtype === 'float32' && (tf.util.arraysEqual(outerA, outerB) || batchA === 1 || batchB === 1) && act !== undefined && biasLen != null && preluLen != null;
     if (!simple) {
       if (!previous) throw new Error(`vaeflow native matmul: unsupported case (shapes [${A.shape}] x [${B.shape}]) and no kernel to fall back on`);
@@ -75,7 +80,26 @@ function matMulKernel(native: NativeBinding, previous: tf.KernelFunc | null): tf
     const out = backend.makeOutput([...outer, M, N], 'float32');
     if (batch * M * N === 0) return out;
     const [oa, ob, oo, obias, oprelu] = offsets(backend, A, B, out, bias, prelu);
-    native.matmul(backend.wasm.HEAPU8.buffer as ArrayBuffer, oa, ob, oo, obias, oprelu, batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M, N, K, attrs.transposeA ? 1 : 0, attrs.transposeB ? 1 : 0, act, attrs.leakyreluAlpha ?? 0.2, biasLen!, preluLen!);
+    native.matmul(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      oa,
+      ob,
+      oo,
+      obias,
+      oprelu,
+      batch,
+      batchA === 1 ? 0 : M * K,
+      batchB === 1 ? 0 : K * N,
+      M,
+      N,
+      K,
+      attrs.transposeA ? 1 : 0,
+      attrs.transposeB ? 1 : 0,
+      act,
+      attrs.leakyreluAlpha ?? 0.2,
+      biasLen!,
+      preluLen!,
+    );
     return out;
   };
 }
@@ -90,7 +114,23 @@ interface ConvAttrs {
 
 /** The 15 geometry numbers addon.cc reads, from tfjs's own computeConv2DInfo. */
 function geometry(info: tf.backend_util.Conv2DInfo): number[] {
-  return [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left];
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
 }
 
 type ConvKind = 'Conv2D' | 'Conv2DBackpropInput' | 'Conv2DBackpropFilter';
@@ -143,8 +183,11 @@ function sumKernel(native: NativeBinding, previous: tf.KernelFunc | null): tf.Ke
       if (!previous) throw new Error('vaeflow native Sum: unsupported case and no kernel to fall back on');
       return previous(args);
     }
-    const first = axes[0], last = axes[axes.length - 1];
-    const A = size(x.shape.slice(0, first)), R = size(x.shape.slice(first, last + 1)), C = size(x.shape.slice(last + 1));
+    const first = axes[0],
+      last = axes[axes.length - 1];
+    const A = size(x.shape.slice(0, first)),
+      R = size(x.shape.slice(first, last + 1)),
+      C = size(x.shape.slice(last + 1));
     const outShape = keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : [...x.shape.slice(0, first), ...x.shape.slice(last + 1)];
     const out = backend.makeOutput(outShape, 'float32');
     if (A * C > 0) native.reduceSum(backend.wasm.HEAPU8.buffer as ArrayBuffer, ...(offsets(backend, x, out) as [number, number]), A, R, C);
@@ -162,7 +205,10 @@ function tileKernel(native: NativeBinding, previous: tf.KernelFunc | null): tf.K
       if (!previous) throw new Error('vaeflow native Tile: unsupported case and no kernel to fall back on');
       return previous(args);
     }
-    const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]), x.dtype);
+    const out = backend.makeOutput(
+      x.shape.map((d, i) => d * reps[i]),
+      x.dtype,
+    );
     if (size(out.shape) > 0) native.tile(backend.wasm.HEAPU8.buffer as ArrayBuffer, ...(offsets(backend, x, out) as [number, number]), 4, x.shape, reps);
     return out;
   };
@@ -218,7 +264,19 @@ function adamKernel(native: NativeBinding): tf.KernelFunc {
     const a = args.attrs as unknown as AdamKernelAttrs;
     const outs = [x, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
     const n = size(x.shape);
-    if (n > 0) native.adam(backend.wasm.HEAPU8.buffer as ArrayBuffer, ...offsets(backend, x, gradient, m, v, ...outs), n, a.learningRate, a.beta1, a.beta2, a.epsilon, a.gradScale, a.oneMinusAccBeta1, a.oneMinusAccBeta2);
+    if (n > 0)
+      native.adam(
+        backend.wasm.HEAPU8.buffer as ArrayBuffer,
+        ...offsets(backend, x, gradient, m, v, ...outs),
+        n,
+        a.learningRate,
+        a.beta1,
+        a.beta2,
+        a.epsilon,
+        a.gradScale,
+        a.oneMinusAccBeta1,
+        a.oneMinusAccBeta2,
+      );
     return outs;
   };
 }
@@ -239,7 +297,19 @@ const MARK = 'vaeflowNative';
 type Marked = tf.KernelConfig & { [MARK]?: tf.KernelConfig | null };
 
 /** The kernels this package registers for wasm, by name. */
-export const NATIVE_KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Sum', 'Tile', 'Softplus', ADAM_KERNEL, GLOBAL_NORM_KERNEL, BERNOULLI_LOG_PROB_KERNEL] as const;
+export const NATIVE_KERNEL_NAMES = [
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Conv2D',
+  'Conv2DBackpropInput',
+  'Conv2DBackpropFilter',
+  'Sum',
+  'Tile',
+  'Softplus',
+  ADAM_KERNEL,
+  GLOBAL_NORM_KERNEL,
+  BERNOULLI_LOG_PROB_KERNEL,
+] as const;
 
 function replace(name: string, make: (previous: tf.KernelFunc | null) => tf.KernelFunc): void {
   const current = tf.getKernel(name, 'wasm') as Marked | undefined;

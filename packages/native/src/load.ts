@@ -6,7 +6,26 @@ import * as zlib from 'node:zlib';
 
 /** The functions the compiled addon exports (src/native/addon.cc). Buffers are byte offsets into `heap`. */
 export interface NativeBinding {
-  matmul(heap: ArrayBuffer, a: number, b: number, out: number, bias: number, prelu: number, batch: number, strideA: number, strideB: number, M: number, N: number, K: number, transA: number, transB: number, act: number, alpha: number, biasLen: number, preluLen: number): void;
+  matmul(
+    heap: ArrayBuffer,
+    a: number,
+    b: number,
+    out: number,
+    bias: number,
+    prelu: number,
+    batch: number,
+    strideA: number,
+    strideB: number,
+    M: number,
+    N: number,
+    K: number,
+    transA: number,
+    transB: number,
+    act: number,
+    alpha: number,
+    biasLen: number,
+    preluLen: number,
+  ): void;
   /** (heap, x, w, y, ...15 geometry numbers) */
   conv2d(heap: ArrayBuffer, ...buffersThenGeometry: number[]): void;
   /** (heap, dy, w, dx, ...15 geometry numbers) */
@@ -64,7 +83,11 @@ export function candidates(): { source: string; file: string | null; missing: st
   }
   list.push({ source: pkg, file: prebuilt, missing: `no prebuilt binary for this platform (${pkg} is not installed)` });
   const built = path.join(packageRoot, 'build', 'vaeflow_native.node');
-  list.push({ source: 'source build', file: fs.existsSync(built) ? built : null, missing: 'not built from source (needs g++ and OpenBLAS: apt-get install g++ libopenblas-dev, then npm rebuild @vaeflow/native)' });
+  list.push({
+    source: 'source build',
+    file: fs.existsSync(built) ? built : null,
+    missing: 'not built from source (needs g++ and OpenBLAS: apt-get install g++ libopenblas-dev, then npm rebuild @vaeflow/native)',
+  });
   return list;
 }
 

@@ -30,7 +30,8 @@ export function maxDiff(a: number[][], b: number[][], relative = false): number 
   a.forEach((arr, i) =>
     arr.forEach((v, j) => {
       const w = b[i][j];
-      if (Number.isNaN(v) || Number.isNaN(w)) m = Number.isNaN(v) && Number.isNaN(w) ? m : Infinity; // NaN must stay NaN
+      if (Number.isNaN(v) || Number.isNaN(w))
+        m = Number.isNaN(v) && Number.isNaN(w) ? m : Infinity; // NaN must stay NaN
       else m = Math.max(m, Math.abs(v - w) / (relative ? Math.max(1, Math.abs(v)) : 1));
     }),
   );

@@ -9,7 +9,21 @@ import '@tensorflow/tfjs-backend-wasm';
 // Gradients of the tfjs ops (tfjs-core's Node bundle ships ops without them).
 import '@tensorflow/tfjs-layers';
 import { dataIdsLeaked, maxDiff, onCpuAndWasm } from './backend-compare';
-import { ADAM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, GLOBAL_NORM_KERNEL, candidates, expectedSourceHash, loadBinary, loadNative, platformPackage, unpackPrebuilt, registerNativeKernels, unregisterNativeKernels, nativeKernelsRegistered, type NativeBinding } from '../src/index';
+import {
+  ADAM_KERNEL,
+  BERNOULLI_LOG_PROB_KERNEL,
+  GLOBAL_NORM_KERNEL,
+  candidates,
+  expectedSourceHash,
+  loadBinary,
+  loadNative,
+  platformPackage,
+  unpackPrebuilt,
+  registerNativeKernels,
+  unregisterNativeKernels,
+  nativeKernelsRegistered,
+  type NativeBinding,
+} from '../src/index';
 // @ts-expect-error: a plain .mjs script without types
 const { sourceHash } = (await import('../scripts/source-hash.mjs')) as { sourceHash(): string };
 
@@ -91,10 +105,16 @@ for (const candidate of binaries) {
     afterAll(() => unregisterNativeKernels());
 
     for (const threads of [1, 2]) {
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
         it(`BatchMatMul transposeA=${ta} transposeB=${tb}, ${threads} thread(s), values and gradients`, async () => {
           binding.setThreads(threads);
-          const A = values(3 * 37 * 65, 1), B = values(3 * 65 * 29, 2);
+          const A = values(3 * 37 * 65, 1),
+            B = values(3 * 65 * 29, 2);
           const { cpu, native } = await onBoth(() => {
             const a = tf.tensor3d(A, ta ? [3, 65, 37] : [3, 37, 65]);
             const b = tf.tensor3d(B, tb ? [3, 29, 65] : [3, 65, 29]);
@@ -153,9 +173,18 @@ for (const candidate of binaries) {
     });
 
     // [stride, padding, in channels, out channels, kernel, dilation]
-    for (const [stride, pad, ci, co, k, dil] of [[1, 'same', 3, 4, 3, 1], [2, 'same', 3, 4, 3, 1], [2, 'valid', 3, 4, 3, 1], [1, 'valid', 1, 16, 3, 1], [2, 'same', 16, 8, 4, 1], [1, 'valid', 5, 6, 1, 1], [1, 'same', 2, 3, 3, 2]] as const) {
+    for (const [stride, pad, ci, co, k, dil] of [
+      [1, 'same', 3, 4, 3, 1],
+      [2, 'same', 3, 4, 3, 1],
+      [2, 'valid', 3, 4, 3, 1],
+      [1, 'valid', 1, 16, 3, 1],
+      [2, 'same', 16, 8, 4, 1],
+      [1, 'valid', 5, 6, 1, 1],
+      [1, 'same', 2, 3, 3, 2],
+    ] as const) {
       it(`Conv2D ${k}x${k} stride ${stride} ${pad} dilation ${dil}, ${ci} -> ${co} channels, with both backprops`, async () => {
-        const X = values(2 * 9 * 9 * ci, 14), K = values(k * k * ci * co, 15);
+        const X = values(2 * 9 * 9 * ci, 14),
+          K = values(k * k * ci * co, 15);
         const { cpu, native } = await onBoth(() => {
           const x = tf.tensor4d(X, [2, 9, 9, ci]);
           const w = tf.tensor4d(K, [k, k, ci, co]);
@@ -182,7 +211,17 @@ for (const candidate of binaries) {
       const X = values(4 * 5 * 6 * 7, 50);
       const { cpu, native } = await onBoth(() => {
         const x = tf.tensor4d(X, [4, 5, 6, 7]);
-        return [tf.sum(x, 0), tf.sum(x, -1), tf.sum(x, [1, 2]), tf.sum(x), tf.sum(x, [0, 1], true), tf.sum(x, [0, 2]), tf.sum(tf.tensor2d(values(128 * 512, 51), [128, 512]), 0), tf.sum(tf.zeros([3, 0, 2]), 1), tf.sum(tf.tensor1d([1, 2, 3], 'int32'))];
+        return [
+          tf.sum(x, 0),
+          tf.sum(x, -1),
+          tf.sum(x, [1, 2]),
+          tf.sum(x),
+          tf.sum(x, [0, 1], true),
+          tf.sum(x, [0, 2]),
+          tf.sum(tf.tensor2d(values(128 * 512, 51), [128, 512]), 0),
+          tf.sum(tf.zeros([3, 0, 2]), 1),
+          tf.sum(tf.tensor1d([1, 2, 3], 'int32')),
+        ];
       });
       expect(maxRelDiff(cpu, native)).toBeLessThan(1e-5);
     });
@@ -191,9 +230,15 @@ for (const candidate of binaries) {
       const { cpu, native } = await onBoth(() => {
         const x = tf.tensor3d(values(2 * 3 * 4, 52), [2, 3, 4]);
         return [
-          tf.tile(x, [1, 1, 1]), tf.tile(x, [3, 1, 1]), tf.tile(x, [1, 2, 1]), tf.tile(x, [1, 1, 5]), tf.tile(x, [2, 3, 2]),
-          tf.tile(tf.tensor1d([1, 2, 3]), [4]), tf.tile(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [2, 3]),
-          tf.tile(tf.tensor4d(values(24, 53), [1, 2, 3, 4]), [2, 1, 2, 1]), tf.tile(x, [0, 1, 1]),
+          tf.tile(x, [1, 1, 1]),
+          tf.tile(x, [3, 1, 1]),
+          tf.tile(x, [1, 2, 1]),
+          tf.tile(x, [1, 1, 5]),
+          tf.tile(x, [2, 3, 2]),
+          tf.tile(tf.tensor1d([1, 2, 3]), [4]),
+          tf.tile(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [2, 3]),
+          tf.tile(tf.tensor4d(values(24, 53), [1, 2, 3, 4]), [2, 1, 2, 1]),
+          tf.tile(x, [0, 1, 1]),
           // The IWAE pattern: each row of [B, D] repeated K times, with its gradient (a sum over the copies).
           tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.tile(tf.expandDims(v, 1), [1, 7, 1]))))(tf.tensor2d(values(3 * 10, 54), [3, 10])),
         ];
@@ -226,11 +271,18 @@ for (const candidate of binaries) {
       // Native: the fused kernel with the scale inside.
       await tf.setBackend('wasm');
       let x = tf.tensor2d(values(37 * 13, 19), shape as [number, number]);
-      let m = tf.zeros(shape), v = tf.zeros(shape);
+      let m = tf.zeros(shape),
+        v = tf.zeros(shape);
       grads.forEach((g, i) => {
         const t = i + 1;
         const gradient = tf.tensor2d(g, shape as [number, number]);
-        const [x2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { x, gradient, m, v }, { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, gradScale: scale, oneMinusAccBeta1: 1 - 0.9 ** t, oneMinusAccBeta2: 1 - 0.999 ** t }) as tf.Tensor[];
+        const [x2, m2, v2] = tf
+          .engine()
+          .runKernel(
+            ADAM_KERNEL,
+            { x, gradient, m, v },
+            { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, gradScale: scale, oneMinusAccBeta1: 1 - 0.9 ** t, oneMinusAccBeta2: 1 - 0.999 ** t },
+          ) as tf.Tensor[];
         // New tensors every step: the inputs are left as they were.
         expect(x2.dataId).not.toBe(x.dataId);
         tf.dispose([x, m, v, gradient]);
@@ -242,8 +294,9 @@ for (const candidate of binaries) {
     });
 
     it(`${BERNOULLI_LOG_PROB_KERNEL} equals sum(x l - softplus(l)) per row on cpu, threaded over many rows`, async () => {
-      const rows = 700, dims = 97;
-      const X = values(rows * dims, 60).map((v) => (v > 0.4 ? 1 : Math.max(v , 0)));
+      const rows = 700,
+        dims = 97;
+      const X = values(rows * dims, 60).map((v) => (v > 0.4 ? 1 : Math.max(v, 0)));
       const L = values(rows * dims, 61).map((v) => v * 30);
       await tf.setBackend('cpu');
       const expected = tf.tidy(() => Array.from(tf.sum(tf.sub(tf.mul(tf.tensor2d(X, [rows, dims]), tf.tensor2d(L, [rows, dims])), tf.softplus(tf.tensor2d(L, [rows, dims]))), 1).dataSync()));
@@ -254,7 +307,13 @@ for (const candidate of binaries) {
     });
 
     it(`${GLOBAL_NORM_KERNEL} equals sqrt of the summed squares computed on cpu`, async () => {
-      const parts = [[5, 7], [1], [300, 11], [0]].map((s, i) => ({ s, v: values(s.reduce((a, b) => a * b, 1), 30 + i) }));
+      const parts = [[5, 7], [1], [300, 11], [0]].map((s, i) => ({
+        s,
+        v: values(
+          s.reduce((a, b) => a * b, 1),
+          30 + i,
+        ),
+      }));
       await tf.setBackend('cpu');
       const expected = tf.tidy(() => tf.sqrt(tf.addN(parts.map((p) => tf.sum(tf.square(tf.tensor(p.v, p.s)))))).dataSync()[0]);
       await tf.setBackend('wasm');
@@ -265,24 +324,29 @@ for (const candidate of binaries) {
     it('gives identical results on repeated runs (deterministic at a fixed thread count)', async () => {
       binding.setThreads(2);
       await tf.setBackend('wasm');
-      const run = () => tf.tidy(() => {
-        const x = tf.tensor4d(values(8 * 14 * 14 * 16, 40), [8, 14, 14, 16]);
-        const w = tf.tensor4d(values(3 * 3 * 16 * 32, 41), [3, 3, 16, 32]);
-        const f = (xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.matMul(tf.reshape(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'), [8, -1]) as tf.Tensor2D, tf.ones([7 * 7 * 32, 5]))));
-        return tf.grads(f)([x, w]).map((g) => Array.from(g.dataSync()));
-      });
+      const run = () =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(values(8 * 14 * 14 * 16, 40), [8, 14, 14, 16]);
+          const w = tf.tensor4d(values(3 * 3 * 16 * 32, 41), [3, 3, 16, 32]);
+          const f = (xx: tf.Tensor, ww: tf.Tensor) =>
+            tf.sum(tf.square(tf.matMul(tf.reshape(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'), [8, -1]) as tf.Tensor2D, tf.ones([7 * 7 * 32, 5]))));
+          return tf
+            .grads(f)([x, w])
+            .map((g) => Array.from(g.dataSync()));
+        });
       expect(run()).toEqual(run());
     });
 
     it('leaks no backend memory', async () => {
       await tf.setBackend('wasm');
-      const run = () => tf.tidy(() => {
-        const a = tf.randomNormal([16, 8]);
-        const b = tf.randomNormal([16, 4]);
-        tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false)))([a, b]);
-        tf.grad((k: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, k as tf.Tensor4D, 2, 'same')))(tf.ones([3, 3, 2, 3]));
-        tf.engine().runKernel(GLOBAL_NORM_KERNEL, [a, b] as unknown as tf.NamedTensorMap, {});
-      });
+      const run = () =>
+        tf.tidy(() => {
+          const a = tf.randomNormal([16, 8]);
+          const b = tf.randomNormal([16, 4]);
+          tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false)))([a, b]);
+          tf.grad((k: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, k as tf.Tensor4D, 2, 'same')))(tf.ones([3, 3, 2, 3]));
+          tf.engine().runKernel(GLOBAL_NORM_KERNEL, [a, b] as unknown as tf.NamedTensorMap, {});
+        });
       expect(dataIdsLeaked(run)).toBe(0);
     });
 

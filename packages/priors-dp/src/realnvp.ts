@@ -5,7 +5,12 @@ export class CouplingNet extends Module {
   readonly l1: Dense;
   readonly l2: Dense;
   readonly l3: Dense;
-  constructor(rng: Random, dim: number, hidden: number, readonly bounded: boolean) {
+  constructor(
+    rng: Random,
+    dim: number,
+    hidden: number,
+    readonly bounded: boolean,
+  ) {
     super();
     this.l1 = this.addChild('l1', new Dense(rng, dim, hidden, 'linear'));
     this.l2 = this.addChild('l2', new Dense(rng, hidden, hidden, 'linear'));

@@ -18,7 +18,11 @@ export class BetaVaeH implements Objective {
  */
 export class BetaVaeB implements Objective {
   readonly id = 'beta-vae-b';
-  constructor(readonly gamma: number, readonly capacityMax: number, readonly capacitySteps: number) {}
+  constructor(
+    readonly gamma: number,
+    readonly capacityMax: number,
+    readonly capacitySteps: number,
+  ) {}
   capacity(step: number): number {
     return Math.min(this.capacityMax, (this.capacityMax * step) / this.capacitySteps);
   }

@@ -41,7 +41,14 @@ export class FactorVae implements Objective {
   private readonly optimizer: tf.Optimizer;
   private current: tf.Tensor2D | null = null;
   private previous: tf.Tensor2D | null = null;
-  constructor(readonly gamma: number, dim: number, width: number, layers: number, learningRate: number, private readonly rng: Random) {
+  constructor(
+    readonly gamma: number,
+    dim: number,
+    width: number,
+    layers: number,
+    learningRate: number,
+    private readonly rng: Random,
+  ) {
     this.discriminator = new Discriminator(rng, dim, width, layers);
     this.optimizer = tf.train.adam(learningRate, 0.5, 0.9);
   }
@@ -67,7 +74,10 @@ export class FactorVae implements Objective {
         const real = tf.oneHot(tf.zeros([B], 'int32') as tf.Tensor1D, 2);
         const fake = tf.oneHot(tf.ones([B], 'int32') as tf.Tensor1D, 2);
         const perm = permuteDims(prev, this.rng);
-        const { grads } = tf.variableGrads(() => tf.mul(0.5, tf.add(tf.losses.softmaxCrossEntropy(real, this.discriminator.apply(z)), tf.losses.softmaxCrossEntropy(fake, this.discriminator.apply(perm)))) as tf.Scalar, vars);
+        const { grads } = tf.variableGrads(
+          () => tf.mul(0.5, tf.add(tf.losses.softmaxCrossEntropy(real, this.discriminator.apply(z)), tf.losses.softmaxCrossEntropy(fake, this.discriminator.apply(perm)))) as tf.Scalar,
+          vars,
+        );
         this.optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
       });
     }

@@ -20,7 +20,10 @@ export function mmd(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
  */
 export class InfoVae implements Objective {
   readonly id = 'info-vae';
-  constructor(readonly alpha: number, readonly lambda: number) {}
+  constructor(
+    readonly alpha: number,
+    readonly lambda: number,
+  ) {}
   loss(t: LatentTerms, _p: unknown, _training: boolean, ctx?: ObjectiveContext): ObjectiveResult {
     if (!ctx) throw new Error('info-vae needs the model prior to draw samples from');
     const { rec, kl, elbo } = recAndKl(t);

@@ -10,7 +10,10 @@ import { tf, type LatentModel, type LatentTerms, type Module, type Objective, ty
  */
 export class Rae implements Objective {
   readonly id = 'rae';
-  constructor(readonly beta: number, readonly lambda: number) {}
+  constructor(
+    readonly beta: number,
+    readonly lambda: number,
+  ) {}
   modelLoss(model: LatentModel, x: tf.Tensor2D): ObjectiveResult {
     const decoder = (model as { decoder?: Module }).decoder;
     if (!model.logLikelihoodGivenZ || !decoder) throw new Error(`the rae objective needs a model with an encoder mean and a decoder (a vae), not "${model.kind}"`);

@@ -1,4 +1,16 @@
-import { LOG_2PI, StandardNormalPrior, standardNormalLogProb, tf, UserError, type LatentModel, type LatentTerms, type Objective, type ObjectiveContext, type ObjectiveResult, type Prior } from '@vaeflow/core';
+import {
+  LOG_2PI,
+  StandardNormalPrior,
+  standardNormalLogProb,
+  tf,
+  UserError,
+  type LatentModel,
+  type LatentTerms,
+  type Objective,
+  type ObjectiveContext,
+  type ObjectiveResult,
+  type Prior,
+} from '@vaeflow/core';
 import { recAndKl } from './common.js';
 
 /**
@@ -10,9 +22,7 @@ import { recAndKl } from './common.js';
 export function stratifiedLogWeights(M: number, N: number): number[][] {
   if (M < 2) throw new Error('minibatch stratified sampling needs a batch of at least 2');
   const strat = (N - M + 1) / (N * (M - 1));
-  return Array.from({ length: M }, (_, i) =>
-    Array.from({ length: M }, (_, j) => Math.log(j === i ? 1 / N : j === (i + 1) % M ? strat : 1 / (M - 1))),
-  );
+  return Array.from({ length: M }, (_, i) => Array.from({ length: M }, (_, j) => Math.log(j === i ? 1 / N : j === (i + 1) % M ? strat : 1 / (M - 1))));
 }
 
 export interface TcDecomposition {
@@ -71,13 +81,20 @@ function hasBase(p: Prior): p is Prior & { toBase(z: tf.Tensor2D): tf.Tensor2D }
 /** beta-TCVAE (Chen et al. 2018): loss = -E[log p(x|z)] + alpha MI + beta TC + gamma dim-wise KL. */
 export class BetaTcVae implements Objective {
   readonly id = 'beta-tcvae';
-  constructor(readonly alpha: number, readonly beta: number, readonly gamma: number, readonly datasetSize: number, readonly priorTerm: TcPriorTerm = 'density') {}
+  constructor(
+    readonly alpha: number,
+    readonly beta: number,
+    readonly gamma: number,
+    readonly datasetSize: number,
+    readonly priorTerm: TcPriorTerm = 'density',
+  ) {}
   loss(t: LatentTerms, _p?: unknown, _training?: boolean, ctx?: ObjectiveContext): ObjectiveResult {
     const { rec, kl, elbo } = recAndKl(t);
     let logPz = t.logPz;
     // The standard normal is its own base space: 'base' and 'density' agree there.
     if (this.priorTerm === 'base' && !(ctx?.prior instanceof StandardNormalPrior)) {
-      if (!ctx || !hasBase(ctx.prior)) throw new UserError('beta-tcvae with priorTerm "base" needs a prior with a base space z0 = g(z) (the decoupled prior of @vaeflow/priors-dp); use priorTerm "density" with this prior');
+      if (!ctx || !hasBase(ctx.prior))
+        throw new UserError('beta-tcvae with priorTerm "base" needs a prior with a base space z0 = g(z) (the decoupled prior of @vaeflow/priors-dp); use priorTerm "density" with this prior');
       logPz = standardNormalLogProb(ctx.prior.toBase(t.z));
     }
     const d = tcDecomposition(t, this.datasetSize, logPz);
@@ -86,6 +103,8 @@ export class BetaTcVae implements Objective {
   }
   modelWarnings(model: LatentModel): string[] {
     if (this.priorTerm !== 'density' || this.gamma <= this.beta || model.prior instanceof StandardNormalPrior) return [];
-    return [`beta-tcvae with a prior that does not factorise: its dimension-wise term is KL(q(z)||p(z)) - TC, which a learned prior can drive towards -TC, so with gamma (${this.gamma}) > beta (${this.beta}) training may raise total correlation instead of lowering it; priorTerm "base" is the dpVAE authors' variant for the decoupled prior`];
+    return [
+      `beta-tcvae with a prior that does not factorise: its dimension-wise term is KL(q(z)||p(z)) - TC, which a learned prior can drive towards -TC, so with gamma (${this.gamma}) > beta (${this.beta}) training may raise total correlation instead of lowering it; priorTerm "base" is the dpVAE authors' variant for the decoupled prior`,
+    ];
   }
 }

@@ -38,7 +38,10 @@ export function mmdUnbiased(x: tf.Tensor2D, y: tf.Tensor2D, scales: readonly num
  */
 export class WaeMmd implements Objective {
   readonly id = 'wae-mmd';
-  constructor(readonly lambda: number, readonly scales: readonly number[]) {}
+  constructor(
+    readonly lambda: number,
+    readonly scales: readonly number[],
+  ) {}
   loss(t: LatentTerms, _p: unknown, _training: boolean, ctx?: ObjectiveContext): ObjectiveResult {
     if (!ctx) throw new Error('wae-mmd needs the model prior to draw samples from');
     const { rec, kl, elbo } = recAndKl(t);

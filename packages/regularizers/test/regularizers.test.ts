@@ -14,13 +14,29 @@ function termsFrom(mean: number[][], logScale: number[][], rng: Random): LatentT
   const logQz = tf.sub(tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), 1), L * Math.log(2 * Math.PI))), tf.sum(ls, 1)) as tf.Tensor1D;
   const prior = new StandardNormalPrior(L);
   const logPz = prior.logProb(z);
-  const q = { mean: mu as tf.Tensor2D, logScale: ls as tf.Tensor2D, sample: () => { throw new Error('unused'); }, logProb: () => { throw new Error('unused'); }, klToStandardNormal: () => { throw new Error('unused'); } };
+  const q = {
+    mean: mu as tf.Tensor2D,
+    logScale: ls as tf.Tensor2D,
+    sample: () => {
+      throw new Error('unused');
+    },
+    logProb: () => {
+      throw new Error('unused');
+    },
+    klToStandardNormal: () => {
+      throw new Error('unused');
+    },
+  };
   return { logPx: tf.fill([mean.length], -10) as tf.Tensor1D, logQz, logPz, kl: tf.sub(logQz, logPz) as tf.Tensor1D, z, mean: mu as tf.Tensor2D, posterior: q, noFlows: true };
 }
 
 describe('minibatch stratified sampling', () => {
   it('has importance weights that sum to one per row', () => {
-    for (const [M, N] of [[2, 10], [8, 1000], [128, 60000]]) {
+    for (const [M, N] of [
+      [2, 10],
+      [8, 1000],
+      [128, 60000],
+    ]) {
       for (const row of stratifiedLogWeights(M, N)) expect(row.reduce((s, v) => s + Math.exp(v), 0)).toBeCloseTo(1, 10);
     }
   });
@@ -28,7 +44,11 @@ describe('minibatch stratified sampling', () => {
   it('estimates MI = TC = 0 when every example has the same factorised posterior', () => {
     const rng = new Random('tc0');
     const M = 16;
-    const t = termsFrom(Array.from({ length: M }, () => [0.3, -1, 2]), Array.from({ length: M }, () => [-0.5, 0.2, 0]), rng);
+    const t = termsFrom(
+      Array.from({ length: M }, () => [0.3, -1, 2]),
+      Array.from({ length: M }, () => [-0.5, 0.2, 0]),
+      rng,
+    );
     const d = tcDecomposition(t, 1000);
     expect(Math.abs(d.mi.dataSync()[0])).toBeLessThan(1e-4);
     expect(Math.abs(d.tc.dataSync()[0])).toBeLessThan(1e-4);
@@ -39,8 +59,18 @@ describe('minibatch stratified sampling', () => {
   it('sees total correlation when the posteriors place z on a diagonal line', () => {
     const rng = new Random('tc1');
     const M = 64;
-    const means = Array.from({ length: M }, (_, i) => { const v = (i / M) * 8 - 4; return [v, v]; });
-    const d = tcDecomposition(termsFrom(means, Array.from({ length: M }, () => [-3, -3]), rng), M);
+    const means = Array.from({ length: M }, (_, i) => {
+      const v = (i / M) * 8 - 4;
+      return [v, v];
+    });
+    const d = tcDecomposition(
+      termsFrom(
+        means,
+        Array.from({ length: M }, () => [-3, -3]),
+        rng,
+      ),
+      M,
+    );
     expect(d.tc.dataSync()[0]).toBeGreaterThan(1);
     expect(d.mi.dataSync()[0]).toBeGreaterThan(1);
   });
@@ -56,10 +86,20 @@ describe('beta-TCVAE with a prior that has a base space', () => {
   const L = 3;
   const rng = new Random('tc-base');
   const means = Array.from({ length: 8 }, (_, i) => [i / 4, -i / 8, 0.5]);
-  const t0 = termsFrom(means, Array.from({ length: 8 }, () => [-1, -0.5, 0]), rng);
+  const t0 = termsFrom(
+    means,
+    Array.from({ length: 8 }, () => [-1, -0.5, 0]),
+    rng,
+  );
   const toBase = (z: tf.Tensor2D) => tf.mul(z, 2) as tf.Tensor2D;
   const logProb = (z: tf.Tensor2D) => tf.add(new StandardNormalPrior(L).logProb(toBase(z)), L * Math.log(2)) as tf.Tensor1D;
-  const prior = { toBase, logProb, sample: () => { throw new Error('unused'); } } as unknown as StandardNormalPrior; // a bijection prior, not the standard normal
+  const prior = {
+    toBase,
+    logProb,
+    sample: () => {
+      throw new Error('unused');
+    },
+  } as unknown as StandardNormalPrior; // a bijection prior, not the standard normal
   const t = { ...t0, logPz: logProb(t0.z), kl: tf.sub(t0.logQz, logProb(t0.z)) as tf.Tensor1D };
   const ctx = { prior, rng: new Random(5) };
 
@@ -77,7 +117,10 @@ describe('beta-TCVAE with a prior that has a base space', () => {
     const onStd = { ...t0, logPz: std.logProb(t0.z) };
     const v = (x: tf.Scalar) => x.dataSync()[0];
     const ctxStd = { prior: std, rng: new Random(6) };
-    expect(v(new BetaTcVae(1, 4, 150, 1000, 'base').loss(onStd, { epoch: 0, step: 0 }, true, ctxStd).terms.dwKl)).toBeCloseTo(v(new BetaTcVae(1, 4, 150, 1000).loss(onStd, { epoch: 0, step: 0 }, true, ctxStd).terms.dwKl), 6);
+    expect(v(new BetaTcVae(1, 4, 150, 1000, 'base').loss(onStd, { epoch: 0, step: 0 }, true, ctxStd).terms.dwKl)).toBeCloseTo(
+      v(new BetaTcVae(1, 4, 150, 1000).loss(onStd, { epoch: 0, step: 0 }, true, ctxStd).terms.dwKl),
+      6,
+    );
     const mixture = { logProb: std.logProb.bind(std), sample: std.sample.bind(std) } as unknown as typeof std;
     expect(() => new BetaTcVae(1, 4, 150, 1000, 'base').loss(t, { epoch: 0, step: 0 }, true, { prior: mixture, rng: new Random(6) })).toThrow(/base space.*decoupled prior/);
   });
@@ -92,7 +135,17 @@ describe('beta-TCVAE with a prior that has a base space', () => {
 });
 
 describe('beta-VAE objectives', () => {
-  const t = termsFrom([[0, 0], [1, 1]], [[0, 0], [0, 0]], new Random(2));
+  const t = termsFrom(
+    [
+      [0, 0],
+      [1, 1],
+    ],
+    [
+      [0, 0],
+      [0, 0],
+    ],
+    new Random(2),
+  );
   it('beta-VAE-H weights the KL by beta', () => {
     const kl = tf.mean(t.kl).dataSync()[0];
     expect(new BetaVaeH(5).loss(t).loss.dataSync()[0]).toBeCloseTo(10 + 5 * kl, 4);
@@ -115,7 +168,17 @@ describe('InfoVAE-MMD', () => {
     expect(mmd(x, tf.add(x, 2) as tf.Tensor2D).dataSync()[0]).toBeGreaterThan(0.1);
   });
   it('combines rec, (1 - alpha) KL and (alpha + lambda - 1) MMD against prior samples', () => {
-    const t = termsFrom([[0, 0], [1, 1]], [[0, 0], [0, 0]], new Random(3));
+    const t = termsFrom(
+      [
+        [0, 0],
+        [1, 1],
+      ],
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      new Random(3),
+    );
     const prior = new StandardNormalPrior(2);
     const r = new InfoVae(0, 1000).loss(t, undefined, true, { prior, rng: new Random(4) });
     const kl = tf.mean(t.kl).dataSync()[0];
@@ -134,7 +197,25 @@ describe('FactorVAE', () => {
     const o = new FactorVae(10, 2, 16, 2, 1e-2, new Random(6));
     const before = Array.from(o.discriminator.out.kernel.dataSync());
     for (let s = 0; s < 3; s++) {
-      o.loss(termsFrom([[0, 0], [1, 1], [2, 2], [3, 3]], [[0, 0], [0, 0], [0, 0], [0, 0]], new Random(s)), { epoch: 0, step: s }, true);
+      o.loss(
+        termsFrom(
+          [
+            [0, 0],
+            [1, 1],
+            [2, 2],
+            [3, 3],
+          ],
+          [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [0, 0],
+          ],
+          new Random(s),
+        ),
+        { epoch: 0, step: s },
+        true,
+      );
       o.afterStep();
     }
     expect(Array.from(o.discriminator.out.kernel.dataSync())).not.toEqual(before);
@@ -142,11 +223,13 @@ describe('FactorVAE', () => {
   });
 });
 
-
 describe('WAE-MMD', () => {
   it('has the inverse multiquadratic kernel C / (C + |x - y|^2) summed over scales, C = 2 d s', async () => {
     await selectBackend('wasm', { log: null });
-    const x = tf.tensor2d([[0, 0], [1, 1]]);
+    const x = tf.tensor2d([
+      [0, 0],
+      [1, 1],
+    ]);
     const y = tf.tensor2d([[0, 1]]);
     const k = imqKernel(x, y, [1, 2]).arraySync() as number[][];
     const want = (d2: number) => 4 / (4 + d2) + 8 / (8 + d2);
@@ -184,7 +267,10 @@ describe('RAE', () => {
     const rng = new Random('rae');
     const enc = new MLPEncoder(rng, 6, [5], 'relu');
     const vae = new VAE(2, enc, new DiagonalGaussianPosterior(rng, 5, 2), [], new StandardNormalPrior(2), new MLPDecoder(rng, 2, [5], 6, 'relu', new BernoulliLikelihood()));
-    const x = tf.tensor2d([[1, 0, 1, 0, 0, 1], [0, 0, 1, 1, 0, 1]]);
+    const x = tf.tensor2d([
+      [1, 0, 1, 0, 0, 1],
+      [0, 0, 1, 1, 0, 1],
+    ]);
     const rae = plugin.components.find((c) => c.type === 'rae')!.create({ beta: 0.5, lambda: 0.01 }, {} as never) as Rae;
     const a = rae.modelLoss(vae, x);
     const b = rae.modelLoss(vae, x);

@@ -25,7 +25,13 @@ export class SequenceDecoder extends Module implements Decoder {
   readonly cell: LSTMCell;
   readonly out: Dense;
   readonly width: number;
-  constructor(rng: Random, latentDim: number, readonly steps: number, readonly types: number, readonly o: SequenceDecoderOptions) {
+  constructor(
+    rng: Random,
+    latentDim: number,
+    readonly steps: number,
+    readonly types: number,
+    readonly o: SequenceDecoderOptions,
+  ) {
     super();
     this.width = types + 1;
     this.init = this.addChild('init', new Dense(rng, latentDim, this.width + 2 * o.hidden));
@@ -80,7 +86,11 @@ export class SequenceDecoder extends Module implements Decoder {
     const K = this.types;
     const teacherForced = (x: tf.Tensor2D) => this.unroll(z, (t) => this.stepOf(x, t));
     const freeRunning = () => this.unroll(z, (_t, o) => this.greedyInput(o));
-    const assemble = (outs: { logits: tf.Tensor2D; feature: tf.Tensor2D }[]) => tf.concat(outs.map((o) => this.greedyInput(o)), 1) as tf.Tensor2D;
+    const assemble = (outs: { logits: tf.Tensor2D; feature: tf.Tensor2D }[]) =>
+      tf.concat(
+        outs.map((o) => this.greedyInput(o)),
+        1,
+      ) as tf.Tensor2D;
     /** accuracy of types and mean |feature error| over the steps up to and including the true end */
     const score = (x: tf.Tensor2D, outs: { logits: tf.Tensor2D; feature: tf.Tensor2D }[]) => {
       let correct: tf.Tensor = tf.scalar(0);

@@ -8,7 +8,11 @@ import { Module, fanInUniform, tf, type Random } from '@vaeflow/core';
 export class LSTMCell extends Module {
   readonly kernel: tf.Variable;
   readonly bias: tf.Variable;
-  constructor(rng: Random, readonly inputDim: number, readonly hidden: number) {
+  constructor(
+    rng: Random,
+    readonly inputDim: number,
+    readonly hidden: number,
+  ) {
     super();
     this.kernel = this.addParam('kernel', fanInUniform(rng, [inputDim + hidden, 4 * hidden], hidden));
     const b = new Float32Array(4 * hidden);

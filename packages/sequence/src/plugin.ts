@@ -10,7 +10,8 @@ export const plugin = definePlugin({
     defineComponent<Decoder, SequenceDecoderOptions>({
       kind: 'decoder',
       type: 'lstm',
-      description: 'LSTM sequence decoder (seed 002, sec. 4.1): z -> (x0, h, c); teacher forcing in training, greedy decoding at inference; categorical types and a Gaussian (or Bernoulli) feature. It carries its own likelihood; the manifest\'s likelihood slot is not used.',
+      description:
+        "LSTM sequence decoder (seed 002, sec. 4.1): z -> (x0, h, c); teacher forcing in training, greedy decoding at inference; categorical types and a Gaussian (or Bernoulli) feature. It carries its own likelihood; the manifest's likelihood slot is not used.",
       schema: {
         properties: {
           hidden: { type: 'integer', minimum: 1, default: 128 },

@@ -65,11 +65,15 @@ describe('LSTM sequence decoder', () => {
 
   it('samples valid one-hot steps with features in [0, 1]', () => {
     const d = new SequenceDecoder(new Random('s'), 2, T, K, { hidden: 8, feature: 'gaussian', featureScale: 0.1 });
-    const s = d.decode(tf.zeros([3, 2]) as tf.Tensor2D).sample(new Random(1)).arraySync() as number[][];
-    for (const row of s) for (let t = 0; t < T; t++) {
-      expect(row.slice(t * (K + 1), t * (K + 1) + K).reduce((a, v) => a + v, 0)).toBe(1);
-      expect(row[t * (K + 1) + K]).toBeGreaterThanOrEqual(0);
-      expect(row[t * (K + 1) + K]).toBeLessThanOrEqual(1);
-    }
+    const s = d
+      .decode(tf.zeros([3, 2]) as tf.Tensor2D)
+      .sample(new Random(1))
+      .arraySync() as number[][];
+    for (const row of s)
+      for (let t = 0; t < T; t++) {
+        expect(row.slice(t * (K + 1), t * (K + 1) + K).reduce((a, v) => a + v, 0)).toBe(1);
+        expect(row[t * (K + 1) + K]).toBeGreaterThanOrEqual(0);
+        expect(row[t * (K + 1) + K]).toBeLessThanOrEqual(1);
+      }
   });
 });

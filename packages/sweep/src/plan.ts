@@ -40,26 +40,60 @@ export function sweepSchema(): Record<string, unknown> {
       name: { ...name, description: 'names the sweep and its default folder runs/sweeps/<name>' },
       description: { type: 'string' },
       base: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'object' }], description: 'base manifest: a path relative to the sweep file, or inline' },
-      set: { ...overrides, description: 'JSON pointer -> value, for every run (before the configurations\' own)' },
+      set: { ...overrides, description: "JSON pointer -> value, for every run (before the configurations' own)" },
       out: { type: 'string', minLength: 1, description: 'folder of the run folders, relative to the working directory; a shared filesystem path for queue workers on other machines' },
       configurations: {
-        type: 'array', minItems: 1,
+        type: 'array',
+        minItems: 1,
         items: {
-          type: 'object', additionalProperties: false, required: ['name'],
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
           properties: {
-            name, description: { type: 'string' }, set: overrides,
-            only: { type: 'object', propertyNames: { pattern: '^(/[^/]*)+$' }, additionalProperties: { type: 'array', minItems: 1, items: { type: 'string' } }, description: 'grid pointer -> the names of its values this configuration is crossed with (default all)' },
+            name,
+            description: { type: 'string' },
+            set: overrides,
+            only: {
+              type: 'object',
+              propertyNames: { pattern: '^(/[^/]*)+$' },
+              additionalProperties: { type: 'array', minItems: 1, items: { type: 'string' } },
+              description: 'grid pointer -> the names of its values this configuration is crossed with (default all)',
+            },
           },
         },
       },
       grid: {
-        type: 'object', propertyNames: { pattern: '^(/[^/]*)+$' },
-        additionalProperties: { oneOf: [{ type: 'array', minItems: 1 }, { type: 'object', minProperties: 1, propertyNames: { pattern: '^[A-Za-z0-9._-]+$' } }] },
+        type: 'object',
+        propertyNames: { pattern: '^(/[^/]*)+$' },
+        additionalProperties: {
+          oneOf: [
+            { type: 'array', minItems: 1 },
+            { type: 'object', minProperties: 1, propertyNames: { pattern: '^[A-Za-z0-9._-]+$' } },
+          ],
+        },
         description: 'JSON pointer -> a list of values, or an object of named values',
       },
       seeds: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
       baseline: name,
-      eval: { oneOf: [{ type: 'null' }, { type: 'object', additionalProperties: false, required: ['k'], properties: { k: { type: 'integer', minimum: 1 }, limit: { type: 'integer', minimum: 1 }, exPostGmm: { type: 'integer', minimum: 1, description: 'also the NLL with the prior replaced by a K-component mixture fitted to the training set\'s posterior draws (vaeflow eval --ex-post-gmm)' } } }] },
+      eval: {
+        oneOf: [
+          { type: 'null' },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['k'],
+            properties: {
+              k: { type: 'integer', minimum: 1 },
+              limit: { type: 'integer', minimum: 1 },
+              exPostGmm: {
+                type: 'integer',
+                minimum: 1,
+                description: "also the NLL with the prior replaced by a K-component mixture fitted to the training set's posterior draws (vaeflow eval --ex-post-gmm)",
+              },
+            },
+          },
+        ],
+      },
     },
   };
 }
@@ -89,7 +123,10 @@ export interface SweepPlan {
 
 /** A problem in a sweep file, located by its JSON pointer in the file. */
 export class SweepError extends Error {
-  constructor(readonly issues: ManifestIssue[], source: string) {
+  constructor(
+    readonly issues: ManifestIssue[],
+    source: string,
+  ) {
     super(`${source} is invalid:\n${issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n')}`);
     this.name = 'SweepError';
   }
@@ -159,7 +196,13 @@ export function readSweepFile(file: string): SweepFile {
     throw new SweepError([{ path: '', message: (e as NodeJS.ErrnoException).code ? `cannot read it: ${(e as NodeJS.ErrnoException).code}` : (e as Error).message }], file);
   }
   if (!validateSweep(raw)) {
-    throw new SweepError((validateSweep.errors ?? []).map((e) => ({ path: e.instancePath, message: e.keyword === 'additionalProperties' ? `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"` : e.message ?? 'invalid' })), file);
+    throw new SweepError(
+      (validateSweep.errors ?? []).map((e) => ({
+        path: e.instancePath,
+        message: e.keyword === 'additionalProperties' ? `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"` : (e.message ?? 'invalid'),
+      })),
+      file,
+    );
   }
   const sweep = raw as SweepFile;
   const names = (sweep.configurations ?? []).map((c) => c.name);
@@ -170,7 +213,15 @@ export function readSweepFile(file: string): SweepFile {
       const where = `/configurations/${ci}/only/${pointer.replace(/~/g, '~0').replace(/\//g, '~1')}`;
       const values = sweep.grid?.[pointer];
       if (!values) issues.push({ path: where, message: `the grid has no ${pointer}` });
-      else for (const w of wanted) if (!gridValues(values).some(([n]) => n === w)) issues.push({ path: where, message: `the grid's ${pointer} has no value named "${w}" (it has ${gridValues(values).map(([n]) => n).join(', ')})` });
+      else
+        for (const w of wanted)
+          if (!gridValues(values).some(([n]) => n === w))
+            issues.push({
+              path: where,
+              message: `the grid's ${pointer} has no value named "${w}" (it has ${gridValues(values)
+                .map(([n]) => n)
+                .join(', ')})`,
+            });
     }
   }
   if (sweep.baseline && !(names.length ? names : ['base']).includes(sweep.baseline)) issues.push({ path: '/baseline', message: `no configuration is named "${sweep.baseline}"` });
@@ -219,7 +270,10 @@ export async function planSweep(file: string, options: { out?: string; version: 
           } catch (e) {
             applied = false;
             const escaped = pointer.replace(/~/g, '~0').replace(/\//g, '~1');
-            issues.push({ path: combo.set && pointer in combo.set ? '/grid' : config.set && pointer in config.set ? `/configurations/${ci}/set/${escaped}` : `/set/${escaped}`, message: (e as Error).message });
+            issues.push({
+              path: combo.set && pointer in combo.set ? '/grid' : config.set && pointer in config.set ? `/configurations/${ci}/set/${escaped}` : `/set/${escaped}`,
+              message: (e as Error).message,
+            });
           }
         }
         if (!applied) continue;
@@ -245,7 +299,8 @@ export async function planSweep(file: string, options: { out?: string; version: 
     if (!grouped.has(key)) grouped.set(key, { where: i.where, message: i.message, runs: [] });
     grouped.get(key)!.runs.push(i.run);
   }
-  for (const g of grouped.values()) issues.push({ path: g.where, message: `${g.message} (run${g.runs.length > 1 ? 's' : ''} ${g.runs.slice(0, 3).join(', ')}${g.runs.length > 3 ? ` and ${g.runs.length - 3} more` : ''})` });
+  for (const g of grouped.values())
+    issues.push({ path: g.where, message: `${g.message} (run${g.runs.length > 1 ? 's' : ''} ${g.runs.slice(0, 3).join(', ')}${g.runs.length > 3 ? ` and ${g.runs.length - 3} more` : ''})` });
   if (issues.length) throw new SweepError(issues, file);
   return { sweep, out, runs, version: options.version };
 }
@@ -260,7 +315,15 @@ export interface SavedSweep {
 
 /** JSON with object keys sorted, so two equal manifests compare equal whatever their key order. */
 export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
+  );
 }
 
 function writeAtomic(file: string, text: string): void {
@@ -283,11 +346,17 @@ export function writePlan(plan: SweepPlan): void {
     const existing = JSON.parse(fs.readFileSync(file, 'utf8'));
     // Defaults a newer vaeflow fills in are not changes (see manifestDifferences).
     const differ = manifestDifferences(existing, run.manifest, run.registry);
-    if (differ.length) conflicts.push({ path: `run ${run.name}`, message: `${file} holds a different manifest (at ${differ.slice(0, 4).join(', ')}); remove that run folder or give the sweep another name or --out` });
+    if (differ.length)
+      conflicts.push({ path: `run ${run.name}`, message: `${file} holds a different manifest (at ${differ.slice(0, 4).join(', ')}); remove that run folder or give the sweep another name or --out` });
   }
   if (conflicts.length) throw new SweepError(conflicts, path.join(plan.out, 'sweep.json'));
   fs.mkdirSync(plan.out, { recursive: true });
-  const saved: SavedSweep = { format: 'vaeflow-sweep', version: plan.version, sweep: plan.sweep, runs: plan.runs.map(({ name, configuration, seed, overrides }) => ({ name, configuration, seed, overrides })) };
+  const saved: SavedSweep = {
+    format: 'vaeflow-sweep',
+    version: plan.version,
+    sweep: plan.sweep,
+    runs: plan.runs.map(({ name, configuration, seed, overrides }) => ({ name, configuration, seed, overrides })),
+  };
   const sweepFile = path.join(plan.out, 'sweep.json');
   const previous = fs.existsSync(sweepFile) ? (JSON.parse(fs.readFileSync(sweepFile, 'utf8')) as SavedSweep) : null;
   // Runs planned earlier and not now (an extended sweep narrowed again) stay listed: their results are kept.
@@ -319,13 +388,21 @@ export { ManifestError };
 export function selectRuns(plan: SweepPlan, only: readonly string[] | undefined): SweepPlan {
   if (!only || only.length === 0) return plan;
   const matcher = (entry: string) => {
-    const re = new RegExp(`^${entry.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const re = new RegExp(
+      `^${entry
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     return (r: RunPlan) => re.test(r.name) || re.test(r.configuration);
   };
   const unknown = only.filter((entry) => !plan.runs.some(matcher(entry)));
   if (unknown.length) {
     const names = plan.runs.map((r) => r.name);
-    throw new SweepError(unknown.map((entry) => ({ path: '--only', message: `"${entry}" matches no run or configuration; runs: ${names.slice(0, 12).join(', ')}${names.length > 12 ? `, ... (${names.length})` : ''}` })), `sweep ${plan.sweep.name}`);
+    throw new SweepError(
+      unknown.map((entry) => ({ path: '--only', message: `"${entry}" matches no run or configuration; runs: ${names.slice(0, 12).join(', ')}${names.length > 12 ? `, ... (${names.length})` : ''}` })),
+      `sweep ${plan.sweep.name}`,
+    );
   }
   const matchers = only.map(matcher);
   return { ...plan, runs: plan.runs.filter((r) => matchers.some((m) => m(r))) };

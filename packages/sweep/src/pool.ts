@@ -37,7 +37,9 @@ export async function runPool(plan: SweepPlan, o: PoolOptions): Promise<PoolResu
   const result: PoolResult = { done: [], failed: [], skipped, seconds: 0 };
   const started = Date.now();
   const tty = o.tty ?? process.stderr.isTTY === true;
-  log(`vaeflow sweep ${plan.sweep.name}: ${plan.runs.length} runs (${skipped.length} already done), ${workers} worker${workers === 1 ? '' : 's'} x ${threads} thread${threads === 1 ? '' : 's'} -> ${plan.out}`);
+  log(
+    `vaeflow sweep ${plan.sweep.name}: ${plan.runs.length} runs (${skipped.length} already done), ${workers} worker${workers === 1 ? '' : 's'} x ${threads} thread${threads === 1 ? '' : 's'} -> ${plan.out}`,
+  );
   const multi = tty ? new MultiBar({ clearOnComplete: false, hideCursor: true, format: '{label} |{bar}| {percentage}% {detail}' }, Presets.shades_classic) : null;
   const overall: SingleBar | null = multi ? multi.create(todo.length, 0, { label: 'sweep    ', detail: `0 done, 0 failed of ${todo.length}` }) : null;
   let next = 0;

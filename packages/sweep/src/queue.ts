@@ -84,7 +84,11 @@ export async function enqueueSweep(plan: SweepPlan, url: string, o: { queueName?
         }
         await existing.remove(); // completed, but the folder says otherwise (cleared by hand): run again
       }
-      await queue.add('train', { sweepDir: plan.out, sweep: plan.sweep.name, run: run.name, version: plan.version }, { jobId: id, attempts: o.attempts ?? 3, backoff: { type: 'fixed', delay: 2000 }, removeOnComplete: false, removeOnFail: false });
+      await queue.add(
+        'train',
+        { sweepDir: plan.out, sweep: plan.sweep.name, run: run.name, version: plan.version },
+        { jobId: id, attempts: o.attempts ?? 3, backoff: { type: 'fixed', delay: 2000 }, removeOnComplete: false, removeOnFail: false },
+      );
       result.queued.push(run.name);
     }
   } finally {

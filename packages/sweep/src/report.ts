@@ -4,7 +4,10 @@ import { readMetrics, type MetricsRecord } from '@vaeflow/core';
 import { readSavedSweep } from './plan';
 
 /** t_{0.975, df} for df = 1..30 (two-sided 95%). */
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045,
+  2.042,
+];
 
 /** The 97.5% quantile of Student's t with df degrees of freedom (table to 30, Cornish-Fisher beyond). */
 export function tQuantile975(df: number): number {
@@ -92,7 +95,7 @@ export function collectResults(sweepDir: string): { results: RunResult[]; config
     });
   }
   const configurations = [...new Set(saved.runs.map((r) => r.configuration))];
-  const baseline = saved.sweep.baseline ? configurations.find((c) => c === saved.sweep.baseline || c.startsWith(`${saved.sweep.baseline}_`)) ?? configurations[0] : configurations[0];
+  const baseline = saved.sweep.baseline ? (configurations.find((c) => c === saved.sweep.baseline || c.startsWith(`${saved.sweep.baseline}_`)) ?? configurations[0]) : configurations[0];
   return { results, configurations, baseline, name: saved.sweep.name, evalK: saved.sweep.eval?.k, missing };
 }
 

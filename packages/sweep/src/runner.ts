@@ -60,7 +60,11 @@ export function isDone(dir: string, evaluation?: { k: number; limit?: number; ex
 /** A run's state from its folder alone (the local pool's view; the queue adds its own). */
 export function runStatus(dir: string, evaluation?: { k: number; limit?: number; exPostGmm?: number } | null): RunStatus {
   const f = files(dir);
-  const epochs = fs.existsSync(f.metrics) ? readMetrics(f.metrics).filter((m) => m.split === 'train').map((m) => m.epoch) : [];
+  const epochs = fs.existsSync(f.metrics)
+    ? readMetrics(f.metrics)
+        .filter((m) => m.split === 'train')
+        .map((m) => m.epoch)
+    : [];
   const epoch = epochs.length ? Math.max(...epochs) : undefined;
   if (isDone(dir, evaluation)) return { state: 'done', epoch };
   const lock = readJson<{ host: string; pid: number; started: string }>(f.lock);
@@ -94,7 +98,10 @@ function child(command: string[], env: NodeJS.ProcessEnv, onLine: (line: string)
     proc.on('error', reject);
     proc.on('close', (code, signal) => {
       if (code === 0) return resolve();
-      const said = errTail.filter((l) => !/^(epoch \d|IWAE|vaeflow: backend)/.test(l)).slice(-6).join('\n');
+      const said = errTail
+        .filter((l) => !/^(epoch \d|IWAE|vaeflow: backend)/.test(l))
+        .slice(-6)
+        .join('\n');
       reject(new Error(`${path.basename(command[1] ?? command[0])} ${command[2]} ${signal ? `was killed (${signal})` : `exited with ${code}`}${said ? `:\n${said}` : ''}`));
     });
   });
@@ -126,7 +133,21 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
       });
     }
     if (o.eval && !isDoneEval(f.evaluation, o.eval)) {
-      await child([...o.cli, 'eval', dir, '--k', String(o.eval.k), ...(o.eval.limit ? ['--limit', String(o.eval.limit)] : []), ...(o.eval.exPostGmm ? ['--ex-post-gmm', String(o.eval.exPostGmm)] : []), '--threads', String(o.threads)], env, () => undefined);
+      await child(
+        [
+          ...o.cli,
+          'eval',
+          dir,
+          '--k',
+          String(o.eval.k),
+          ...(o.eval.limit ? ['--limit', String(o.eval.limit)] : []),
+          ...(o.eval.exPostGmm ? ['--ex-post-gmm', String(o.eval.exPostGmm)] : []),
+          '--threads',
+          String(o.threads),
+        ],
+        env,
+        () => undefined,
+      );
     }
     const result = { seconds: (Date.now() - started) / 1000, parameters, resumed, host: os.hostname(), finished: new Date().toISOString() };
     fs.writeFileSync(f.result, `${JSON.stringify(result, null, 2)}\n`);
@@ -142,5 +163,7 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
 
 function isDoneEval(file: string, evaluation: { k: number; limit?: number; exPostGmm?: number }): boolean {
   const ev = readJson<{ k?: number; n?: number; exPostGmm?: { components?: number } }>(file);
-  return ev != null && ev.k === evaluation.k && (evaluation.limit === undefined || ev.n === evaluation.limit) && (evaluation.exPostGmm === undefined || ev.exPostGmm?.components === evaluation.exPostGmm);
+  return (
+    ev != null && ev.k === evaluation.k && (evaluation.limit === undefined || ev.n === evaluation.limit) && (evaluation.exPostGmm === undefined || ev.exPostGmm?.components === evaluation.exPostGmm)
+  );
 }

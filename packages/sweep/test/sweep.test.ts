@@ -113,7 +113,9 @@ describe('sweep files', () => {
   it('report every run that would fail validation, once per problem, naming the runs', async () => {
     const dir = tmp();
     const file = sweepFile(dir, { configurations: [{ name: 'ok' }, { name: 'typo', set: { '/model/encoder/hiden': [4] } }] });
-    await expect(planSweep(file, { version: 'test' })).rejects.toThrow(/\/configurations\/1: manifest \/model\/encoder\/hiden: unknown key "hiden" \(did you mean "hidden"\?\).*\(runs typo-s1, typo-s2\)/s);
+    await expect(planSweep(file, { version: 'test' })).rejects.toThrow(
+      /\/configurations\/1: manifest \/model\/encoder\/hiden: unknown key "hiden" \(did you mean "hidden"\?\).*\(runs typo-s1, typo-s2\)/s,
+    );
   });
 
   it('write run folders, refuse to overwrite a run that holds a different manifest, and extend with more seeds', async () => {
@@ -152,7 +154,11 @@ describe('statistics', () => {
     // Synthetic results: b = a + 1 + small seed noise; a = 100 + seed.
     for (const run of plan.runs) {
       const elbo = -(100 + run.seed + (run.configuration === 'b' ? 1 + 0.1 * run.seed : 0));
-      const lines = [{ epoch: 1, split: 'train', elbo, kl: 5, examplesPerSec: 1000 }, { epoch: 1, split: 'val', elbo }, { epoch: 1, split: 'test', elbo, kl: 5 }];
+      const lines = [
+        { epoch: 1, split: 'train', elbo, kl: 5, examplesPerSec: 1000 },
+        { epoch: 1, split: 'val', elbo },
+        { epoch: 1, split: 'test', elbo, kl: 5 },
+      ];
       fs.writeFileSync(path.join(run.dir, 'metrics.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
       fs.writeFileSync(path.join(run.dir, 'sweep-result.json'), JSON.stringify({ seconds: 60, parameters: 10 }));
     }

@@ -15,7 +15,13 @@ export const EVENT_SCHEMA = protobuf.Root.fromJSON({
       nested: {
         Event: {
           oneofs: { what: { oneof: ['file_version', 'summary', 'session_log'] } },
-          fields: { wall_time: { type: 'double', id: 1 }, step: { type: 'int64', id: 2 }, file_version: { type: 'string', id: 3 }, summary: { type: 'Summary', id: 5 }, session_log: { type: 'SessionLog', id: 7 } },
+          fields: {
+            wall_time: { type: 'double', id: 1 },
+            step: { type: 'int64', id: 2 },
+            file_version: { type: 'string', id: 3 },
+            summary: { type: 'Summary', id: 5 },
+            session_log: { type: 'SessionLog', id: 7 },
+          },
         },
         Summary: {
           fields: { value: { rule: 'repeated', type: 'Value', id: 1 } },

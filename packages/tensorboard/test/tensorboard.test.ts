@@ -45,7 +45,16 @@ const stripes = definePlugin({
 
 async function run(outDir: string, epochs: number, resume: boolean) {
   const registry = createRegistry(stripes, plugin);
-  const manifest = resolveManifest({ seed: 3, data: { type: 'stripes' }, model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] } }, loggers: [{ type: 'tensorboard', every: 2 }], training: { epochs, batchSize: 16, samples: 0 } }, registry);
+  const manifest = resolveManifest(
+    {
+      seed: 3,
+      data: { type: 'stripes' },
+      model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] } },
+      loggers: [{ type: 'tensorboard', every: 2 }],
+      training: { epochs, batchSize: 16, samples: 0 },
+    },
+    registry,
+  );
   const built = await buildFromManifest(registry, manifest);
   const loggers = await buildLoggers(registry, manifest);
   await train({ manifest, model: built.model, objective: built.objective, dataset: built.dataset, outDir, resume, loggers, log: () => undefined, tty: false });
@@ -70,7 +79,11 @@ describe('the tensorboard logger', () => {
     expect(tags('val/elbo')).toEqual(['8:val/elbo', '16:val/elbo']);
     expect(tags('test/elbo').length).toBe(1);
     const valElbo = e.find((ev) => ev.step === 16 && ev.summary?.value.some((v) => v.tag === 'val/elbo'))!.summary!.value.find((v) => v.tag === 'val/elbo')!.simple_value;
-    const metrics = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = fs
+      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(valElbo).toBeCloseTo(metrics.find((m) => m.split === 'val' && m.epoch === 2).elbo, 3);
 
     // Extend the run by one epoch: a second file, opened with START at the resumed step.

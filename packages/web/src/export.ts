@@ -48,7 +48,8 @@ function checkOutDir(outDir: string): void {
   if (!fs.existsSync(outDir)) return;
   if (!fs.statSync(outDir).isDirectory()) throw new UserError(`--out ${outDir} is a file, not a folder`);
   const foreign = fs.readdirSync(outDir).filter((f) => !PAGE_FILES.includes(f) && !WASM_FILES.includes(f) && !f.endsWith('.tmp'));
-  if (foreign.length) throw new UserError(`--out ${outDir} holds other files (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose an empty or new folder, or the folder of an earlier export`);
+  if (foreign.length)
+    throw new UserError(`--out ${outDir} holds other files (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose an empty or new folder, or the folder of an earlier export`);
 }
 
 /** The model's variables, concatenated as float32, with their names and shapes. */

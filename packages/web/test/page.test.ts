@@ -4,7 +4,7 @@ import { imageLayout } from '../src/page/images.mjs';
 import { latentActivity } from '../src/page/model.mjs';
 import { pagePlugins } from '../src/export.js';
 
-describe('the page\'s helpers', () => {
+describe("the page's helpers", () => {
   it('reads [H, W] and [H, W, C] (C = 1 or 3) as images, nothing else', () => {
     expect(imageLayout([28, 28, 1])).toEqual({ height: 28, width: 28, channels: 1 });
     expect(imageLayout([32, 32, 3])).toEqual({ height: 32, width: 32, channels: 3 });

@@ -40,7 +40,12 @@ describe('AEF variants and the matched VAE, from the CLI', () => {
       const out = path.join(dir, name);
       const r = vaeflow(['train', file, '--out', out, '--limit-train', '600', '--limit-test', '64']);
       expect(r.status, r.stderr).toBe(0);
-      const test = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.split === 'test');
+      const test = fs
+        .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .find((l) => l.split === 'test');
       expect(Number.isFinite(test.loss)).toBe(true);
       if (name.startsWith('aef')) expect(Number.isFinite(test.nll)).toBe(true);
       expect(fs.existsSync(path.join(out, 'samples', 'final.png'))).toBe(true);

@@ -28,7 +28,11 @@ describe('regularised VAEs with either prior, from the CLI', () => {
         fs.writeFileSync(file, JSON.stringify(manifest));
         const r = spawnSync(process.execPath, [bin, 'train', file, '--out', path.join(dir, name)], { cwd: root, encoding: 'utf8' });
         expect(r.status, r.stderr).toBe(0);
-        const lines = fs.readFileSync(path.join(dir, name, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+        const lines = fs
+          .readFileSync(path.join(dir, name, 'metrics.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
         const test = lines.find((l) => l.split === 'test');
         expect(Number.isFinite(test.elbo)).toBe(true);
         expect(Number.isFinite(test.loss)).toBe(true);
@@ -45,7 +49,10 @@ describe('regularised VAEs with either prior, from the CLI', () => {
 
   it('names the package of a regulariser that is not installed', () => {
     const file = path.join(dir, 'missing.json');
-    fs.writeFileSync(file, JSON.stringify({ plugins: ['@vaeflow/datasets'], data: { type: 'two-moons' }, model: { latentDim: 2, encoder: { type: 'mlp' }, decoder: { type: 'mlp' } }, objective: { type: 'beta-tcvae' } }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ plugins: ['@vaeflow/datasets'], data: { type: 'two-moons' }, model: { latentDim: 2, encoder: { type: 'mlp' }, decoder: { type: 'mlp' } }, objective: { type: 'beta-tcvae' } }),
+    );
     const r = spawnSync(process.execPath, [bin, 'validate', file], { cwd: root, encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/\/objective\/type: .*@vaeflow\/regularizers/);

@@ -14,18 +14,21 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-sweep-it-'));
 /** 2 configurations x 2 seeds of a small model on 4x4 stripes: a few seconds a run, 8 epochs, a checkpoint each. */
 function writeSweep(name: string): string {
   const file = path.join(dir, `${name}.sweep.json`);
-  fs.writeFileSync(file, JSON.stringify({
-    name,
-    base: {
-      plugins: [stripesPlugin],
-      data: { type: 'stripes', n: 6144 },
-      model: { latentDim: 2, encoder: { type: 'mlp', hidden: [128, 128] }, decoder: { type: 'mlp', hidden: [128, 128] } },
-      objective: { type: 'elbo' },
-      training: { epochs: 8, batchSize: 32, samples: 0 },
-    },
-    configurations: [{ name: 'diagonal' }, { name: 'beta2', set: { '/objective/beta': 2 } }],
-    seeds: [1, 2],
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      name,
+      base: {
+        plugins: [stripesPlugin],
+        data: { type: 'stripes', n: 6144 },
+        model: { latentDim: 2, encoder: { type: 'mlp', hidden: [128, 128] }, decoder: { type: 'mlp', hidden: [128, 128] } },
+        objective: { type: 'elbo' },
+        training: { epochs: 8, batchSize: 32, samples: 0 },
+      },
+      configurations: [{ name: 'diagonal' }, { name: 'beta2', set: { '/objective/beta': 2 } }],
+      seeds: [1, 2],
+    }),
+  );
   return file;
 }
 
@@ -37,10 +40,14 @@ function vaeflow(args: string[], env: NodeJS.ProcessEnv = {}) {
 function results(folder: string): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const run of fs.readdirSync(folder).filter((d) => fs.existsSync(path.join(folder, d, 'metrics.jsonl')))) {
-    out[run] = fs.readFileSync(path.join(folder, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
-      const { examplesPerSec: _e, seconds: _s, rssMiB: _r, tensorMiB: _t, ...rest } = JSON.parse(l);
-      return rest;
-    });
+    out[run] = fs
+      .readFileSync(path.join(folder, run, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const { examplesPerSec: _e, seconds: _s, rssMiB: _r, tensorMiB: _t, ...rest } = JSON.parse(l);
+        return rest;
+      });
   }
   return out;
 }
@@ -112,12 +119,17 @@ describe('a sweep carried across work sessions in git (results/README.md)', () =
     const folder = path.join(first, 'results', 'pooled');
     // Own process group, so that killing it takes its trainings too (a session that ends).
     const sweep = spawn(process.execPath, [bin, 'sweep', file, '--workers', '1', '--out', folder], { cwd: first, detached: true, stdio: 'ignore' });
-    await waitFor('a finished run and one with a checkpoint', () => {
-      const runs = fs.existsSync(folder) ? fs.readdirSync(folder) : [];
-      const done = runs.some((r) => fs.existsSync(path.join(folder, r, 'sweep-result.json')));
-      const partway = runs.some((r) => !fs.existsSync(path.join(folder, r, 'sweep-result.json')) && fs.existsSync(path.join(folder, r, 'checkpoints', 'latest', 'model.json')));
-      return done && partway;
-    }, 120_000, 20);
+    await waitFor(
+      'a finished run and one with a checkpoint',
+      () => {
+        const runs = fs.existsSync(folder) ? fs.readdirSync(folder) : [];
+        const done = runs.some((r) => fs.existsSync(path.join(folder, r, 'sweep-result.json')));
+        const partway = runs.some((r) => !fs.existsSync(path.join(folder, r, 'sweep-result.json')) && fs.existsSync(path.join(folder, r, 'checkpoints', 'latest', 'model.json')));
+        return done && partway;
+      },
+      120_000,
+      20,
+    );
     process.kill(-sweep.pid!, 'SIGKILL');
     await waitFor('the sweep to die', () => sweep.exitCode !== null || sweep.signalCode !== null, 10_000);
 
@@ -148,7 +160,7 @@ describe('a sweep carried across work sessions in git (results/README.md)', () =
   });
 });
 
-describe.skipIf(!redisServer)(`sweeps on a Redis queue${redisServer ? '' : ' (skipped: redis-server is not installed; .ci/run installs Debian\'s)'}`, () => {
+describe.skipIf(!redisServer)(`sweeps on a Redis queue${redisServer ? '' : " (skipped: redis-server is not installed; .ci/run installs Debian's)"}`, () => {
   let port = 0;
   let redis: ChildProcess | null = null;
   const redisDir = path.join(dir, 'redis');
@@ -177,11 +189,17 @@ describe.skipIf(!redisServer)(`sweeps on a Redis queue${redisServer ? '' : ' (sk
   });
 
   afterAll(() => {
-    for (const w of workers) if (w.proc.exitCode === null) try { process.kill(-w.proc.pid!, 'SIGKILL'); } catch { /* gone */ }
+    for (const w of workers)
+      if (w.proc.exitCode === null)
+        try {
+          process.kill(-w.proc.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     redis?.kill('SIGKILL');
   });
 
-  it('two workers finish every run despite one SIGKILLed mid-run and a Redis restart; results equal the pool\'s', async () => {
+  it("two workers finish every run despite one SIGKILLed mid-run and a Redis restart; results equal the pool's", async () => {
     const file = writeSweep('pooled'); // the same sweep as the pool's, into another folder
     const queued = vaeflow(['sweep', file, '--out', 'queued', '--queue', url(), '--queue-name', 'it']);
     expect(queued.status, queued.stderr).toBe(0);
@@ -191,22 +209,27 @@ describe.skipIf(!redisServer)(`sweeps on a Redis queue${redisServer ? '' : ' (sk
     const b = startWorker();
 
     // Kill whichever worker is training a run that has checkpointed at least one epoch.
-    const victim = await waitFor('a run with a checkpoint', () => {
-      for (const run of fs.readdirSync(folder)) {
-        const lock = path.join(folder, run, 'sweep-lock.json');
-        const metrics = path.join(folder, run, 'metrics.jsonl');
-        if (!fs.existsSync(lock) || !fs.existsSync(metrics)) continue;
-        const lines = fs.readFileSync(metrics, 'utf8');
-        if (fs.existsSync(path.join(folder, run, 'checkpoints', 'latest', 'model.json')) && !lines.includes('"split":"test"')) {
-          try {
-            return { run, pid: JSON.parse(fs.readFileSync(lock, 'utf8')).pid as number };
-          } catch {
-            return null;
+    const victim = await waitFor(
+      'a run with a checkpoint',
+      () => {
+        for (const run of fs.readdirSync(folder)) {
+          const lock = path.join(folder, run, 'sweep-lock.json');
+          const metrics = path.join(folder, run, 'metrics.jsonl');
+          if (!fs.existsSync(lock) || !fs.existsSync(metrics)) continue;
+          const lines = fs.readFileSync(metrics, 'utf8');
+          if (fs.existsSync(path.join(folder, run, 'checkpoints', 'latest', 'model.json')) && !lines.includes('"split":"test"')) {
+            try {
+              return { run, pid: JSON.parse(fs.readFileSync(lock, 'utf8')).pid as number };
+            } catch {
+              return null;
+            }
           }
         }
-      }
-      return null;
-    }, 60_000, 20);
+        return null;
+      },
+      60_000,
+      20,
+    );
     const killed = [a, b].find((w) => w.proc.pid === victim.pid)!;
     expect(killed, 'the lock names a worker process').toBeDefined();
     process.kill(-victim.pid, 'SIGKILL');
@@ -235,10 +258,15 @@ describe.skipIf(!redisServer)(`sweeps on a Redis queue${redisServer ? '' : ' (sk
     const plan = await planSweep(file, { out: path.join(dir, 'versioned'), version: 'vaeflow 0.0.0-other' });
     writePlan(plan);
     await enqueueSweep({ ...plan, runs: plan.runs.slice(0, 1) }, url(), { queueName: 'it' });
-    const rows = await waitFor('the job to fail', async () => {
-      const s = await sweepStatus(plan.out, url(), { queueName: 'it' });
-      return s.find((r) => r.name === plan.runs[0].name && r.state === 'failed') ? s : null;
-    }, 30_000, 200);
+    const rows = await waitFor(
+      'the job to fail',
+      async () => {
+        const s = await sweepStatus(plan.out, url(), { queueName: 'it' });
+        return s.find((r) => r.name === plan.runs[0].name && r.state === 'failed') ? s : null;
+      },
+      30_000,
+      200,
+    );
     expect(rows.find((r) => r.name === plan.runs[0].name)!.error).toMatch(/this worker runs @vaeflow\/cli .* but the sweep was queued with vaeflow 0\.0\.0-other/);
 
     const unreachable = vaeflow(['sweep', file, '--out', 'nowhere', '--queue', 'redis://127.0.0.1:1']);

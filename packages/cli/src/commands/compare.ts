@@ -32,13 +32,23 @@ export async function compareCommand(runDirs: string[], o: { out: string; title?
       parameters: run.model.parameterCount(),
     };
     const page = path.join(dir, 'page', 'index.html');
-    if (fs.existsSync(page)) report.page = path.relative(path.dirname(path.resolve(o.out)), path.resolve(page)).split(path.sep).join('/');
+    if (fs.existsSync(page))
+      report.page = path
+        .relative(path.dirname(path.resolve(o.out)), path.resolve(page))
+        .split(path.sep)
+        .join('/');
     const evalFile = path.join(dir, 'eval.json');
     if (fs.existsSync(evalFile)) report.evaluation = JSON.parse(fs.readFileSync(evalFile, 'utf8'));
     const rng = new Random(`compare:${run.manifest.seed}`);
     if (shape.length === 3) {
       const finalPng = path.join(dir, 'samples', 'final.png');
-      report.samples = fs.existsSync(finalPng) ? fs.readFileSync(finalPng) : imageGridPng(tf.tidy(() => run.model.generate(64, rng).dataSync() as Float32Array), 64, shape);
+      report.samples = fs.existsSync(finalPng)
+        ? fs.readFileSync(finalPng)
+        : imageGridPng(
+            tf.tidy(() => run.model.generate(64, rng).dataSync() as Float32Array),
+            64,
+            shape,
+          );
       const n = Math.min(8, run.dataset.test.n);
       const originals = run.dataset.test.x.subarray(0, n * dim);
       const recon = tf.tidy(() => run.model.reconstruct(tf.tensor2d(originals, [n, dim]), rng).dataSync() as Float32Array);

@@ -54,9 +54,18 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
   }
   const bar = new EpochProgress(`IWAE K=${o.k}`, n, log, undefined, { unit: 'examples', rateUnit: 'samples/s', showLoss: false });
   const t0 = Date.now();
-  const iwae = metrics.importanceSampledNll(run.model, split, dim, { k: o.k, limit: n, maxRows: o.maxRows ?? 1024, rng: new Random(`eval:${run.manifest.seed}`), onProgress: (done) => bar.update(done, 0, ((done * o.k) / (Date.now() - t0)) * 1000) });
+  const iwae = metrics.importanceSampledNll(run.model, split, dim, {
+    k: o.k,
+    limit: n,
+    maxRows: o.maxRows ?? 1024,
+    rng: new Random(`eval:${run.manifest.seed}`),
+    onProgress: (done) => bar.update(done, 0, ((done * o.k) / (Date.now() - t0)) * 1000),
+  });
   bar.stop();
-  if (iwae.nonFinite.length) log(`vaeflow eval: warning: the importance-sampled estimate is not finite for ${iwae.nonFinite.length} of ${n} examples (first: ${iwae.nonFinite.slice(0, 5).join(', ')} of the ${o.split ?? 'test'} split), so the NLL is not a number; eval.json lists them as nonFiniteExamples`);
+  if (iwae.nonFinite.length)
+    log(
+      `vaeflow eval: warning: the importance-sampled estimate is not finite for ${iwae.nonFinite.length} of ${n} examples (first: ${iwae.nonFinite.slice(0, 5).join(', ')} of the ${o.split ?? 'test'} split), so the NLL is not a number; eval.json lists them as nonFiniteExamples`,
+    );
   const result: Record<string, unknown> = {
     run: path.resolve(runDir),
     checkpoint: run.checkpoint,
@@ -98,7 +107,13 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
     const withGmm = run.model.withPrior(prior);
     const gmmBar = new EpochProgress(`IWAE K=${o.k}, ex-post GMM prior`, n, log, undefined, { unit: 'examples', rateUnit: 'samples/s', showLoss: false });
     const tg = Date.now();
-    const e = metrics.importanceSampledNll(withGmm, split, dim, { k: o.k, limit: n, maxRows: o.maxRows ?? 1024, rng: new Random(`eval:${run.manifest.seed}`), onProgress: (done) => gmmBar.update(done, 0, ((done * o.k) / (Date.now() - tg)) * 1000) });
+    const e = metrics.importanceSampledNll(withGmm, split, dim, {
+      k: o.k,
+      limit: n,
+      maxRows: o.maxRows ?? 1024,
+      rng: new Random(`eval:${run.manifest.seed}`),
+      onProgress: (done) => gmmBar.update(done, 0, ((done * o.k) / (Date.now() - tg)) * 1000),
+    });
     gmmBar.stop();
     // the same K, examples and draws as the model's own NLL, so the two differ by the prior alone
     result.exPostGmm = { components: o.exPostGmm, k: o.k, n, nll: e.nll, elbo: e.elbo };
@@ -113,7 +128,10 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
     const generated = new Float32Array(n * dim);
     for (let from = 0; from < n; from += 500) {
       const b = Math.min(500, n - from);
-      generated.set(tf.tidy(() => run.model.generate(b, rng).dataSync() as Float32Array), from * dim);
+      generated.set(
+        tf.tidy(() => run.model.generate(b, rng).dataSync() as Float32Array),
+        from * dim,
+      );
     }
     const fake = classifier.features(generated, dim);
     result.frechetClassifierDistance = metrics.frechetDistance(metrics.moments(real, classifier.featureDim), metrics.moments(fake, classifier.featureDim));
@@ -135,7 +153,14 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
  * AIS (a stochastic lower bound on log p(x), tighter than IWAE as steps grow) on the split's first
  * examples and, with --bdmc, the BDMC sandwich on data simulated from the model, as eval.json fields.
  */
-function annealedBounds(metrics: typeof Metrics, run: Awaited<ReturnType<typeof loadRun>>, split: { x: Float32Array; n: number }, dim: number, o: EvalOptions, log: (l: string) => void): AnnealedBounds {
+function annealedBounds(
+  metrics: typeof Metrics,
+  run: Awaited<ReturnType<typeof loadRun>>,
+  split: { x: Float32Array; n: number },
+  dim: number,
+  o: EvalOptions,
+  log: (l: string) => void,
+): AnnealedBounds {
   if (!run.model.logLikelihoodGivenZ) throw new UserError(`--ais needs log p(x|z), which the ${run.model.kind} model does not give`);
   const steps = o.ais!;
   const chains = 16;
@@ -155,7 +180,16 @@ function annealedBounds(metrics: typeof Metrics, run: Awaited<ReturnType<typeof 
     const r = metrics.bdmc(run.model, o.bdmc, { steps, chains, rng: new Random(`bdmc:${run.manifest.seed}`) });
     r.x.dispose();
     const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / a.length;
-    out.bdmc = { steps, chains, n: o.bdmc, lower: mean(r.lower.logLikelihood), upper: mean(r.upper.logLikelihood), gap: mean(r.upper.logLikelihood) - mean(r.lower.logLikelihood), acceptance: (r.lower.acceptance + r.upper.acceptance) / 2, seconds: (Date.now() - t0) / 1000 };
+    out.bdmc = {
+      steps,
+      chains,
+      n: o.bdmc,
+      lower: mean(r.lower.logLikelihood),
+      upper: mean(r.upper.logLikelihood),
+      gap: mean(r.upper.logLikelihood) - mean(r.lower.logLikelihood),
+      acceptance: (r.lower.acceptance + r.upper.acceptance) / 2,
+      seconds: (Date.now() - t0) / 1000,
+    };
   }
   return out;
 }
@@ -164,13 +198,25 @@ function annealedBounds(metrics: typeof Metrics, run: Awaited<ReturnType<typeof 
  * The approximation and amortisation gaps (means over the first --gaps examples), log p(x) from AIS
  * with --ais: the AIS estimates already made for the first --ais-limit examples, fresh ones beyond.
  */
-function inferenceGapSplit(metrics: typeof Metrics, run: Awaited<ReturnType<typeof loadRun>>, split: { x: Float32Array; n: number }, dim: number, o: EvalOptions, log: (l: string) => void, aisDone: readonly number[] = []): Record<string, unknown> {
+function inferenceGapSplit(
+  metrics: typeof Metrics,
+  run: Awaited<ReturnType<typeof loadRun>>,
+  split: { x: Float32Array; n: number },
+  dim: number,
+  o: EvalOptions,
+  log: (l: string) => void,
+  aisDone: readonly number[] = [],
+): Record<string, unknown> {
   if (!run.model.posteriorFeatures || !run.model.logWeightsGivenFeatures) throw new UserError(`--gaps needs the posterior's features, which the ${run.model.kind} model does not give`);
   const n = Math.min(split.n, o.gaps!);
   const started = Date.now();
   const sums = { approximation: 0, amortisation: 0, logPx: 0, elboAmortised: 0 };
   inBatches(split, dim, n, (x, from, to) => {
-    const logPx = !o.ais ? undefined : to <= aisDone.length ? aisDone.slice(from, to) : metrics.aisLogLikelihood(run.model, x, { steps: o.ais, rng: new Random(`gaps-ais:${run.manifest.seed}:${from}`) }).logLikelihood;
+    const logPx = !o.ais
+      ? undefined
+      : to <= aisDone.length
+        ? aisDone.slice(from, to)
+        : metrics.aisLogLikelihood(run.model, x, { steps: o.ais, rng: new Random(`gaps-ais:${run.manifest.seed}:${from}`) }).logLikelihood;
     const g = metrics.inferenceGaps(run.model, x, { logPx, rng: new Random(`gaps:${run.manifest.seed}:${from}`) });
     for (let i = 0; i < to - from; i++) {
       sums.approximation += g.approximation[i];
@@ -180,7 +226,15 @@ function inferenceGapSplit(metrics: typeof Metrics, run: Awaited<ReturnType<type
     }
     log(`vaeflow eval: inference gaps ${to}/${n} examples`);
   });
-  return { n, logPxFrom: o.ais ? `AIS, ${o.ais} steps` : 'IWAE with the fitted posterior', logPx: sums.logPx / n, elboAmortised: sums.elboAmortised / n, approximation: sums.approximation / n, amortisation: sums.amortisation / n, seconds: (Date.now() - started) / 1000 };
+  return {
+    n,
+    logPxFrom: o.ais ? `AIS, ${o.ais} steps` : 'IWAE with the fitted posterior',
+    logPx: sums.logPx / n,
+    elboAmortised: sums.elboAmortised / n,
+    approximation: sums.approximation / n,
+    amortisation: sums.amortisation / n,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 /** f on the split's first n examples, 10 at a time, each batch as a [b, dim] tensor disposed after it. */

@@ -43,8 +43,12 @@ export async function exportCommand(runDir: string, o: ExportOptions): Promise<W
   });
   run.model.dispose();
   const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
-  process.stderr.write(`vaeflow export: ${summary.files.map((f) => `${f.name} ${mb(f.bytes)}`).join(', ')}; ${mb(summary.totalBytes)} in all, written in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  process.stderr.write(`vaeflow export: open it through any static web server, e.g. vaeflow serve ${path.relative(process.cwd(), outDir) || '.'} (a page opened as a file:// cannot load its weights)\n`);
+  process.stderr.write(
+    `vaeflow export: ${summary.files.map((f) => `${f.name} ${mb(f.bytes)}`).join(', ')}; ${mb(summary.totalBytes)} in all, written in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+  process.stderr.write(
+    `vaeflow export: open it through any static web server, e.g. vaeflow serve ${path.relative(process.cwd(), outDir) || '.'} (a page opened as a file:// cannot load its weights)\n`,
+  );
   return summary;
 }
 

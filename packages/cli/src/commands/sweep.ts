@@ -104,10 +104,27 @@ export function renderSweepHtml(s: Sweep.SweepSummary): string {
     title: `vaeflow sweep: ${s.name}`,
     intro: `Mean ± 95% confidence half-width over seeds (Student's t); n is the number of seeds, or of seed pairs for the differences to ${s.baseline}.${s.missing.length ? ` Not finished yet: ${s.missing.join(', ')}.` : ''}`,
     tables: [
-      { caption: 'Per configuration', header: ['configuration', 'n', ...shown.map(label)], rows: s.rows.map((r) => [r.configuration, String(r.seeds.length), ...shown.map((m) => lib.formatEstimate(r.metrics[m.key], m.digits))]) },
-      ...(s.differences.length ? [{ caption: `Paired differences to ${s.baseline}`, header: [`configuration − ${s.baseline}`, 'n', ...diff.map((m) => `Δ ${label(m)}`)], rows: s.differences.map((d) => [d.configuration, String(d.pairs), ...diff.map((m) => lib.formatEstimate(d.metrics[m.key], m.digits, true))]) }] : []),
+      {
+        caption: 'Per configuration',
+        header: ['configuration', 'n', ...shown.map(label)],
+        rows: s.rows.map((r) => [r.configuration, String(r.seeds.length), ...shown.map((m) => lib.formatEstimate(r.metrics[m.key], m.digits))]),
+      },
+      ...(s.differences.length
+        ? [
+            {
+              caption: `Paired differences to ${s.baseline}`,
+              header: [`configuration − ${s.baseline}`, 'n', ...diff.map((m) => `Δ ${label(m)}`)],
+              rows: s.differences.map((d) => [d.configuration, String(d.pairs), ...diff.map((m) => lib.formatEstimate(d.metrics[m.key], m.digits, true))]),
+            },
+          ]
+        : []),
     ],
-    curves: { title: 'Validation curves (mean over seeds, 95% band)', xLabel: 'epoch', yLabel: 'validation −ELBO (nats)', series: s.curves.map((c) => ({ label: c.configuration, points: c.points.map((p) => ({ x: p.epoch, mean: p.mean, lo: p.mean - p.half, hi: p.mean + p.half })) })) },
+    curves: {
+      title: 'Validation curves (mean over seeds, 95% band)',
+      xLabel: 'epoch',
+      yLabel: 'validation −ELBO (nats)',
+      series: s.curves.map((c) => ({ label: c.configuration, points: c.points.map((p) => ({ x: p.epoch, mean: p.mean, lo: p.mean - p.half, hi: p.mean + p.half })) })),
+    },
   });
 }
 

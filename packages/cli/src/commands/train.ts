@@ -1,6 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, ManifestError, buildLoggers, manifestDifferences, buildFromManifest, selectBackend, train, validateComponentSpec, type BackendRequest, type StepProgress, type TrainResult } from '@vaeflow/core';
+import {
+  UserError,
+  ManifestError,
+  buildLoggers,
+  manifestDifferences,
+  buildFromManifest,
+  selectBackend,
+  train,
+  validateComponentSpec,
+  type BackendRequest,
+  type StepProgress,
+  type TrainResult,
+} from '@vaeflow/core';
 import { loadManifest, runFolderRules } from '../manifest-file.js';
 import type * as Metrics from '@vaeflow/metrics';
 import { requireOptional } from '../optional.js';
@@ -70,7 +82,11 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     // The limits are dataset options: check them against the dataset's schema like the manifest.
     const data = { ...manifest.data, ...(o.limitTrain !== undefined ? { limitTrain: o.limitTrain } : {}), ...(o.limitTest !== undefined ? { limitTest: o.limitTest } : {}) };
     const { spec, issues } = validateComponentSpec(registry, 'dataset', data, '/data');
-    if (issues.length) throw new ManifestError(issues.map((i) => ({ ...i, message: `${i.message} (from --limit-train/--limit-test)` })), file);
+    if (issues.length)
+      throw new ManifestError(
+        issues.map((i) => ({ ...i, message: `${i.message} (from --limit-train/--limit-test)` })),
+        file,
+      );
     manifest.data = spec;
   }
   const log = o.quiet ? () => undefined : (l: string) => process.stderr.write(`${l}\n`);
@@ -83,7 +99,9 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     const extended = o.epochs !== undefined && o.epochs >= saved?.training?.epochs;
     const differ = manifestDifferences(saved, manifest, registry).filter((p) => !(extended && p === '/training/epochs'));
     if (differ.length) {
-      throw new UserError(`cannot resume ${outDir} from ${file}: the run's own manifest.json differs at ${differ.slice(0, 5).join(', ')}${differ.length > 5 ? ` and ${differ.length - 5} more places` : ''}. A run resumes with its own manifest: vaeflow train ${path.relative(process.cwd(), outDir) || '.'} --resume`);
+      throw new UserError(
+        `cannot resume ${outDir} from ${file}: the run's own manifest.json differs at ${differ.slice(0, 5).join(', ')}${differ.length > 5 ? ` and ${differ.length - 5} more places` : ''}. A run resumes with its own manifest: vaeflow train ${path.relative(process.cwd(), outDir) || '.'} --resume`,
+      );
     }
   }
   const { dataset, ...built } = await buildFromManifest(registry, manifest);
@@ -107,7 +125,20 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
       }
     : undefined;
   const loggers = await buildLoggers(registry, manifest);
-  const result = await train({ manifest, model: built.model, objective: built.objective, dataset, outDir, resume: o.resume, force: o.force, loggers, log, onStep, tty: emit ? false : undefined, latentUsage: manifest.training.usageEvery ? usageMeter(outDir) : undefined });
+  const result = await train({
+    manifest,
+    model: built.model,
+    objective: built.objective,
+    dataset,
+    outDir,
+    resume: o.resume,
+    force: o.force,
+    loggers,
+    log,
+    onStep,
+    tty: emit ? false : undefined,
+    latentUsage: manifest.training.usageEvery ? usageMeter(outDir) : undefined,
+  });
   emit?.({ type: 'done', seconds: result.seconds, examplesPerSec: result.examplesPerSec, test: result.test });
   log(`vaeflow: done in ${result.seconds.toFixed(1)}s (${Math.round(result.examplesPerSec)} training examples/s); metrics in ${path.join(outDir, 'metrics.jsonl')}`);
   const parameters = built.model.parameterCount();

@@ -48,7 +48,10 @@ function untransposing(original: tf.KernelFunc, transpose: tf.KernelFunc): tf.Ke
     const backend = args.backend as unknown as WasmBackendLike;
     const inputs = { ...args.inputs } as Record<string, tf.TensorInfo>;
     const temps: tf.TensorInfo[] = [];
-    for (const [key, flag] of [['a', attrs.transposeA], ['b', attrs.transposeB]] as const) {
+    for (const [key, flag] of [
+      ['a', attrs.transposeA],
+      ['b', attrs.transposeB],
+    ] as const) {
       if (!flag) continue;
       const t = transpose({ inputs: { x: inputs[key] }, backend: args.backend, attrs: { perm: swapLastTwo(inputs[key].shape.length) } }) as tf.TensorInfo;
       temps.push(t);
@@ -71,7 +74,16 @@ interface ConvAttrs {
 function convGeometry(kernel: string, attrs: unknown, inputShape: number[], filterShape: number[]) {
   const a = attrs as ConvAttrs;
   if (a.dataFormat === 'NCHW') throw new Error(`vaeflow wasm ${kernel} supports NHWC only`);
-  const info = tf.backend_util.computeConv2DInfo(inputShape as [number, number, number, number], filterShape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   return { info, M: info.batchSize * info.outHeight * info.outWidth, K: info.filterHeight * info.filterWidth * info.inChannels };
 }
 

@@ -9,7 +9,14 @@ import { LIKELIHOOD } from '../registry/tokens.js';
 /** z -> MLP -> likelihood parameters [B, D * paramsPerDim]. */
 export class MLPDecoder extends Module implements Decoder {
   readonly net: MLP;
-  constructor(rng: Random, latentDim: number, hidden: number[], outputDim: number, activation: Activation, readonly likelihood: LikelihoodModel) {
+  constructor(
+    rng: Random,
+    latentDim: number,
+    hidden: number[],
+    outputDim: number,
+    activation: Activation,
+    readonly likelihood: LikelihoodModel,
+  ) {
     super();
     this.net = this.addChild('net', new MLP(rng, [latentDim, ...hidden, outputDim * likelihood.paramsPerDim], activation, 'linear'));
     this.addChild('likelihood', likelihood);
@@ -27,7 +34,15 @@ export class ConvDecoder extends Module implements Decoder {
   readonly fc: Dense;
   readonly deconvs: Conv2DTranspose[] = [];
   private readonly start: [number, number, number];
-  constructor(rng: Random, latentDim: number, readonly inputShape: number[], channels: number[], kernelSize: number, activation: Activation, readonly likelihood: LikelihoodModel) {
+  constructor(
+    rng: Random,
+    latentDim: number,
+    readonly inputShape: number[],
+    channels: number[],
+    kernelSize: number,
+    activation: Activation,
+    readonly likelihood: LikelihoodModel,
+  ) {
     super();
     if (inputShape.length !== 3) throw new Error(`a conv decoder needs image data [H, W, C]; this dataset has shape [${inputShape}]`);
     const [H, W, C] = inputShape;

@@ -41,9 +41,7 @@ export class ElboObjective implements Objective {
     let klTerm: tf.Scalar = kl;
     const lambda = this.options.freeBits;
     if (training && lambda > 0) {
-      klTerm = t.klPerDim && !mc
-        ? (tf.sum(tf.maximum(tf.mean(t.klPerDim, 0), lambda)) as tf.Scalar)
-        : (tf.maximum(kl, lambda * t.z.shape[1]) as tf.Scalar);
+      klTerm = t.klPerDim && !mc ? (tf.sum(tf.maximum(tf.mean(t.klPerDim, 0), lambda)) as tf.Scalar) : (tf.maximum(kl, lambda * t.z.shape[1]) as tf.Scalar);
     }
     const loss = tf.add(rec, tf.mul(beta, klTerm)) as tf.Scalar;
     const elbo = tf.neg(tf.add(rec, kl)) as tf.Scalar;

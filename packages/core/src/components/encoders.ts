@@ -29,7 +29,14 @@ export class ConvEncoder extends Module implements Encoder {
   readonly convs: Conv2D[] = [];
   readonly dense: Dense[] = [];
   readonly featureDim: number;
-  constructor(rng: Random, readonly inputShape: number[], channels: number[], kernelSize: number, hidden: number[], activation: Activation) {
+  constructor(
+    rng: Random,
+    readonly inputShape: number[],
+    channels: number[],
+    kernelSize: number,
+    hidden: number[],
+    activation: Activation,
+  ) {
     super();
     if (inputShape.length !== 3) throw new Error(`a conv encoder needs image data [H, W, C]; this dataset has shape [${inputShape}]`);
     let [h, w, c] = inputShape;

@@ -19,7 +19,8 @@ export interface FlowModelOptions {
 export const flowModel = defineComponent<LatentModel, FlowModelOptions>({
   kind: 'model',
   type: 'flow',
-  description: 'Normalizing flow as a density model of the data: base distribution, invertible flows listed in the sampling direction (base -> data), optional preprocessing (e.g. logit); exact log-likelihood.',
+  description:
+    'Normalizing flow as a density model of the data: base distribution, invertible flows listed in the sampling direction (base -> data), optional preprocessing (e.g. logit); exact log-likelihood.',
   schema: {
     required: ['flows'],
     properties: {

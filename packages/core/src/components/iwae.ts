@@ -96,13 +96,19 @@ export class ImportanceWeightedObjective implements Objective {
 export const iwaeObjective = defineComponent<Objective, ImportanceWeightedOptions>({
   kind: 'objective',
   type: 'iwae',
-  description: 'Importance-weighted bound with K samples (Burda et al. 2016); groups > 1 gives MIWAE, beta > 0 CIWAE (Rainforth et al. 2018); estimator stl, dreg or piwae for lower-variance inference gradients.',
+  description:
+    'Importance-weighted bound with K samples (Burda et al. 2016); groups > 1 gives MIWAE, beta > 0 CIWAE (Rainforth et al. 2018); estimator stl, dreg or piwae for lower-variance inference gradients.',
   schema: {
     properties: {
       samples: { type: 'integer', minimum: 1, maximum: 5000, default: 5, description: 'K importance samples per bound' },
       groups: { type: 'integer', minimum: 1, maximum: 1000, default: 1, description: 'M bounds of K samples averaged (MIWAE); 1: IWAE' },
       beta: { type: 'number', minimum: 0, maximum: 1, default: 0, description: 'CIWAE: weight of the K-sample ELBO in beta ELBO + (1 - beta) IWAE; 0: IWAE' },
-      estimator: { enum: ['reparameterised', 'stl', 'dreg', 'piwae'], default: 'reparameterised', description: "the inference network's gradient: reparameterised; stl (sticking the landing, Roeder et al. 2017) or dreg (doubly reparameterised, Tucker et al. 2018), which evaluate q at its samples (invertible posterior flows only); piwae (Rainforth et al. 2018: decoder on IWAE of K x groups samples, encoder on MIWAE)" },
+      estimator: {
+        enum: ['reparameterised', 'stl', 'dreg', 'piwae'],
+        default: 'reparameterised',
+        description:
+          "the inference network's gradient: reparameterised; stl (sticking the landing, Roeder et al. 2017) or dreg (doubly reparameterised, Tucker et al. 2018), which evaluate q at its samples (invertible posterior flows only); piwae (Rainforth et al. 2018: decoder on IWAE of K x groups samples, encoder on MIWAE)",
+      },
     },
   },
   create: (o) => new ImportanceWeightedObjective(o),

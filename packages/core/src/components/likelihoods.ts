@@ -28,7 +28,12 @@ export class GaussianLikelihood extends Module implements LikelihoodModel {
   readonly paramsPerDim = 1;
   private readonly rho?: tf.Variable;
   private readonly fixed?: number;
-  constructor(dim: number, scale: 'learned' | number, readonly minScale: number, initScale: number) {
+  constructor(
+    dim: number,
+    scale: 'learned' | number,
+    readonly minScale: number,
+    initScale: number,
+  ) {
     super();
     if (scale === 'learned') {
       const x = Math.max(initScale - minScale, 1e-6);

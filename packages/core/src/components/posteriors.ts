@@ -12,7 +12,11 @@ import { diagonalNormalLogProb, LOG_2PI } from '../math.js';
  */
 export class DiagonalGaussianPosterior extends Module implements Posterior {
   readonly head: Dense;
-  constructor(rng: Random, featureDim: number, readonly latentDim: number) {
+  constructor(
+    rng: Random,
+    featureDim: number,
+    readonly latentDim: number,
+  ) {
     super();
     this.head = this.addChild('head', new Dense(rng, featureDim, 2 * latentDim));
   }
@@ -61,7 +65,11 @@ export class FullCovarianceGaussianPosterior extends Module implements Posterior
    */
   private readonly scatter: tf.Tensor2D | null;
   private readonly eye: tf.Tensor2D;
-  constructor(rng: Random, featureDim: number, readonly latentDim: number) {
+  constructor(
+    rng: Random,
+    featureDim: number,
+    readonly latentDim: number,
+  ) {
     super();
     const L = latentDim;
     const nOff = (L * (L - 1)) / 2;

@@ -36,7 +36,12 @@ export class GaussianMixturePrior extends Module implements Prior {
   readonly means: tf.Variable;
   readonly logScales: tf.Variable;
   readonly logits: tf.Variable;
-  constructor(readonly dim: number, readonly components: number, rng: Random, initSpread = 1) {
+  constructor(
+    readonly dim: number,
+    readonly components: number,
+    rng: Random,
+    initSpread = 1,
+  ) {
     super();
     if (!Number.isInteger(components) || components < 1) throw new Error(`a Gaussian mixture needs at least one component, got ${components}`);
     this.means = this.addParam('means', tf.mul(rng.normal([components, dim]), initSpread));

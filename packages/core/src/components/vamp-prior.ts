@@ -16,7 +16,13 @@ import { DATASET, ENCODER, POSTERIOR } from '../registry/tokens.js';
  */
 export class VampPrior extends Module implements Prior {
   readonly raw: tf.Variable;
-  constructor(readonly dim: number, private readonly encoder: Encoder, private readonly posterior: Posterior, initial: tf.Tensor2D, readonly bounded: boolean) {
+  constructor(
+    readonly dim: number,
+    private readonly encoder: Encoder,
+    private readonly posterior: Posterior,
+    initial: tf.Tensor2D,
+    readonly bounded: boolean,
+  ) {
     super();
     // encoder and posterior are the model's own modules: referenced, not added as children (their weights are the VAE's).
     this.raw = this.addParam('pseudoInputs', initial);
@@ -67,7 +73,8 @@ export const vampPrior = defineComponent<Prior, { pseudoInputs: number; init: 'd
     },
   },
   create: (o, ctx) => {
-    if (!ctx.container.isRegistered(ENCODER) || !ctx.container.isRegistered(POSTERIOR)) throw new Error('the vamp prior reads the model\'s encoder and posterior: use it as the prior of a "vae" model');
+    if (!ctx.container.isRegistered(ENCODER) || !ctx.container.isRegistered(POSTERIOR))
+      throw new Error('the vamp prior reads the model\'s encoder and posterior: use it as the prior of a "vae" model');
     const encoder = ctx.container.resolve<Encoder>(ENCODER);
     const posterior = ctx.container.resolve<Posterior>(POSTERIOR);
     const dataset = ctx.container.isRegistered(DATASET) ? ctx.container.resolve<Dataset>(DATASET) : null;

@@ -30,7 +30,12 @@ export class AutoregressiveFlow extends BaseFlow {
   override readonly invertible = true;
   readonly id: string;
   readonly made: MADE;
-  constructor(dim: number, rng: Random, readonly bijection: ElementwiseBijection, readonly options: AutoregressiveFlowOptions) {
+  constructor(
+    dim: number,
+    rng: Random,
+    readonly bijection: ElementwiseBijection,
+    readonly options: AutoregressiveFlowOptions,
+  ) {
     super(dim, options.contextDim > 0, options.contextDim);
     this.id = options.id ?? options.direction;
     const order = Array.from({ length: dim }, (_, i) => (options.reverse ? dim - i : i + 1));

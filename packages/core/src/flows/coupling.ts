@@ -22,7 +22,12 @@ export abstract class CouplingFlow extends BaseFlow {
   override readonly invertible = true;
   private readonly mask: tf.Tensor2D;
   private readonly inv: tf.Tensor2D;
-  constructor(dim: number, readonly bijection: ElementwiseBijection, mask: readonly number[], contextDim = 0) {
+  constructor(
+    dim: number,
+    readonly bijection: ElementwiseBijection,
+    mask: readonly number[],
+    contextDim = 0,
+  ) {
     super(dim, contextDim > 0, contextDim);
     if (mask.length !== dim) throw new Error(`a coupling mask needs ${dim} entries, got ${mask.length}`);
     this.mask = tf.tensor2d([...mask], [1, dim]);
@@ -89,6 +94,10 @@ export class MLPCoupling extends CouplingFlow {
   protected condition(kept: tf.Tensor2D, context?: tf.Tensor2D): tf.Tensor3D[] {
     const input = context ? (tf.concat([kept, context], 1) as tf.Tensor2D) : kept;
     const out = tf.reshape(this.net.apply(input), [kept.shape[0], this.dim, this.width]) as tf.Tensor3D;
-    return tf.split(out, this.bijection.groups.map((g) => g.size), 2) as tf.Tensor3D[];
+    return tf.split(
+      out,
+      this.bijection.groups.map((g) => g.size),
+      2,
+    ) as tf.Tensor3D[];
   }
 }

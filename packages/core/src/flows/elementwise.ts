@@ -36,9 +36,15 @@ export type AffineForm = 'gated' | 'affine';
 export class AffineBijection implements ElementwiseBijection {
   readonly id: string;
   readonly groups: readonly ParameterGroup[];
-  constructor(readonly form: AffineForm, scaleBias = 0) {
+  constructor(
+    readonly form: AffineForm,
+    scaleBias = 0,
+  ) {
     this.id = `affine-${form}`;
-    this.groups = [{ name: 'shift', size: 1, bias: 0 }, { name: 'scale', size: 1, bias: scaleBias }];
+    this.groups = [
+      { name: 'shift', size: 1, bias: 0 },
+      { name: 'scale', size: 1, bias: scaleBias },
+    ];
   }
 
   private coefficients(theta: readonly tf.Tensor3D[]): { a: tf.Tensor2D; c: tf.Tensor2D; logA: tf.Tensor2D; s: tf.Tensor2D } {

@@ -40,7 +40,13 @@ export function writeImageGrid(file: string, values: Float32Array, n: number, sh
 }
 
 /** A few stops of the viridis colour map, for values scaled to [0, 1]. */
-const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+const VIRIDIS = [
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
+];
 
 function viridis(t: number): number[] {
   const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
@@ -72,11 +78,24 @@ export function scatterPng(points: Float32Array, n: number, labelsOrOptions?: Ar
   let vlo = 0;
   let vhi = 1;
   if (o.values) {
-    const sorted = Array.from(o.values).filter(Number.isFinite).sort((a, b) => a - b);
+    const sorted = Array.from(o.values)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     [vlo, vhi] = [sorted[Math.floor(sorted.length * 0.02)] ?? 0, sorted[Math.floor(sorted.length * 0.98)] ?? 1];
     if (!(vhi > vlo)) vhi = vlo + 1;
   }
-  const palette = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]];
+  const palette = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [127, 127, 127],
+    [188, 189, 34],
+    [23, 190, 207],
+  ];
   for (let i = 0; i < n; i++) {
     const px = Math.round(((points[2 * i] - lo) / span) * (S - 9)) + 4;
     const py = S - 5 - Math.round(((points[2 * i + 1] - lo) / span) * (S - 9));

@@ -4,7 +4,15 @@ import { checkManifest } from './validate.js';
 
 /** JSON with object keys sorted, so equal values compare equal whatever their key order. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
+  );
 }
 
 /** The JSON pointers at which two values differ (objects compared key by key). */

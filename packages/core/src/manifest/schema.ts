@@ -14,7 +14,12 @@ export function coreManifestSchema(): JsonSchema {
     required: ['data', 'model'],
     properties: {
       $schema: { type: 'string' },
-      name: { type: 'string', pattern: '^(?!\\.+$)[A-Za-z0-9._-]+$', maxLength: 200, description: 'run name; the default output folder is runs/<name> (letters, digits, . _ -; not "." or "..", so it cannot leave runs/)' },
+      name: {
+        type: 'string',
+        pattern: '^(?!\\.+$)[A-Za-z0-9._-]+$',
+        maxLength: 200,
+        description: 'run name; the default output folder is runs/<name> (letters, digits, . _ -; not "." or "..", so it cannot leave runs/)',
+      },
       description: { type: 'string' },
       plugins: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'packages or relative paths of plugins this manifest uses' },
       seed: { type: 'integer', minimum: 0, default: 0 },
@@ -27,7 +32,7 @@ export function coreManifestSchema(): JsonSchema {
           latentDim: { type: 'integer', minimum: 1, maximum: 4096, description: 'latent size L (required by the models that have a latent space of their own: vae, aef)' },
         },
         [SLOT_KIND]: 'model',
-        description: 'the model: its options are checked against the chosen model type\'s schema',
+        description: "the model: its options are checked against the chosen model type's schema",
       },
       objective: componentSlot('objective', { default: { type: 'elbo' } }),
       loggers: componentSlotList('logger', { description: 'where training is also logged (e.g. { "type": "tensorboard" } from @vaeflow/tensorboard); metrics.jsonl is always written' }),
@@ -40,18 +45,30 @@ export function coreManifestSchema(): JsonSchema {
           batchSize: { type: 'integer', minimum: 1, default: 128 },
           learningRate: { type: 'number', exclusiveMinimum: 0, default: 1e-3 },
           adam: {
-            type: 'object', additionalProperties: false, default: {},
-            properties: { beta1: { type: 'number', minimum: 0, maximum: 1, default: 0.9 }, beta2: { type: 'number', minimum: 0, maximum: 1, default: 0.999 }, epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-8 } },
+            type: 'object',
+            additionalProperties: false,
+            default: {},
+            properties: {
+              beta1: { type: 'number', minimum: 0, maximum: 1, default: 0.9 },
+              beta2: { type: 'number', minimum: 0, maximum: 1, default: 0.999 },
+              epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-8 },
+            },
           },
           optimizer: { enum: ['adam', 'adamw', 'sgd', 'rmsprop'], default: 'adam', description: 'adam; adamw (Adam with decoupled weight decay); sgd (with momentum); rmsprop' },
           momentum: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'sgd and rmsprop: momentum (0: plain SGD)' },
           weightDecay: { type: 'number', minimum: 0, default: 0.01, description: 'adamw: decoupled weight decay lambda, x <- x - lr lambda x each step' },
           schedule: {
-            type: 'object', additionalProperties: false, default: {},
+            type: 'object',
+            additionalProperties: false,
+            default: {},
             description: 'learning-rate schedule: optional linear warm-up, then a decay',
             properties: {
               warmupSteps: { type: 'integer', minimum: 0, default: 0, description: 'linear warm-up from learningRate / warmupSteps over the first steps' },
-              decay: { enum: ['none', 'step', 'cosine', 'plateau'], default: 'none', description: 'none; step (x factor every stepEvery steps); cosine (to minLearningRate at the last step); plateau (x factor after patience epochs without a validation improvement)' },
+              decay: {
+                enum: ['none', 'step', 'cosine', 'plateau'],
+                default: 'none',
+                description: 'none; step (x factor every stepEvery steps); cosine (to minLearningRate at the last step); plateau (x factor after patience epochs without a validation improvement)',
+              },
               factor: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'step and plateau: the multiplier' },
               stepEvery: { type: 'integer', minimum: 1, default: 10000, description: 'step: optimisation steps between decays' },
               patience: { type: 'integer', minimum: 1, default: 5, description: 'plateau: epochs without improvement before a decay' },
@@ -59,22 +76,38 @@ export function coreManifestSchema(): JsonSchema {
             },
           },
           ema: {
-            type: ['object', 'null'], additionalProperties: false, default: null,
+            type: ['object', 'null'],
+            additionalProperties: false,
+            default: null,
             description: 'an exponential moving average of the weights, w_ema <- decay w_ema + (1 - decay) w after every step, used for validation, test, samples and by eval (null: off)',
             properties: { decay: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.999 } },
           },
           clipNorm: { type: ['number', 'null'], exclusiveMinimum: 0, default: 200, description: 'clip gradients to this global L2 norm; null disables' },
           evalBatchSize: { type: 'integer', minimum: 1, default: 500 },
           earlyStopping: {
-            type: ['object', 'null'], additionalProperties: false, default: null,
+            type: ['object', 'null'],
+            additionalProperties: false,
+            default: null,
             properties: { patience: { type: 'integer', minimum: 1, default: 5 }, minDelta: { type: 'number', minimum: 0, default: 0 } },
           },
           maxBadSteps: { type: 'integer', minimum: 1, default: 20, description: 'consecutive steps with a non-finite loss or gradient before training stops' },
           samples: { type: 'integer', minimum: 0, default: 64, description: 'size of the sample grid written each epoch (0: none)' },
           stepsPerEpoch: { type: ['integer', 'null'], minimum: 1, default: null, description: 'cap on optimisation steps per epoch (for quick runs)' },
-          usageEvery: { type: ['integer', 'null'], minimum: 1, default: null, description: 'every N epochs, measure latent usage on the first usageExamples validation examples with @vaeflow/metrics: KL per latent dimension and, for diagonal posteriors without flows, I(x; z) and the aggregate posterior\'s KL (ELBO surgery); scalars go in the val line of metrics.jsonl, everything in latent-usage.jsonl (null: off)' },
+          usageEvery: {
+            type: ['integer', 'null'],
+            minimum: 1,
+            default: null,
+            description:
+              "every N epochs, measure latent usage on the first usageExamples validation examples with @vaeflow/metrics: KL per latent dimension and, for diagonal posteriors without flows, I(x; z) and the aggregate posterior's KL (ELBO surgery); scalars go in the val line of metrics.jsonl, everything in latent-usage.jsonl (null: off)",
+          },
           usageExamples: { type: 'integer', minimum: 2, default: 1000, description: 'validation examples latent usage is measured on (ELBO surgery costs O(n^2))' },
-          flowHealthEvery: { type: ['integer', 'null'], minimum: 1, default: null, description: "every N optimisation steps, write each posterior flow layer's log-det mean and spread, finiteness and inverse round-trip error to flow-health.jsonl (null: off); a non-finite step names the first flow layer that went non-finite either way" },
+          flowHealthEvery: {
+            type: ['integer', 'null'],
+            minimum: 1,
+            default: null,
+            description:
+              "every N optimisation steps, write each posterior flow layer's log-det mean and spread, finiteness and inverse round-trip error to flow-health.jsonl (null: off); a non-finite step names the first flow layer that went non-finite either way",
+          },
         },
       },
     },
@@ -110,7 +143,11 @@ export function assembledManifestSchema(registry: Registry): JsonSchema {
     return {
       ...rest,
       // With nothing installed for this kind, no type is valid (an empty enum is not a valid schema).
-      properties: { type: defs.length ? { enum: defs.map((d) => d.type), description: `${kind} type`, ...(fallback !== undefined ? { default: fallback } : {}) } : { not: {}, description: `no ${kind} components are installed` } },
+      properties: {
+        type: defs.length
+          ? { enum: defs.map((d) => d.type), description: `${kind} type`, ...(fallback !== undefined ? { default: fallback } : {}) }
+          : { not: {}, description: `no ${kind} components are installed` },
+      },
       // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keywords
       ...(defs.length ? { allOf: defs.map((d) => ({ if: when(d.type), then: walk(d.type === fallback ? withoutRequiredType(componentSchema(d)) : componentSchema(d)) })) } : {}),
     };

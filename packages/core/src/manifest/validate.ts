@@ -12,7 +12,10 @@ export interface ManifestIssue {
 
 /** A manifest that failed validation; `message` lists every issue, one per line. */
 export class ManifestError extends Error {
-  constructor(readonly issues: ManifestIssue[], source = 'manifest') {
+  constructor(
+    readonly issues: ManifestIssue[],
+    source = 'manifest',
+  ) {
     super(`${source} is invalid:\n${issues.map((i) => `  ${i.path || '/'}: ${i.message}`).join('\n')}`);
     this.name = 'ManifestError';
   }

@@ -49,7 +49,10 @@ export async function buildComponentList<T>(ctx: BuildContext, kind: ComponentKi
  * the initialisation generator): the `preprocessing` flows in data space, the `likelihood`
  * (registered as LIKELIHOOD, from which the decoder sizes its output) and the `encoder`.
  */
-export async function buildDataSide(ctx: BuildContext, spec: { preprocessing: ComponentSpec[]; likelihood: ComponentSpec; encoder: ComponentSpec }): Promise<{ preprocessing: Flow[]; likelihood: LikelihoodModel; encoder: Encoder }> {
+export async function buildDataSide(
+  ctx: BuildContext,
+  spec: { preprocessing: ComponentSpec[]; likelihood: ComponentSpec; encoder: ComponentSpec },
+): Promise<{ preprocessing: Flow[]; likelihood: LikelihoodModel; encoder: Encoder }> {
   const preprocessing = await buildComponentList<Flow>(ctx, 'flow', spec.preprocessing, 'preprocessing', { latentDim: ctx.inputDim, contextDim: 0 });
   const likelihood = await ctx.build<LikelihoodModel>('likelihood', spec.likelihood, `${ctx.path}/likelihood`);
   ctx.container.register(LIKELIHOOD, { useValue: likelihood });

@@ -8,7 +8,10 @@ import { Module, ModuleList } from '../nn/module.js';
  * `inverseNeededFor`, every flow must be invertible, and the error says what needs it.
  */
 export class FlowChain extends ModuleList {
-  constructor(readonly flows: Flow[], inverseNeededFor?: string) {
+  constructor(
+    readonly flows: Flow[],
+    inverseNeededFor?: string,
+  ) {
     super();
     for (const f of flows) {
       if (inverseNeededFor && !f.invertible) throw new Error(`flow "${f.id}" is not invertible; ${inverseNeededFor}`);

@@ -17,7 +17,15 @@ export class VAE extends Module implements LatentModel {
   readonly exactLikelihood = false;
   readonly flowList: ModuleList;
   readonly preprocessing: Preprocessing;
-  constructor(readonly latentDim: number, readonly encoder: Encoder, readonly posterior: Posterior, readonly flows: Flow[], readonly prior: Prior, readonly decoder: Decoder, preprocessing: Flow[] = []) {
+  constructor(
+    readonly latentDim: number,
+    readonly encoder: Encoder,
+    readonly posterior: Posterior,
+    readonly flows: Flow[],
+    readonly prior: Prior,
+    readonly decoder: Decoder,
+    preprocessing: Flow[] = [],
+  ) {
     super();
     this.addChild('encoder', encoder);
     this.addChild('posterior', posterior);
@@ -125,7 +133,13 @@ export class VAE extends Module implements LatentModel {
     };
     const parts: ImportanceParts = { generative: asWeights(tf.sub(joint(stopGradient(z)), stopGradient(logQz))) };
     if (want.path) parts.path = asWeights(this.frozen(() => tf.sub(joint(z), this.posteriorLogProbAt(z, stopGradient(h)))));
-    if (want.inference) parts.inference = asWeights(tf.sub(frozenModules([this.decoder, this.prior], () => joint(z)), logQz));
+    if (want.inference)
+      parts.inference = asWeights(
+        tf.sub(
+          frozenModules([this.decoder, this.prior], () => joint(z)),
+          logQz,
+        ),
+      );
     return parts;
   }
 
@@ -148,7 +162,9 @@ export class VAE extends Module implements LatentModel {
   /** Refuses objectives that evaluate q at its samples when a posterior flow has no inverse. */
   objectiveProblem(objective: Objective): string | null {
     const stuck = objective.needsPosteriorDensity ? this.flows.find((f) => !f.invertible) : undefined;
-    return stuck ? `the ${objective.id} objective evaluates q(z|x) at its samples with the inference parameters held constant, which needs the posterior flows' inverses; flow "${stuck.id}" has none (use "estimator": "reparameterised" or "piwae")` : null;
+    return stuck
+      ? `the ${objective.id} objective evaluates q(z|x) at its samples with the inference parameters held constant, which needs the posterior flows' inverses; flow "${stuck.id}" has none (use "estimator": "reparameterised" or "piwae")`
+      : null;
   }
 
   /** log p(x|z) in data space, log p(y|z) + log|det dT/dx| (annealed in by AIS and BDMC). */

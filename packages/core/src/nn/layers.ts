@@ -7,13 +7,20 @@ export const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'elu', 'sigmo
 
 export function activate(x: tf.Tensor, act: Activation): tf.Tensor {
   switch (act) {
-    case 'relu': return tf.relu(x);
-    case 'tanh': return tf.tanh(x);
-    case 'elu': return tf.elu(x);
-    case 'sigmoid': return tf.sigmoid(x);
-    case 'leaky_relu': return tf.leakyRelu(x, 0.2);
-    case 'softplus': return tf.softplus(x);
-    case 'linear': return x;
+    case 'relu':
+      return tf.relu(x);
+    case 'tanh':
+      return tf.tanh(x);
+    case 'elu':
+      return tf.elu(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'leaky_relu':
+      return tf.leakyRelu(x, 0.2);
+    case 'softplus':
+      return tf.softplus(x);
+    case 'linear':
+      return x;
   }
 }
 
@@ -29,7 +36,8 @@ export function fanInUniform(rng: Random, shape: number[], fanIn: number, scale 
   const bound = scale / Math.sqrt(fanIn);
   const n = shape.reduce((a, b) => a * b, 1);
   // A typo such as hidden: [1e9] must be an error, not an allocation that takes the machine down.
-  if (!(n <= MAX_WEIGHTS_PER_TENSOR)) throw new Error(`a weight tensor of shape [${shape.join(', ')}] would hold ${n.toExponential(2)} values; the limit is ${MAX_WEIGHTS_PER_TENSOR.toExponential(2)} (1 GiB): check the layer sizes`);
+  if (!(n <= MAX_WEIGHTS_PER_TENSOR))
+    throw new Error(`a weight tensor of shape [${shape.join(', ')}] would hold ${n.toExponential(2)} values; the limit is ${MAX_WEIGHTS_PER_TENSOR.toExponential(2)} (1 GiB): check the layer sizes`);
   const data = rng.uniformArray(n);
   for (let i = 0; i < n; i++) data[i] = (2 * data[i] - 1) * bound;
   return tf.tensor(data, shape, 'float32');
@@ -39,7 +47,13 @@ export function fanInUniform(rng: Random, shape: number[], fanIn: number, scale 
 export class Dense extends Module {
   readonly kernel: tf.Variable;
   readonly bias: tf.Variable;
-  constructor(rng: Random, readonly inputDim: number, readonly outputDim: number, readonly activation: Activation = 'linear', opts: { initScale?: number; biasInit?: number } = {}) {
+  constructor(
+    rng: Random,
+    readonly inputDim: number,
+    readonly outputDim: number,
+    readonly activation: Activation = 'linear',
+    opts: { initScale?: number; biasInit?: number } = {},
+  ) {
     super();
     this.kernel = this.addParam('kernel', fanInUniform(rng, [inputDim, outputDim], inputDim, opts.initScale ?? 1));
     this.bias = this.addParam('bias', opts.biasInit !== undefined ? tf.fill([outputDim], opts.biasInit) : fanInUniform(rng, [outputDim], inputDim, opts.initScale ?? 1));
@@ -56,7 +70,12 @@ export class Dense extends Module {
 /** A stack of Dense layers: hidden layers use `activation`, the last uses `outputActivation`. */
 export class MLP extends Module {
   readonly layers: Dense[] = [];
-  constructor(rng: Random, readonly sizes: number[], activation: Activation, outputActivation: Activation = 'linear') {
+  constructor(
+    rng: Random,
+    readonly sizes: number[],
+    activation: Activation,
+    outputActivation: Activation = 'linear',
+  ) {
     super();
     for (let i = 0; i + 1 < sizes.length; i++) {
       const act = i + 2 === sizes.length ? outputActivation : activation;
@@ -77,7 +96,15 @@ export class MLP extends Module {
 export class Conv2D extends Module {
   readonly kernel: tf.Variable;
   readonly bias: tf.Variable;
-  constructor(rng: Random, inChannels: number, readonly outChannels: number, readonly kernelSize: number, readonly stride: number, readonly padding: 'same' | 'valid', readonly activation: Activation = 'linear') {
+  constructor(
+    rng: Random,
+    inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    readonly stride: number,
+    readonly padding: 'same' | 'valid',
+    readonly activation: Activation = 'linear',
+  ) {
     super();
     const fanIn = inChannels * kernelSize * kernelSize;
     this.kernel = this.addParam('kernel', fanInUniform(rng, [kernelSize, kernelSize, inChannels, outChannels], fanIn));
@@ -93,7 +120,15 @@ export class Conv2D extends Module {
 export class Conv2DTranspose extends Module {
   readonly kernel: tf.Variable;
   readonly bias: tf.Variable;
-  constructor(rng: Random, readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, readonly stride: number, readonly padding: 'same' | 'valid', readonly activation: Activation = 'linear') {
+  constructor(
+    rng: Random,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    readonly stride: number,
+    readonly padding: 'same' | 'valid',
+    readonly activation: Activation = 'linear',
+  ) {
     super();
     const fanIn = outChannels * kernelSize * kernelSize;
     // tfjs stores a transposed-conv filter as [kh, kw, out, in].

@@ -33,7 +33,14 @@ export class MaskedDense extends Module {
   readonly kernel: tf.Variable;
   readonly bias: tf.Variable;
   private readonly mask: tf.Tensor2D;
-  constructor(rng: Random, inputDim: number, readonly outputDim: number, mask: Float32Array, biasInit?: number, initScale = 1) {
+  constructor(
+    rng: Random,
+    inputDim: number,
+    readonly outputDim: number,
+    mask: Float32Array,
+    biasInit?: number,
+    initScale = 1,
+  ) {
     super();
     this.mask = tf.tensor2d(mask, [inputDim, outputDim]);
     const fanIn = Math.max(1, tf.sum(this.mask).dataSync()[0] / outputDim);
@@ -65,7 +72,13 @@ export class MADE extends Module {
   readonly layers: MaskedDense[] = [];
   readonly heads: MaskedDense[] = [];
   readonly context?: tf.Variable;
-  constructor(rng: Random, readonly order: number[], hidden: number[], contextDim: number, readonly headSpecs: readonly MadeHead[]) {
+  constructor(
+    rng: Random,
+    readonly order: number[],
+    hidden: number[],
+    contextDim: number,
+    readonly headSpecs: readonly MadeHead[],
+  ) {
     super();
     if (hidden.length === 0) throw new Error('MADE needs at least one hidden layer');
     const masks = madeMasks(order, hidden);

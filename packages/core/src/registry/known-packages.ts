@@ -5,7 +5,14 @@ import type { ComponentKind } from './plugin.js';
  * package to install. Third-party types are not listed; their error lists what is installed.
  */
 export const KNOWN_PROVIDERS: Partial<Record<ComponentKind, Record<string, string>>> = {
-  dataset: { mnist: '@vaeflow/datasets', 'fashion-mnist': '@vaeflow/datasets', 'two-moons': '@vaeflow/datasets', rings: '@vaeflow/datasets', checkerboard: '@vaeflow/datasets', 'arch-seq': '@vaeflow/datasets' },
+  dataset: {
+    mnist: '@vaeflow/datasets',
+    'fashion-mnist': '@vaeflow/datasets',
+    'two-moons': '@vaeflow/datasets',
+    rings: '@vaeflow/datasets',
+    checkerboard: '@vaeflow/datasets',
+    'arch-seq': '@vaeflow/datasets',
+  },
   model: { aef: '@vaeflow/aef' },
   flow: {
     logit: '@vaeflow/aef',

@@ -93,14 +93,22 @@ export function resolvePlugin(spec: string, dir: string, rules: PluginRules = {}
       }
     }
   } catch {
-    throw new PluginError(isPath ? `plugin file "${spec}" not found (resolved from ${baseDir})` : `plugin package "${spec}" is not installed; run: npm install ${spec}${spec.startsWith('@vaeflow/') ? ` (until @vaeflow packages are on npm: node <vaeflow checkout>/scripts/install-local.mjs <your project> ${spec})` : ''} (looked in the project ${projectRoot()} and in vaeflow's own installation)`);
+    throw new PluginError(
+      isPath
+        ? `plugin file "${spec}" not found (resolved from ${baseDir})`
+        : `plugin package "${spec}" is not installed; run: npm install ${spec}${spec.startsWith('@vaeflow/') ? ` (until @vaeflow packages are on npm: node <vaeflow checkout>/scripts/install-local.mjs <your project> ${spec})` : ''} (looked in the project ${projectRoot()} and in vaeflow's own installation)`,
+    );
   }
   if (isPath && !rules.trustFiles) {
     const file = real(resolved);
     const roots = [...new Set((rules.fileRoots ?? [baseDir, ...projectRoots()]).map(real))];
     const excluded = (rules.excluded ?? []).map(real);
-    if (excluded.some((d) => inside(file, d))) throw new PluginError(`plugin file "${spec}" lies inside the run folder that names it, so it is not imported (a shared run folder must not run its own code); install it as a package, or pass --trust-plugins`);
-    if (!roots.some((d) => inside(file, d))) throw new PluginError(`plugin file "${spec}" (${file}) is outside ${roots.join(' and ')}, where plugin files must live; move it there, install it as a package, or pass --trust-plugins`);
+    if (excluded.some((d) => inside(file, d)))
+      throw new PluginError(
+        `plugin file "${spec}" lies inside the run folder that names it, so it is not imported (a shared run folder must not run its own code); install it as a package, or pass --trust-plugins`,
+      );
+    if (!roots.some((d) => inside(file, d)))
+      throw new PluginError(`plugin file "${spec}" (${file}) is outside ${roots.join(' and ')}, where plugin files must live; move it there, install it as a package, or pass --trust-plugins`);
   }
   return resolved;
 }

@@ -151,23 +151,26 @@ export function describeFlowConformance(name: string, factory: (args: FlowFactor
             flow.dispose();
           });
 
-          it.skipIf(!!options.inverseWithoutGradients)(`sends gradients to every trainable variable through its inverse too (the direction a flow model trains in)${options.inverseWithoutGradients ? ` (skipped: ${options.inverseWithoutGradients})` : ''}`, async () => {
-            const { flow, z, h, rng } = await make(8);
-            if (!flow.invertible || options.parameterFree) return;
-            const y = flow.forwardAndLogDet(z, h).z;
-            const w = rng.normal([B, dim]);
-            const vars = flow.trainableVariables();
-            const { grads } = tf.variableGrads(() => {
-              const o = flow.inverseAndLogDet(y, h);
-              return tf.add(tf.sum(tf.mul(o.z, w)), tf.sum(o.logDet)) as tf.Scalar;
-            }, vars);
-            for (const v of vars) {
-              const g = grads[v.name];
-              expect(g, `no gradient through the inverse for a variable of shape [${v.shape}]`).toBeDefined();
-              expect(tf.sum(tf.abs(g)).dataSync()[0]).toBeGreaterThan(0);
-            }
-            flow.dispose();
-          });
+          it.skipIf(!!options.inverseWithoutGradients)(
+            `sends gradients to every trainable variable through its inverse too (the direction a flow model trains in)${options.inverseWithoutGradients ? ` (skipped: ${options.inverseWithoutGradients})` : ''}`,
+            async () => {
+              const { flow, z, h, rng } = await make(8);
+              if (!flow.invertible || options.parameterFree) return;
+              const y = flow.forwardAndLogDet(z, h).z;
+              const w = rng.normal([B, dim]);
+              const vars = flow.trainableVariables();
+              const { grads } = tf.variableGrads(() => {
+                const o = flow.inverseAndLogDet(y, h);
+                return tf.add(tf.sum(tf.mul(o.z, w)), tf.sum(o.logDet)) as tf.Scalar;
+              }, vars);
+              for (const v of vars) {
+                const g = grads[v.name];
+                expect(g, `no gradient through the inverse for a variable of shape [${v.shape}]`).toBeDefined();
+                expect(tf.sum(tf.abs(g)).dataSync()[0]).toBeGreaterThan(0);
+              }
+              flow.dispose();
+            },
+          );
 
           it('survives a save/load round trip', async () => {
             const a = await make(5);

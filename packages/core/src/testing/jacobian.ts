@@ -9,7 +9,12 @@ export function batchJacobian(f: (x: tf.Tensor2D) => tf.Tensor2D, x: tf.Tensor2D
   const [B, n] = x.shape;
   const J: number[][][] = Array.from({ length: B }, () => []);
   for (let i = 0; i < n; i++) {
-    const g = tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.slice(f(xx as tf.Tensor2D), [0, i], [-1, 1])))(x).arraySync() as number[][]);
+    const g = tf.tidy(
+      () =>
+        tf
+          .grad((xx: tf.Tensor) => tf.sum(tf.slice(f(xx as tf.Tensor2D), [0, i], [-1, 1])))(x)
+          .arraySync() as number[][],
+    );
     for (let b = 0; b < B; b++) J[b].push(g[b]);
   }
   return J;

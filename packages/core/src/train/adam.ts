@@ -31,7 +31,12 @@ export class FusedAdam extends tf.Optimizer {
   private second: Slot[] = [];
 
   /** mutable: the trainer sets it before each step when a schedule is in use */
-  constructor(public learningRate: number, readonly beta1: number, readonly beta2: number, readonly epsilon: number) {
+  constructor(
+    public learningRate: number,
+    readonly beta1: number,
+    readonly beta2: number,
+    readonly epsilon: number,
+  ) {
     super();
   }
 

@@ -123,7 +123,8 @@ export function loadCheckpoint(dir: string): CheckpointContents {
   const specs = manifest.weightsManifest[0].weights as tf.io.WeightsManifestEntry[];
   const expected = specs.reduce((n, s) => n + s.shape.reduce((a: number, b: number) => a * b, 1) * 4, 0);
   if (buf.byteLength !== expected) throw new UserError(`${where}/weights.bin has ${buf.byteLength} bytes, expected ${expected}: the checkpoint is damaged`);
-  if (typeof manifest.weightsSha256 === 'string' && sha256(buf) !== manifest.weightsSha256) throw new UserError(`${where}/weights.bin does not match the checksum in model.json: the checkpoint is damaged`);
+  if (typeof manifest.weightsSha256 === 'string' && sha256(buf) !== manifest.weightsSha256)
+    throw new UserError(`${where}/weights.bin does not match the checksum in model.json: the checkpoint is damaged`);
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   const map = tf.io.decodeWeights(ab, specs);
   const weights = new Map<string, tf.Tensor>();
@@ -131,7 +132,9 @@ export function loadCheckpoint(dir: string): CheckpointContents {
   for (const [k, t] of Object.entries(map)) {
     if (k.startsWith('model/')) weights.set(k.slice(6), t);
   }
-  const optKeys = Object.keys(map).filter((k) => k.startsWith('optimizer/')).sort();
+  const optKeys = Object.keys(map)
+    .filter((k) => k.startsWith('optimizer/'))
+    .sort();
   optKeys.forEach((k, i) => optimizer.push({ name: manifest.optimizerNames?.[i] ?? k, tensor: map[k] }));
   return { weights, optimizer, state: manifest.trainingState as TrainingState };
 }

@@ -10,13 +10,24 @@ export class EpochProgress {
   private readonly rateUnit: string;
   private readonly showLoss: boolean;
 
-  constructor(private readonly label: string, private readonly total: number, private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`), tty = !!process.stderr.isTTY, o: { unit?: string; rateUnit?: string; showLoss?: boolean } = {}) {
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+    tty = !!process.stderr.isTTY,
+    o: { unit?: string; rateUnit?: string; showLoss?: boolean } = {},
+  ) {
     this.unit = o.unit ?? 'steps';
     this.rateUnit = o.rateUnit ?? 'ex/s';
     this.showLoss = o.showLoss ?? true;
     if (tty) {
       this.bar = new cliProgress.SingleBar(
-        { format: `${label} |{bar}| {value}/{total} ${this.unit}${this.showLoss ? ' | loss {loss}' : ''} | {rate} ${this.rateUnit} | ETA {eta_formatted}`, hideCursor: true, stream: process.stderr, etaBuffer: 50 },
+        {
+          format: `${label} |{bar}| {value}/{total} ${this.unit}${this.showLoss ? ' | loss {loss}' : ''} | {rate} ${this.rateUnit} | ETA {eta_formatted}`,
+          hideCursor: true,
+          stream: process.stderr,
+          etaBuffer: 50,
+        },
         cliProgress.Presets.shades_classic,
       );
       this.bar.start(total, 0, { loss: '-', rate: '-' });
@@ -32,7 +43,7 @@ export class EpochProgress {
     const now = Date.now();
     if (now - this.lastLine > 30_000 || step === this.total) {
       this.lastLine = now;
-      const eta = step > 0 ? ((now - this.started) / step) * (this.total - step) / 1000 : 0;
+      const eta = step > 0 ? (((now - this.started) / step) * (this.total - step)) / 1000 : 0;
       this.write(`${this.label} ${step}/${this.total} ${this.unit}${this.showLoss ? ` | loss ${payload.loss}` : ''} | ${payload.rate} ${this.rateUnit} | ETA ${Math.round(eta)}s`);
     }
   }

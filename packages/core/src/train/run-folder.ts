@@ -74,9 +74,13 @@ function takeLock(file: string, log: (l: string) => void): void {
     const stale = owner ? (owner.host === me.host && !pidAlive(owner.pid)) || age > LOCK_STALE_MS : age > 2_000;
     if (!stale) {
       const who = owner ? `process ${owner.pid} on ${owner.host} (since ${owner.started})` : 'another process';
-      throw new UserError(`${path.dirname(file)} is being trained by ${who}; two trainings cannot share a run folder. Wait for it, stop it, or train into another folder (--out). A lock nobody touches for ${LOCK_STALE_MS / 60_000} minutes is taken over; if that process is gone, you may also remove ${file}.`);
+      throw new UserError(
+        `${path.dirname(file)} is being trained by ${who}; two trainings cannot share a run folder. Wait for it, stop it, or train into another folder (--out). A lock nobody touches for ${LOCK_STALE_MS / 60_000} minutes is taken over; if that process is gone, you may also remove ${file}.`,
+      );
     }
-    log(`vaeflow: removing a stale lock on ${path.dirname(file)} (${!owner ? 'unreadable' : owner.host === me.host && !pidAlive(owner.pid) ? `process ${owner.pid} is gone` : `untouched for ${Math.round(age / 60_000)} min by ${owner.host}`})`);
+    log(
+      `vaeflow: removing a stale lock on ${path.dirname(file)} (${!owner ? 'unreadable' : owner.host === me.host && !pidAlive(owner.pid) ? `process ${owner.pid} is gone` : `untouched for ${Math.round(age / 60_000)} min by ${owner.host}`})`,
+    );
     fs.rmSync(file, { force: true });
   }
   throw new UserError(`cannot lock ${path.dirname(file)}: another process keeps taking ${file}`);
@@ -117,7 +121,9 @@ export function claimRunFolder(outDir: string, o: { resume?: boolean; force?: bo
     if (!o.resume) {
       const held = fs.readdirSync(outDir).filter((n) => !BOOKKEEPING.has(n) && !TEMPORARY_NAME.test(n));
       if (held.length && !o.force) {
-        throw new UserError(`${outDir} is not empty (${held.slice(0, 5).join(', ')}${held.length > 5 ? `, and ${held.length - 5} more` : ''}); --resume continues the run there, --force replaces it, --out trains elsewhere`);
+        throw new UserError(
+          `${outDir} is not empty (${held.slice(0, 5).join(', ')}${held.length > 5 ? `, and ${held.length - 5} more` : ''}); --resume continues the run there, --force replaces it, --out trains elsewhere`,
+        );
       }
       const replaced = held.filter((n) => RUN_ARTEFACTS.includes(n));
       for (const n of replaced) fs.rmSync(path.join(outDir, n), { recursive: true, force: true });

@@ -45,7 +45,11 @@ export function createTrainStep(model: LatentModel, objective: Objective, optimi
         const keep = 1 - decay.learningRate() * decay.weightDecay;
         for (const v of vars) v.assign(tf.mul(v, keep));
       }
-      if (appliesScaledGradients(optimizer)) optimizer.applyScaledGradients(vars.map((v, i) => ({ name: v.name, tensor: gradList[i] })), scale);
+      if (appliesScaledGradients(optimizer))
+        optimizer.applyScaledGradients(
+          vars.map((v, i) => ({ name: v.name, tensor: gradList[i] })),
+          scale,
+        );
       else optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: scale === 1 ? gradList[i] : tf.mul(gradList[i], scale) })));
     });
     if (outcome.ok) {

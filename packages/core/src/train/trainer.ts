@@ -216,7 +216,16 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     // per-step and per-epoch logs keep what the checkpoint has seen, so a resumed run writes each line once
     for (const file of [healthFile, usageFile]) {
       if (!fs.existsSync(file)) continue;
-      const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => { try { return JSON.parse(l).step <= state.step; } catch { return false; } });
+      const lines = fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => {
+          try {
+            return JSON.parse(l).step <= state.step;
+          } catch {
+            return false;
+          }
+        });
       writeFileAtomic(file, lines.map((l) => `${l}\n`).join(''));
     }
     // The same manifest, unless the run was extended (more epochs).
@@ -267,7 +276,9 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
         log(`vaeflow: epoch ${epoch + 1} step ${s + 1}: non-finite ${Number.isFinite(outcome.loss) ? 'gradient' : 'loss'} (${outcome.loss})${where}; update skipped (${badSteps}/${t.maxBadSteps})`);
         if (badSteps >= t.maxBadSteps) {
           bar.stop();
-          throw new TrainingDivergedError(`training diverged: ${badSteps} consecutive non-finite steps at epoch ${epoch + 1}${where}. The last good checkpoint is ${findCheckpoint(latest) ?? '(none yet)'}; lower the learning rate or set training.clipNorm, then --resume.`);
+          throw new TrainingDivergedError(
+            `training diverged: ${badSteps} consecutive non-finite steps at epoch ${epoch + 1}${where}. The last good checkpoint is ${findCheckpoint(latest) ?? '(none yet)'}; lower the learning rate or set training.clipNorm, then --resume.`,
+          );
         }
         continue;
       }
@@ -288,7 +299,12 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
       bar.update(s + 1, sums.loss / counted, counted / secs);
       opts.onStep?.({ epoch: epoch + 1, epochs: t.epochs, step: s + 1, stepsPerEpoch, loss: sums.loss / counted });
       for (const l of loggers) {
-        if (l.step && state.step % (l.every ?? 10) === 0) l.step({ step: state.step, epoch: epoch + 1, scalars: { loss: outcome.loss, ...Object.fromEntries(outcome.terms), gradNorm: outcome.gradNorm, learningRate, examplesPerSec: b / Math.max(1e-9, (performance.now() - stepStart) / 1000) } });
+        if (l.step && state.step % (l.every ?? 10) === 0)
+          l.step({
+            step: state.step,
+            epoch: epoch + 1,
+            scalars: { loss: outcome.loss, ...Object.fromEntries(outcome.terms), gradNorm: outcome.gradNorm, learningRate, examplesPerSec: b / Math.max(1e-9, (performance.now() - stepStart) / 1000) },
+          });
       }
       // Let timers, signals and I/O run (a parent's lock renewals, a closed pipe); no effect on results.
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
@@ -302,13 +318,24 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     trainedExamples += counted;
     trainSeconds += epochSecs;
 
-    const trainRecord: MetricsRecord = { epoch: epoch + 1, split: 'train', step: state.step, ...mapValues(sums, (v) => v / Math.max(1, counted)), learningRate, examplesPerSec: counted / epochSecs, seconds: epochSecs, rssMiB: process.memoryUsage().rss / 2 ** 20, tensorMiB: tf.memory().numBytes / 2 ** 20 };
+    const trainRecord: MetricsRecord = {
+      epoch: epoch + 1,
+      split: 'train',
+      step: state.step,
+      ...mapValues(sums, (v) => v / Math.max(1, counted)),
+      learningRate,
+      examplesPerSec: counted / epochSecs,
+      seconds: epochSecs,
+      rssMiB: process.memoryUsage().rss / 2 ** 20,
+      tensorMiB: tf.memory().numBytes / 2 ** 20,
+    };
     const evalRng = new Random(`${manifest.seed}:eval:${epoch}`);
     const val = withEma(() => evaluateSplit(model, objective, dataset.val, dim, t.evalBatchSize, evalRng, { epoch: epoch + 1, step: state.step }));
     const valRecord: MetricsRecord = { epoch: epoch + 1, split: 'val', step: state.step, n: dataset.val.n, ...val };
     if (t.usageEvery && (epoch + 1) % t.usageEvery === 0) {
       if (!opts.latentUsage) {
-        if (epoch + 1 === t.usageEvery) log('vaeflow: training.usageEvery is set, but latent usage is measured by @vaeflow/metrics, which this trainer was not given (vaeflow train gives it where it is installed)');
+        if (epoch + 1 === t.usageEvery)
+          log('vaeflow: training.usageEvery is set, but latent usage is measured by @vaeflow/metrics, which this trainer was not given (vaeflow train gives it where it is installed)');
       } else {
         const limit = Math.min(dataset.val.n, t.usageExamples);
         const usage = withEma(() => opts.latentUsage!(model, dataset.val, dim, limit, new Random(`${manifest.seed}:usage:${epoch}`)));
@@ -319,13 +346,17 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     appendMetrics(metricsFile, trainRecord);
     appendMetrics(metricsFile, valRecord);
     for (const l of loggers) l.epoch?.(trainRecord, valRecord);
-    log(`epoch ${epoch + 1}/${t.epochs}: train loss ${fmt(trainRecord.loss)}, val loss ${fmt(val.loss)}${val.elbo !== undefined ? `, val -ELBO ${fmt(-val.elbo)}` : ''} (${Math.round(counted / epochSecs)} ex/s, ${epochSecs.toFixed(1)}s)`);
+    log(
+      `epoch ${epoch + 1}/${t.epochs}: train loss ${fmt(trainRecord.loss)}, val loss ${fmt(val.loss)}${val.elbo !== undefined ? `, val -ELBO ${fmt(-val.elbo)}` : ''} (${Math.round(counted / epochSecs)} ex/s, ${epochSecs.toFixed(1)}s)`,
+    );
 
     // Finite weights can still give a non-finite loss: such a model is never checkpointed, and
     // the message names the checkpoint that is actually good (written after a finite epoch).
     if (!Number.isFinite(val.loss)) {
       const good = findCheckpoint(latest);
-      throw new TrainingDivergedError(`training diverged: the validation loss after epoch ${epoch + 1} is ${val.loss}, so epoch ${epoch + 1} was not checkpointed. ${good ? `The last good checkpoint is ${good} (epoch ${state.epoch}${state.bestEpoch ? `; best is epoch ${state.bestEpoch}` : ''})` : 'No epoch has been good yet'}; lower the learning rate or set training.clipNorm${good ? ', then --resume' : ''}.`);
+      throw new TrainingDivergedError(
+        `training diverged: the validation loss after epoch ${epoch + 1} is ${val.loss}, so epoch ${epoch + 1} was not checkpointed. ${good ? `The last good checkpoint is ${good} (epoch ${state.epoch}${state.bestEpoch ? `; best is epoch ${state.bestEpoch}` : ''})` : 'No epoch has been good yet'}; lower the learning rate or set training.clipNorm${good ? ', then --resume' : ''}.`,
+      );
     }
     const improved = state.bestValLoss === null || val.loss < state.bestValLoss - (t.earlyStopping?.minDelta ?? 0);
     if (t.schedule.decay === 'plateau') plateau = plateauUpdate(plateau, val.loss, t.schedule);

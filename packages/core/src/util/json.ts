@@ -2,7 +2,11 @@ import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 
 /** Thrown by {@link parseJson}: what is wrong, with its line and column. */
 export class JsonSyntaxError extends Error {
-  constructor(message: string, readonly line: number, readonly column: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
     super(message);
     this.name = 'JsonSyntaxError';
   }
@@ -46,7 +50,11 @@ export function parseJson(text: string): unknown {
     const column = offset - before.lastIndexOf('\n');
     const found = first ? body.slice(first.offset, first.offset + Math.max(1, first.length)).slice(0, 20) : '';
     const code = first ? printParseErrorCode(first.error) : '';
-    const what = !first ? (e as Error).message : code === 'InvalidSymbol' ? `unexpected ${JSON.stringify(found)}${/^(NaN|-?Infinity)/.test(found) ? ' (JSON has no NaN or Infinity; use a number or null)' : found.startsWith("'") ? ' (JSON strings use double quotes)' : ''}` : (WORDS[code] ?? code);
+    const what = !first
+      ? (e as Error).message
+      : code === 'InvalidSymbol'
+        ? `unexpected ${JSON.stringify(found)}${/^(NaN|-?Infinity)/.test(found) ? ' (JSON has no NaN or Infinity; use a number or null)' : found.startsWith("'") ? ' (JSON strings use double quotes)' : ''}`
+        : (WORDS[code] ?? code);
     throw new JsonSyntaxError(`not valid JSON at line ${line}, column ${column}: ${what}`, line, column);
   }
 }

@@ -74,7 +74,12 @@ export class PointsScatter {
           { label: 'model samples', data: [], pointRadius: 2, backgroundColor: PALETTE[1], borderWidth: 0 },
         ],
       },
-      options: { animation: false, responsive: false, scales: { x: { title: { display: true, text: 'x₁' } }, y: { title: { display: true, text: 'x₂' } } }, plugins: { legend: { position: 'right' } } },
+      options: {
+        animation: false,
+        responsive: false,
+        scales: { x: { title: { display: true, text: 'x₁' } }, y: { title: { display: true, text: 'x₂' } } },
+        plugins: { legend: { position: 'right' } },
+      },
     });
   }
 

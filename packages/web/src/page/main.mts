@@ -209,7 +209,10 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
     moveTo(new Float32Array(L));
     $('traverse-from').textContent = 'from z = 0';
   });
-  $('traversal-note').textContent = dims.length < L ? `The ${dims.length} most active of ${L} dimensions (activity = variance of the posterior mean over the test examples shown; active above 0.01).` : `All ${L} dimensions (activity = variance of the posterior mean over the test examples; active above 0.01).`;
+  $('traversal-note').textContent =
+    dims.length < L
+      ? `The ${dims.length} most active of ${L} dimensions (activity = variance of the posterior mean over the test examples shown; active above 0.01).`
+      : `All ${L} dimensions (activity = variance of the posterior mean over the test examples; active above 0.01).`;
   traverse();
 
   // interpolation between two test examples through the latent space
@@ -250,12 +253,21 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
     show(hoverCanvas, pm.examples.subarray(i * pm.inputDim, (i + 1) * pm.inputDim), 1, 1, 112);
     $('hover-label').textContent = `test #${i}${pm.labels ? `, class ${pm.labels[i]}` : ''}`;
   });
-  $('latent-note').textContent = L === 2 ? 'The latent space is 2-D: every test example shown where the encoder puts it (posterior mean).' : `Projection on the two most active of ${L} dimensions, z${plane[0] + 1} and z${plane[1] + 1}.`;
+  $('latent-note').textContent =
+    L === 2
+      ? 'The latent space is 2-D: every test example shown where the encoder puts it (posterior mean).'
+      : `Projection on the two most active of ${L} dimensions, z${plane[0] + 1} and z${plane[1] + 1}.`;
   if (L === 2 && layout) drawManifold($('manifold'), pm, layout, codes, n);
   else $('manifold-figure').hidden = true;
 
   // draw an example and see its reconstruction and its place in the latent space
-  if (layout) setUpDrawing(pm, layout, (z) => scatter.mark(z[plane[0]], z[plane[1]]), (z) => moveTo(z));
+  if (layout)
+    setUpDrawing(
+      pm,
+      layout,
+      (z) => scatter.mark(z[plane[0]], z[plane[1]]),
+      (z) => moveTo(z),
+    );
   else $('draw-section').hidden = true;
   return firstSampleAt;
 }
@@ -329,7 +341,7 @@ function setUpDrawing(pm: PageModel, layout: ImageLayout, onCode: (z: Float32Arr
   if (!ctx) return;
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
-  ctx.lineWidth = pad.width / layout.width * 2.2;
+  ctx.lineWidth = (pad.width / layout.width) * 2.2;
   ctx.strokeStyle = '#000';
   let drawing = false;
   let last: [number, number] | null = null;

@@ -35,10 +35,21 @@ async function fetchOk(url: string): Promise<Response> {
 export async function loadPageModel(base: URL, plugins: Plugin[]): Promise<PageModel> {
   const meta = (await (await fetchOk(new URL('model.json', base).href)).json()) as ExportedModel;
   if (meta.format !== PAGE_FORMAT) throw new Error(`model.json is ${meta.format}, this page reads ${PAGE_FORMAT}: export the run again`);
-  const [weightBytes, exampleBytes] = await Promise.all([fetchOk(new URL('weights.bin', base).href).then((r) => r.arrayBuffer()), fetchOk(new URL('examples.bin', base).href).then((r) => r.arrayBuffer())]);
+  const [weightBytes, exampleBytes] = await Promise.all([
+    fetchOk(new URL('weights.bin', base).href).then((r) => r.arrayBuffer()),
+    fetchOk(new URL('examples.bin', base).href).then((r) => r.arrayBuffer()),
+  ]);
   const registry = createComponentRegistry(...plugins);
   const empty = { x: new Float32Array(0), n: 0 };
-  const dataset: Dataset = { name: meta.dataset.name, inputShape: meta.dataset.inputShape, valueKind: meta.dataset.valueKind, train: empty, val: empty, test: empty, prepareTrainBatch: () => undefined };
+  const dataset: Dataset = {
+    name: meta.dataset.name,
+    inputShape: meta.dataset.inputShape,
+    valueKind: meta.dataset.valueKind,
+    train: empty,
+    val: empty,
+    test: empty,
+    prepareTrainBatch: () => undefined,
+  };
   const { model } = await buildModel(registry, meta.manifest as unknown as Manifest, dataset, new Random(`${meta.manifest.seed}:init`));
   const all = new Float32Array(weightBytes);
   const named = new Map<string, tf.Tensor>();
@@ -56,12 +67,14 @@ export async function loadPageModel(base: URL, plugins: Plugin[]): Promise<PageM
 
 /** Decodes latents [n, L] to the decoder's mean in data space, [n, D]. */
 export function decode(pm: PageModel, z: Float32Array, n: number): Float32Array {
-  return tf.tidy(() => {
-    const zt = tf.tensor2d(z, [n, pm.model.latentDim]);
-    const x = pm.model.decodeMean ? pm.model.decodeMean(zt) : null;
-    if (!x) throw new Error(`a ${pm.model.kind} model has no decoder mean to show`);
-    return x.dataSync() as Float32Array;
-  }).slice();
+  return tf
+    .tidy(() => {
+      const zt = tf.tensor2d(z, [n, pm.model.latentDim]);
+      const x = pm.model.decodeMean ? pm.model.decodeMean(zt) : null;
+      if (!x) throw new Error(`a ${pm.model.kind} model has no decoder mean to show`);
+      return x.dataSync() as Float32Array;
+    })
+    .slice();
 }
 
 /** Encodes rows [n, D] to their posterior means [n, L]. */
@@ -74,10 +87,12 @@ export function encode(pm: PageModel, x: Float32Array, n: number): Float32Array 
  * prior itself); other priors are sampled as they are.
  */
 export function samplePrior(pm: PageModel, n: number, rng: Random, temperature: number): Float32Array {
-  return tf.tidy(() => {
-    const z = pm.model.prior.sample(n, rng);
-    return (pm.standardNormalPrior ? z.mul(temperature) : z).dataSync() as Float32Array;
-  }).slice();
+  return tf
+    .tidy(() => {
+      const z = pm.model.prior.sample(n, rng);
+      return (pm.standardNormalPrior ? z.mul(temperature) : z).dataSync() as Float32Array;
+    })
+    .slice();
 }
 
 /**
