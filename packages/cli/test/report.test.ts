@@ -47,6 +47,7 @@ describe('vaeflow eval and compare', () => {
     expect(r.status, r.stderr).toBe(0);
     const ev = JSON.parse(fs.readFileSync(path.join(runs[0], 'eval.json'), 'utf8'));
     expect(ev.k).toBe(200);
+    expect(ev.parameters).toBe(660); // the stripes model: 16-16 encoder to (2 x 2), 2-16-16 decoder
     expect(ev.n).toBe(32);
     const test = fs
       .readFileSync(path.join(runs[0], 'metrics.jsonl'), 'utf8')

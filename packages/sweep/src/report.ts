@@ -89,7 +89,8 @@ export function collectResults(sweepDir: string): { results: RunResult[]; config
         // Training time from the epochs themselves, so a run resumed across sessions counts whole.
         minutes: train.length && train.every((m) => m.seconds !== undefined) ? train.reduce((s, m) => s + Number(m.seconds), 0) / 60 : result.seconds !== undefined ? result.seconds / 60 : NaN,
         evalMinutes: evaluation.seconds !== undefined ? Number(evaluation.seconds) / 60 : NaN,
-        parameters: result.parameters ?? NaN,
+        // a run only evaluated after a resume has no parameter count in sweep-result.json; eval.json has it
+        parameters: result.parameters ?? evaluation.parameters ?? NaN,
       },
       curve: metrics.filter((m) => m.split === 'val').map((m) => ({ epoch: m.epoch, value: neg(m) })),
     });

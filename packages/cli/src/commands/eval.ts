@@ -137,6 +137,7 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
     result.frechetClassifierDistance = metrics.frechetDistance(metrics.moments(real, classifier.featureDim), metrics.moments(fake, classifier.featureDim));
     result.classifier = info;
   }
+  result.parameters = run.model.parameterCount();
   result.seconds = (Date.now() - started) / 1000;
   run.model.dispose();
   // The numbers are printed even when they cannot be saved (a read-only run folder).
