@@ -13,6 +13,27 @@ const vaeflow = (args: string[]) => spawnSync(process.execPath, [bin, ...args], 
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 const skipNote = chromium ? '' : " (skipped: no /usr/bin/chromium; .ci/run installs Debian's chromium)";
 
+/** Serves an exported page and opens it in Chromium; `close` shuts both. Console errors and page errors are collected. */
+async function openPage(pageDir: string, query: string) {
+  const { chromium: pw } = await import('playwright-core');
+  const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'] });
+  const { server, url } = await servePage(pageDir);
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (err) => errors.push(String(err)));
+  await page.goto(`${url}${query}`);
+  await page.evaluate(() => (window as unknown as { vaeflow: { ready: Promise<unknown> } }).vaeflow.ready);
+  return {
+    page,
+    errors,
+    close: async () => {
+      server.close();
+      await browser.close();
+    },
+  };
+}
+
 /** A tiny run on the stripes fixture; `flows` adds an IAF posterior, so the page must bundle @vaeflow/flows-iaf. */
 function tinyRun(dir: string, name: string, latentDim: number, withIaf: boolean): string {
   const f = path.join(__dirname, 'fixtures', `.${name}-${process.pid}.json`);
@@ -83,16 +104,8 @@ describe('vaeflow export: a trained model as a static page', () => {
     expect(t.status, t.stderr).toBe(0);
     const e = vaeflow(['export', run]);
     expect(e.status, e.stderr).toBe(0);
-    const { chromium: pw } = await import('playwright-core');
-    const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'] });
-    const { server, url } = await servePage(path.join(run, 'page'));
+    const { page, errors, close } = await openPage(path.join(run, 'page'), '?backend=wasm');
     try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-      page.on('pageerror', (err) => errors.push(String(err)));
-      await page.goto(`${url}?backend=wasm`);
-      await page.evaluate(() => (window as unknown as { vaeflow: { ready: Promise<unknown> } }).vaeflow.ready);
       const samples = (await page.textContent('#samples')) ?? '';
       // 16 lines, each a decoded architecture such as "✓ conv(32) -> activation(relu) -> dense(64)" or "✗ ... (why)"
       const lines = samples.trim().split('\n');
@@ -102,8 +115,7 @@ describe('vaeflow export: a trained model as a static page', () => {
       expect(await page.textContent('#samples')).not.toBe(samples);
       expect(errors).toEqual([]);
     } finally {
-      server.close();
-      await browser.close();
+      await close();
     }
   });
 
@@ -112,16 +124,8 @@ describe('vaeflow export: a trained model as a static page', () => {
     const t = vaeflow(['train', 'examples/two-moons-flow.json', '--out', run, '--epochs', '1', '--steps-per-epoch', '3']);
     expect(t.status, t.stderr).toBe(0);
     expect(vaeflow(['export', run]).status).toBe(0);
-    const { chromium: pw } = await import('playwright-core');
-    const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'] });
-    const { server, url } = await servePage(path.join(run, 'page'));
+    const { page, errors, close } = await openPage(path.join(run, 'page'), '?backend=cpu');
     try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-      page.on('pageerror', (err) => errors.push(String(err)));
-      await page.goto(`${url}?backend=cpu`);
-      await page.evaluate(() => (window as unknown as { vaeflow: { ready: Promise<unknown> } }).vaeflow.ready);
       expect(await page.$eval('#samples', (el) => el.tagName)).toBe('CANVAS');
       const before = await page.$eval('#samples', (c) => (c as HTMLCanvasElement).toDataURL());
       await page.click('#sample');
@@ -130,8 +134,7 @@ describe('vaeflow export: a trained model as a static page', () => {
       expect(await page.isHidden('#latent-section')).toBe(true);
       expect(errors).toEqual([]);
     } finally {
-      server.close();
-      await browser.close();
+      await close();
     }
   });
 

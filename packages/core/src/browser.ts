@@ -20,6 +20,7 @@ export * from './linalg.js';
 export { BaseFlow, SequentialFlow, InverseFlow, NotInvertibleError, FlowShapeError } from './flow.js';
 export { Module, ModuleList, ModuleDict, stopGradient, frozenModules } from './nn/module.js';
 export { MADE, MaskedDense, madeMasks, type MadeHead } from './nn/made.js';
+export { actNormInitialValues } from './nn/actnorm-init.js';
 export { AffineBijection, type ElementwiseBijection, type ParameterGroup, type AffineForm } from './flows/elementwise.js';
 export { AutoregressiveFlow, type AutoregressiveFlowOptions } from './flows/autoregressive.js';
 export { CouplingFlow, MLPCoupling, alternatingMask, type MLPCouplingOptions } from './flows/coupling.js';

@@ -1,4 +1,4 @@
-import { tf } from '@vaeflow/core';
+import { actNormInitialValues, tf } from '@vaeflow/core';
 import { ImageStep, perExample } from './image-step.js';
 
 /**
@@ -26,14 +26,9 @@ export class ChannelActNorm extends ImageStep {
     if (this.initialized.dataSync()[0] === 1) return;
     tf.tidy(() => {
       const { mean, variance } = tf.moments(t, [0, 1, 2]);
-      const logStd = tf.log(tf.add(tf.sqrt(variance), 1e-6));
-      if (direction === 'forward') {
-        this.logScale.assign(tf.neg(logStd));
-        this.bias.assign(tf.neg(tf.mul(mean, tf.exp(tf.neg(logStd)))));
-      } else {
-        this.logScale.assign(logStd);
-        this.bias.assign(mean);
-      }
+      const { logScale, bias } = actNormInitialValues(mean, variance, direction);
+      this.logScale.assign(logScale);
+      this.bias.assign(bias);
       this.initialized.assign(tf.scalar(1));
     });
   }

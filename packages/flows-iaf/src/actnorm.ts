@@ -1,4 +1,4 @@
-import { BaseFlow, tf } from '@vaeflow/core';
+import { BaseFlow, actNormInitialValues, tf } from '@vaeflow/core';
 
 /**
  * ActNorm (Kingma & Dhariwal 2018, arXiv 1807.03039): y = z * exp(logScale) + bias,
@@ -27,14 +27,9 @@ export class ActNorm extends BaseFlow {
     if (this.initialized.dataSync()[0] === 1) return;
     tf.tidy(() => {
       const { mean, variance } = tf.moments(t, 0, true);
-      const logStd = tf.log(tf.add(tf.sqrt(variance), 1e-6));
-      if (direction === 'forward') {
-        this.logScale.assign(tf.neg(logStd));
-        this.bias.assign(tf.neg(tf.mul(mean, tf.exp(tf.neg(logStd)))));
-      } else {
-        this.logScale.assign(logStd);
-        this.bias.assign(mean);
-      }
+      const { logScale, bias } = actNormInitialValues(mean, variance, direction);
+      this.logScale.assign(logScale);
+      this.bias.assign(bias);
       this.initialized.assign(tf.scalar(1));
     });
   }

@@ -52,16 +52,21 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
     tuned = tf.tidy(() => run.model.tuneEstimator!(tf.tensor2d(run.dataset.val.x.subarray(0, m * dim), [m, dim]), new Random(`tune:${run.manifest.seed}`)));
     if (Object.keys(tuned).length) log(`vaeflow: estimator settings chosen on ${m} validation examples: ${JSON.stringify(tuned)}`);
   }
-  const bar = new EpochProgress(`IWAE K=${o.k}`, n, log, undefined, { unit: 'examples', rateUnit: 'samples/s', showLoss: false });
-  const t0 = Date.now();
-  const iwae = metrics.importanceSampledNll(run.model, split, dim, {
-    k: o.k,
-    limit: n,
-    maxRows: o.maxRows ?? 1024,
-    rng: new Random(`eval:${run.manifest.seed}`),
-    onProgress: (done) => bar.update(done, 0, ((done * o.k) / (Date.now() - t0)) * 1000),
-  });
-  bar.stop();
+  /** The IWAE estimate of a model with K samples on the first n examples, with a progress bar; the same draws every call. */
+  const isNll = (model: typeof run.model, label: string) => {
+    const bar = new EpochProgress(label, n, log, undefined, { unit: 'examples', rateUnit: 'samples/s', showLoss: false });
+    const t0 = Date.now();
+    const r = metrics.importanceSampledNll(model, split, dim, {
+      k: o.k,
+      limit: n,
+      maxRows: o.maxRows ?? 1024,
+      rng: new Random(`eval:${run.manifest.seed}`),
+      onProgress: (done) => bar.update(done, 0, ((done * o.k) / (Date.now() - t0)) * 1000),
+    });
+    bar.stop();
+    return r;
+  };
+  const iwae = isNll(run.model, `IWAE K=${o.k}`);
   if (iwae.nonFinite.length)
     log(
       `vaeflow eval: warning: the importance-sampled estimate is not finite for ${iwae.nonFinite.length} of ${n} examples (first: ${iwae.nonFinite.slice(0, 5).join(', ')} of the ${o.split ?? 'test'} split), so the NLL is not a number; eval.json lists them as nonFiniteExamples`,
@@ -104,17 +109,7 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
   if (o.exPostGmm) {
     if (!run.model.withPrior) throw new UserError(`--ex-post-gmm replaces the model's prior; a ${run.model.kind} model has none to replace`);
     const prior = exPostGmmPrior(run, runDir, o.exPostGmm, 'vaeflow eval --ex-post-gmm', log);
-    const withGmm = run.model.withPrior(prior);
-    const gmmBar = new EpochProgress(`IWAE K=${o.k}, ex-post GMM prior`, n, log, undefined, { unit: 'examples', rateUnit: 'samples/s', showLoss: false });
-    const tg = Date.now();
-    const e = metrics.importanceSampledNll(withGmm, split, dim, {
-      k: o.k,
-      limit: n,
-      maxRows: o.maxRows ?? 1024,
-      rng: new Random(`eval:${run.manifest.seed}`),
-      onProgress: (done) => gmmBar.update(done, 0, ((done * o.k) / (Date.now() - tg)) * 1000),
-    });
-    gmmBar.stop();
+    const e = isNll(run.model.withPrior(prior), `IWAE K=${o.k}, ex-post GMM prior`);
     // the same K, examples and draws as the model's own NLL, so the two differ by the prior alone
     result.exPostGmm = { components: o.exPostGmm, k: o.k, n, nll: e.nll, elbo: e.elbo };
     prior.dispose();
