@@ -30,7 +30,7 @@ export { FusedAdam, createAdam, createOptimizer, setLearningRate, appliesScaledG
 export { learningRateAt, plateauUpdate, DEFAULT_SCHEDULE, type ScheduleOptions, type PlateauState } from './train/schedule.js';
 export * from './registry/plugin.js';
 export * from './registry/tokens.js';
-export { ComponentRegistry, PluginError, isPlugin } from './registry/components.js';
+export { ComponentRegistry, PluginError, isPlugin, pluginOfModule } from './registry/components.js';
 export { KNOWN_PROVIDERS } from './registry/known-packages.js';
 export * from './manifest/types.js';
 export { coreManifestSchema, componentSchema, assembledManifestSchema } from './manifest/schema.js';

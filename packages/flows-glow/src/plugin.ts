@@ -34,7 +34,7 @@ export const plugin = definePlugin({
         },
       },
       create: (o, ctx) => {
-        const shape = o.shape ?? (ctx.inputShape.length === 3 && ctx.inputShape.reduce((a, b) => a * b, 1) === ctx.latentDim ? ctx.inputShape : null);
+        const shape = o.shape ?? (ctx.inputShape.length === 3 && ctx.inputDim === ctx.latentDim ? ctx.inputShape : null);
         if (!shape) throw new Error(`glow needs the image shape [H, W, C] of the ${ctx.latentDim} values it acts on: give "shape" (the data here are [${ctx.inputShape.join(', ')}])`);
         if (ctx.contextDim > 0) throw new Error('glow is unconditional: it reads no encoder context, so it cannot be a posterior flow here (use it in a flow model or as a prior)');
         return new Glow(ctx.latentDim, ctx.rng, { shape: shape as [number, number, number], levels: o.levels, steps: o.steps, hidden: o.hidden });

@@ -21,7 +21,7 @@ describeFlowConformance('glow, 1 level, 1 step', ({ dim, rng }) => new Glow(dim,
 describeFlowConformance('glow, 2 levels (squeeze, split), 2 steps', ({ dim, rng }) => new Glow(dim, rng, { shape: shapeOf(dim), levels: 2, steps: 2, hidden: 8 }), { ...kit, dims: [16, 48] });
 describeFlowConformance(
   'glow through the plugin (shape from the data)',
-  ({ dim, rng }) => plugin.components[0].create({ levels: 2, steps: 1, hidden: 8 }, { latentDim: dim, contextDim: 0, inputShape: shapeOf(dim), rng } as never) as never,
+  ({ dim, rng }) => plugin.components[0].create({ levels: 2, steps: 1, hidden: 8 }, { latentDim: dim, contextDim: 0, inputShape: shapeOf(dim), inputDim: dim, rng } as never) as never,
   { ...kit, dims: [16] },
 );
 
@@ -75,7 +75,7 @@ describe('glow pieces', () => {
     expect(() => new Glow(7 * 7, rng, { shape: [7, 7, 1], levels: 1, steps: 1, hidden: 4 })).toThrow(/multiples of 2; \[7, 7\]/);
     expect(() => new Glow(28 * 28, rng, { shape: [28, 28, 1], levels: 3, steps: 1, hidden: 4 })).toThrow(/multiples of 8/);
     const create = plugin.components[0].create;
-    expect(() => create({ levels: 2, steps: 1, hidden: 4 }, { latentDim: 32, contextDim: 0, inputShape: [784], rng } as never)).toThrow(/give "shape"/);
-    expect(() => create({ levels: 1, steps: 1, hidden: 4, shape: [4, 4, 2] }, { latentDim: 32, contextDim: 10, inputShape: [784], rng } as never)).toThrow(/unconditional/);
+    expect(() => create({ levels: 2, steps: 1, hidden: 4 }, { latentDim: 32, contextDim: 0, inputShape: [784], inputDim: 784, rng } as never)).toThrow(/give "shape"/);
+    expect(() => create({ levels: 1, steps: 1, hidden: 4, shape: [4, 4, 2] }, { latentDim: 32, contextDim: 10, inputShape: [784], inputDim: 784, rng } as never)).toThrow(/unconditional/);
   });
 });

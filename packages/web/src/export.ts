@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin as EsbuildPlugin } from 'esbuild';
-import { UserError, isPlugin, writeFileAtomic, type Dataset, type LatentModel, type Manifest } from '@vaeflow/core';
+import { UserError, inputDimOf, pluginOfModule, readMetrics, writeFileAtomic, type Dataset, type LatentModel, type Manifest } from '@vaeflow/core';
 import { pageHtml } from './html.js';
 import { PAGE_FORMAT, type ExportedModel, type ExportedTensor } from './format.js';
 import { VERSION } from './version.js';
@@ -65,17 +65,13 @@ function packWeights(model: LatentModel): { index: ExportedTensor[]; bytes: Buff
     offset += data.length;
   }
   const all = new Float32Array(offset);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
+  parts.forEach((p, i) => all.set(p, index[i].offset));
   return { index, bytes: Buffer.from(all.buffer, all.byteOffset, all.byteLength) };
 }
 
 /** The first n test examples: as grey levels k/255 in one byte each when they all are, else float32; labels after. */
 function packExamples(dataset: Dataset, wanted: number): { meta: ExportedModel['examples']; bytes: Buffer } {
-  const D = dataset.inputShape.reduce((a, b) => a * b, 1);
+  const D = inputDimOf(dataset);
   const split = dataset.test.n > 0 ? dataset.test : dataset.val;
   const n = Math.min(wanted, split.n);
   const x = split.x.subarray(0, n * D);
@@ -88,18 +84,9 @@ function packExamples(dataset: Dataset, wanted: number): { meta: ExportedModel['
 /** The run's measured figures for the page's header: the test line of metrics.jsonl and eval.json. */
 function measured(runDir: string): Pick<ExportedModel['source'], 'testNegElbo' | 'isNll' | 'isK' | 'epochs'> {
   const out: Pick<ExportedModel['source'], 'testNegElbo' | 'isNll' | 'isK' | 'epochs'> = {};
-  const metrics = path.join(runDir, 'metrics.jsonl');
-  if (fs.existsSync(metrics)) {
-    const lines = fs.readFileSync(metrics, 'utf8').trim().split('\n').filter(Boolean);
-    for (const line of lines) {
-      try {
-        const m = JSON.parse(line);
-        if (m.split === 'test' && typeof m.elbo === 'number') out.testNegElbo = -m.elbo;
-        if (m.split === 'train' && typeof m.epoch === 'number') out.epochs = m.epoch;
-      } catch {
-        // a torn last line of a run stopped mid-write: skip it
-      }
-    }
+  for (const m of readMetrics(path.join(runDir, 'metrics.jsonl'))) {
+    if (m.split === 'test' && typeof m.elbo === 'number') out.testNegElbo = -m.elbo;
+    if (m.split === 'train') out.epochs = m.epoch;
   }
   const evalFile = path.join(runDir, 'eval.json');
   if (fs.existsSync(evalFile)) {
@@ -164,9 +151,7 @@ export async function pagePlugins(pluginFiles: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const file of pluginFiles) {
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-    const candidates = [mod.default, mod.plugin, (mod.default as Record<string, unknown> | undefined)?.plugin, ...Object.values(mod)];
-    const plugin = candidates.find(isPlugin);
-    if (plugin?.components.some((c) => !NODE_ONLY_KINDS.has(c.kind))) out.push(file);
+    if (pluginOfModule(mod)?.components.some((c) => !NODE_ONLY_KINDS.has(c.kind))) out.push(file);
   }
   return out;
 }

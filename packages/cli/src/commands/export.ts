@@ -20,13 +20,13 @@ export interface ExportOptions {
  */
 export async function exportCommand(runDir: string, o: ExportOptions): Promise<Web.ExportSummary> {
   const web = requireOptional<typeof Web>('@vaeflow/web', 'vaeflow export');
+  const outDir = path.resolve(o.out ?? path.join(runDir, 'page'));
+  if (outDir === path.resolve(runDir)) throw new UserError('--out must not be the run folder itself; the default is <run>/page');
   await selectBackend(o.backend ?? 'auto');
   const run = await loadRun(runDir, o.checkpoint);
   if (run.model.latentDim > 0 && !run.model.decodeMean) process.stderr.write(`vaeflow export: the ${run.model.kind} model decodes no given latents, so the page shows its samples only\n`);
   const pluginFiles = (run.manifest.plugins ?? []).map((spec) => resolvePlugin(spec, runDir, runFolderRules(runDir)));
   const describer = pageDescriber(run, pluginFiles);
-  const outDir = path.resolve(o.out ?? path.join(runDir, 'page'));
-  if (path.resolve(outDir) === path.resolve(runDir)) throw new UserError('--out must not be the run folder itself; the default is <run>/page');
   const started = Date.now();
   const summary = await web.exportPage({
     runDir,

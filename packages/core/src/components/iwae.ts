@@ -71,19 +71,17 @@ export class ImportanceWeightedObjective implements Objective {
     const elbo = tf.mean(gen) as tf.Scalar;
     // the generative side: IWAE over all K x M samples for PIWAE, else the bound trained (MIWAE when M > 1)
     const generative = estimator === 'piwae' ? (tf.mean(logMeanExp(parts.generative, 1)) as tf.Scalar) : miwae;
-    let inference: tf.Scalar;
+    // the inference side's surrogate: only its gradient counts (its value is taken back out below)
+    let surrogate: tf.Scalar;
     if (estimator === 'piwae') {
-      inference = tf.mean(logMeanExp(tf.reshape(parts.inference as tf.Tensor2D, [B, M, K]), 2)) as tf.Scalar;
+      surrogate = tf.mean(logMeanExp(tf.reshape(parts.inference as tf.Tensor2D, [B, M, K]), 2)) as tf.Scalar;
     } else {
-      // normalised weights per group, held constant; the path weights carry the gradient
+      // sum_k c_k log w_k along the path weights, with c_k the normalised weights of each group (squared for DReG) held constant
       const wn = stopGradient(tf.softmax(gen, 2));
       const coef = estimator === 'dreg' ? tf.square(wn) : wn;
-      const path = tf.reshape(parts.path as tf.Tensor2D, [B, M, K]);
-      // sum_k coef_k log w_k has value sum_k coef_k log w_k; subtract its constant value so the total equals the bound
-      const surrogate = tf.sum(tf.mul(coef, path), 2);
-      inference = tf.mean(tf.sub(surrogate, stopGradient(surrogate))) as tf.Scalar;
+      surrogate = tf.mean(tf.sum(tf.mul(coef, tf.reshape(parts.path as tf.Tensor2D, [B, M, K])), 2)) as tf.Scalar;
     }
-    const total = estimator === 'piwae' ? (tf.add(generative, tf.sub(inference, stopGradient(inference))) as tf.Scalar) : (tf.add(generative, inference) as tf.Scalar);
+    const total = tf.add(generative, tf.sub(surrogate, stopGradient(surrogate))) as tf.Scalar;
     return { loss: tf.neg(total) as tf.Scalar, terms: { iwae: generative, elbo } };
   }
 

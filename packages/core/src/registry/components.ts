@@ -17,6 +17,11 @@ export function isPlugin(x: unknown): x is Plugin {
   return !!p && typeof p === 'object' && typeof p.name === 'string' && typeof p.version === 'string' && Array.isArray(p.components);
 }
 
+/** The plugin a module exports: its `default`, `plugin` or `default.plugin`, else its single plugin-shaped export. */
+export function pluginOfModule(mod: Record<string, unknown>): Plugin | undefined {
+  return [mod.default, mod.plugin, (mod.default as Record<string, unknown> | undefined)?.plugin, ...Object.values(mod)].find(isPlugin);
+}
+
 /**
  * The component registry. It lives in its own tsyringe child container (never the global
  * one); `use` registers a plugin's components under the COMPONENT token and `resolveAll`

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ComponentRegistry, PluginError, isPlugin } from './components.js';
+import { ComponentRegistry, PluginError, pluginOfModule } from './components.js';
 
 export { ComponentRegistry, PluginError } from './components.js';
 
@@ -18,8 +18,7 @@ export class Registry extends ComponentRegistry {
   async load(specifiers: readonly string[], baseDir: string, rules: PluginRules = {}): Promise<void> {
     for (const spec of specifiers) {
       const mod = await importPlugin(spec, baseDir, rules);
-      const candidates = [mod.default, mod.plugin, (mod.default as Record<string, unknown> | undefined)?.plugin, ...Object.values(mod)];
-      const plugin = candidates.find(isPlugin);
+      const plugin = pluginOfModule(mod);
       if (!plugin) throw new PluginError(`"${spec}" was loaded but exports no vaeflow plugin (export default { name, version, components })`);
       this.use(plugin, spec);
     }

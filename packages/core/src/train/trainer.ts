@@ -253,6 +253,8 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
   let badSteps = 0;
   const startEpoch = state.epoch;
 
+  if (t.usageEvery && !opts.latentUsage)
+    log('vaeflow: training.usageEvery is set, but latent usage is measured by @vaeflow/metrics, which this trainer was not given (vaeflow train gives it where it is installed)');
   for (let epoch = state.epoch; epoch < t.epochs; epoch++) {
     const perm = rng.permutation(dataset.train.n);
     const bar = new EpochProgress(`epoch ${epoch + 1}/${t.epochs}`, stepsPerEpoch, log, opts.tty);
@@ -332,16 +334,12 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     const evalRng = new Random(`${manifest.seed}:eval:${epoch}`);
     const val = withEma(() => evaluateSplit(model, objective, dataset.val, dim, t.evalBatchSize, evalRng, { epoch: epoch + 1, step: state.step }));
     const valRecord: MetricsRecord = { epoch: epoch + 1, split: 'val', step: state.step, n: dataset.val.n, ...val };
-    if (t.usageEvery && (epoch + 1) % t.usageEvery === 0) {
-      if (!opts.latentUsage) {
-        if (epoch + 1 === t.usageEvery)
-          log('vaeflow: training.usageEvery is set, but latent usage is measured by @vaeflow/metrics, which this trainer was not given (vaeflow train gives it where it is installed)');
-      } else {
-        const limit = Math.min(dataset.val.n, t.usageExamples);
-        const usage = withEma(() => opts.latentUsage!(model, dataset.val, dim, limit, new Random(`${manifest.seed}:usage:${epoch}`)));
-        for (const [k, v] of Object.entries(usage)) if (typeof v === 'number') valRecord[k] = v;
-        fs.appendFileSync(usageFile, `${JSON.stringify({ epoch: epoch + 1, step: state.step, n: limit, ...usage })}\n`);
-      }
+    if (t.usageEvery && opts.latentUsage && (epoch + 1) % t.usageEvery === 0) {
+      const measure = opts.latentUsage;
+      const limit = Math.min(dataset.val.n, t.usageExamples);
+      const usage = withEma(() => measure(model, dataset.val, dim, limit, new Random(`${manifest.seed}:usage:${epoch}`)));
+      for (const [k, v] of Object.entries(usage)) if (typeof v === 'number') valRecord[k] = v;
+      fs.appendFileSync(usageFile, `${JSON.stringify({ epoch: epoch + 1, step: state.step, n: limit, ...usage })}\n`);
     }
     appendMetrics(metricsFile, trainRecord);
     appendMetrics(metricsFile, valRecord);

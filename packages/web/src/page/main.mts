@@ -141,10 +141,9 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
   // samples from the prior, with a temperature where the prior is N(0, I)
   const temperature = $<HTMLInputElement>('temperature');
   // 2-D points are plotted, 1,000 samples over the test data; other data as images or text
-  const points = isPoints;
-  const pointsChart = points ? new PointsScatter(replaceWithCanvas('samples', 620, 460), pm.examples, n) : null;
+  const pointsChart = isPoints ? new PointsScatter(replaceWithCanvas('samples', 620, 460), pm.examples, n) : null;
   const sample = () => {
-    const count = points ? 1000 : layout ? SAMPLE_GRID * SAMPLE_GRID : SAMPLE_GRID * 2; // points, a grid of images, or lines of text
+    const count = isPoints ? 1000 : layout ? SAMPLE_GRID * SAMPLE_GRID : SAMPLE_GRID * 2; // points, a grid of images, or lines of text
     const T = Number(temperature.value);
     $('temperature-value').textContent = T.toFixed(2);
     const x = canDecode ? decode(pm, samplePrior(pm, count, rng, T), count) : (tf.tidy(() => model.generate(count, rng).dataSync()) as Float32Array).slice();

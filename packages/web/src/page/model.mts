@@ -1,4 +1,4 @@
-import { Random, StandardNormalPrior, buildModel, createComponentRegistry, isPlugin, tf, type Dataset, type LatentModel, type Manifest, type Plugin } from '@vaeflow/core/browser';
+import { Random, StandardNormalPrior, buildModel, createComponentRegistry, inputDimOf, pluginOfModule, tf, type Dataset, type LatentModel, type Manifest, type Plugin } from '@vaeflow/core/browser';
 import { PAGE_FORMAT, type ExportedModel } from '../format.js';
 
 /** A trained model rebuilt in the page, with the test examples exported beside it. */
@@ -15,8 +15,7 @@ export interface PageModel {
 
 /** The plugin object a bundled module exports (default, `plugin`, or any plugin-shaped export). */
 export function pluginOf(mod: Record<string, unknown>): Plugin {
-  const candidates = [mod.default, mod.plugin, (mod.default as Record<string, unknown> | undefined)?.plugin, ...Object.values(mod)];
-  const plugin = candidates.find(isPlugin);
+  const plugin = pluginOfModule(mod);
   if (!plugin) throw new Error('a bundled plugin module exports no vaeflow plugin');
   return plugin;
 }
@@ -58,7 +57,7 @@ export async function loadPageModel(base: URL, plugins: Plugin[]): Promise<PageM
   if (expected.length) throw new Error(`weights.bin lacks ${expected.slice(0, 3).join(', ')}${expected.length > 3 ? ` and ${expected.length - 3} more` : ''}: export the run again with this vaeflow`);
   model.loadWeights(named);
   for (const t of named.values()) t.dispose();
-  const inputDim = meta.dataset.inputShape.reduce((a, b) => a * b, 1);
+  const inputDim = inputDimOf(meta.dataset);
   const ex = meta.examples;
   const examples = ex.encoding === 'uint8' ? Float32Array.from(new Uint8Array(exampleBytes, 0, ex.valueBytes), (v) => v / 255) : new Float32Array(exampleBytes.slice(0, ex.valueBytes));
   const labels = ex.labelled ? new Uint8Array(exampleBytes, ex.valueBytes, ex.n) : null;
