@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GaussianMixturePrior, Random, inputDimOf, tf, writeFileAtomic } from '@vaeflow/core';
+import { GaussianMixturePrior, Random, rowDimOf, tf, writeFileAtomic } from '@vaeflow/core';
 import type * as Metrics from '@vaeflow/metrics';
 import { requireOptional } from './optional.js';
 import type { LoadedRun } from './run-folder.js';
@@ -21,7 +21,7 @@ export function exPostGmmPrior(run: LoadedRun, runDir: string, k: number, why: s
     if (cached.fittedTo === fittedTo) return GaussianMixturePrior.fromMixture(cached);
   }
   const metrics = requireOptional<typeof Metrics>('@vaeflow/metrics', why);
-  const dim = inputDimOf(run.dataset);
+  const dim = rowDimOf(run.dataset);
   const L = run.model.latentDim;
   const n = run.dataset.train.n;
   const codes = new Float32Array(n * L);

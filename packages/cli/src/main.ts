@@ -75,8 +75,9 @@ export function program(): Command {
     .option('--out <file>', 'output PNG')
     .option('--seed <n>', 'sampling seed', (v: string) => Number(v), 0)
     .option('--ex-post-gmm <k>', 'sample latents from a K-component Gaussian mixture fitted to the training codes instead of the prior (an ex-post density, as RAE and pythae)', positiveInt)
+    .option('--label <class>', 'conditional models: draw every sample of this class (its index, or its name such as "Trouser"); without it, one row per class')
     .addOption(backendOption())
-    .action(async (run: string, o: { n: number; out?: string; seed: number; exPostGmm?: number; backend?: BackendRequest }) => {
+    .action(async (run: string, o: { n: number; out?: string; seed: number; exPostGmm?: number; label?: string; backend?: BackendRequest }) => {
       process.stdout.write(`${await sampleCommand(run, o)}\n`);
     });
   p.command('eval <run>')

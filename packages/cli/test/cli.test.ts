@@ -115,6 +115,40 @@ describe('vaeflow train, sample, plugins, schema', () => {
     expect(fs.readFileSync(path.join(dir, 's.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 
+  it('trains a label-conditional VAE on MNIST, samples one class or one row per class, evaluates it, and refuses what cannot take a label', () => {
+    const dir = tmp();
+    const out = path.join(dir, 'cvae');
+    const r = vaeflow(['train', 'examples/mnist-cvae.json', '--out', out, '--epochs', '1', '--steps-per-epoch', '4', '--limit-train', '600', '--limit-test', '40']);
+    expect(r.status, r.stderr).toBe(0);
+    const pngSize = (f: string) => {
+      const b = fs.readFileSync(f);
+      return [b.readUInt32BE(16), b.readUInt32BE(20)];
+    };
+    const three = vaeflow(['sample', out, '--n', '8', '--label', '3']);
+    expect(three.status, three.stderr).toBe(0);
+    expect(three.stdout.trim()).toBe(path.join(out, 'samples', 'samples-8-seed0-class3.png'));
+    // one row per class: 10 rows of ceil(25 / 10) = 3 images, 28 px at scale 2 with 2 px gaps
+    const byClass = vaeflow(['sample', out, '--n', '25']);
+    expect(byClass.status, byClass.stderr).toBe(0);
+    const [w, h] = pngSize(byClass.stdout.trim());
+    expect(h / w).toBeCloseTo(10 / 3, 1);
+    const bad = vaeflow(['sample', out, '--label', 'Trouser']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--label Trouser: expected a class index 0-9 or one of "0"/);
+    const e = vaeflow(['eval', out, '--k', '20', '--limit', '20']);
+    expect(e.status, e.stderr).toBe(0);
+    const evaluation = JSON.parse(fs.readFileSync(path.join(out, 'eval.json'), 'utf8'));
+    expect(Number.isFinite(evaluation.nll)).toBe(true);
+    expect(evaluation.reconstructionMse).toBeGreaterThan(0);
+    const ais = vaeflow(['eval', out, '--k', '5', '--limit', '5', '--ais', '3']);
+    expect(ais.stderr).toMatch(/--ais and --bdmc do not support conditional models/);
+    const page = vaeflow(['export', out]);
+    expect(page.stderr).toMatch(/conditional model .* not exported/);
+    const plain = path.join(dir, 'plain');
+    expect(vaeflow(['train', 'examples/mnist-vae.json', '--out', plain, '--epochs', '1', '--steps-per-epoch', '2', '--limit-train', '300', '--limit-test', '20']).status).toBe(0);
+    expect(vaeflow(['sample', plain, '--label', '3']).stderr).toMatch(/--label needs a conditional model/);
+  });
+
   it('resumes a run killed with SIGKILL mid-epoch and finishes it', async () => {
     const dir = tmp();
     const out = path.join(dir, 'run');

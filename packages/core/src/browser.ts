@@ -40,7 +40,7 @@ export { MLPEncoder, ConvEncoder, mlpEncoder, convEncoder } from './components/e
 export { DiagonalGaussianPosterior, FullCovarianceGaussianPosterior, solveLowerTriangular, diagonalGaussianPosterior, fullCovarianceGaussianPosterior } from './components/posteriors.js';
 export { MLPDecoder, ConvDecoder, mlpDecoder, convDecoder } from './components/decoders.js';
 export { BernoulliLikelihood, GaussianLikelihood, bernoulliLikelihood, gaussianLikelihood } from './components/likelihoods.js';
-export { StandardNormalPrior, standardNormalPrior, GaussianMixturePrior, gaussianMixturePrior } from './components/priors.js';
+export { StandardNormalPrior, standardNormalPrior, GaussianMixturePrior, gaussianMixturePrior, ConditionalGaussianPrior, conditionalGaussianPrior } from './components/priors.js';
 export { ElboObjective, elboObjective, type ElboOptions } from './components/elbo.js';
 export { VAE } from './model/vae.js';
 export { flowHealth, firstNonFiniteLayer, type FlowLayerHealth } from './model/flow-health.js';

@@ -42,10 +42,15 @@ export interface Flow extends Module {
   inverseAndLogDet(z: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D };
 }
 
-/** p(z) over the latent space. */
+/**
+ * p(z) over the latent space, or p(z|c) when `conditional`: then `condition` (the rows' condition
+ * columns, [B, C], e.g. one-hot labels) is required, and unconditional priors ignore it.
+ */
 export interface Prior extends Module {
-  logProb(z: tf.Tensor2D): tf.Tensor1D;
-  sample(n: number, rng: Random): tf.Tensor2D;
+  /** True when the prior reads a condition c (a label-conditional prior). */
+  readonly conditional?: boolean;
+  logProb(z: tf.Tensor2D, condition?: tf.Tensor2D): tf.Tensor1D;
+  sample(n: number, rng: Random, condition?: tf.Tensor2D): tf.Tensor2D;
 }
 
 /** p(x|z) for a batch, from the decoder's output parameters. */
@@ -176,8 +181,17 @@ export interface LatentModel extends Module {
   logWeights(x: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D;
   /** The same K log-weights split by where gradients go (models that support STL, DReG and PIWAE). */
   importanceParts?(x: tf.Tensor2D, k: number, rng: Random, want: { path?: boolean; inference?: boolean }, training?: boolean): ImportanceParts;
-  /** Samples x ~ p(x) without observation noise (the decoder mean), in data space. */
-  generate(n: number, rng: Random): tf.Tensor2D;
+  /**
+   * Columns after the data in each row that condition the model (a one-hot label; see
+   * {@link @vaeflow/core!conditionOnLabels | conditionOnLabels}); 0 or absent for unconditional models. Every method taking x
+   * takes whole rows [B, D + conditionDim]; outputs in data space have the data columns only.
+   */
+  readonly conditionDim?: number;
+  /**
+   * Samples x ~ p(x) without observation noise (the decoder mean), in data space. Conditional
+   * models take the condition rows [n, conditionDim]; without them the classes take turns (row i has class i mod C).
+   */
+  generate(n: number, rng: Random, condition?: tf.Tensor2D): tf.Tensor2D;
   /** The model's reconstruction of x (decoder mean at an encoding of x), in data space. */
   reconstruct(x: tf.Tensor2D, rng: Random): tf.Tensor2D;
   /** A point in latent space per example (the posterior mean, or the AEF's deterministic code), for latent plots. */
@@ -196,8 +210,8 @@ export interface LatentModel extends Module {
    * modules belong to this model.
    */
   withPrior?(prior: Prior): LatentModel;
-  /** E[x|z] in data space for given latents (samples from a density fitted to the codes after training). */
-  decodeMean?(z: tf.Tensor2D): tf.Tensor2D;
+  /** E[x|z] in data space for given latents (samples from a density fitted to the codes after training); conditional models take the condition rows. */
+  decodeMean?(z: tf.Tensor2D, condition?: tf.Tensor2D): tf.Tensor2D;
   /** x ~ p(x|z) in data space (bidirectional Monte Carlo simulates data with it). */
   sampleGivenZ?(z: tf.Tensor2D, rng: Random): tf.Tensor2D;
   /** Per posterior-flow layer: log-det statistics, finiteness, inverse round-trip error (models with flows). */

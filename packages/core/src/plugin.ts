@@ -3,7 +3,7 @@ import { convEncoder, mlpEncoder } from './components/encoders.js';
 import { diagonalGaussianPosterior, fullCovarianceGaussianPosterior } from './components/posteriors.js';
 import { convDecoder, mlpDecoder } from './components/decoders.js';
 import { bernoulliLikelihood, gaussianLikelihood } from './components/likelihoods.js';
-import { gaussianMixturePrior, standardNormalPrior } from './components/priors.js';
+import { conditionalGaussianPrior, gaussianMixturePrior, standardNormalPrior } from './components/priors.js';
 import { elboObjective } from './components/elbo.js';
 import { nllObjective } from './components/nll.js';
 import { iwaeObjective } from './components/iwae.js';
@@ -29,6 +29,7 @@ export const corePlugin = definePlugin({
     gaussianLikelihood,
     standardNormalPrior,
     gaussianMixturePrior,
+    conditionalGaussianPrior,
     vampPrior,
     elboObjective,
     iwaeObjective,

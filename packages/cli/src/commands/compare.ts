@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Random, imageGridPng, inputDimOf, readMetrics, selectBackend, tf, type BackendRequest } from '@vaeflow/core';
+import { Random, dataColumns, imageGridPng, inputDimOf, rowDimOf, readMetrics, selectBackend, tf, type BackendRequest } from '@vaeflow/core';
 import type * as Metrics from '@vaeflow/metrics';
 import { loadRun } from '../run-folder.js';
 import { requireOptional } from '../optional.js';
@@ -22,7 +22,8 @@ export async function compareCommand(runDirs: string[], o: { out: string; title?
   const reports: Metrics.RunReport[] = [];
   for (const dir of runDirs) {
     const run = await loadRun(dir);
-    const dim = inputDimOf(run.dataset);
+    const dim = rowDimOf(run.dataset);
+    const dataDim = inputDimOf(run.dataset);
     const shape = run.dataset.inputShape;
     const report: Metrics.RunReport = {
       name: run.manifest.name ?? path.basename(dir),
@@ -50,11 +51,11 @@ export async function compareCommand(runDirs: string[], o: { out: string; title?
             shape,
           );
       const n = Math.min(8, run.dataset.test.n);
-      const originals = run.dataset.test.x.subarray(0, n * dim);
-      const recon = tf.tidy(() => run.model.reconstruct(tf.tensor2d(originals, [n, dim]), rng).dataSync() as Float32Array);
-      const both = new Float32Array(2 * n * dim);
-      both.set(originals, 0);
-      both.set(recon, n * dim);
+      const rows = run.dataset.test.x.subarray(0, n * dim);
+      const recon = tf.tidy(() => run.model.reconstruct(tf.tensor2d(rows, [n, dim]), rng).dataSync() as Float32Array);
+      const both = new Float32Array(2 * n * dataDim);
+      both.set(dataColumns(rows, n, run.dataset), 0);
+      both.set(recon, n * dataDim);
       report.reconstructions = imageGridPng(both, 2 * n, shape, n);
     }
     if (shape.length === 1 && shape[0] === 2) {

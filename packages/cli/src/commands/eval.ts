@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EpochProgress, Random, UserError, inputDimOf, selectBackend, tf, userErrorFromSystem, writeFileAtomic, type BackendRequest } from '@vaeflow/core';
+import { EpochProgress, Random, UserError, dataColumns, inputDimOf, rowDimOf, selectBackend, tf, userErrorFromSystem, writeFileAtomic, type BackendRequest } from '@vaeflow/core';
 import type * as Metrics from '@vaeflow/metrics';
 import { loadRun } from '../run-folder.js';
 import { requireOptional } from '../optional.js';
@@ -42,7 +42,9 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
   await selectBackend(o.backend ?? 'auto', { log, threads: o.threads });
   const started = Date.now();
   const run = await loadRun(runDir);
-  const dim = inputDimOf(run.dataset);
+  // Rows as the model reads them (a conditional model's end in their condition); dataDim counts the data alone.
+  const dim = rowDimOf(run.dataset);
+  const dataDim = inputDimOf(run.dataset);
   const split = o.split === 'val' ? run.dataset.val : run.dataset.test;
   const n = Math.min(split.n, o.limit ?? Infinity);
   // Estimators with a free setting (the linear AEF's proposal scale) choose it on validation data first.
@@ -82,7 +84,7 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
     ...(iwae.nonFinite.length ? { nonFiniteExamples: iwae.nonFinite.slice(0, 20) } : {}),
     ...(tuned && Object.keys(tuned).length ? { estimator: tuned } : {}),
   };
-  if (run.dataset.valueKind === 'continuous') result.bpd = metrics.bitsPerDim(iwae.nll, dim, run.manifest.data.dequantize === true);
+  if (run.dataset.valueKind === 'continuous') result.bpd = metrics.bitsPerDim(iwae.nll, dataDim, run.manifest.data.dequantize === true);
   const rec = metrics.reconstructionError(run.model, split, dim, { limit: n, binary: run.dataset.valueKind === 'binary' });
   result.reconstructionMse = rec.mse;
   if (rec.bce !== undefined) result.reconstructionBce = rec.bce;
@@ -118,17 +120,18 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
     if (!split.labels || run.dataset.inputShape.length !== 3) throw new UserError('--fcd needs a labelled image dataset');
     const cache = o.cacheDir ?? path.join(os.homedir(), '.cache', 'vaeflow');
     const { classifier, info } = await metrics.loadOrTrainClassifier(run.dataset, cache, { log });
-    const real = classifier.features(split.x.subarray(0, n * dim), dim);
+    const real = classifier.features(dataColumns(split.x.subarray(0, n * dim), n, run.dataset), dataDim);
     const rng = new Random(`fcd:${run.manifest.seed}`);
-    const generated = new Float32Array(n * dim);
+    // A conditional model generates with its classes in turn, so the classes stay balanced.
+    const generated = new Float32Array(n * dataDim);
     for (let from = 0; from < n; from += 500) {
       const b = Math.min(500, n - from);
       generated.set(
         tf.tidy(() => run.model.generate(b, rng).dataSync() as Float32Array),
-        from * dim,
+        from * dataDim,
       );
     }
-    const fake = classifier.features(generated, dim);
+    const fake = classifier.features(generated, dataDim);
     result.frechetClassifierDistance = metrics.frechetDistance(metrics.moments(real, classifier.featureDim), metrics.moments(fake, classifier.featureDim));
     result.classifier = info;
   }
@@ -158,6 +161,8 @@ function annealedBounds(
   log: (l: string) => void,
 ): AnnealedBounds {
   if (!run.model.logLikelihoodGivenZ) throw new UserError(`--ais needs log p(x|z), which the ${run.model.kind} model does not give`);
+  // AIS anneals from p(z) and BDMC simulates rows from the model: neither carries a condition yet.
+  if (run.model.conditionDim) throw new UserError('--ais and --bdmc do not support conditional models yet (their chains start from an unconditional p(z))');
   const steps = o.ais!;
   const chains = 16;
   const n = Math.min(split.n, o.aisLimit ?? 100);

@@ -23,7 +23,8 @@ export class MLPEncoder extends Module implements Encoder {
 
 /**
  * Convolutional encoder (AEF appendix D.1 for MNIST: 3x3 stride-2 convolutions with 64 and
- * 128 channels), flattened, then optional dense layers. x [B, H*W*C] is folded to NHWC.
+ * 128 channels), flattened, then optional dense layers. x [B, H*W*C] is folded to NHWC. With a
+ * condition (rows [x, c]), c joins the flattened convolution features before the dense layers.
  */
 export class ConvEncoder extends Module implements Encoder {
   readonly convs: Conv2D[] = [];
@@ -36,6 +37,7 @@ export class ConvEncoder extends Module implements Encoder {
     kernelSize: number,
     hidden: number[],
     activation: Activation,
+    readonly conditionDim = 0,
   ) {
     super();
     if (inputShape.length !== 3) throw new Error(`a conv encoder needs image data [H, W, C]; this dataset has shape [${inputShape}]`);
@@ -44,18 +46,21 @@ export class ConvEncoder extends Module implements Encoder {
       this.convs.push(this.addChild(`conv${i}`, new Conv2D(rng, c, ch, kernelSize, 2, 'same', activation)));
       [h, w, c] = [Math.ceil(h / 2), Math.ceil(w / 2), ch];
     });
-    let dim = h * w * c;
+    let dim = h * w * c + conditionDim;
     hidden.forEach((units, i) => {
       this.dense.push(this.addChild(`dense${i}`, new Dense(rng, dim, units, activation)));
       dim = units;
     });
     this.featureDim = dim;
   }
-  encode(x: tf.Tensor2D): tf.Tensor2D {
+  encode(rows: tf.Tensor2D): tf.Tensor2D {
+    const C = this.conditionDim;
+    const [x, cond] = C ? (tf.split(rows, [rows.shape[1] - C, C], 1) as [tf.Tensor2D, tf.Tensor2D]) : [rows, null];
     const folded: tf.Tensor = tf.reshape(x, [x.shape[0], ...this.inputShape]);
     let y = folded as tf.Tensor4D;
     for (const c of this.convs) y = c.apply(y);
     let f = tf.reshape(y, [x.shape[0], -1]) as tf.Tensor2D;
+    if (cond) f = tf.concat([f, cond], 1) as tf.Tensor2D;
     for (const d of this.dense) f = d.apply(f);
     return f;
   }
@@ -88,5 +93,5 @@ export const convEncoder = defineComponent<Encoder, { channels: number[]; kernel
       activation: activationSchema,
     },
   },
-  create: (o, ctx) => new ConvEncoder(ctx.rng, ctx.inputShape, o.channels, o.kernelSize, o.hidden, o.activation),
+  create: (o, ctx) => new ConvEncoder(ctx.rng, ctx.inputShape, o.channels, o.kernelSize, o.hidden, o.activation, ctx.conditionDim ?? 0),
 });

@@ -3,7 +3,7 @@ import { defineComponent } from '../registry/plugin.js';
 import type { Prior } from '../interfaces.js';
 import { Module } from '../nn/module.js';
 import { Random } from '../random.js';
-import { standardNormalLogProb } from '../math.js';
+import { diagonalNormalLogProb, standardNormalLogProb } from '../math.js';
 
 /** p(z) = N(0, I). Marked `standardNormal` so closed-form KLs can be used against it. */
 export class StandardNormalPrior extends Module implements Prior {
@@ -93,4 +93,48 @@ export const gaussianMixturePrior = defineComponent<Prior, { components: number;
     },
   },
   create: (o, ctx) => new GaussianMixturePrior(ctx.latentDim, o.components, ctx.rng, o.initSpread),
+});
+
+/**
+ * A label-conditional Gaussian prior, p(z|c) = N(W_mu c, diag exp(2 W_s c)): with a one-hot c,
+ * a learned mean and scale per class (the conditional prior of the CVAE, Sohn et al. 2015, with
+ * a linear prior network). Both maps start at zero, so training begins from N(0, I).
+ */
+export class ConditionalGaussianPrior extends Module implements Prior {
+  readonly conditional = true;
+  readonly meanMap: tf.Variable;
+  readonly logScaleMap: tf.Variable;
+  constructor(
+    readonly dim: number,
+    readonly conditionDim: number,
+  ) {
+    super();
+    this.meanMap = this.addParam('meanMap', tf.zeros([conditionDim, dim]));
+    this.logScaleMap = this.addParam('logScaleMap', tf.zeros([conditionDim, dim]));
+  }
+  private moments(condition: tf.Tensor2D | undefined, n: number): { mean: tf.Tensor2D; logScale: tf.Tensor2D } {
+    if (!condition) throw new Error('the conditional-gaussian prior needs the condition c of every z (a one-hot label); this caller gave none');
+    if (condition.shape[0] !== n || condition.shape[1] !== this.conditionDim)
+      throw new Error(`the conditional-gaussian prior expects a condition [${n}, ${this.conditionDim}], got [${condition.shape}]`);
+    return { mean: tf.matMul(condition, this.meanMap as tf.Tensor2D), logScale: tf.matMul(condition, this.logScaleMap as tf.Tensor2D) };
+  }
+  logProb(z: tf.Tensor2D, condition?: tf.Tensor2D): tf.Tensor1D {
+    const { mean, logScale } = this.moments(condition, z.shape[0]);
+    return diagonalNormalLogProb(z, mean, logScale);
+  }
+  sample(n: number, rng: Random, condition?: tf.Tensor2D): tf.Tensor2D {
+    const { mean, logScale } = this.moments(condition, n);
+    return tf.add(mean, tf.mul(tf.exp(logScale), rng.normal([n, this.dim]))) as tf.Tensor2D;
+  }
+}
+
+export const conditionalGaussianPrior = defineComponent<Prior, Record<string, never>>({
+  kind: 'prior',
+  type: 'conditional-gaussian',
+  description: 'p(z|c) = N(mu(c), diag sigma(c)^2), a learned mean and scale per class: the prior of a conditional VAE (data with "condition": "label").',
+  schema: { properties: {} },
+  create: (_o, ctx) => {
+    if (!ctx.conditionDim) throw new Error('the conditional-gaussian prior needs data whose rows carry a condition: set "condition": "label" on the dataset');
+    return new ConditionalGaussianPrior(ctx.latentDim, ctx.conditionDim);
+  },
 });

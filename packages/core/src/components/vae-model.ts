@@ -8,7 +8,9 @@ import { ENCODER, POSTERIOR } from '../registry/tokens.js';
 /**
  * The standard model (`"type": "vae"`, the default): likelihood, optional data preprocessing,
  * encoder, posterior head, posterior flows in manifest order, prior and decoder, each a
- * component built through the registry.
+ * component built through the registry. On a dataset whose rows carry a condition (a one-hot
+ * label, `"condition": "label"`), the encoder reads [x, c], the decoder [z, c] and the prior
+ * may be conditional (`conditional-gaussian`): the conditional VAE.
  */
 export const vaeModel = defineComponent<LatentModel, VaeModelOptions>({
   kind: 'model',
@@ -35,7 +37,9 @@ export const vaeModel = defineComponent<LatentModel, VaeModelOptions>({
     ctx.container.register(ENCODER, { useValue: encoder });
     ctx.container.register(POSTERIOR, { useValue: posterior });
     const prior = await ctx.build<Prior>('prior', m.prior, `${ctx.path}/prior`, withContext);
-    const decoder = await ctx.build<Decoder>('decoder', m.decoder, `${ctx.path}/decoder`, withContext);
-    return new VAE(m.latentDim, encoder, posterior, flows, prior, decoder, preprocessing);
+    const C = ctx.conditionDim ?? 0;
+    // A conditional decoder reads [z, c].
+    const decoder = await ctx.build<Decoder>('decoder', m.decoder, `${ctx.path}/decoder`, { ...withContext, latentDim: m.latentDim + C });
+    return new VAE(m.latentDim, encoder, posterior, flows, prior, decoder, preprocessing, C);
   },
 });

@@ -75,6 +75,7 @@ export const vampPrior = defineComponent<Prior, { pseudoInputs: number; init: 'd
   create: (o, ctx) => {
     if (!ctx.container.isRegistered(ENCODER) || !ctx.container.isRegistered(POSTERIOR))
       throw new Error('the vamp prior reads the model\'s encoder and posterior: use it as the prior of a "vae" model');
+    if (ctx.conditionDim) throw new Error('the vamp prior is not conditional: its pseudo-inputs carry no label; use "conditional-gaussian" with a conditioned dataset');
     const encoder = ctx.container.resolve<Encoder>(ENCODER);
     const posterior = ctx.container.resolve<Posterior>(POSTERIOR);
     const dataset = ctx.container.isRegistered(DATASET) ? ctx.container.resolve<Dataset>(DATASET) : null;

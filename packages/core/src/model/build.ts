@@ -56,7 +56,8 @@ export async function buildDataSide(
   const preprocessing = await buildComponentList<Flow>(ctx, 'flow', spec.preprocessing, 'preprocessing', { latentDim: ctx.inputDim, contextDim: 0 });
   const likelihood = await ctx.build<LikelihoodModel>('likelihood', spec.likelihood, `${ctx.path}/likelihood`);
   ctx.container.register(LIKELIHOOD, { useValue: likelihood });
-  const encoder = await ctx.build<Encoder>('encoder', spec.encoder, `${ctx.path}/encoder`);
+  // With a condition, the encoder receives rows [x, c]: one input per data value and condition column.
+  const encoder = await ctx.build<Encoder>('encoder', spec.encoder, `${ctx.path}/encoder`, ctx.conditionDim ? { inputDim: ctx.inputDim + ctx.conditionDim } : {});
   return { preprocessing, likelihood, encoder };
 }
 
@@ -84,8 +85,18 @@ export async function buildModel(registry: Registry, manifest: Manifest, dataset
   const container = registry.createScope();
   container.register(RANDOM, { useValue: rng });
   container.register(DATASET, { useValue: dataset });
-  const base: BuildBase = { rng, latentDim: manifest.model.latentDim ?? 0, inputShape: dataset.inputShape, inputDim: inputDimOf(dataset), contextDim: 0, container };
+  const conditionDim = dataset.conditionDim ?? 0;
+  const base: BuildBase = { rng, latentDim: manifest.model.latentDim ?? 0, inputShape: dataset.inputShape, inputDim: inputDimOf(dataset), contextDim: 0, conditionDim, container };
   const model = await buildComponent<LatentModel>(registry, 'model', manifest.model, '/model', base);
+  if ((model.conditionDim ?? 0) !== conditionDim) {
+    model.dispose();
+    throw new ManifestError([
+      {
+        path: '/model/type',
+        message: `the ${model.kind} model does not read the condition the data carry (${dataset.name} rows end in ${conditionDim} condition columns); use the "vae" model or drop the dataset's condition`,
+      },
+    ]);
+  }
   const objective = await buildComponent<Objective>(registry, 'objective', manifest.objective, '/objective', base);
   const problem = model.objectiveProblem?.(objective);
   if (problem) throw new ManifestError([{ path: '/objective/type', message: problem }]);

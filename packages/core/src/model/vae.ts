@@ -11,6 +11,10 @@ import { flowHealth, type FlowLayerHealth } from './flow-health.js';
  *   h = enc(y); z0 ~ q(z0|x); z_k = f_k(z_{k-1}; h); log q(z_K|x) = log q(z0|x) - sum_k log|det J_k|;
  *   p(x, z_K) = p(z_K) p(y|z_K) |det dT/dx|,
  * where y = T(x) is the optional data preprocessing (identity by default).
+ *
+ * Conditional (`conditionDim` C > 0, the conditional VAE of Sohn et al. 2015): each row is [x, c]
+ * with c a one-hot label; the encoder reads [y, c], the decoder [z, c], a conditional prior p(z|c),
+ * and the flows see c through h. Every bound is then on log p(x|c).
  */
 export class VAE extends Module implements LatentModel {
   readonly kind = 'vae';
@@ -25,6 +29,7 @@ export class VAE extends Module implements LatentModel {
     readonly prior: Prior,
     readonly decoder: Decoder,
     preprocessing: Flow[] = [],
+    readonly conditionDim = 0,
   ) {
     super();
     this.addChild('encoder', encoder);
@@ -40,7 +45,54 @@ export class VAE extends Module implements LatentModel {
 
   /** This VAE with another prior; the modules (and weights) are shared, so the result must not be disposed. */
   withPrior(prior: Prior): VAE {
-    return new VAE(this.latentDim, this.encoder, this.posterior, this.flows, prior, this.decoder, this.preprocessing.flows);
+    return new VAE(this.latentDim, this.encoder, this.posterior, this.flows, prior, this.decoder, this.preprocessing.flows, this.conditionDim);
+  }
+
+  /**
+   * Rows [x, c] split into the preprocessed data y = T(x) with log|det dT/dx|, and the condition
+   * c (null for an unconditional model).
+   */
+  private split(rows: tf.Tensor2D): { y: tf.Tensor2D; logDet: tf.Tensor1D; c: tf.Tensor2D | null } {
+    const C = this.conditionDim;
+    if (!C) return { ...this.preprocessing.forward(rows), c: null };
+    const D = rows.shape[1] - C;
+    const [x, c] = tf.split(rows, [D, C], 1) as [tf.Tensor2D, tf.Tensor2D];
+    return { ...this.preprocessing.forward(x), c };
+  }
+
+  /** Encoder features h of the preprocessed data y with its condition: enc(y), or enc([y, c]). */
+  private features(y: tf.Tensor2D, c: tf.Tensor2D | null, training: boolean): tf.Tensor2D {
+    return this.encoder.encode(c ? (tf.concat([y, c], 1) as tf.Tensor2D) : y, training);
+  }
+
+  /** p(y|z), or p(y|z, c): the decoder reads [z, c]. */
+  private decode(z: tf.Tensor2D, c: tf.Tensor2D | null): Likelihood {
+    return this.decoder.decode(c ? (tf.concat([z, c], 1) as tf.Tensor2D) : z);
+  }
+
+  /** log p(z) or log p(z|c). */
+  private priorLogProb(z: tf.Tensor2D, c: tf.Tensor2D | null): tf.Tensor1D {
+    return c ? this.prior.logProb(z, c) : this.prior.logProb(z);
+  }
+
+  /** The condition rows for n samples: given ones (checked), else the classes in turn (row i has class i mod C). */
+  private conditionFor(n: number, condition?: tf.Tensor2D): tf.Tensor2D | null {
+    const C = this.conditionDim;
+    if (!C) return null;
+    if (condition) {
+      if (condition.shape[0] !== n || condition.shape[1] !== C) throw new Error(`a condition for ${n} samples of this model is [${n}, ${C}], got [${condition.shape}]`);
+      return condition;
+    }
+    return tf.cast(
+      tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: n }, (_, i) => i % C),
+          'int32',
+        ),
+        C,
+      ),
+      'float32',
+    ) as tf.Tensor2D;
   }
 
   /** Whether KL(q || p) has a closed form here: no flows and a standard-normal prior. */
@@ -50,7 +102,8 @@ export class VAE extends Module implements LatentModel {
 
   /** Draws z_K ~ q(z|x) through the flows, returning log q(z_K|x) and the base posterior (x in data space). */
   posteriorSample(x: tf.Tensor2D, rng: Random, training = false) {
-    const h = this.encoder.encode(this.preprocessing.forward(x).y, training);
+    const { y, c } = this.split(x);
+    const h = this.features(y, c, training);
     return { ...this.sampleGivenFeatures(h, rng), h };
   }
 
@@ -70,7 +123,8 @@ export class VAE extends Module implements LatentModel {
   flowHealth(x: tf.Tensor2D, rng: Random): FlowLayerHealth[] {
     let layers: FlowLayerHealth[] = [];
     tf.tidy(() => {
-      const h = this.encoder.encode(this.preprocessing.forward(x).y, false);
+      const { y, c } = this.split(x);
+      const h = this.features(y, c, false);
       layers = flowHealth(this.flows, this.posterior.distribution(h).sample(rng).z, h);
     });
     return layers;
@@ -78,11 +132,11 @@ export class VAE extends Module implements LatentModel {
 
   /** Everything an objective needs from one pass over a batch. */
   terms(x: tf.Tensor2D, rng: Random, training: boolean): LatentTerms {
-    const { y, logDet: logDetT } = this.preprocessing.forward(x);
-    const h = this.encoder.encode(y, training);
+    const { y, logDet: logDetT, c } = this.split(x);
+    const h = this.features(y, c, training);
     const { z, logQz, q } = this.sampleGivenFeatures(h, rng);
-    const logPz = this.prior.logProb(z);
-    let logPx = this.decoder.decode(z).logProb(y);
+    const logPz = this.priorLogProb(z, c);
+    let logPx = this.decode(z, c).logProb(y);
     if (!this.preprocessing.empty) logPx = tf.add(logPx, logDetT) as tf.Tensor1D;
     const common = { logPx, logQz, logPz, z, mean: q.mean, posterior: q, noFlows: this.flows.length === 0 };
     if (this.closedFormKl) {
@@ -98,7 +152,7 @@ export class VAE extends Module implements LatentModel {
    * (Burda et al. 2016), the mean the K-sample ELBO estimate.
    */
   logWeights(x: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D {
-    return this.logWeightsGivenFeatures(x, this.encoder.encode(this.preprocessing.forward(x).y, false), k, rng);
+    return this.logWeightsGivenFeatures(x, this.posteriorFeatures(x), k, rng);
   }
 
   /**
@@ -108,10 +162,11 @@ export class VAE extends Module implements LatentModel {
    */
   logWeightsGivenFeatures(x: tf.Tensor2D, h: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D {
     const B = x.shape[0];
-    const { y, logDet: logDetT } = this.preprocessing.forward(x);
+    const { y, logDet: logDetT, c } = this.split(x);
     const { z, logQz } = this.sampleGivenFeatures(repeatRows(h, k), rng);
     const yk = k === 1 ? y : repeatRows(y, k);
-    const lw = tf.reshape(tf.sub(tf.add(this.prior.logProb(z), this.decoder.decode(z).logProb(yk)), logQz), [B, k]) as tf.Tensor2D;
+    const ck = c && k > 1 ? repeatRows(c, k) : c;
+    const lw = tf.reshape(tf.sub(tf.add(this.priorLogProb(z, ck), this.decode(z, ck).logProb(yk)), logQz), [B, k]) as tf.Tensor2D;
     return this.preprocessing.empty ? lw : (tf.add(lw, tf.expandDims(logDetT, 1)) as tf.Tensor2D);
   }
 
@@ -122,11 +177,12 @@ export class VAE extends Module implements LatentModel {
    */
   importanceParts(x: tf.Tensor2D, k: number, rng: Random, want: { path?: boolean; inference?: boolean }, training = false): ImportanceParts {
     const B = x.shape[0];
-    const { y, logDet: logDetT } = this.preprocessing.forward(x);
-    const h = repeatRows(this.encoder.encode(y, training), k);
+    const { y, logDet: logDetT, c } = this.split(x);
+    const h = repeatRows(this.features(y, c, training), k);
     const { z, logQz } = this.sampleGivenFeatures(h, rng);
     const yk = k === 1 ? y : repeatRows(y, k);
-    const joint = (zz: tf.Tensor2D) => tf.add(this.prior.logProb(zz), this.decoder.decode(zz).logProb(yk)) as tf.Tensor1D;
+    const ck = c && k > 1 ? repeatRows(c, k) : c;
+    const joint = (zz: tf.Tensor2D) => tf.add(this.priorLogProb(zz, ck), this.decode(zz, ck).logProb(yk)) as tf.Tensor1D;
     const asWeights = (lw: tf.Tensor) => {
       const r = tf.reshape(lw, [B, k]) as tf.Tensor2D;
       return this.preprocessing.empty ? r : (tf.add(r, tf.expandDims(logDetT, 1)) as tf.Tensor2D);
@@ -169,41 +225,48 @@ export class VAE extends Module implements LatentModel {
 
   /** log p(x|z) in data space, log p(y|z) + log|det dT/dx| (annealed in by AIS and BDMC). */
   logLikelihoodGivenZ(x: tf.Tensor2D, z: tf.Tensor2D): tf.Tensor1D {
-    const { y, logDet } = this.preprocessing.forward(x);
-    const lp = this.decoder.decode(z).logProb(y);
+    const { y, logDet, c } = this.split(x);
+    const lp = this.decode(z, c).logProb(y);
     return this.preprocessing.empty ? lp : (tf.add(lp, logDet) as tf.Tensor1D);
   }
 
-  /** x ~ p(x|z), observation noise included, in data space (data simulated from the model). */
+  /**
+   * x ~ p(x|z), observation noise included, in data space (data simulated from the model);
+   * unconditional models only, since simulated rows would need their condition.
+   */
   sampleGivenZ(z: tf.Tensor2D, rng: Random): tf.Tensor2D {
+    if (this.conditionDim) throw new Error('simulating data from a conditional model is not supported (its rows would need a condition)');
     return this.preprocessing.inverse(this.decoder.decode(z).sample(rng));
   }
 
-  /** E[y|z] for z ~ p(z), mapped back to data space. */
-  generate(n: number, rng: Random): tf.Tensor2D {
-    return this.decodeMean(this.prior.sample(n, rng));
+  /** E[y|z] for z ~ p(z) (or p(z|c)), mapped back to data space. */
+  generate(n: number, rng: Random, condition?: tf.Tensor2D): tf.Tensor2D {
+    const c = this.conditionFor(n, condition);
+    return this.decodeMean(c ? this.prior.sample(n, rng, c) : this.prior.sample(n, rng), c ?? undefined);
   }
 
-  /** E[y|z] mapped back to data space. */
-  decodeMean(z: tf.Tensor2D): tf.Tensor2D {
-    return this.preprocessing.inverse(this.decoder.decode(z).mean());
+  /** E[y|z] (or E[y|z, c]) mapped back to data space. */
+  decodeMean(z: tf.Tensor2D, condition?: tf.Tensor2D): tf.Tensor2D {
+    return this.preprocessing.inverse(this.decode(z, this.conditionFor(z.shape[0], condition)).mean());
   }
 
-  /** E[y|z] for z ~ q(z|x), mapped back to data space. */
+  /** E[y|z, c] for z ~ q(z|x, c), mapped back to data space (data columns only). */
   reconstruct(x: tf.Tensor2D, rng: Random): tf.Tensor2D {
-    return this.preprocessing.inverse(this.decoder.decode(this.posteriorSample(x, rng).z).mean());
+    return this.preprocessing.inverse(this.reconstructionLikelihood(x, rng).mean());
   }
 
   posteriorFeatures(x: tf.Tensor2D): tf.Tensor2D {
-    return this.encoder.encode(this.preprocessing.forward(x).y, false);
+    const { y, c } = this.split(x);
+    return this.features(y, c, false);
   }
 
   encodeMean(x: tf.Tensor2D): tf.Tensor2D {
-    return this.posterior.distribution(this.encoder.encode(this.preprocessing.forward(x).y, false)).mean;
+    return this.posterior.distribution(this.posteriorFeatures(x)).mean;
   }
 
   /** p(y|z) at z ~ q(z|x), with y the preprocessed data (the data itself without preprocessing). */
   reconstructionLikelihood(x: tf.Tensor2D, rng: Random): Likelihood {
-    return this.decoder.decode(this.posteriorSample(x, rng).z);
+    const { z } = this.posteriorSample(x, rng);
+    return this.decode(z, this.conditionDim ? tf.slice(x, [0, x.shape[1] - this.conditionDim], [-1, this.conditionDim]) : null);
   }
 }

@@ -49,6 +49,11 @@ export interface BuildContext {
   inputDim: number;
   /** Width of the encoder features h (the context of conditional flows); 0 before the encoder exists. */
   contextDim: number;
+  /**
+   * Condition columns after the data in each row (a one-hot label), from the dataset; 0 or absent
+   * when unconditional. An encoder built with it receives rows [x, c] (`inputDim` counts the data only).
+   */
+  conditionDim?: number;
   /** JSON pointer of this component in the manifest, for error messages. */
   path: string;
   /** The model's own child container (tsyringe); never the global one. */
@@ -76,7 +81,7 @@ export interface ComponentDefinition<T = unknown, O = Record<string, unknown>> {
    * Datasets: the shape and kind of the data from the options alone, without loading it, so
    * `vaeflow validate` can build the model and report what `train` would.
    */
-  dataShape?(options: O): { inputShape: number[]; valueKind: 'binary' | 'continuous' };
+  dataShape?(options: O): { inputShape: number[]; valueKind: 'binary' | 'continuous'; conditionDim?: number };
   /**
    * Datasets whose examples are not images: a module (resolved from the plugin's own package,
    * e.g. `@vaeflow/datasets/architecture`) with no Node-only import that exports

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DataSplit, Dataset } from '../data.js';
-import { gatherRows, inputDimOf } from '../data.js';
+import { gatherRows, rowDimOf } from '../data.js';
 import type { LatentTerms, Objective, TrainingProgress } from '../interfaces.js';
 import type { Manifest } from '../manifest/types.js';
 import type { LatentModel } from '../interfaces.js';
@@ -150,7 +150,7 @@ export async function train(opts: TrainerOptions): Promise<TrainResult> {
 async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, heartbeat: () => void): Promise<TrainResult> {
   const { manifest, model, objective, dataset, outDir } = opts;
   const t = manifest.training;
-  const dim = inputDimOf(dataset);
+  const dim = rowDimOf(dataset);
   const ckptDir = path.join(outDir, 'checkpoints');
   const metricsFile = path.join(outDir, 'metrics.jsonl');
   const healthFile = path.join(outDir, 'flow-health.jsonl');
