@@ -131,6 +131,36 @@ describe('vaeflow eval and compare', () => {
     }
   });
 
+  it('training.flowHealthEvery logs every posterior flow layer, finite, with a small inverse round trip', () => {
+    const f = path.join(__dirname, 'fixtures', `.health-${process.pid}.json`);
+    fs.writeFileSync(
+      f,
+      JSON.stringify({
+        name: 'health',
+        plugins: ['./tiny-data-plugin.cjs', '@vaeflow/flows-iaf'],
+        seed: 4,
+        data: { type: 'stripes' },
+        model: { latentDim: 3, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] }, flows: [{ type: 'iaf', steps: 2, hidden: [8] }] },
+        training: { epochs: 2, batchSize: 32, samples: 0, flowHealthEvery: 4 },
+      }),
+    );
+    const out = path.join(dir, 'health');
+    const r = vaeflow(['train', f, '--out', out]);
+    fs.rmSync(f);
+    expect(r.status, r.stderr).toBe(0);
+    const records = fs
+      .readFileSync(path.join(out, 'flow-health.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records.length).toBeGreaterThanOrEqual(2);
+    for (const rec of records) {
+      expect(rec.layers.map((l: { index: number }) => l.index)).toEqual([0]);
+      expect(rec.layers[0].nonFinite).toBeNull();
+      expect(rec.layers[0].roundTripError).toBeLessThan(1e-3);
+    }
+  });
+
   it('eval --ais gives an annealed lower bound and --bdmc the sandwich on simulated data; --bdmc alone is refused', () => {
     const r = vaeflow(['eval', runs[1], '--k', '50', '--ais', '20', '--ais-limit', '6', '--bdmc', '3', '--gaps', '6']);
     expect(r.status, r.stderr).toBe(0);
@@ -152,13 +182,15 @@ describe('vaeflow eval and compare', () => {
 
   it('compare writes one self-contained HTML report of every run', () => {
     const out = path.join(dir, 'report.html');
-    // the three evaluated runs and the one trained with training.usageEvery
-    const r = vaeflow(['compare', ...runs, path.join(dir, 'usage'), '--out', out]);
+    // the three evaluated runs, the one trained with training.usageEvery and the one with training.flowHealthEvery
+    const r = vaeflow(['compare', ...runs, path.join(dir, 'usage'), path.join(dir, 'health'), '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     const html = fs.readFileSync(out, 'utf8');
     for (const name of ['stripes-a', 'stripes-b', 'stripes-c']) expect(html).toContain(name);
     expect(html).toContain('<h2>Latent usage</h2>');
     expect(html).toContain('usage: I(x; z)');
+    expect(html).toContain('<h2>Flow health</h2>');
+    expect(html).toContain('flow 0 (iaf): round-trip error');
     // Every number says how many examples it averages: the test -ELBO over all 32, the NLL over the evaluated ones.
     expect(html).toMatch(/\(n=32\)/);
     expect(html).toMatch(/\(K=200, n=32\)/);
@@ -189,10 +221,10 @@ describe('vaeflow eval and compare', () => {
       const text = await page.textContent('#metrics');
       for (const name of ['stripes-a', 'stripes-b', 'stripes-c']) expect(text).toContain(name);
       const charts = await page.evaluate(() => Object.keys((window as unknown as { Chart: { instances: object } }).Chart.instances).length);
-      // learning curves, two 2-D latent scatters, I(x; z) per epoch, the KL per dimension of the three evaluated runs
-      expect(charts).toBe(7);
+      // learning curves, two 2-D latent scatters, I(x; z) per epoch, the KL per dimension of the three evaluated runs, the flow health of one
+      expect(charts).toBe(8);
       const images = await page.$$eval('img', (imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length);
-      expect(images).toBe(8);
+      expect(images).toBe(10);
       await page.screenshot({ path: path.join(dir, 'report.png'), fullPage: true });
       expect(fs.statSync(path.join(dir, 'report.png')).size).toBeGreaterThan(10_000);
       expect(errors).toEqual([]);

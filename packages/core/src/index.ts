@@ -13,7 +13,7 @@ export { loadAndCheckManifest } from './manifest/load.js';
 export { train, evaluateSplit, writeSamples, hasEma, EMA_PREFIX, describeSamples, TrainingDivergedError, type TrainerOptions, type TrainResult, type StepProgress } from './train/trainer.js';
 export { createTrainStep, type StepOutcome } from './train/step.js';
 export { saveCheckpoint, loadCheckpoint, findCheckpoint, disposeCheckpoint, type TrainingState, type CheckpointContents, type NamedTensor } from './train/checkpoint.js';
-export { appendMetrics, readMetrics, type MetricsRecord } from './train/metrics-log.js';
+export { appendMetrics, readJsonLines, readMetrics, type MetricsRecord } from './train/metrics-log.js';
 export { EpochProgress } from './train/progress.js';
 export { imageGridPng, writeImageGrid, scatterPng, type ScatterOptions } from './image/grid.js';
 export { writeFileAtomic, removeStaleTemporaries } from './util/files.js';

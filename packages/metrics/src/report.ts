@@ -21,6 +21,8 @@ export interface RunReport {
   pointSamples?: { data: Float32Array; samples: Float32Array };
   /** the run's exported page (`vaeflow export`), as a link relative to the report */
   page?: string;
+  /** flow-health.jsonl of the run (`training.flowHealthEvery`): every posterior flow layer's state at logged steps */
+  flowHealth?: { step: number; layers: { index: number; id: string; logDetMean: number; logDetStd: number; roundTripError?: number }[] }[];
 }
 
 /** Chart.js (UMD build), inlined so the report works offline. */
@@ -125,6 +127,30 @@ export function renderReport(runs: RunReport[], title = 'vaeflow comparison'): s
       const order = kl.map((v, d) => [v, d] as const).sort((a, b) => b[0] - a[0]);
       return { id: `kl-${i}`, name: r.name, labels: order.map(([, d]) => `z${d + 1}`), values: order.map(([v]) => +v.toFixed(4)), color: palette[i % palette.length] };
     });
+  // Flow health: per run, each posterior flow layer's mean log-det over steps (left axis) and its inverse round-trip error (right axis, log scale).
+  const healthCharts = runs
+    .map((r, i) => ({ r, i, records: r.flowHealth ?? [] }))
+    .filter(({ records }) => records.length > 0)
+    .map(({ r, i, records }) => {
+      const layers = records[0].layers.map((l) => ({ index: l.index, id: l.id }));
+      const datasets = layers.flatMap((l, j) => {
+        const color = palette[j % palette.length];
+        const at = (f: (x: { logDetMean: number; roundTripError?: number }) => number | undefined) =>
+          records.flatMap((rec) => {
+            const layer = rec.layers.find((x) => x.index === l.index);
+            const y = layer ? f(layer) : undefined;
+            return y !== undefined && Number.isFinite(y) ? [{ x: rec.step, y }] : [];
+          });
+        const roundTrip = at((x) => (x.roundTripError !== undefined ? Math.max(x.roundTripError, 1e-12) : undefined));
+        return [
+          { label: `flow ${l.index} (${l.id}): mean log|det J|`, data: at((x) => x.logDetMean), borderColor: color, backgroundColor: color, yAxisID: 'y', pointRadius: 1 },
+          ...(roundTrip.length
+            ? [{ label: `flow ${l.index} (${l.id}): round-trip error`, data: roundTrip, borderColor: color, backgroundColor: color, borderDash: [4, 3], yAxisID: 'y2', pointRadius: 1 }]
+            : []),
+        ];
+      });
+      return { id: `health-${i}`, name: r.name, datasets, roundTrip: datasets.some((d) => d.yAxisID === 'y2') };
+    });
   const cards = runs.map(
     (r) =>
       `<section class="run"><h3>${esc(r.name)}</h3>${r.description ? `<p class="desc">${esc(r.description)}</p>` : ''}<div class="pics"><figure>${png(r.samples)}<figcaption>samples from the prior</figcaption></figure><figure>${png(r.reconstructions)}<figcaption>test images and reconstructions</figcaption></figure></div><p class="dir">${esc(r.dir)}${r.page ? ` · <a href="${esc(r.page)}">the model live in the browser</a> (open it through a web server: <code>vaeflow serve ${esc(path.join(r.dir, 'page'))}</code>)` : ''}</p></section>`,
@@ -152,6 +178,7 @@ ${pointSamples.length ? `<h2>Samples (2-D data)</h2>${pointSamples.map((l) => `<
 ${usageCurves.length || klBars.length ? '<h2>Latent usage</h2><p class="desc">I(x; z) and the aggregate posterior\'s KL to the prior per epoch (ELBO surgery on validation examples, <code>training.usageEvery</code>); KL of each latent dimension on the test set, largest first (<code>vaeflow eval</code>): dimensions near zero are collapsed.</p>' : ''}
 ${usageCurves.length ? '<div class="chart"><canvas id="usage"></canvas></div>' : ''}
 ${klBars.map((b) => `<div class="latent"><canvas id="${b.id}"></canvas></div>`).join('')}
+${healthCharts.length ? `<h2>Flow health</h2><p class="desc">Every posterior flow layer on a training batch at the logged steps (<code>training.flowHealthEvery</code>): the mean log-determinant (solid, left axis) and, for invertible layers, the largest |f⁻¹(f(z)) − z| (dashed, right axis, log scale). A layer whose log-det drifts or whose round trip grows is where a run goes wrong first.</p>${healthCharts.map((h) => `<div class="chart"><canvas id="${h.id}"></canvas></div>`).join('')}` : ''}
 <h2>Samples and reconstructions</h2>
 ${cards.join('\n')}
 <script>${chartJsSource()}</script>
@@ -161,6 +188,7 @@ new Chart(document.getElementById('curves'), { type: 'line', data: { datasets: c
 const usage = ${inlineJson(usageCurves)};
 if (usage.length) new Chart(document.getElementById('usage'), { type: 'line', data: { datasets: usage }, options: { animation: false, maintainAspectRatio: false, scales: { x: { type: 'linear', title: { display: true, text: 'epoch' } }, y: { title: { display: true, text: 'nats' } } } } });
 for (const b of ${inlineJson(klBars)}) new Chart(document.getElementById(b.id), { type: 'bar', data: { labels: b.labels, datasets: [{ label: 'KL(q(z_d|x) || p(z_d)), test mean', data: b.values, backgroundColor: b.color }] }, options: { animation: false, maintainAspectRatio: false, plugins: { title: { display: true, text: b.name } }, scales: { x: { title: { display: true, text: 'latent dimension, by KL' } }, y: { title: { display: true, text: 'KL (nats)' } } } } });
+for (const h of ${inlineJson(healthCharts)}) new Chart(document.getElementById(h.id), { type: 'line', data: { datasets: h.datasets }, options: { animation: false, maintainAspectRatio: false, plugins: { title: { display: true, text: h.name } }, scales: { x: { type: 'linear', title: { display: true, text: 'step' } }, y: { position: 'left', title: { display: true, text: 'mean log|det J| (nats)' } }, ...(h.roundTrip ? { y2: { type: 'logarithmic', position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'round-trip error' } } } : {}) } } });
 for (const l of ${inlineJson([...latents, ...pointSamples])}) new Chart(document.getElementById(l.id), { type: 'scatter', data: { datasets: l.datasets }, options: { animation: false, maintainAspectRatio: false, plugins: { title: { display: true, text: l.name } }, scales: { x: { title: { display: true, text: l.axes[0] } }, y: { title: { display: true, text: l.axes[1] } } } } });
 </script>
 </body></html>

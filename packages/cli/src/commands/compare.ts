@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Random, dataColumns, imageGridPng, inputDimOf, rowDimOf, readMetrics, selectBackend, tf, type BackendRequest } from '@vaeflow/core';
+import { Random, dataColumns, imageGridPng, inputDimOf, rowDimOf, readJsonLines, readMetrics, selectBackend, tf, type BackendRequest } from '@vaeflow/core';
 import type * as Metrics from '@vaeflow/metrics';
 import { loadRun } from '../run-folder.js';
 import { requireOptional } from '../optional.js';
@@ -38,6 +38,8 @@ export async function compareCommand(runDirs: string[], o: { out: string; title?
         .relative(path.dirname(path.resolve(o.out)), path.resolve(page))
         .split(path.sep)
         .join('/');
+    const healthFile = path.join(dir, 'flow-health.jsonl');
+    if (fs.existsSync(healthFile)) report.flowHealth = readJsonLines(healthFile) as Metrics.RunReport['flowHealth'];
     const evalFile = path.join(dir, 'eval.json');
     if (fs.existsSync(evalFile)) report.evaluation = JSON.parse(fs.readFileSync(evalFile, 'utf8'));
     const rng = new Random(`compare:${run.manifest.seed}`);

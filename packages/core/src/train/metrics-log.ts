@@ -13,23 +13,28 @@ export function appendMetrics(file: string, record: MetricsRecord): void {
 }
 
 /**
- * Reads metrics.jsonl. A last line cut short (a kill or a full disk during an append) is
- * dropped, since that record was never complete; a damaged line anywhere else is an error that
- * names the file and the line.
+ * Reads a JSON-lines file of the run folder (metrics.jsonl, flow-health.jsonl). A last line cut
+ * short (a kill or a full disk during an append) is dropped, since that record was never
+ * complete; a damaged line anywhere else is an error that names the file and the line.
  */
-export function readMetrics(file: string): MetricsRecord[] {
+export function readJsonLines<T = unknown>(file: string): T[] {
   if (!fs.existsSync(file)) return [];
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.split('\n');
-  const records: MetricsRecord[] = [];
+  const records: T[] = [];
   lines.forEach((line, i) => {
     if (!line.trim()) return;
     try {
-      records.push(JSON.parse(line) as MetricsRecord);
+      records.push(JSON.parse(line) as T);
     } catch {
       const torn = i === lines.length - 1 && !text.endsWith('\n');
       if (!torn) throw new Error(`${file} line ${i + 1} is not valid JSON: ${line.slice(0, 80)}`);
     }
   });
   return records;
+}
+
+/** Reads metrics.jsonl (see {@link readJsonLines}). */
+export function readMetrics(file: string): MetricsRecord[] {
+  return readJsonLines<MetricsRecord>(file);
 }
