@@ -33,7 +33,7 @@ export * from './registry/tokens.js';
 export { ComponentRegistry, PluginError, isPlugin, pluginOfModule } from './registry/components.js';
 export { KNOWN_PROVIDERS } from './registry/known-packages.js';
 export * from './manifest/types.js';
-export { coreManifestSchema, componentSchema, assembledManifestSchema } from './manifest/schema.js';
+export { coreManifestSchema, componentSchema, assembledManifestSchema, TRAINING_SCHEMA } from './manifest/schema.js';
 export { resolveManifest, checkManifest, validateComponentSpec, ManifestError, suggest, type ManifestIssue } from './manifest/validate.js';
 export { manifestDifferences, jsonDifferences, canonicalJson } from './manifest/compare.js';
 export { MLPEncoder, ConvEncoder, mlpEncoder, convEncoder } from './components/encoders.js';
@@ -45,7 +45,7 @@ export { ElboObjective, elboObjective, type ElboOptions } from './components/elb
 export { VAE } from './model/vae.js';
 export { flowHealth, firstNonFiniteLayer, type FlowLayerHealth } from './model/flow-health.js';
 export { Preprocessing, FlowChain } from './model/preprocessing.js';
-export { vaeModel } from './components/vae-model.js';
+export { vaeModel, VAE_MODEL_SCHEMA } from './components/vae-model.js';
 export { flowModel, type FlowModelOptions } from './components/flow-model.js';
 export { FlowModel } from './model/flow-model.js';
 export { NllObjective, nllObjective } from './components/nll.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManifestError, assembledManifestSchema, checkManifest, createRegistry, manifestDifferences, resolveManifest, definePlugin, BaseFlow, PluginError } from '../src/index.js';
+import { ManifestError, TRAINING_SCHEMA, assembledManifestSchema, checkManifest, createRegistry, manifestDifferences, resolveManifest, definePlugin, BaseFlow, PluginError } from '../src/index.js';
 import Ajv from 'ajv';
 import { testDataPlugin, tinyManifest } from './helpers.js';
 
@@ -24,6 +24,23 @@ describe('manifest validation', () => {
         name,
       ).toContain('/name');
     expect(issuesOf({ ...tinyManifest(), name: 'run.v2..final' })).toEqual([]);
+  });
+
+  it('fills every training key, as TrainingOptions (derived from the schema) promises', () => {
+    // TrainingOptions is the schema's static type with every key present; that holds only while every key has a default.
+    const undefaulted: string[] = [];
+    const walk = (node: { properties?: Record<string, { default?: unknown; properties?: object }> }, at: string) => {
+      for (const [k, v] of Object.entries(node.properties ?? {})) {
+        if (!('default' in v)) undefaulted.push(`${at}/${k}`);
+        walk(v as never, `${at}/${k}`);
+      }
+    };
+    walk(TRAINING_SCHEMA as never, '/training');
+    expect(undefaulted).toEqual([]);
+    const filled = resolveManifest(tinyManifest({ training: {} }), registry).training;
+    expect(Object.keys(filled).sort()).toEqual(Object.keys(TRAINING_SCHEMA.properties).sort());
+    expect(filled.schedule.decay).toBe('none');
+    expect(filled.adam.beta2).toBe(0.999);
   });
 
   it('names the path of a misspelled key and suggests the right one', () => {

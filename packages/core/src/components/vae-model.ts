@@ -1,6 +1,6 @@
-import { defineComponent, componentSlot, componentSlotList } from '../registry/plugin.js';
+import { Type } from '@sinclair/typebox';
+import { defineComponent, componentSlotListType, componentSlotType, type OptionsOf } from '../registry/plugin.js';
 import type { Decoder, Flow, LatentModel, Posterior, Prior } from '../interfaces.js';
-import type { VaeModelOptions } from '../manifest/types.js';
 import { VAE } from '../model/vae.js';
 import { buildComponentList, buildDataSide } from '../model/build.js';
 import { ENCODER, POSTERIOR } from '../registry/tokens.js';
@@ -12,23 +12,26 @@ import { ENCODER, POSTERIOR } from '../registry/tokens.js';
  * label, `"condition": "label"`), the encoder reads [x, c], the decoder [z, c] and the prior
  * may be conditional (`conditional-gaussian`): the conditional VAE.
  */
+/** The options schema of the `vae` model (TypeBox): the source of its JSON schema and of {@link VaeModelOptions}. */
+export const VAE_MODEL_SCHEMA = Type.Object({
+  latentDim: Type.Integer({ minimum: 1, maximum: 4096, description: 'latent size L' }),
+  encoder: componentSlotType('encoder'),
+  posterior: Type.Optional(componentSlotType('posterior', { default: { type: 'diagonal-gaussian' } })),
+  flows: Type.Optional(componentSlotListType('flow', { description: 'posterior flows, applied in this order after the base posterior' })),
+  prior: Type.Optional(componentSlotType('prior', { default: { type: 'standard-normal' } })),
+  decoder: componentSlotType('decoder'),
+  likelihood: Type.Optional(componentSlotType('likelihood', { default: { type: 'bernoulli' } })),
+  preprocessing: Type.Optional(componentSlotListType('flow', { description: 'invertible maps applied to the data first (e.g. logit, actnorm); their log-determinants are counted in log p(x)' })),
+});
+
+/** The options of the standard `vae` model, as validated (defaults filled). */
+export type VaeModelOptions = OptionsOf<typeof VAE_MODEL_SCHEMA>;
+
 export const vaeModel = defineComponent<LatentModel, VaeModelOptions>({
   kind: 'model',
   type: 'vae',
   description: 'Variational autoencoder: encoder, posterior (optionally with flows), prior, decoder and likelihood.',
-  schema: {
-    required: ['latentDim', 'encoder', 'decoder'],
-    properties: {
-      latentDim: { type: 'integer', minimum: 1, maximum: 4096, description: 'latent size L' },
-      encoder: componentSlot('encoder'),
-      posterior: componentSlot('posterior', { default: { type: 'diagonal-gaussian' } }),
-      flows: componentSlotList('flow', { description: 'posterior flows, applied in this order after the base posterior' }),
-      prior: componentSlot('prior', { default: { type: 'standard-normal' } }),
-      decoder: componentSlot('decoder'),
-      likelihood: componentSlot('likelihood', { default: { type: 'bernoulli' } }),
-      preprocessing: componentSlotList('flow', { description: 'invertible maps applied to the data first (e.g. logit, actnorm); their log-determinants are counted in log p(x)' }),
-    },
-  },
+  schema: VAE_MODEL_SCHEMA,
   create: async (m, ctx) => {
     const { preprocessing, encoder } = await buildDataSide(ctx, m);
     const withContext = { contextDim: encoder.featureDim };

@@ -1,6 +1,98 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { SLOT_KIND, componentSlot, componentSlotList, type ComponentDefinition, type ComponentKind, type JsonSchema } from '../registry/plugin.js';
 import type { ComponentRegistry as Registry } from '../registry/components.js';
 import { BACKEND_REQUESTS } from '../backend/requests.js';
+
+/**
+ * A nullable value, written as JSON Schema's `type: [t, "null"]` (not an anyOf, so the schema
+ * and ajv's messages stay those of the value's own type); its static type is the value's or null.
+ */
+function Nullable<T extends TSchema>(schema: T, options: Record<string, unknown> = {}) {
+  return Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'], ...options });
+}
+
+/**
+ * The manifest's `training` block: the one source of its JSON schema (editors, validation) and of
+ * its TypeScript type ({@link TrainingOptions}). Every property has a default, so after
+ * validation every key is present.
+ */
+export const TRAINING_SCHEMA = Type.Object(
+  {
+    epochs: Type.Optional(Type.Integer({ minimum: 1, default: 10 })),
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, default: 128 })),
+    learningRate: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1e-3 })),
+    adam: Type.Optional(
+      Type.Object(
+        {
+          beta1: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.9 })),
+          beta2: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 0.999 })),
+          epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, default: 1e-8 })),
+        },
+        { additionalProperties: false, default: {} },
+      ),
+    ),
+    optimizer: Type.Optional(
+      Type.Unsafe<'adam' | 'adamw' | 'sgd' | 'rmsprop'>({
+        enum: ['adam', 'adamw', 'sgd', 'rmsprop'],
+        default: 'adam',
+        description: 'adam; adamw (Adam with decoupled weight decay); sgd (with momentum); rmsprop',
+      }),
+    ),
+    momentum: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'sgd and rmsprop: momentum (0: plain SGD)' })),
+    weightDecay: Type.Optional(Type.Number({ minimum: 0, default: 0.01, description: 'adamw: decoupled weight decay lambda, x <- x - lr lambda x each step' })),
+    schedule: Type.Optional(
+      Type.Object(
+        {
+          warmupSteps: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'linear warm-up from learningRate / warmupSteps over the first steps' })),
+          decay: Type.Optional(
+            Type.Unsafe<'none' | 'step' | 'cosine' | 'plateau'>({
+              enum: ['none', 'step', 'cosine', 'plateau'],
+              default: 'none',
+              description: 'none; step (x factor every stepEvery steps); cosine (to minLearningRate at the last step); plateau (x factor after patience epochs without a validation improvement)',
+            }),
+          ),
+          factor: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'step and plateau: the multiplier' })),
+          stepEvery: Type.Optional(Type.Integer({ minimum: 1, default: 10000, description: 'step: optimisation steps between decays' })),
+          patience: Type.Optional(Type.Integer({ minimum: 1, default: 5, description: 'plateau: epochs without improvement before a decay' })),
+          minLearningRate: Type.Optional(Type.Number({ minimum: 0, default: 0, description: 'the floor of every decay (cosine ends there)' })),
+        },
+        { additionalProperties: false, default: {}, description: 'learning-rate schedule: optional linear warm-up, then a decay' },
+      ),
+    ),
+    ema: Type.Optional(
+      Nullable(Type.Object({ decay: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.999 })) }, { additionalProperties: false }), {
+        default: null,
+        description: 'an exponential moving average of the weights, w_ema <- decay w_ema + (1 - decay) w after every step, used for validation, test, samples and by eval (null: off)',
+      }),
+    ),
+    clipNorm: Type.Optional(Nullable(Type.Number({ exclusiveMinimum: 0 }), { default: 200, description: 'clip gradients to this global L2 norm; null disables' })),
+    evalBatchSize: Type.Optional(Type.Integer({ minimum: 1, default: 500 })),
+    earlyStopping: Type.Optional(
+      Nullable(Type.Object({ patience: Type.Optional(Type.Integer({ minimum: 1, default: 5 })), minDelta: Type.Optional(Type.Number({ minimum: 0, default: 0 })) }, { additionalProperties: false }), {
+        default: null,
+      }),
+    ),
+    maxBadSteps: Type.Optional(Type.Integer({ minimum: 1, default: 20, description: 'consecutive steps with a non-finite loss or gradient before training stops' })),
+    samples: Type.Optional(Type.Integer({ minimum: 0, default: 64, description: 'size of the sample grid written each epoch (0: none)' })),
+    stepsPerEpoch: Type.Optional(Nullable(Type.Integer({ minimum: 1 }), { default: null, description: 'cap on optimisation steps per epoch (for quick runs)' })),
+    usageEvery: Type.Optional(
+      Nullable(Type.Integer({ minimum: 1 }), {
+        default: null,
+        description:
+          "every N epochs, measure latent usage on the first usageExamples validation examples with @vaeflow/metrics: KL per latent dimension and, for diagonal posteriors without flows, I(x; z) and the aggregate posterior's KL (ELBO surgery); scalars go in the val line of metrics.jsonl, everything in latent-usage.jsonl (null: off)",
+      }),
+    ),
+    usageExamples: Type.Optional(Type.Integer({ minimum: 2, default: 1000, description: 'validation examples latent usage is measured on (ELBO surgery costs O(n^2))' })),
+    flowHealthEvery: Type.Optional(
+      Nullable(Type.Integer({ minimum: 1 }), {
+        default: null,
+        description:
+          "every N optimisation steps, write each posterior flow layer's log-det mean and spread, finiteness and inverse round-trip error to flow-health.jsonl (null: off); a non-finite step names the first flow layer that went non-finite either way",
+      }),
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
 
 /**
  * The core manifest schema. Component slots are open here; their options are checked against
@@ -36,80 +128,7 @@ export function coreManifestSchema(): JsonSchema {
       },
       objective: componentSlot('objective', { default: { type: 'elbo' } }),
       loggers: componentSlotList('logger', { description: 'where training is also logged (e.g. { "type": "tensorboard" } from @vaeflow/tensorboard); metrics.jsonl is always written' }),
-      training: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: {
-          epochs: { type: 'integer', minimum: 1, default: 10 },
-          batchSize: { type: 'integer', minimum: 1, default: 128 },
-          learningRate: { type: 'number', exclusiveMinimum: 0, default: 1e-3 },
-          adam: {
-            type: 'object',
-            additionalProperties: false,
-            default: {},
-            properties: {
-              beta1: { type: 'number', minimum: 0, maximum: 1, default: 0.9 },
-              beta2: { type: 'number', minimum: 0, maximum: 1, default: 0.999 },
-              epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-8 },
-            },
-          },
-          optimizer: { enum: ['adam', 'adamw', 'sgd', 'rmsprop'], default: 'adam', description: 'adam; adamw (Adam with decoupled weight decay); sgd (with momentum); rmsprop' },
-          momentum: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'sgd and rmsprop: momentum (0: plain SGD)' },
-          weightDecay: { type: 'number', minimum: 0, default: 0.01, description: 'adamw: decoupled weight decay lambda, x <- x - lr lambda x each step' },
-          schedule: {
-            type: 'object',
-            additionalProperties: false,
-            default: {},
-            description: 'learning-rate schedule: optional linear warm-up, then a decay',
-            properties: {
-              warmupSteps: { type: 'integer', minimum: 0, default: 0, description: 'linear warm-up from learningRate / warmupSteps over the first steps' },
-              decay: {
-                enum: ['none', 'step', 'cosine', 'plateau'],
-                default: 'none',
-                description: 'none; step (x factor every stepEvery steps); cosine (to minLearningRate at the last step); plateau (x factor after patience epochs without a validation improvement)',
-              },
-              factor: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5, description: 'step and plateau: the multiplier' },
-              stepEvery: { type: 'integer', minimum: 1, default: 10000, description: 'step: optimisation steps between decays' },
-              patience: { type: 'integer', minimum: 1, default: 5, description: 'plateau: epochs without improvement before a decay' },
-              minLearningRate: { type: 'number', minimum: 0, default: 0, description: 'the floor of every decay (cosine ends there)' },
-            },
-          },
-          ema: {
-            type: ['object', 'null'],
-            additionalProperties: false,
-            default: null,
-            description: 'an exponential moving average of the weights, w_ema <- decay w_ema + (1 - decay) w after every step, used for validation, test, samples and by eval (null: off)',
-            properties: { decay: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.999 } },
-          },
-          clipNorm: { type: ['number', 'null'], exclusiveMinimum: 0, default: 200, description: 'clip gradients to this global L2 norm; null disables' },
-          evalBatchSize: { type: 'integer', minimum: 1, default: 500 },
-          earlyStopping: {
-            type: ['object', 'null'],
-            additionalProperties: false,
-            default: null,
-            properties: { patience: { type: 'integer', minimum: 1, default: 5 }, minDelta: { type: 'number', minimum: 0, default: 0 } },
-          },
-          maxBadSteps: { type: 'integer', minimum: 1, default: 20, description: 'consecutive steps with a non-finite loss or gradient before training stops' },
-          samples: { type: 'integer', minimum: 0, default: 64, description: 'size of the sample grid written each epoch (0: none)' },
-          stepsPerEpoch: { type: ['integer', 'null'], minimum: 1, default: null, description: 'cap on optimisation steps per epoch (for quick runs)' },
-          usageEvery: {
-            type: ['integer', 'null'],
-            minimum: 1,
-            default: null,
-            description:
-              "every N epochs, measure latent usage on the first usageExamples validation examples with @vaeflow/metrics: KL per latent dimension and, for diagonal posteriors without flows, I(x; z) and the aggregate posterior's KL (ELBO surgery); scalars go in the val line of metrics.jsonl, everything in latent-usage.jsonl (null: off)",
-          },
-          usageExamples: { type: 'integer', minimum: 2, default: 1000, description: 'validation examples latent usage is measured on (ELBO surgery costs O(n^2))' },
-          flowHealthEvery: {
-            type: ['integer', 'null'],
-            minimum: 1,
-            default: null,
-            description:
-              "every N optimisation steps, write each posterior flow layer's log-det mean and spread, finiteness and inverse round-trip error to flow-health.jsonl (null: off); a non-finite step names the first flow layer that went non-finite either way",
-          },
-        },
-      },
+      training: TRAINING_SCHEMA,
     },
   };
 }

@@ -1,5 +1,8 @@
 import type { BackendRequest } from '../backend/requests.js';
-import type { ComponentSpec } from '../registry/plugin.js';
+import type { Static } from '@sinclair/typebox';
+import type { ComponentSpec, Filled } from '../registry/plugin.js';
+import type { TRAINING_SCHEMA } from './schema.js';
+import type { VaeModelOptions } from '../components/vae-model.js';
 
 /** A manifest after validation, with every default filled in. */
 export interface Manifest {
@@ -17,42 +20,15 @@ export interface Manifest {
   training: TrainingOptions;
 }
 
-export interface TrainingOptions {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  adam: { beta1: number; beta2: number; epsilon: number };
-  optimizer: 'adam' | 'adamw' | 'sgd' | 'rmsprop';
-  momentum: number;
-  weightDecay: number;
-  ema: { decay: number } | null;
-  schedule: { warmupSteps: number; decay: 'none' | 'step' | 'cosine' | 'plateau'; factor: number; stepEvery: number; patience: number; minLearningRate: number };
-  clipNorm: number | null;
-  evalBatchSize: number;
-  earlyStopping: { patience: number; minDelta: number } | null;
-  maxBadSteps: number;
-  samples: number;
-  stepsPerEpoch: number | null;
-  flowHealthEvery: number | null;
-  usageEvery: number | null;
-  usageExamples: number;
-}
+/** The manifest's `training` block after validation (every default filled), derived from its schema, {@link TRAINING_SCHEMA}. */
+export type TrainingOptions = Filled<Static<typeof TRAINING_SCHEMA>>;
 
 /** The manifest's `model`: a model component spec (type "vae" unless another is named) with its latent size (absent for a flow model, whose latent size is the data's). */
 export interface ModelSpec extends ComponentSpec {
   latentDim?: number;
 }
 
-/** The options of the standard `vae` model, as validated (defaults filled). */
-export interface VaeModelOptions {
-  latentDim: number;
-  encoder: ComponentSpec;
-  posterior: ComponentSpec;
-  flows: ComponentSpec[];
-  prior: ComponentSpec;
-  decoder: ComponentSpec;
-  likelihood: ComponentSpec;
-  preprocessing: ComponentSpec[];
-}
+/** The options of the standard `vae` model, as validated (defaults filled); derived from its schema. */
+export type { VaeModelOptions };
 
 export type VaeModelSpec = VaeModelOptions & { type: 'vae' };

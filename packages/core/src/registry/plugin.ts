@@ -1,3 +1,4 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { DependencyContainer } from 'tsyringe';
 import type { Random } from '../random.js';
 
@@ -30,6 +31,27 @@ export function componentSlot(kind: ComponentKind, extra: JsonSchema = {}): Json
 export function componentSlotList(kind: ComponentKind, extra: JsonSchema = {}): JsonSchema {
   return { type: 'array', items: componentSlot(kind), default: [], ...extra };
 }
+
+/**
+ * {@link componentSlot} and {@link componentSlotList} as typed schemas (TypeBox), for options
+ * written once as a TypeBox object whose type is derived with {@link OptionsOf}.
+ */
+export function componentSlotType(kind: ComponentKind, extra: JsonSchema = {}) {
+  return Type.Unsafe<ComponentSpec>(componentSlot(kind, extra));
+}
+export function componentSlotListType(kind: ComponentKind, extra: JsonSchema = {}) {
+  return Type.Unsafe<ComponentSpec[]>(componentSlotList(kind, extra));
+}
+
+/**
+ * A component's options as its factory receives them, from the options schema written once with
+ * TypeBox: `defineComponent<Flow, OptionsOf<typeof schema>>({ schema, ... })`. Every property
+ * must be required or have a default, since validation fills defaults before the factory runs.
+ */
+export type OptionsOf<S extends TSchema> = Filled<Static<S>>;
+
+/** A schema's static type after validation filled its defaults: every key present, all the way down (nulls stay). */
+export type Filled<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]-?: Filled<T[K]> } : T;
 
 /** A component spec as it appears in a manifest: `{ "type": "...", ...options }`. */
 export interface ComponentSpec {
