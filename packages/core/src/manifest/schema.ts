@@ -1,5 +1,6 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { SLOT_KIND, componentSlot, componentSlotList, type ComponentDefinition, type ComponentKind, type JsonSchema } from '../registry/plugin.js';
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import { SLOT_KIND, componentSlotListType, componentSlotType, type ComponentDefinition, type ComponentKind, type ComponentSpec, type Filled, type JsonSchema } from '../registry/plugin.js';
+import type { BackendRequest } from '../backend/requests.js';
 import type { ComponentRegistry as Registry } from '../registry/components.js';
 import { BACKEND_REQUESTS } from '../backend/requests.js';
 
@@ -94,43 +95,71 @@ export const TRAINING_SCHEMA = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** Top-level keys without a default: absent in the manifest, absent after validation. */
+const MANIFEST_FREE = {
+  $schema: Type.Optional(Type.String()),
+  name: Type.Optional(
+    Type.String({
+      pattern: '^(?!\\.+$)[A-Za-z0-9._-]+$',
+      maxLength: 200,
+      description: 'run name; the default output folder is runs/<name> (letters, digits, . _ -; not "." or "..", so it cannot leave runs/)',
+    }),
+  ),
+  description: Type.Optional(Type.String()),
+};
+
+/** Top-level keys validation requires or fills with their defaults, all the way down. */
+const MANIFEST_FILLED = {
+  plugins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'packages or relative paths of plugins this manifest uses' })),
+  seed: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  backend: Type.Optional(Type.Unsafe<BackendRequest>({ enum: [...BACKEND_REQUESTS], default: 'auto' })),
+  data: componentSlotType('dataset'),
+  objective: Type.Optional(componentSlotType('objective', { default: { type: 'elbo' } })),
+  loggers: Type.Optional(componentSlotListType('logger', { description: 'where training is also logged (e.g. { "type": "tensorboard" } from @vaeflow/tensorboard); metrics.jsonl is always written' })),
+  training: Type.Optional(TRAINING_SCHEMA),
+};
+
+/** The manifest's `model`: a model component spec (type "vae" unless another is named) with its latent size (absent for a flow model, whose latent size is the data's). */
+export interface ModelSpec extends ComponentSpec {
+  latentDim?: number;
+}
+
+const MODEL_SLOT = Type.Unsafe<ModelSpec>({
+  type: 'object',
+  properties: {
+    type: { type: 'string', default: 'vae', description: 'model component type: "vae" (the default), "flow", or one a plugin provides, e.g. "aef"' },
+    latentDim: { type: 'integer', minimum: 1, maximum: 4096, description: 'latent size L (required by the models that have a latent space of their own: vae, aef)' },
+  },
+  [SLOT_KIND]: 'model',
+  description: "the model: its options are checked against the chosen model type's schema",
+});
+
 /**
- * The core manifest schema. Component slots are open here; their options are checked against
- * each registered component's own schema (see {@link componentSchema}).
+ * The core manifest schema, the one source of the {@link Manifest} type. Component slots are
+ * open here; their options are checked against each registered component's own schema (see
+ * {@link componentSchema}).
  */
+export const MANIFEST_SCHEMA = Type.Object(
+  {
+    ...MANIFEST_FREE,
+    plugins: MANIFEST_FILLED.plugins,
+    seed: MANIFEST_FILLED.seed,
+    backend: MANIFEST_FILLED.backend,
+    data: MANIFEST_FILLED.data,
+    model: MODEL_SLOT,
+    objective: MANIFEST_FILLED.objective,
+    loggers: MANIFEST_FILLED.loggers,
+    training: MANIFEST_FILLED.training,
+  },
+  { title: 'vaeflow model manifest', additionalProperties: false },
+);
+
+/** A manifest after validation, with every default filled in (derived from {@link MANIFEST_SCHEMA}). */
+export type Manifest = Static<TObject<typeof MANIFEST_FREE>> & Filled<Static<TObject<typeof MANIFEST_FILLED>>> & { model: ModelSpec };
+
+/** The core manifest schema as plain JSON Schema (see {@link MANIFEST_SCHEMA}). */
 export function coreManifestSchema(): JsonSchema {
-  return {
-    title: 'vaeflow model manifest',
-    type: 'object',
-    additionalProperties: false,
-    required: ['data', 'model'],
-    properties: {
-      $schema: { type: 'string' },
-      name: {
-        type: 'string',
-        pattern: '^(?!\\.+$)[A-Za-z0-9._-]+$',
-        maxLength: 200,
-        description: 'run name; the default output folder is runs/<name> (letters, digits, . _ -; not "." or "..", so it cannot leave runs/)',
-      },
-      description: { type: 'string' },
-      plugins: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'packages or relative paths of plugins this manifest uses' },
-      seed: { type: 'integer', minimum: 0, default: 0 },
-      backend: { enum: [...BACKEND_REQUESTS], default: 'auto' },
-      data: componentSlot('dataset'),
-      model: {
-        type: 'object',
-        properties: {
-          type: { type: 'string', default: 'vae', description: 'model component type: "vae" (the default), "flow", or one a plugin provides, e.g. "aef"' },
-          latentDim: { type: 'integer', minimum: 1, maximum: 4096, description: 'latent size L (required by the models that have a latent space of their own: vae, aef)' },
-        },
-        [SLOT_KIND]: 'model',
-        description: "the model: its options are checked against the chosen model type's schema",
-      },
-      objective: componentSlot('objective', { default: { type: 'elbo' } }),
-      loggers: componentSlotList('logger', { description: 'where training is also logged (e.g. { "type": "tensorboard" } from @vaeflow/tensorboard); metrics.jsonl is always written' }),
-      training: TRAINING_SCHEMA,
-    },
-  };
+  return MANIFEST_SCHEMA;
 }
 
 /** The options schema of one component, closed against unknown keys unless it says otherwise. */
