@@ -99,11 +99,15 @@ describe('vaeflow train, sample, plugins, schema', () => {
     expect(fs.readFileSync(path.join(dir, 's.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 
-  it('samples 2-D data as a figure with axes and a title (SVG), or as a plain raster with --out FILE.png', () => {
+  it('samples 2-D data as a figure with axes and a title (SVG), during training and after, or as a plain raster with --out FILE.png', () => {
     const dir = tmp();
     const out = path.join(dir, 'moons');
     const r = vaeflow(['train', 'examples/two-moons-vae.json', '--out', out, '--epochs', '1', '--steps-per-epoch', '3']);
     expect(r.status, r.stderr).toBe(0);
+    // the trainer's own per-epoch samples are figures with axes too
+    const epochFigure = fs.readFileSync(path.join(out, 'samples', 'epoch-001.svg'), 'utf8');
+    for (const text of ['x₁', 'x₂', 'samples after epoch 1 (two-moons-vae)']) expect(epochFigure).toContain(text);
+    expect(fs.readFileSync(path.join(out, 'samples', 'final.svg'), 'utf8')).toContain('samples from the prior');
     const s = vaeflow(['sample', out, '--n', '50']);
     expect(s.status, s.stderr).toBe(0);
     expect(s.stdout.trim()).toBe(path.join(out, 'samples', 'samples-50-seed0.svg'));

@@ -15,7 +15,7 @@ import {
 } from '@vaeflow/core';
 import { loadManifest, runFolderRules } from '../manifest-file.js';
 import type * as Metrics from '@vaeflow/metrics';
-import { requireOptional } from '../optional.js';
+import { optionalModule, requireOptional } from '../optional.js';
 
 /**
  * training.usageEvery's measurement, from @vaeflow/metrics: KL per latent dimension (where it
@@ -32,6 +32,12 @@ function usageMeter(outDir: string): NonNullable<Parameters<typeof train>[0]['la
       ...(surgery ? { mutualInformation: surgery.mutualInformation, marginalKl: surgery.marginalKl } : {}),
     };
   };
+}
+
+/** 2-D samples as a figure with axes (@vaeflow/metrics' Vega-Lite scatter) where @vaeflow/metrics is installed; else the trainer's raster. */
+function pointsFigure(outDir: string): Parameters<typeof train>[0]['pointsFigure'] {
+  const metrics = optionalModule<typeof Metrics>('@vaeflow/metrics', [process.cwd(), outDir]);
+  return metrics ? (points, title) => metrics.scatterChartSvg({ points, xTitle: 'x₁', yTitle: 'x₂', title }) : undefined;
 }
 
 export interface TrainCommandOptions {
@@ -138,6 +144,7 @@ export async function trainCommand(file: string, o: TrainCommandOptions): Promis
     onStep,
     tty: emit ? false : undefined,
     latentUsage: manifest.training.usageEvery ? usageMeter(outDir) : undefined,
+    pointsFigure: pointsFigure(outDir),
   });
   emit?.({ type: 'done', seconds: result.seconds, examplesPerSec: result.examplesPerSec, test: result.test });
   log(`vaeflow: done in ${result.seconds.toFixed(1)}s (${Math.round(result.examplesPerSec)} training examples/s); metrics in ${path.join(outDir, 'metrics.jsonl')}`);

@@ -59,6 +59,11 @@ export interface TrainerOptions {
    * the val line, everything in latent-usage.jsonl.
    */
   latentUsage?: (model: LatentModel, split: DataSplit, dim: number, limit: number, rng: Random) => Record<string, number | number[]>;
+  /**
+   * Draws samples of 2-D data as an SVG figure with axes, ticks and a title (the CLI gives
+   * @vaeflow/metrics' Vega-Lite scatter); without it they are a plain raster scatter (PNG).
+   */
+  pointsFigure?: (points: Float32Array, title: string) => Promise<string>;
 }
 
 export interface StepProgress {
@@ -367,7 +372,8 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     const optWeights = await optimizer.getWeights();
     // The epoch's sample grid is written before its checkpoints: a run resumed after this epoch
     // has its grid, and one resumed before it rewrites the same grid.
-    withEma(() => writeSamples(opts, path.join(outDir, 'samples', `epoch-${String(epoch + 1).padStart(3, '0')}.png`)));
+    const drawn = withEma(() => drawSamples(opts));
+    await saveSamples(opts, drawn, path.join(outDir, 'samples', `epoch-${String(epoch + 1).padStart(3, '0')}.png`), `samples after epoch ${epoch + 1}`);
     if (improved) await saveCheckpoint(path.join(ckptDir, 'best'), weights, optWeights, state);
     await saveCheckpoint(latest, weights, optWeights, state);
     // getWeights() returns the optimiser's own variables plus a fresh iteration-count tensor.
@@ -394,7 +400,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
   const testRecord: MetricsRecord = { epoch: state.bestEpoch ?? state.epoch, split: 'test', step: state.step, n: dataset.test.n, ...test };
   appendMetrics(metricsFile, testRecord);
   for (const l of loggers) l.end?.(testRecord);
-  writeSamples(opts, path.join(outDir, 'samples', 'final.png'));
+  await writeSamples(opts, path.join(outDir, 'samples', 'final.png'));
   log(`test (best epoch ${state.bestEpoch}): loss ${fmt(test.loss)}${test.elbo !== undefined ? `, -ELBO ${fmt(-test.elbo)} nats` : ''}`);
   return {
     epochsRun: state.epoch - startEpoch,
@@ -421,26 +427,38 @@ function mapValues(o: Record<string, number>, f: (v: number) => number): Record<
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 }
 
-/** A grid of E[x|z], z ~ p(z) with a fixed seed (the same z every epoch), or a scatter plot for 2-D data. */
-export function writeSamples(opts: Pick<TrainerOptions, 'manifest' | 'model' | 'dataset'>, file: string): void {
+/** E[x|z] for n = training.samples latents z ~ p(z) drawn with a fixed seed (the same z every epoch); null when no samples are asked for. */
+function drawSamples(opts: Pick<TrainerOptions, 'manifest' | 'model'>): Float32Array | null {
   const n = opts.manifest.training.samples;
-  if (n <= 0) return;
+  if (n <= 0) return null;
   const rng = new Random(`${opts.manifest.seed}:samples`);
-  const values = tf.tidy(() => {
-    const x = opts.model.generate(n, rng);
-    return x.dataSync() as Float32Array;
-  });
+  return tf.tidy(() => opts.model.generate(n, rng).dataSync() as Float32Array);
+}
+
+/**
+ * Samples as the data's kind asks: an image grid (PNG), a scatter for 2-D data (an SVG figure
+ * with axes when `pointsFigure` is given, the file's extension changed to .svg, else a raster
+ * PNG), or one described line per sample (.txt).
+ */
+async function saveSamples(opts: Pick<TrainerOptions, 'manifest' | 'dataset' | 'pointsFigure'>, values: Float32Array | null, file: string, title: string): Promise<void> {
+  if (!values) return;
+  const n = opts.manifest.training.samples;
   const shape = opts.dataset.inputShape;
   if (shape.length === 3) {
     const pixels = opts.dataset.toPixels ? opts.dataset.toPixels(values) : values;
     writeImageGrid(file, pixels, n, shape);
-  } else if (shape.length === 1 && shape[0] === 2) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeFileAtomic(file, scatterPng(values, n));
-  } else if (opts.dataset.describe) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeFileAtomic(file.replace(/\.png$/, '.txt'), describeSamples(opts.dataset, values, n));
+    return;
   }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (shape.length === 1 && shape[0] === 2) {
+    if (opts.pointsFigure) writeFileAtomic(file.replace(/\.png$/, '.svg'), await opts.pointsFigure(values, `${n} ${title}${opts.manifest.name ? ` (${opts.manifest.name})` : ''}`));
+    else writeFileAtomic(file, scatterPng(values, n));
+  } else if (opts.dataset.describe) writeFileAtomic(file.replace(/\.png$/, '.txt'), describeSamples(opts.dataset, values, n));
+}
+
+/** Samples from the prior with a fixed seed into `file`, as {@link saveSamples} writes them. */
+export async function writeSamples(opts: Pick<TrainerOptions, 'manifest' | 'model' | 'dataset' | 'pointsFigure'>, file: string): Promise<void> {
+  await saveSamples(opts, drawSamples(opts), file, 'samples from the prior');
 }
 
 /** One line per sample, with the domain's validity verdict where it has one, and the valid fraction. */
