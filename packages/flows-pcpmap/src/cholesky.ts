@@ -5,36 +5,77 @@ import { tf } from '@vaeflow/core';
  * (log det A = 2 sum_j log L_jj, L L^T = A), as one differentiable op: TensorFlow.js has no
  * Cholesky, and unrolling the recurrence in tensor ops costs O(n^2) small kernels. The
  * factorisation runs in float64 on the host; the gradient is the closed form
- *   d log det A / dA = A^-1  (A symmetric),
- * with A^-1 from the same factor. A matrix that is not positive definite is an error.
+ *   d log det A / dA = A^-1 = L^-T L^-1  (A symmetric),
+ * computed from the same factors only when a gradient is asked for (evaluation never pays for
+ * it). A matrix that is not positive definite is an error.
  */
 export function choleskyLogDet(A: tf.Tensor3D): tf.Tensor1D {
-  const op = tf.customGrad(((a: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = tf.customGrad(((a: tf.Tensor) => {
     const [B, n] = (a as tf.Tensor3D).shape;
     const data = a.dataSync();
+    const factors = new Float64Array(B * n * n);
     const logDet = new Float32Array(B);
-    const inv = new Float32Array(B * n * n);
-    for (let b = 0; b < B; b++) {
-      const M: number[][] = [];
-      for (let i = 0; i < n; i++) M.push(Array.from(data.subarray((b * n + i) * n, (b * n + i + 1) * n)));
-      const L = choleskyF64(M);
-      let s = 0;
-      for (let i = 0; i < n; i++) s += Math.log(L[i][i]);
-      logDet[b] = 2 * s;
-      for (let j = 0; j < n; j++) {
-        const e = new Array<number>(n).fill(0);
-        e[j] = 1;
-        const col = choleskySolve(L, e);
-        for (let i = 0; i < n; i++) inv[(b * n + i) * n + j] = col[i];
-      }
-    }
-    save([tf.tensor3d(inv, [B, n, n])]);
+    for (let b = 0; b < B; b++) logDet[b] = 2 * choleskyInto(data, b * n * n, n, factors);
     return {
       value: tf.tensor1d(logDet),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(tf.reshape(dy, [B, 1, 1]), saved[0]),
+      gradFunc: (dy: tf.Tensor) => {
+        const inv = new Float32Array(B * n * n);
+        const work = new Float64Array(n * n);
+        for (let b = 0; b < B; b++) spdInverseFromFactor(factors, b * n * n, n, work, inv);
+        return tf.mul(tf.reshape(dy, [B, 1, 1]), tf.tensor3d(inv, [B, n, n]));
+      },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(A) as tf.Tensor1D;
+}
+
+/**
+ * Factors the n x n matrix at `offset` of `src` (row-major) into its lower Cholesky factor,
+ * written row-major at the same offset of `out` (the upper triangle left 0); returns sum_j log L_jj.
+ */
+export function choleskyInto(src: ArrayLike<number>, offset: number, n: number, out: Float64Array): number {
+  let logDiag = 0;
+  for (let j = 0; j < n; j++) {
+    const rj = offset + j * n;
+    let s = src[rj + j];
+    for (let k = 0; k < j; k++) s -= out[rj + k] * out[rj + k];
+    if (!(s > 0)) throw new Error(`matrix is not positive definite (pivot ${j} is ${s})`);
+    const d = Math.sqrt(s);
+    out[rj + j] = d;
+    logDiag += Math.log(d);
+    for (let i = j + 1; i < n; i++) {
+      const ri = offset + i * n;
+      let t = src[ri + j];
+      for (let k = 0; k < j; k++) t -= out[ri + k] * out[rj + k];
+      out[ri + j] = t / d;
+    }
+  }
+  return logDiag;
+}
+
+/**
+ * A^-1 = L^-T L^-1 from the lower factor L at `offset` of `factors`, into `out` at the same
+ * offset (float32, row-major); `work` (n x n) receives L^-1.
+ */
+function spdInverseFromFactor(factors: Float64Array, offset: number, n: number, work: Float64Array, out: Float32Array): void {
+  // M = L^-1, lower triangular, column by column by forward substitution
+  work.fill(0);
+  for (let j = 0; j < n; j++) {
+    work[j * n + j] = 1 / factors[offset + j * n + j];
+    for (let i = j + 1; i < n; i++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s += factors[offset + i * n + k] * work[k * n + j];
+      work[i * n + j] = -s / factors[offset + i * n + i];
+    }
+  }
+  // (M^T M)_ij = sum_{k >= max(i, j)} M_ki M_kj
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let k = i; k < n; k++) s += work[k * n + i] * work[k * n + j];
+      out[offset + i * n + j] = s;
+      out[offset + j * n + i] = s;
+    }
 }
 
 /** The Cholesky factor of each matrix of a batch [B, n, n] (float64 on the host; not differentiable). */

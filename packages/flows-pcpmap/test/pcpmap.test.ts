@@ -93,6 +93,15 @@ describe('batched Cholesky', () => {
     }
   });
 
+  it('has a gradient that inverts A at larger sizes (A^-1 A = I)', () => {
+    const rng = new Random('chol-inv');
+    const M = rng.normal([3, 32, 32]) as tf.Tensor3D;
+    const A = tf.add(tf.matMul(M, M, false, true), tf.mul(tf.eye(32), 2)) as tf.Tensor3D;
+    const g = tf.grad((a: tf.Tensor) => tf.sum(choleskyLogDet(a as tf.Tensor3D)))(A) as tf.Tensor3D;
+    expect(tf.max(tf.abs(tf.sub(tf.matMul(g, A), tf.eye(32)))).dataSync()[0]).toBeLessThan(1e-3);
+    expect(tf.max(tf.abs(tf.sub(g, tf.transpose(g, [0, 2, 1])))).dataSync()[0]).toBe(0);
+  });
+
   it('refuses a matrix that is not positive definite', () => {
     expect(() =>
       choleskyLogDet(
