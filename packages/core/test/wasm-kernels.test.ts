@@ -123,6 +123,32 @@ describe('wasm kernel overrides', () => {
     expect(maxDiff(cpu.slice(6), wasm.slice(6), true)).toBeLessThan(1e-4);
   });
 
+  it('Concat (any axis, short and long runs, int32, empty parts) matches cpu, with gradients', async () => {
+    const X = rng.normalArray(2 * 6 * 5 * 8);
+    const Y = rng.normalArray(2 * 6 * 5 * 100);
+    const { cpu, wasm } = await onBoth(() => {
+      const x = tf.tensor(X, [2, 6, 5, 8]);
+      const y = tf.tensor(Y, [2, 6, 5, 100]);
+      const ints = tf.cast(tf.mul(x, 10), 'int32');
+      // a channel join of NHWC images (runs of 8 and 4), a long-run join, joins on outer axes
+      const f = (a: tf.Tensor, b: tf.Tensor) => {
+        const [p, q] = tf.split(a, 2, 3);
+        const parts = [tf.concat([q, a, p], 3), tf.concat([a, b], 3), tf.concat([a, a], 0), tf.concat([a, tf.slice(a, [0, 0, 0, 0], [2, 3, 5, 8])], 1)];
+        return tf.addN(parts.map((t, i) => tf.mul(tf.sum(tf.sin(t)), i + 1)));
+      };
+      return [
+        tf.concat([x, tf.slice(x, [0, 0, 0, 2], [2, 6, 5, 3])], 3),
+        tf.concat([y, x], 3),
+        tf.concat([x, tf.zeros([2, 6, 0, 8]), x], 2),
+        tf.cast(tf.concat([ints, ints], 3), 'float32'),
+        f(x, y),
+        ...tf.grads(f)([x, y]),
+      ];
+    });
+    expect(maxDiff(cpu.slice(0, 4), wasm.slice(0, 4))).toBe(0);
+    expect(maxDiff(cpu.slice(4), wasm.slice(4), true)).toBeLessThan(1e-4);
+  });
+
   it('leak no backend memory', async () => {
     await tf.setBackend('wasm');
     const run = () =>
@@ -131,7 +157,7 @@ describe('wasm kernel overrides', () => {
         const b = tf.randomNormal([16, 4]);
         tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false)))([a, b]);
         tf.grad((k: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, k as tf.Tensor4D, 2, 'same')))(tf.ones([3, 3, 2, 3]));
-        tf.grad((x: tf.Tensor) => tf.addN([...tf.unstack(x), ...tf.split(x, 2, 1), tf.slice(x, [1, 1], [2, 2])].map((t) => tf.sum(t))))(tf.ones([4, 4]));
+        tf.grad((x: tf.Tensor) => tf.addN([...tf.unstack(x), ...tf.split(x, 2, 1), tf.slice(x, [1, 1], [2, 2]), tf.concat([x, x], 1)].map((t) => tf.sum(t))))(tf.ones([4, 4]));
       });
     expect(dataIdsLeaked(run)).toBe(0);
   });

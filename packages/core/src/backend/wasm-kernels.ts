@@ -17,6 +17,10 @@ import * as tf from '@tensorflow/tfjs-core';
  * 4. Slice, Unpack and SplitV. The stock Slice copies its whole input out of the wasm heap
  *    before taking the slice, so unstacking K layers' parameters cost K copies of all of them
  *    (80 slices of a 1.3 MB tensor: 50 ms). These read the input in place.
+ * 5. Concat. The stock kernel, like the stock slices, copies each run of consecutive values
+ *    with a typed-array view and `set`, which for a channel split or join of NHWC images (runs
+ *    of a few values, one per pixel) costs more than the copy: Glow spent 20% of a step in
+ *    Concat and SplitV. Short runs are copied value by value here, in slices and joins alike.
  */
 
 interface WasmBackendLike {
@@ -178,6 +182,15 @@ function conv2dBackpropInput(matMul: tf.KernelFunc, transpose: tf.KernelFunc): t
   };
 }
 
+/** Values in a run below which a plain loop copies faster than a subarray view and `set`. */
+const SHORT_RUN = 64;
+
+/** dst[d .. d + len) = src[s .. s + len). */
+function copyRun(src: tf.TypedArray, s: number, dst: tf.TypedArray, d: number, len: number): void {
+  if (len < SHORT_RUN) for (let i = 0; i < len; i++) dst[d + i] = src[s + i];
+  else dst.set(src.subarray(s, s + len) as never, d);
+}
+
 /** Copies x[begin : begin + size] into `out` (already allocated), reading the heap in place. */
 function copySlice(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[], out: tf.TensorInfo): void {
   const n = tf.util.sizeFromShape(size);
@@ -197,7 +210,7 @@ function copySlice(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], 
   for (let row = 0; row < n / inner; row++) {
     let offset = begin[rank - 1];
     for (let d = 0; d < rank - 1; d++) offset += (begin[d] + index[d]) * strides[d];
-    dst.set(src.subarray(offset, offset + inner), row * inner);
+    copyRun(src, offset, dst, row * inner, inner);
     for (let d = rank - 2; d >= 0; d--) {
       if (++index[d] < size[d]) break;
       index[d] = 0;
@@ -253,6 +266,39 @@ function splitKernel(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/** Concat along any axis: per outer index, each input's run of values in turn (short runs value by value). */
+function concatKernel(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const all = args.inputs as unknown as tf.TensorInfo[];
+    if (all[0].dtype === 'string') return original(args);
+    const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number }).axis, all[0].shape)[0];
+    tf.backend_util.assertParamsConsistent(
+      all.map((t) => t.shape),
+      axis,
+    );
+    const outShape = tf.backend_util.computeOutShape(
+      all.map((t) => t.shape),
+      axis,
+    );
+    const inputs = all.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
+    if (inputs.length <= 1) return original(args);
+    const backend = args.backend as unknown as WasmBackendLike;
+    const out = backend.makeOutput(outShape, inputs[0].dtype);
+    // Views after the allocation: a growing heap detaches older ones.
+    const dst = backend.typedArrayFromHeap(out);
+    const srcs = inputs.map((t) => backend.typedArrayFromHeap(t));
+    const runs = inputs.map((t) => tf.util.sizeFromShape(t.shape.slice(axis)));
+    const outer = tf.util.sizeFromShape(outShape.slice(0, axis));
+    let d = 0;
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < srcs.length; i++) {
+        copyRun(srcs[i], o * runs[i], dst, d, runs[i]);
+        d += runs[i];
+      }
+    return out;
+  };
+}
+
 type Marked = tf.KernelConfig & { [MARK]?: tf.KernelConfig | null };
 
 function replace(kernelName: string, make: (original: tf.KernelFunc | null) => tf.KernelFunc): void {
@@ -278,14 +324,15 @@ export function installWasmKernels(): void {
   replace('Slice', (orig) => sliceKernel(orig!));
   replace('Unpack', (orig) => unpackKernel(orig!));
   replace('SplitV', (orig) => splitKernel(orig!));
+  replace('Concat', (orig) => concatKernel(orig!));
 }
 
 /**
- * Puts tfjs's own BatchMatMul, _FusedMatMul, Conv2DBackpropInput, Slice, Unpack and SplitV back (for side-by-side benchmarks). The
+ * Puts tfjs's own BatchMatMul, _FusedMatMul, Conv2DBackpropInput, Slice, Unpack, SplitV and Concat back (for side-by-side benchmarks). The
  * added Conv2DBackpropFilter stays: stock wasm has no kernel to restore.
  */
 export function restoreStockWasmKernels(): void {
-  for (const name of ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Slice', 'Unpack', 'SplitV']) {
+  for (const name of ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Slice', 'Unpack', 'SplitV', 'Concat']) {
     const current = tf.getKernel(name, 'wasm') as Marked | undefined;
     const original = current?.[MARK];
     if (!original) continue;
