@@ -9,32 +9,39 @@ const bin = path.join(root, 'packages/cli/bin/vaeflow.js');
 const vaeflow = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 
+/**
+ * Trains a manifest on the stripes fixture (written beside the fixture plugin it loads by a
+ * relative path, then removed) into dir/<name>; returns the run folder.
+ */
+function trainStripes(dir: string, name: string, model: Record<string, unknown>, training: Record<string, unknown>, plugins: string[] = []): string {
+  const f = path.join(__dirname, 'fixtures', `.${name}-${process.pid}.json`);
+  fs.writeFileSync(f, JSON.stringify({ name, plugins: ['./tiny-data-plugin.cjs', ...plugins], seed: 4, data: { type: 'stripes' }, model, training: { epochs: 2, batchSize: 32, ...training } }));
+  const out = path.join(dir, name);
+  const r = vaeflow(['train', f, '--out', out]);
+  fs.rmSync(f);
+  expect(r.status, r.stderr).toBe(0);
+  return out;
+}
+
+/** The records of a JSON-lines file of a run. */
+const jsonLines = (file: string) =>
+  fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
+const mlp = (latentDim: number, extra: Record<string, unknown> = {}) => ({ latentDim, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] }, ...extra });
+
 /** Trains three tiny runs (one with a 2-D latent) for eval and compare. */
 function tinyRuns(dir: string): string[] {
-  const fixture = path.join(__dirname, 'fixtures');
-  return [
-    ['stripes-a', 2],
-    ['stripes-b', 3],
-    ['stripes-c', 2],
-  ].map(([name, latent]) => {
-    const f = path.join(fixture, `.${name}-${process.pid}.json`);
-    fs.writeFileSync(
-      f,
-      JSON.stringify({
-        name,
-        plugins: ['./tiny-data-plugin.cjs'],
-        seed: 4,
-        data: { type: 'stripes' },
-        model: { latentDim: latent, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] } },
-        training: { epochs: 2, batchSize: 32, samples: 16 },
-      }),
-    );
-    const out = path.join(dir, name as string);
-    const r = vaeflow(['train', f, '--out', out]);
-    fs.rmSync(f);
-    expect(r.status, r.stderr).toBe(0);
-    return out;
-  });
+  return (
+    [
+      ['stripes-a', 2],
+      ['stripes-b', 3],
+      ['stripes-c', 2],
+    ] as const
+  ).map(([name, latent]) => trainStripes(dir, name, mlp(latent), { samples: 16 }));
 }
 
 describe('vaeflow eval and compare', () => {
@@ -49,12 +56,7 @@ describe('vaeflow eval and compare', () => {
     expect(ev.k).toBe(200);
     expect(ev.parameters).toBe(660); // the stripes model: 16-16 encoder to (2 x 2), 2-16-16 decoder
     expect(ev.n).toBe(32);
-    const test = fs
-      .readFileSync(path.join(runs[0], 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .find((m) => m.split === 'test');
+    const test = jsonLines(path.join(runs[0], 'metrics.jsonl')).find((m) => m.split === 'test');
     expect(ev.nll).toBeLessThanOrEqual(-test.elbo + 0.5);
     expect(ev.nll).toBeLessThanOrEqual(-ev.elbo);
     expect(ev.reconstructionMse).toBeGreaterThan(0);
@@ -85,28 +87,8 @@ describe('vaeflow eval and compare', () => {
   });
 
   it('training.usageEvery logs I(x; z), the marginal KL and the KL per dimension per epoch', () => {
-    const f = path.join(__dirname, 'fixtures', `.usage-${process.pid}.json`);
-    fs.writeFileSync(
-      f,
-      JSON.stringify({
-        name: 'usage',
-        plugins: ['./tiny-data-plugin.cjs'],
-        seed: 4,
-        data: { type: 'stripes' },
-        model: { latentDim: 3, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] } },
-        training: { epochs: 2, batchSize: 32, samples: 0, usageEvery: 1, usageExamples: 20 },
-      }),
-    );
-    const out = path.join(dir, 'usage');
-    const r = vaeflow(['train', f, '--out', out]);
-    fs.rmSync(f);
-    expect(r.status, r.stderr).toBe(0);
-    const val = fs
-      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .filter((m) => m.split === 'val');
+    const out = trainStripes(dir, 'usage', mlp(3), { samples: 0, usageEvery: 1, usageExamples: 20 });
+    const val = jsonLines(path.join(out, 'metrics.jsonl')).filter((m) => m.split === 'val');
     expect(val).toHaveLength(2);
     for (const m of val) {
       // a one-sample Monte Carlo estimate: near zero it can dip a little below
@@ -114,11 +96,7 @@ describe('vaeflow eval and compare', () => {
       expect(m.mutualInformation).toBeLessThanOrEqual(Math.log(20) + 1e-6);
       expect(Number.isFinite(m.marginalKl)).toBe(true);
     }
-    const usage = fs
-      .readFileSync(path.join(out, 'latent-usage.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const usage = jsonLines(path.join(out, 'latent-usage.jsonl'));
     expect(usage.map((u) => u.epoch)).toEqual([1, 2]);
     for (const u of usage) {
       expect(u.n).toBe(20);
@@ -132,27 +110,8 @@ describe('vaeflow eval and compare', () => {
   });
 
   it('training.flowHealthEvery logs every posterior flow layer, finite, with a small inverse round trip', () => {
-    const f = path.join(__dirname, 'fixtures', `.health-${process.pid}.json`);
-    fs.writeFileSync(
-      f,
-      JSON.stringify({
-        name: 'health',
-        plugins: ['./tiny-data-plugin.cjs', '@vaeflow/flows-iaf'],
-        seed: 4,
-        data: { type: 'stripes' },
-        model: { latentDim: 3, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] }, flows: [{ type: 'iaf', steps: 2, hidden: [8] }] },
-        training: { epochs: 2, batchSize: 32, samples: 0, flowHealthEvery: 4 },
-      }),
-    );
-    const out = path.join(dir, 'health');
-    const r = vaeflow(['train', f, '--out', out]);
-    fs.rmSync(f);
-    expect(r.status, r.stderr).toBe(0);
-    const records = fs
-      .readFileSync(path.join(out, 'flow-health.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const out = trainStripes(dir, 'health', mlp(3, { flows: [{ type: 'iaf', steps: 2, hidden: [8] }] }), { samples: 0, flowHealthEvery: 4 }, ['@vaeflow/flows-iaf']);
+    const records = jsonLines(path.join(out, 'flow-health.jsonl'));
     expect(records.length).toBeGreaterThanOrEqual(2);
     for (const rec of records) {
       expect(rec.layers.map((l: { index: number }) => l.index)).toEqual([0]);
