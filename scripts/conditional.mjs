@@ -13,23 +13,15 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { mnistBudget } from './lib/report.mjs';
-import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
+import { root, SWEEP_ARGS, sweepForPage, sweepOptions } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
-const { collectResults, readSavedSweep } = require('@vaeflow/sweep');
 const { sampleCommand } = require('@vaeflow/cli');
 const { findCheckpoint } = require('@vaeflow/core');
 const sweepFile = path.join(root, 'examples/conditional.sweep.json');
 const { values: args } = parseArgs({ options: SWEEP_ARGS });
 
-const { out } = await runSweep(sweepFile, sweepOptions(args));
-const saved = readSavedSweep(out);
-const { results, missing } = collectResults(out);
-const first = results[0] ?? saved.runs[0];
-const manifest = JSON.parse(fs.readFileSync(path.join(out, first.name, 'manifest.json'), 'utf8'));
-const epochs = manifest.training.epochs;
-const { trainImages, stepsPerEpoch } = mnistBudget(manifest);
+const { out, saved, results, missing, manifest, epochs, trainImages, stepsPerEpoch } = await sweepForPage(sweepFile, sweepOptions(args));
 const { k, limit } = saved.sweep.eval;
 const figures = path.join(root, 'docs/figures/conditional');
 fs.mkdirSync(figures, { recursive: true });

@@ -14,19 +14,17 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { mnistBudget, paired as pairedBySeed, verdict } from './lib/report.mjs';
-import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
+import { paired as pairedBySeed, verdict } from './lib/report.mjs';
+import { root, SWEEP_ARGS, sweepForPage, sweepOptions } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
-const { collectResults, estimate, formatEstimate, readSavedSweep } = require('@vaeflow/sweep');
+const { estimate, formatEstimate } = require('@vaeflow/sweep');
 const { loadRun } = require('@vaeflow/cli');
 const { Random, imageGridPng, tf } = require('@vaeflow/core');
 
 const sweepFile = path.join(root, 'examples/mnist-density.sweep.json');
 const { values: args } = parseArgs({ options: SWEEP_ARGS });
-const { out } = await runSweep(sweepFile, sweepOptions(args));
-const saved = readSavedSweep(out);
-const { results, missing } = collectResults(out);
+const { out, saved, results, missing, manifest, epochs, trainImages } = await sweepForPage(sweepFile, sweepOptions(args));
 const figures = path.join(root, 'docs/figures/mnist-density');
 fs.mkdirSync(figures, { recursive: true });
 
@@ -57,9 +55,6 @@ for (const c of CONFIGS) {
   loaded.model.dispose();
 }
 
-const manifest = JSON.parse(fs.readFileSync(path.join(out, (results[0] ?? saved.runs[0]).name, 'manifest.json'), 'utf8'));
-const { trainImages } = mnistBudget(manifest);
-const epochs = manifest.training.epochs;
 const rows = CONFIGS.map(
   (c) =>
     `| ${LABELS[c]} | ${of(c).length} | ${f(est(c, 'bpd'))} | ${c === 'maf' ? '–' : f(pairedBySeed(bySeed(c), bySeed('maf')), 3, true)} | ${Number.isFinite(est(c, 'parameters').mean) ? Math.round(est(c, 'parameters').mean).toLocaleString('en-US') : '–'} | ${f(est(c, 'examplesPerSec'), 0)} | ${f(est(c, 'minutes'), 1)} |`,

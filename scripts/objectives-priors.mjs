@@ -14,21 +14,15 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { lateChange, mnistBudget, paired as pairedBySeed, verdict } from './lib/report.mjs';
-import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
+import { lateChange, paired as pairedBySeed, verdict } from './lib/report.mjs';
+import { root, SWEEP_ARGS, sweepForPage, sweepOptions } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
-const { collectResults, estimate, formatEstimate, readSavedSweep } = require('@vaeflow/sweep');
+const { estimate, formatEstimate } = require('@vaeflow/sweep');
 const sweepFile = path.join(root, 'examples/objectives-priors.sweep.json');
 const { values: args } = parseArgs({ options: SWEEP_ARGS });
 
-const { out } = await runSweep(sweepFile, sweepOptions(args));
-const saved = readSavedSweep(out);
-const { results, missing } = collectResults(out);
-const first = results[0] ?? saved.runs[0];
-const manifest = JSON.parse(fs.readFileSync(path.join(out, first.name, 'manifest.json'), 'utf8'));
-const epochs = manifest.training.epochs;
-const { trainImages, stepsPerEpoch } = mnistBudget(manifest);
+const { saved, results, missing, manifest, epochs, trainImages, stepsPerEpoch } = await sweepForPage(sweepFile, sweepOptions(args));
 const { k, exPostGmm } = saved.sweep.eval;
 
 const LABELS = { vae: 'VAE (ELBO)', 'iwae-5': 'IWAE, K = 5', 'iwae-50': 'IWAE, K = 50', vamp: 'VAE, VampPrior (500 pseudo-inputs)' };

@@ -16,21 +16,16 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { lateChange, mnistBudget, paired as pairedBySeed, seedSeries, tailDomain, verdict } from './lib/report.mjs';
-import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
+import { lateChange, paired as pairedBySeed, seedSeries, tailDomain, verdict } from './lib/report.mjs';
+import { root, SWEEP_ARGS, sweepForPage, sweepOptions } from './lib/run-sweep.mjs';
 
 const require = createRequire(import.meta.url);
-const { collectResults, estimate, formatEstimate, readSavedSweep } = require('@vaeflow/sweep');
+const { estimate, formatEstimate } = require('@vaeflow/sweep');
 const { lineChartSvg } = require('@vaeflow/metrics');
 const sweepFile = path.join(root, 'examples/posterior-comparison.sweep.json');
 const { values: args } = parseArgs({ options: SWEEP_ARGS });
 
-const { out } = await runSweep(sweepFile, sweepOptions(args));
-const saved = readSavedSweep(out);
-const { results, missing } = collectResults(out);
-const manifest = JSON.parse(fs.readFileSync(path.join(out, saved.runs[0].name, 'manifest.json'), 'utf8'));
-const epochs = manifest.training.epochs;
-const { trainImages: trainN, stepsPerEpoch } = mnistBudget(manifest);
+const { saved, results, missing, manifest, epochs, trainImages: trainN, stepsPerEpoch } = await sweepForPage(sweepFile, sweepOptions(args));
 const k = saved.sweep.eval.k;
 const figures = path.join(root, 'docs/figures/posterior-comparison');
 fs.mkdirSync(figures, { recursive: true });

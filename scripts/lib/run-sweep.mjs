@@ -7,10 +7,11 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { mnistBudget } from './report.mjs';
 
 const require = createRequire(import.meta.url);
 const { sweepCommand } = require('@vaeflow/cli');
-const { readSavedSweep, readSweepFile } = require('@vaeflow/sweep');
+const { collectResults, readSavedSweep, readSweepFile } = require('@vaeflow/sweep');
 const { selectBackend } = require('@vaeflow/core');
 
 export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -40,3 +41,17 @@ export function sweepOptions(args) {
   };
 }
 export const SWEEP_ARGS = { out: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, 'no-train': { type: 'boolean' }, quiet: { type: 'boolean' }, only: { type: 'string' } };
+
+/**
+ * What a page script reads after running its sweep: the saved sweep, its finished runs
+ * (`results`, with the figures collectResults gives) and unfinished ones (`missing`), the
+ * resolved manifest of the first finished run (else the first planned one) with its epochs, and
+ * the MNIST budget that manifest implies (training images, steps per epoch).
+ */
+export async function sweepForPage(file, options) {
+  const { out } = await runSweep(file, options);
+  const saved = readSavedSweep(out);
+  const { results, missing } = collectResults(out);
+  const manifest = JSON.parse(fs.readFileSync(path.join(out, (results[0] ?? saved.runs[0]).name, 'manifest.json'), 'utf8'));
+  return { out, saved, results, missing, manifest, epochs: manifest.training.epochs, ...mnistBudget(manifest) };
+}
