@@ -34,8 +34,11 @@ async function openPage(pageDir: string, query: string) {
   };
 }
 
-/** A tiny run on the stripes fixture; `flows` adds an IAF posterior, so the page must bundle @vaeflow/flows-iaf. */
-function tinyRun(dir: string, name: string, latentDim: number, withIaf: boolean): string {
+/**
+ * A tiny run on the stripes fixture; `withIaf` adds an IAF posterior, so the page must bundle
+ * @vaeflow/flows-iaf; `conditional` trains a label-conditional VAE (per-class prior).
+ */
+function tinyRun(dir: string, name: string, latentDim: number, withIaf: boolean, conditional = false): string {
   const f = path.join(__dirname, 'fixtures', `.${name}-${process.pid}.json`);
   fs.writeFileSync(
     f,
@@ -43,8 +46,14 @@ function tinyRun(dir: string, name: string, latentDim: number, withIaf: boolean)
       name,
       plugins: ['./tiny-data-plugin.cjs', ...(withIaf ? ['@vaeflow/flows-iaf'] : [])],
       seed: 5,
-      data: { type: 'stripes' },
-      model: { latentDim, encoder: { type: 'mlp', hidden: [16] }, decoder: { type: 'mlp', hidden: [16] }, ...(withIaf ? { flows: [{ type: 'iaf', hidden: [16] }] } : {}) },
+      data: { type: 'stripes', condition: conditional },
+      model: {
+        latentDim,
+        encoder: { type: 'mlp', hidden: [16] },
+        decoder: { type: 'mlp', hidden: [16] },
+        ...(withIaf ? { flows: [{ type: 'iaf', hidden: [16] }] } : {}),
+        ...(conditional ? { prior: { type: 'conditional-gaussian' } } : {}),
+      },
       training: { epochs: 3, batchSize: 32, samples: 16 },
     }),
   );
@@ -75,7 +84,7 @@ describe('vaeflow export: a trained model as a static page', () => {
       const files = fs.readdirSync(path.join(run, 'page')).sort();
       expect(files).toEqual(['examples.bin', 'index.html', 'model.json', 'page.js', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm', 'tfjs-backend-wasm.wasm', 'weights.bin']);
       const meta = JSON.parse(fs.readFileSync(path.join(run, 'page', 'model.json'), 'utf8'));
-      expect(meta.examples).toEqual({ n: 32, encoding: 'uint8', valueBytes: 32 * 16, labelled: false });
+      expect(meta.examples).toEqual({ n: 32, encoding: 'uint8', valueBytes: 32 * 16, labelled: true });
       const floats = meta.weights.reduce((a: number, w: { shape: number[] }) => a + w.shape.reduce((x, y) => x * y, 1), 0);
       expect(fs.statSync(path.join(run, 'page', 'weights.bin')).size).toBe(4 * floats);
       expect(r.stderr).toMatch(/MB in all/);
@@ -132,6 +141,38 @@ describe('vaeflow export: a trained model as a static page', () => {
       expect(await page.$eval('#samples', (c) => (c as HTMLCanvasElement).toDataURL())).not.toBe(before);
       expect(await page.textContent('#samples-note')).toContain('Samples x = f(z) of the flow model');
       expect(await page.isHidden('#latent-section')).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it.skipIf(!chromium)(`lets a conditional model's page choose the class it decodes for, matching Node's decoder for that class${skipNote}`, async () => {
+    const run = tinyRun(dir, 'stripes-cvae', 2, false, true);
+    const e = vaeflow(['export', run]);
+    expect(e.status, e.stderr).toBe(0);
+    const meta = JSON.parse(fs.readFileSync(path.join(run, 'page', 'model.json'), 'utf8'));
+    expect(meta.dataset).toMatchObject({ conditionDim: 4, conditionNames: ['top', 'second', 'third', 'bottom'] });
+    // the examples carry the data columns only (16 values each); their labels follow them
+    expect(meta.examples).toMatchObject({ n: 32, valueBytes: 32 * 16, labelled: true });
+    const node = await loadRun(run);
+    const z = [
+      [0, 0],
+      [0.7, -1.1],
+    ];
+    const expected = tf.tidy(() => node.model.decodeMean!(tf.tensor2d(z), tf.tensor2d([0, 0, 1, 0, 0, 0, 1, 0], [2, 4])).arraySync() as number[][]);
+    node.model.dispose();
+    const { page, errors, close } = await openPage(path.join(run, 'page'), '?backend=cpu');
+    try {
+      expect(await page.isVisible('#class-picker')).toBe(true);
+      expect(await page.$$eval('#class option', (o) => o.map((x) => x.textContent))).toEqual(['top', 'second', 'third', 'bottom']);
+      const pixels = (id: string) => page.$eval(`#${id}`, (c) => (c as HTMLCanvasElement).toDataURL());
+      const [samples, manifold] = [await pixels('samples'), await pixels('manifold')];
+      await page.selectOption('#class', '2');
+      expect(await pixels('samples')).not.toBe(samples);
+      expect(await pixels('manifold')).not.toBe(manifold);
+      const got = await page.evaluate((zz) => (window as unknown as { vaeflow: { decode(z: number[][]): number[][] } }).vaeflow.decode(zz), z);
+      expect(Math.max(...got.flatMap((row, i) => row.map((v, j) => Math.abs(v - expected[i][j]))))).toBeLessThan(1e-4);
       expect(errors).toEqual([]);
     } finally {
       await close();

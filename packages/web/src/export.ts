@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin as EsbuildPlugin } from 'esbuild';
-import { UserError, inputDimOf, pluginOfModule, readMetrics, writeFileAtomic, type Dataset, type LatentModel, type Manifest } from '@vaeflow/core';
+import { UserError, dataColumns, pluginOfModule, rowDimOf, readMetrics, writeFileAtomic, type Dataset, type LatentModel, type Manifest } from '@vaeflow/core';
 import { pageHtml } from './html.js';
 import { PAGE_FORMAT, type ExportedModel, type ExportedTensor } from './format.js';
 import { VERSION } from './version.js';
@@ -71,10 +71,10 @@ function packWeights(model: LatentModel): { index: ExportedTensor[]; bytes: Buff
 
 /** The first n test examples: as grey levels k/255 in one byte each when they all are, else float32; labels after. */
 function packExamples(dataset: Dataset, wanted: number): { meta: ExportedModel['examples']; bytes: Buffer } {
-  const D = inputDimOf(dataset);
   const split = dataset.test.n > 0 ? dataset.test : dataset.val;
   const n = Math.min(wanted, split.n);
-  const x = split.x.subarray(0, n * D);
+  // the data columns only: a conditional model's labels travel as the labels below
+  const x = dataColumns(split.x.subarray(0, n * rowDimOf(dataset)), n, dataset);
   const asBytes = x.every((v) => v >= 0 && v <= 1 && Math.abs(v * 255 - Math.round(v * 255)) < 1e-3);
   const values = asBytes ? Buffer.from(Uint8Array.from(x, (v) => Math.round(v * 255))) : Buffer.from(new Float32Array(x).buffer);
   const labels = split.labels ? Buffer.from(split.labels.subarray(0, n)) : Buffer.alloc(0);
@@ -162,8 +162,6 @@ export async function pagePlugins(pluginFiles: string[]): Promise<string[]> {
  * wasm backend's binaries. It needs only its own files, from a local server or any static host.
  */
 export async function exportPage(input: ExportInput): Promise<ExportSummary> {
-  if (input.dataset.conditionDim)
-    throw new UserError(`${input.runDir} is a conditional model (its rows carry ${input.dataset.conditionDim} label columns); the page cannot condition on a label yet, so it is not exported`);
   const outDir = path.resolve(input.outDir);
   checkOutDir(outDir);
   const pluginFiles = await pagePlugins(input.pluginFiles);
@@ -175,7 +173,12 @@ export async function exportPage(input: ExportInput): Promise<ExportSummary> {
     run: path.basename(path.resolve(input.runDir)),
     // plugin files are named by package only: a page carries no path of the machine it was exported on
     manifest: { ...input.manifest, plugins: (input.manifest.plugins ?? []).filter((p) => !p.startsWith('.') && !path.isAbsolute(p)) } as unknown as ExportedModel['manifest'],
-    dataset: { name: input.dataset.name, inputShape: input.dataset.inputShape, valueKind: input.dataset.valueKind },
+    dataset: {
+      name: input.dataset.name,
+      inputShape: input.dataset.inputShape,
+      valueKind: input.dataset.valueKind,
+      ...(input.dataset.conditionDim ? { conditionDim: input.dataset.conditionDim, conditionNames: [...(input.dataset.conditionNames ?? [])] } : {}),
+    },
     weights: weights.index,
     examples: examples.meta,
     source: { checkpoint: path.basename(input.checkpoint), ema: input.ema, ...measured(input.runDir), vaeflow: VERSION, exportedAt: new Date().toISOString() },

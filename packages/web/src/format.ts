@@ -27,7 +27,8 @@ export interface ExportedModel {
   run: string;
   /** the resolved manifest the run trained (its plugins are bundled into the page) */
   manifest: { seed: number | string; model: { type?: string; latentDim?: number } & Record<string, unknown> } & Record<string, unknown>;
-  dataset: { name: string; inputShape: number[]; valueKind: 'binary' | 'continuous' };
+  /** conditionDim and conditionNames for a conditional model's labels (see @vaeflow/core's conditionOnLabels) */
+  dataset: { name: string; inputShape: number[]; valueKind: 'binary' | 'continuous'; conditionDim?: number; conditionNames?: string[] };
   weights: ExportedTensor[];
   examples: ExportedExamples;
   /** where the weights come from and what the run measured, for the page's header */

@@ -33,6 +33,7 @@ export function pageHtml(run: string): string {
   <div id="facts"></div>
   <div id="status">Loading the model…</div>
   <p id="not-images" class="note" hidden></p>
+  <p id="class-picker" hidden><label>class <select id="class"></select></label> <span class="note">a conditional model: samples, traversal, interpolation, manifold and drawings are decoded for this class; the test examples are encoded with their own</span></p>
 </header>
 
 <section id="samples-section">

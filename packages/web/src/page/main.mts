@@ -110,6 +110,17 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
   if (src.isNll !== undefined) facts.push(`IS-NLL ${src.isNll.toFixed(2)} nats (K = ${src.isK})`);
   facts.push(`${src.checkpoint} checkpoint${src.ema ? ' (weights’ moving average)' : ''}`);
   $('facts').textContent = facts.join(' · ');
+  // A conditional model decodes for one class at a time: every section redraws when it changes.
+  const redraw: (() => void)[] = [];
+  if (pm.conditionDim) {
+    const picker = $<HTMLSelectElement>('class');
+    pm.conditionNames.forEach((name, c) => picker.append(new Option(name, String(c))));
+    picker.addEventListener('change', () => {
+      pm.selectedClass = Number(picker.value);
+      for (const f of redraw) f();
+    });
+    $('class-picker').hidden = false;
+  }
   const isPoints = meta.dataset.inputShape.length === 1 && meta.dataset.inputShape[0] === 2 && !describer;
   if (!layout && !isPoints) {
     $('not-images').hidden = false;
@@ -159,6 +170,7 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
   }
   $('sample').addEventListener('click', sample);
   temperature.addEventListener('input', sample);
+  redraw.push(sample);
   sample();
   const firstSampleAt = performance.now();
 
@@ -166,7 +178,7 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
     for (const id of ['traversal-section', 'interpolation-section', 'latent-section', 'draw-section']) $(id).hidden = true;
     return firstSampleAt;
   }
-  const codes = encode(pm, pm.examples, n);
+  const codes = encode(pm, pm.examples, n, pm.labels);
   const activity = latentActivity(codes, n, L);
   const byActivity = [...activity.keys()].sort((a, b) => activity[b] - activity[a]);
 
@@ -191,6 +203,7 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
     sliders.append(row);
     return { input, value, d };
   });
+  redraw.push(traverse);
   const moveTo = (z: ArrayLike<number>) => {
     z0.set(z);
     for (const s of inputs) {
@@ -242,6 +255,7 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
     interpolate();
   });
   ib.value = String(Math.min(1, n - 1));
+  redraw.push(interpolate);
   interpolate();
 
   // the latent space: test encodings on the two most active dimensions, and the decoded manifold of a 2-D latent
@@ -256,16 +270,21 @@ function setUp(pm: PageModel, describer?: PageDescriber): number {
     L === 2
       ? 'The latent space is 2-D: every test example shown where the encoder puts it (posterior mean).'
       : `Projection on the two most active of ${L} dimensions, z${plane[0] + 1} and z${plane[1] + 1}.`;
-  if (L === 2 && layout) drawManifold($('manifold'), pm, layout, codes, n);
-  else $('manifold-figure').hidden = true;
+  if (L === 2 && layout) {
+    const manifold = () => drawManifold($('manifold'), pm, layout, codes, n);
+    redraw.push(manifold);
+    manifold();
+  } else $('manifold-figure').hidden = true;
 
   // draw an example and see its reconstruction and its place in the latent space
   if (layout)
-    setUpDrawing(
-      pm,
-      layout,
-      (z) => scatter.mark(z[plane[0]], z[plane[1]]),
-      (z) => moveTo(z),
+    redraw.push(
+      setUpDrawing(
+        pm,
+        layout,
+        (z) => scatter.mark(z[plane[0]], z[plane[1]]),
+        (z) => moveTo(z),
+      ),
     );
   else $('draw-section').hidden = true;
   return firstSampleAt;
@@ -334,10 +353,10 @@ function drawManifold(canvas: HTMLCanvasElement, pm: PageModel, layout: ImageLay
 }
 
 /** The drawing pad: strokes in ink, read down to the data's size, encoded and reconstructed on every stroke. */
-function setUpDrawing(pm: PageModel, layout: ImageLayout, onCode: (z: Float32Array) => void, traverseFrom: (z: Float32Array) => void): void {
+function setUpDrawing(pm: PageModel, layout: ImageLayout, onCode: (z: Float32Array) => void, traverseFrom: (z: Float32Array) => void): () => void {
   const pad = $<HTMLCanvasElement>('draw');
   const ctx = pad.getContext('2d');
-  if (!ctx) return;
+  if (!ctx) return () => undefined;
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
   ctx.lineWidth = (pad.width / layout.width) * 2.2;
@@ -388,4 +407,5 @@ function setUpDrawing(pm: PageModel, layout: ImageLayout, onCode: (z: Float32Arr
     if (code) traverseFrom(code);
   });
   update();
+  return update;
 }

@@ -11,6 +11,10 @@ export interface PageModel {
   inputDim: number;
   /** true when the prior is N(0, I), so a temperature T samples z = T * eps */
   standardNormalPrior: boolean;
+  /** a conditional model's classes (0 for an unconditional model), their names, and the class the page decodes for */
+  conditionDim: number;
+  conditionNames: readonly string[];
+  selectedClass: number;
 }
 
 /** The plugin object a bundled module exports (default, `plugin`, or any plugin-shaped export). */
@@ -44,6 +48,7 @@ export async function loadPageModel(base: URL, plugins: Plugin[]): Promise<PageM
     name: meta.dataset.name,
     inputShape: meta.dataset.inputShape,
     valueKind: meta.dataset.valueKind,
+    conditionDim: meta.dataset.conditionDim ?? 0,
     train: empty,
     val: empty,
     test: empty,
@@ -61,7 +66,17 @@ export async function loadPageModel(base: URL, plugins: Plugin[]): Promise<PageM
   const ex = meta.examples;
   const examples = ex.encoding === 'uint8' ? Float32Array.from(new Uint8Array(exampleBytes, 0, ex.valueBytes), (v) => v / 255) : new Float32Array(exampleBytes.slice(0, ex.valueBytes));
   const labels = ex.labelled ? new Uint8Array(exampleBytes, ex.valueBytes, ex.n) : null;
-  return { meta, model, examples, labels, inputDim, standardNormalPrior: model.prior instanceof StandardNormalPrior };
+  const conditionDim = meta.dataset.conditionDim ?? 0;
+  const conditionNames = meta.dataset.conditionNames?.length === conditionDim ? meta.dataset.conditionNames : Array.from({ length: conditionDim }, (_, c) => String(c));
+  return { meta, model, examples, labels, inputDim, standardNormalPrior: model.prior instanceof StandardNormalPrior, conditionDim, conditionNames, selectedClass: 0 };
+}
+
+/** One-hot condition rows [n, C] of a conditional model: the given classes, else the selected one for every row; undefined when unconditional. */
+function conditionRows(pm: PageModel, n: number, classes?: ArrayLike<number> | null): tf.Tensor2D | undefined {
+  if (!pm.conditionDim) return undefined;
+  const oneHot = new Float32Array(n * pm.conditionDim);
+  for (let i = 0; i < n; i++) oneHot[i * pm.conditionDim + (classes ? classes[i] : pm.selectedClass)] = 1;
+  return tf.tensor2d(oneHot, [n, pm.conditionDim]);
 }
 
 /** Decodes latents [n, L] to the decoder's mean in data space, [n, D]. */
@@ -69,16 +84,22 @@ export function decode(pm: PageModel, z: Float32Array, n: number): Float32Array 
   return tf
     .tidy(() => {
       const zt = tf.tensor2d(z, [n, pm.model.latentDim]);
-      const x = pm.model.decodeMean ? pm.model.decodeMean(zt) : null;
+      const x = pm.model.decodeMean ? pm.model.decodeMean(zt, conditionRows(pm, n)) : null;
       if (!x) throw new Error(`a ${pm.model.kind} model has no decoder mean to show`);
       return x.dataSync() as Float32Array;
     })
     .slice();
 }
 
-/** Encodes rows [n, D] to their posterior means [n, L]. */
-export function encode(pm: PageModel, x: Float32Array, n: number): Float32Array {
-  return tf.tidy(() => pm.model.encodeMean(tf.tensor2d(x, [n, pm.inputDim])).dataSync() as Float32Array).slice();
+/** Encodes rows [n, D] to their posterior means [n, L]; a conditional model reads each row's class (`classes`, else the selected class). */
+export function encode(pm: PageModel, x: Float32Array, n: number, classes?: ArrayLike<number> | null): Float32Array {
+  return tf
+    .tidy(() => {
+      const data = tf.tensor2d(x, [n, pm.inputDim]);
+      const c = conditionRows(pm, n, classes);
+      return pm.model.encodeMean(c ? (tf.concat([data, c], 1) as tf.Tensor2D) : data).dataSync() as Float32Array;
+    })
+    .slice();
 }
 
 /**
@@ -88,7 +109,8 @@ export function encode(pm: PageModel, x: Float32Array, n: number): Float32Array 
 export function samplePrior(pm: PageModel, n: number, rng: Random, temperature: number): Float32Array {
   return tf
     .tidy(() => {
-      const z = pm.model.prior.sample(n, rng);
+      const c = pm.model.prior.conditional ? conditionRows(pm, n) : undefined;
+      const z = c ? pm.model.prior.sample(n, rng, c) : pm.model.prior.sample(n, rng);
       return (pm.standardNormalPrior ? z.mul(temperature) : z).dataSync() as Float32Array;
     })
     .slice();
