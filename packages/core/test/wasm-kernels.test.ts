@@ -149,6 +149,44 @@ describe('wasm kernel overrides', () => {
     expect(maxDiff(cpu.slice(4), wasm.slice(4), true)).toBeLessThan(1e-4);
   });
 
+  it('PadV2 (rank 1-4, before and after, a constant, int32) matches cpu, with the gradient of slices', async () => {
+    const X = rng.normalArray(3 * 4 * 5 * 6);
+    const { cpu, wasm } = await onBoth(() => {
+      const x = tf.tensor(X, [3, 4, 5, 6]);
+      const ints = tf.cast(tf.mul(x, 10), 'int32');
+      const f = (a: tf.Tensor) => tf.sum(tf.sin(tf.add(tf.slice(a, [1, 0, 2, 1], [2, 3, 3, 5]), tf.slice(a, [0, 1, 0, 0], [2, 3, 3, 5]))));
+      return [
+        tf.pad(x, [
+          [1, 0],
+          [0, 2],
+          [1, 1],
+          [3, 0],
+        ]),
+        tf.pad(tf.reshape(x, [360]), [[5, 7]], -2.5),
+        tf.pad(tf.reshape(x, [12, 30]), [
+          [0, 0],
+          [2, 40],
+        ]),
+        tf.cast(
+          tf.pad(
+            ints,
+            [
+              [0, 1],
+              [1, 0],
+              [0, 0],
+              [2, 2],
+            ],
+            7,
+          ),
+          'float32',
+        ),
+        tf.grad(f)(x),
+      ];
+    });
+    expect(maxDiff(cpu.slice(0, 4), wasm.slice(0, 4))).toBe(0);
+    expect(maxDiff(cpu.slice(4), wasm.slice(4), true)).toBeLessThan(1e-5);
+  });
+
   it('leak no backend memory', async () => {
     await tf.setBackend('wasm');
     const run = () =>
