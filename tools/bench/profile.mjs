@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Where one training step's time goes, by kernel: tf.profile over a few steps of a model from
-// examples/, on one backend. Usage: node tools/bench/profile.mjs [--model mlp|iaf|conv|planar|pcpmap|glow|iwae50] [--backend native|wasm] [--threads 2]
+// examples/, on one backend. Usage: node tools/bench/profile.mjs [--model mlp|iaf|conv|planar|planar80|pcpmap|glow|iwae50] [--backend native|wasm] [--threads 2]
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { prepareStep, readExample } from './step-setup.mjs';
@@ -19,13 +19,17 @@ const files = {
   pcpmap: 'mnist-pcpmap.json',
   glow: 'mnist-glow-density.json',
   iwae50: 'mnist-vae.json',
+  planar80: 'mnist-planar.json',
 };
 // Objectives set on top of the example's own (the reference VAE trained on the IWAE bound with K = 50).
 const objectives = { iwae50: { type: 'iwae', samples: 50 } };
+// The deepest amortised planar flow of Rezende & Mohamed 2015's table 2.
+const flows = { planar80: [{ type: 'planar-amortized', layers: 80 }] };
 
 const choice = await selectBackend(args.backend, { threads: Number(args.threads) });
 const example = readExample(files[args.model]);
 if (objectives[args.model]) example.objective = objectives[args.model];
+if (flows[args.model]) example.model.flows = flows[args.model];
 const { run, batchSize: B } = await prepareStep(example);
 const steps = Number(args.steps);
 const t0 = performance.now();

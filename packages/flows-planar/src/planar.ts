@@ -1,4 +1,5 @@
 import { BaseFlow, Dense, type Random, tf } from '@vaeflow/core';
+import { planarLayers } from './planar-kernel.js';
 
 /**
  * The invertibility correction of Rezende & Mohamed (2015, appendix A.1):
@@ -79,10 +80,10 @@ export class AmortizedPlanarFlow extends BaseFlow {
  * K planar layers (all global or all amortised) applied in one pass, with the maths of K layers
  * in sequence: f = f_K o ... o f_1, log|det| = sum_k log|1 + (1 - t_k^2) w_k.u_hat_k|.
  * What does not depend on z is computed for every layer at once: the parameters (for the
- * amortised flow one matMul from h), the correction u_hat and w.u_hat; the sequential part is
- * only a_k = w_k.z + b_k, t_k = tanh(a_k), z <- z + u_hat_k t_k; the log-determinants are taken
- * together at the end. That is about a fifth of the tensor operations of the layer-by-layer
- * form, which dominate the cost of deep stacks (K = 80) at small widths. The layers keep their
+ * amortised flow one matMul from h) and the correction u_hat; the sequential part,
+ * a_k = w_k.z + b_k, t_k = tanh(a_k), z <- z + u_hat_k t_k, and the log-determinants are one
+ * host op with its gradient written out ({@link planarLayers}): the layer-by-layer form's many
+ * small tensor kernels dominate the cost of deep stacks (K = 80) at small widths. The layers keep their
  * own parameters, as children "0".."K-1" like a SequentialFlow's, so checkpoints do not change.
  */
 export class PlanarStack extends BaseFlow {
@@ -128,20 +129,10 @@ export class PlanarStack extends BaseFlow {
     const wu = tf.sum(tf.mul(w, u), 2, true);
     const m = tf.sub(tf.softplus(wu), 1);
     const wNorm2 = tf.add(tf.sum(tf.square(w), 2, true), 1e-8);
-    const uHat = tf.add(u, tf.mul(tf.div(tf.sub(m, wu), wNorm2), w));
-    const wuHat = tf.sum(tf.mul(w, uHat), 2, true); // [K, B or 1, 1]
-    const ws = tf.unstack(w) as tf.Tensor2D[];
-    const us = tf.unstack(uHat) as tf.Tensor2D[];
-    const bs = tf.unstack(b) as tf.Tensor2D[];
-    const ts: tf.Tensor2D[] = [];
-    for (let k = 0; k < this.layers.length; k++) {
-      const t = tf.tanh(tf.add(tf.sum(tf.mul(ws[k], z), 1, true), bs[k])) as tf.Tensor2D; // [B, 1]
-      z = tf.add(z, tf.mul(us[k], t)) as tf.Tensor2D;
-      ts.push(t);
-    }
-    const t = tf.stack(ts); // [K, B, 1]
-    const arg = tf.add(1, tf.mul(tf.sub(1, tf.square(t)), wuHat));
-    const logDet = tf.reshape(tf.sum(tf.log(tf.add(tf.abs(arg), 1e-12)), 0), [-1]) as tf.Tensor1D;
-    return { z, logDet };
+    const uHat = tf.add(u, tf.mul(tf.div(tf.sub(m, wu), wNorm2), w)) as tf.Tensor3D;
+    // the K sequential layers and their log-determinants in one host op
+    const out = planarLayers(z, uHat, w, b);
+    const L = this.dim;
+    return { z: tf.slice(out, [0, 0], [-1, L]) as tf.Tensor2D, logDet: tf.reshape(tf.slice(out, [0, L], [-1, 1]), [-1]) as tf.Tensor1D };
   }
 }

@@ -30,6 +30,26 @@ describe('planar stack', () => {
       const close = (x: tf.Tensor, y: tf.Tensor) => Array.from(x.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(y.dataSync()[i], 4));
       close(a.z, b.z);
       close(a.logDet, b.logDet);
+      // the host op's written-out gradient against autodiff through the layers one after another:
+      // with respect to z, h and every parameter, for a loss reading both outputs
+      const loss = (f: typeof stack | typeof sequence) => (zz: tf.Tensor, hh?: tf.Tensor) => {
+        const r = f.forwardAndLogDet(zz as tf.Tensor2D, hh as tf.Tensor2D | undefined);
+        return tf.add(tf.sum(tf.mul(tf.sin(r.z), tf.linspace(0.5, 2, 5))), tf.sum(tf.mul(r.logDet, tf.linspace(-1, 1.5, 9))));
+      };
+      const inputs = h ? [z, h] : [z];
+      const vars = [...stack.namedVariables().values()];
+      const grads = (f: typeof stack | typeof sequence) => {
+        const g = tf.variableGrads(() => loss(f)(...(inputs as [tf.Tensor, tf.Tensor?])) as tf.Scalar, vars);
+        const gi = tf.grads((...xs: tf.Tensor[]) => loss(f)(xs[0], xs[1]))(inputs);
+        return [...gi, ...vars.map((v) => g.grads[v.name])];
+      };
+      const [ga, gb] = [grads(stack), grads(sequence)];
+      expect(ga.length).toBe(inputs.length + vars.length);
+      ga.forEach((g, i) => {
+        const [x, y] = [g.dataSync(), gb[i].dataSync()];
+        const scale = Math.max(1, ...Array.from(y, Math.abs));
+        for (let j = 0; j < x.length; j++) expect(Math.abs(x[j] - y[j]) / scale).toBeLessThan(1e-4);
+      });
     });
   }
 });
