@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Where one training step's time goes, by kernel: tf.profile over a few steps of a model from
-// examples/, on one backend. Usage: node tools/bench/profile.mjs [--model mlp|iaf|conv|planar|planar80|pcpmap|glow|iwae50] [--backend native|wasm] [--threads 2]
+// examples/, on one backend. Usage: node tools/bench/profile.mjs [--model mlp|iaf|conv|planar|planar80|pcpmap|sylvester|nsf|glow|iwae50] [--backend native|wasm] [--threads 2]
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { prepareStep, readExample } from './step-setup.mjs';
@@ -17,6 +17,8 @@ const files = {
   conv: 'mnist-conv-vae.json',
   planar: 'mnist-planar.json',
   pcpmap: 'mnist-pcpmap.json',
+  sylvester: 'mnist-sylvester.json',
+  nsf: 'mnist-nsf.json',
   glow: 'mnist-glow-density.json',
   iwae50: 'mnist-vae.json',
   planar80: 'mnist-planar.json',

@@ -187,6 +187,28 @@ describe('wasm kernel overrides', () => {
     expect(maxDiff(cpu.slice(4), wasm.slice(4), true)).toBeLessThan(1e-5);
   });
 
+  it('Identity shares the buffer (tf.clone, the tape) and frees it with the last reference', async () => {
+    await tf.setBackend('wasm');
+    const buffers = (tf.backend() as unknown as { dataIdMap: { numDataIds(): number; has(d: object): boolean } }).dataIdMap;
+    const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const before = buffers.numDataIds();
+    const y = tf.clone(x);
+    expect(y.dataId).toBe(x.dataId);
+    expect(buffers.numDataIds()).toBe(before); // no second buffer
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]); // still alive through the clone
+    y.dispose();
+    expect(buffers.has(x.dataId)).toBe(false);
+    expect(buffers.numDataIds()).toBe(before - 1);
+    const A = rng.normalArray(12);
+    const { cpu, wasm } = await onBoth(() => {
+      const a = tf.tensor(A, [3, 4]);
+      const f = (t: tf.Tensor) => tf.sum(tf.mul(tf.clone(t), tf.sin(tf.clone(tf.reshape(t, [4, 3])).reshape([3, 4]))));
+      return [f(a), tf.grad(f)(a)];
+    });
+    expect(maxDiff(cpu, wasm, true)).toBeLessThan(1e-5);
+  });
+
   it('leak no backend memory', async () => {
     await tf.setBackend('wasm');
     const run = () =>
@@ -195,7 +217,21 @@ describe('wasm kernel overrides', () => {
         const b = tf.randomNormal([16, 4]);
         tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, true, false)))([a, b]);
         tf.grad((k: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 6, 6, 2]) as tf.Tensor4D, k as tf.Tensor4D, 2, 'same')))(tf.ones([3, 3, 2, 3]));
-        tf.grad((x: tf.Tensor) => tf.addN([...tf.unstack(x), ...tf.split(x, 2, 1), tf.slice(x, [1, 1], [2, 2]), tf.concat([x, x], 1)].map((t) => tf.sum(t))))(tf.ones([4, 4]));
+        tf.grad((x: tf.Tensor) =>
+          tf.addN(
+            [
+              ...tf.unstack(x),
+              ...tf.split(x, 2, 1),
+              tf.slice(x, [1, 1], [2, 2]),
+              tf.concat([x, x], 1),
+              tf.clone(x),
+              tf.pad(x, [
+                [1, 0],
+                [0, 2],
+              ]),
+            ].map((t) => tf.sum(t)),
+          ),
+        )(tf.ones([4, 4]));
       });
     expect(dataIdsLeaked(run)).toBe(0);
   });

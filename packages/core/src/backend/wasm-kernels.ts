@@ -24,10 +24,16 @@ import * as tf from '@tensorflow/tfjs-core';
  * 6. PadV2 (the gradient of every Slice): the stock kernel pads element by element (about 20 ns
  *    a value, 8% of an amortised planar flow's step); here the output is filled with the
  *    constant and the input's rows are copied into place as runs.
+ * 7. Identity. The autodiff tape and tf.clone call it hundreds of times a step, and stock wasm
+ *    copies the whole tensor each time (4% of the reference VAE's step, 13% of a Sylvester
+ *    flow's). Tensors are immutable and no kernel here or in @vaeflow/native writes into its
+ *    inputs, so the output shares the input's buffer (a reference count, as Reshape and the cpu
+ *    backend's Identity do).
  */
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  incRef(dataId: tf.DataId): void;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
   disposeData(dataId: tf.DataId): boolean;
 }
@@ -333,6 +339,16 @@ function padKernel(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/** Identity without a copy: the output shares the input's buffer (immutable), one more reference to it. */
+function identityKernel(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const x = (args.inputs as { x: tf.TensorInfo }).x;
+    if (x.dtype === 'string') return original(args);
+    (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
+
 type Marked = tf.KernelConfig & { [MARK]?: tf.KernelConfig | null };
 
 function replace(kernelName: string, make: (original: tf.KernelFunc | null) => tf.KernelFunc): void {
@@ -360,14 +376,15 @@ export function installWasmKernels(): void {
   replace('SplitV', (orig) => splitKernel(orig!));
   replace('Concat', (orig) => concatKernel(orig!));
   replace('PadV2', (orig) => padKernel(orig!));
+  replace('Identity', (orig) => identityKernel(orig!));
 }
 
 /**
- * Puts tfjs's own BatchMatMul, _FusedMatMul, Conv2DBackpropInput, Slice, Unpack, SplitV, Concat and PadV2 back (for side-by-side benchmarks). The
+ * Puts tfjs's own BatchMatMul, _FusedMatMul, Conv2DBackpropInput, Slice, Unpack, SplitV, Concat, PadV2 and Identity back (for side-by-side benchmarks). The
  * added Conv2DBackpropFilter stays: stock wasm has no kernel to restore.
  */
 export function restoreStockWasmKernels(): void {
-  for (const name of ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Slice', 'Unpack', 'SplitV', 'Concat', 'PadV2']) {
+  for (const name of ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Slice', 'Unpack', 'SplitV', 'Concat', 'PadV2', 'Identity']) {
     const current = tf.getKernel(name, 'wasm') as Marked | undefined;
     const original = current?.[MARK];
     if (!original) continue;
