@@ -64,9 +64,10 @@ export class SylvesterFlow extends BaseFlow {
     return 0;
   }
 
-  /** Upper triangular with tanh on the diagonal, from unconstrained [B, M, M]. */
+  /** Upper triangular with tanh on the diagonal, from unconstrained [B, M, M] (tanh of the M diagonal values only, not of all M^2). */
   private triangular(raw: tf.Tensor3D): tf.Tensor3D {
-    return tf.add(tf.mul(raw, this.upper), tf.mul(tf.tanh(raw), this.eye)) as tf.Tensor3D;
+    const diagonal = tf.tanh(tf.sum(tf.mul(raw, this.eye), 2, true)); // [B, M, 1]
+    return tf.add(tf.mul(raw, this.upper), tf.mul(diagonal, this.eye)) as tf.Tensor3D;
   }
 
   /** Q [B, D, M] with orthonormal columns from a free [B, D, M] matrix (O-SNF). */
