@@ -266,7 +266,7 @@ export class VAE extends Module implements LatentModel {
 
   /** p(y|z) at z ~ q(z|x), with y the preprocessed data (the data itself without preprocessing). */
   reconstructionLikelihood(x: tf.Tensor2D, rng: Random): Likelihood {
-    const { z } = this.posteriorSample(x, rng);
-    return this.decode(z, this.conditionDim ? tf.slice(x, [0, x.shape[1] - this.conditionDim], [-1, this.conditionDim]) : null);
+    const { y, c } = this.split(x);
+    return this.decode(this.sampleGivenFeatures(this.features(y, c, false), rng).z, c);
   }
 }
