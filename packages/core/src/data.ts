@@ -104,6 +104,12 @@ export function conditionOnLabels(d: Dataset, classes: number, names?: readonly 
   };
 }
 
+/** About n samples laid out one row per class: ceil(n / classes) columns, `classes` rows, and each sample's class. */
+export function classGrid(n: number, classes: number): { n: number; columns: number; labels: number[] } {
+  const columns = Math.max(1, Math.ceil(n / classes));
+  return { n: columns * classes, columns, labels: Array.from({ length: columns * classes }, (_, i) => Math.floor(i / columns)) };
+}
+
 /** One-hot rows [n, classes] for the given labels. */
 export function oneHotRows(labels: ArrayLike<number>, classes: number): Float32Array {
   const out = new Float32Array(labels.length * classes);

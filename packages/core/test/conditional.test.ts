@@ -10,12 +10,14 @@ import {
   buildDataset,
   buildModel,
   checkBuild,
+  classGrid,
   conditionOnLabels,
   createRegistry,
   defineComponent,
   definePlugin,
   dataColumns,
   diagonalNormalLogProb,
+  imageGridPng,
   oneHotRows,
   resolveManifest,
   rowDimOf,
@@ -141,6 +143,17 @@ describe('conditional VAE', () => {
     const turns = tf.tidy(() => s.model.generate(4, new Random(9)).arraySync() as number[][]);
     turns.forEach((img, i) => expect(img.slice(i * 4, i * 4 + 4).every((v) => v > 0.5)).toBe(true));
     expect(() => s.model.generate(2, new Random(1), tf.zeros([3, 4]))).toThrow(/\[2, 4\], got \[3,4\]/);
+    s.model.dispose();
+  });
+
+  it("draws training's sample grids one row per class", async () => {
+    expect(classGrid(6, 4)).toEqual({ n: 8, columns: 2, labels: [0, 0, 1, 1, 2, 2, 3, 3] });
+    const s = await setup(conditioned({ training: { epochs: 1, batchSize: 32, samples: 6 } }));
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-cvae-grid-'));
+    await train({ ...s, outDir: out, log: () => undefined, tty: false });
+    const size = (png: Buffer) => [png.readUInt32BE(16), png.readUInt32BE(20)];
+    // 4 classes x 2 samples: the same size as a 2-column grid of 8 images of 4x4
+    expect(size(fs.readFileSync(path.join(out, 'samples', 'epoch-001.png')))).toEqual(size(imageGridPng(new Float32Array(8 * 16), 8, [4, 4, 1], 2)));
     s.model.dispose();
   });
 

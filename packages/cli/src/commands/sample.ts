@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Random, UserError, describeSamples, oneHotRows, tf, imageGridPng, scatterPng, selectBackend, type BackendRequest, type Dataset } from '@vaeflow/core';
+import { Random, UserError, classGrid, describeSamples, oneHotRows, tf, imageGridPng, scatterPng, selectBackend, type BackendRequest, type Dataset } from '@vaeflow/core';
 import type * as Metrics from '@vaeflow/metrics';
 import { requireOptional } from '../optional.js';
 import { exPostGmmPrior } from '../ex-post.js';
@@ -22,10 +22,10 @@ export async function sampleCommand(runDir: string, o: { n: number; out?: string
   if (o.label !== undefined && !C) throw new UserError(`--label needs a conditional model (data with "condition": "label"); ${runDir} was trained without labels`);
   const label = o.label === undefined ? null : classIndex(o.label, run.dataset, C);
   // Without --label: one row per class, so a grid of C rows.
-  const perClass = Math.ceil(o.n / Math.max(C, 1));
-  const n = C && label === null ? perClass * C : o.n;
-  const columns = C && label === null ? perClass : undefined;
-  const classes = C ? Array.from({ length: n }, (_, i) => label ?? Math.floor(i / perClass)) : null;
+  const grid = C && label === null ? classGrid(o.n, C) : null;
+  const n = grid ? grid.n : o.n;
+  const columns = grid?.columns;
+  const classes = grid ? grid.labels : C ? new Array<number>(n).fill(label!) : null;
   const condition = () => (classes ? tf.tensor2d(oneHotRows(classes, C), [n, C]) : undefined);
   let values: Float32Array;
   if (o.exPostGmm) {

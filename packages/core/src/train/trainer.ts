@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DataSplit, Dataset } from '../data.js';
-import { gatherRows, rowDimOf } from '../data.js';
+import { classGrid, gatherRows, oneHotRows, rowDimOf } from '../data.js';
 import type { LatentTerms, Objective, TrainingProgress } from '../interfaces.js';
 import type { Manifest } from '../manifest/types.js';
 import type { LatentModel } from '../interfaces.js';
@@ -427,12 +427,26 @@ function mapValues(o: Record<string, number>, f: (v: number) => number): Record<
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 }
 
-/** E[x|z] for n = training.samples latents z ~ p(z) drawn with a fixed seed (the same z every epoch); null when no samples are asked for. */
-function drawSamples(opts: Pick<TrainerOptions, 'manifest' | 'model'>): Float32Array | null {
-  const n = opts.manifest.training.samples;
-  if (n <= 0) return null;
+/**
+ * E[x|z] for n = training.samples latents z ~ p(z) drawn with a fixed seed (the same z every
+ * epoch); a conditional model draws one row per class. Null when no samples are asked for.
+ */
+function drawSamples(opts: Pick<TrainerOptions, 'manifest' | 'model'>): DrawnSamples | null {
+  const asked = opts.manifest.training.samples;
+  if (asked <= 0) return null;
   const rng = new Random(`${opts.manifest.seed}:samples`);
-  return tf.tidy(() => opts.model.generate(n, rng).dataSync() as Float32Array);
+  const C = opts.model.conditionDim ?? 0;
+  if (!C) return { values: tf.tidy(() => opts.model.generate(asked, rng).dataSync() as Float32Array), n: asked };
+  const grid = classGrid(asked, C);
+  const values = tf.tidy(() => opts.model.generate(grid.n, rng, tf.tensor2d(oneHotRows(grid.labels, C), [grid.n, C])).dataSync() as Float32Array);
+  return { values, n: grid.n, columns: grid.columns };
+}
+
+/** Samples in data space, how many, and the image grid's columns where they have a layout (one row per class). */
+interface DrawnSamples {
+  values: Float32Array;
+  n: number;
+  columns?: number;
 }
 
 /**
@@ -440,13 +454,13 @@ function drawSamples(opts: Pick<TrainerOptions, 'manifest' | 'model'>): Float32A
  * with axes when `pointsFigure` is given, the file's extension changed to .svg, else a raster
  * PNG), or one described line per sample (.txt).
  */
-async function saveSamples(opts: Pick<TrainerOptions, 'manifest' | 'dataset' | 'pointsFigure'>, values: Float32Array | null, file: string, title: string): Promise<void> {
-  if (!values) return;
-  const n = opts.manifest.training.samples;
+async function saveSamples(opts: Pick<TrainerOptions, 'manifest' | 'dataset' | 'pointsFigure'>, drawn: DrawnSamples | null, file: string, title: string): Promise<void> {
+  if (!drawn) return;
+  const { values, n } = drawn;
   const shape = opts.dataset.inputShape;
   if (shape.length === 3) {
     const pixels = opts.dataset.toPixels ? opts.dataset.toPixels(values) : values;
-    writeImageGrid(file, pixels, n, shape);
+    writeImageGrid(file, pixels, n, shape, drawn.columns);
     return;
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
