@@ -204,6 +204,10 @@ export interface LatentModel extends Module {
   logWeightsGivenFeatures?(x: tf.Tensor2D, h: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D;
   /** log p(x|z) in data space, for models with a decoder (annealed importance sampling anneals it in). */
   logLikelihoodGivenZ?(x: tf.Tensor2D, z: tf.Tensor2D): tf.Tensor1D;
+  /** log p(z) at z, one row of z per row of x: the prior of each row's condition, p(z|c) (annealed importance sampling starts there). */
+  priorLogProbAt?(x: tf.Tensor2D, z: tf.Tensor2D): tf.Tensor1D;
+  /** One z ~ p(z) per row of x, from the prior of that row's condition, p(z|c). */
+  samplePriorAt?(x: tf.Tensor2D, rng: Random): tf.Tensor2D;
   /**
    * The same model (sharing every module and weight) with another prior, e.g. a density fitted to
    * the codes after training, for evaluating and sampling with it. Do not dispose the result: its

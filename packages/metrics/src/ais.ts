@@ -39,9 +39,14 @@ interface Annealer {
   adapt: boolean;
 }
 
+/** log p(z) per row: the prior of the row's condition where the model has conditions, p(z|c). */
+function priorLogProb(a: Annealer, z: tf.Tensor2D): tf.Tensor1D {
+  return a.model.priorLogProbAt ? a.model.priorLogProbAt(a.x, z) : a.model.prior.logProb(z);
+}
+
 /** log f_beta(z) = log p(z) + beta log p(x|z) per row, and its gradient in z (one pass each). */
 function logTarget(a: Annealer, beta: number) {
-  const value = (z: tf.Tensor2D) => tf.add(a.model.prior.logProb(z), tf.mul(beta, a.model.logLikelihoodGivenZ(a.x, z))) as tf.Tensor1D;
+  const value = (z: tf.Tensor2D) => tf.add(priorLogProb(a, z), tf.mul(beta, a.model.logLikelihoodGivenZ(a.x, z))) as tf.Tensor1D;
   const grad = tf.grad((z: tf.Tensor) => tf.sum(value(z as tf.Tensor2D)));
   return { value, grad: (z: tf.Tensor2D) => grad(z) as tf.Tensor2D };
 }
@@ -57,7 +62,7 @@ function hmc(a: Annealer, z: tf.Tensor2D, ll: Float32Array, eps: tf.Tensor2D, be
   return tf.tidy(() => {
     const target = logTarget(a, beta);
     const p0 = a.rng.normal(z.shape) as tf.Tensor2D;
-    const startValue = tf.add(a.model.prior.logProb(z), tf.mul(beta, tf.tensor1d(ll)));
+    const startValue = tf.add(priorLogProb(a, z), tf.mul(beta, tf.tensor1d(ll)));
     let q = z;
     let p = tf.add(p0, tf.mul(tf.mul(0.5, eps), target.grad(z))) as tf.Tensor2D;
     for (let l = 0; l < a.leapfrog; l++) {
@@ -96,7 +101,8 @@ function logMeanExp(w: Float32Array | Float64Array, B: number, K: number): Float
 
 /**
  * Annealed importance sampling (Neal 2001) from the prior to the posterior, f_t(z) = p(z) p(x|z)^beta_t
- * with HMC transitions, for a batch x: a stochastic lower bound on log p(x) per example, which
+ * with HMC transitions, for a batch x: a stochastic lower bound on log p(x) per example (for a
+ * conditional model, rows [x, c], on log p(x|c) from p(z|c)), which
  * reaches it as `steps` grows (Wu et al. 2017). Each example runs `chains` chains; the estimate
  * is the log-mean-exp of their weights.
  */
@@ -105,7 +111,7 @@ export function aisLogLikelihood(model: LatentModel, x: tf.Tensor2D, o: AisOptio
   const B = x.shape[0];
   const K = o.chains ?? 16;
   const betas = sigmoidSchedule(o.steps ?? 500);
-  let z = a.model.prior.sample(B * K, a.rng);
+  let z = a.model.samplePriorAt ? a.model.samplePriorAt(a.x, a.rng) : a.model.prior.sample(B * K, a.rng);
   let eps = tf.fill([B * K, 1], o.stepSize ?? 0.1) as tf.Tensor2D;
   const logw = new Float64Array(B * K);
   let accepted = 0;

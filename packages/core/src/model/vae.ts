@@ -230,6 +230,23 @@ export class VAE extends Module implements LatentModel {
     return this.preprocessing.empty ? lp : (tf.add(lp, logDet) as tf.Tensor1D);
   }
 
+  /** log p(z) or log p(z|c) at one z per row of x (for a conditional model, c is the row's condition). */
+  priorLogProbAt(x: tf.Tensor2D, z: tf.Tensor2D): tf.Tensor1D {
+    return this.priorLogProb(z, this.conditionOf(x));
+  }
+
+  /** One z ~ p(z), or p(z|c) with the row's condition, per row of x. */
+  samplePriorAt(x: tf.Tensor2D, rng: Random): tf.Tensor2D {
+    const c = this.conditionOf(x);
+    return c ? this.prior.sample(x.shape[0], rng, c) : this.prior.sample(x.shape[0], rng);
+  }
+
+  /** The condition columns of rows [x, c] (null for an unconditional model), without preprocessing x. */
+  private conditionOf(rows: tf.Tensor2D): tf.Tensor2D | null {
+    const C = this.conditionDim;
+    return C ? (tf.slice(rows, [0, rows.shape[1] - C], [-1, C]) as tf.Tensor2D) : null;
+  }
+
   /**
    * x ~ p(x|z), observation noise included, in data space (data simulated from the model);
    * unconditional models only, since simulated rows would need their condition.
