@@ -147,8 +147,9 @@ describe('vaeflow train, sample, plugins, schema', () => {
     const ais = vaeflow(['eval', out, '--k', '5', '--limit', '5', '--ais', '3', '--ais-limit', '2']);
     expect(ais.status, ais.stderr).toBe(0);
     expect(Number.isFinite(JSON.parse(fs.readFileSync(path.join(out, 'eval.json'), 'utf8')).ais.nll)).toBe(true);
-    const bdmc = vaeflow(['eval', out, '--k', '5', '--limit', '5', '--ais', '3', '--bdmc', '2']);
-    expect(bdmc.stderr).toMatch(/--bdmc does not support conditional models yet/);
+    const bdmc = vaeflow(['eval', out, '--k', '5', '--limit', '5', '--ais', '3', '--ais-limit', '2', '--bdmc', '2']);
+    expect(bdmc.status, bdmc.stderr).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'eval.json'), 'utf8')).bdmc.n).toBe(2);
     const plain = path.join(dir, 'plain');
     expect(vaeflow(['train', 'examples/mnist-vae.json', '--out', plain, '--epochs', '1', '--steps-per-epoch', '2', '--limit-train', '300', '--limit-test', '20']).status).toBe(0);
     expect(vaeflow(['sample', plain, '--label', '3']).stderr).toMatch(/--label needs a conditional model/);

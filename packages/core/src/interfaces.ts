@@ -216,8 +216,8 @@ export interface LatentModel extends Module {
   withPrior?(prior: Prior): LatentModel;
   /** E[x|z] in data space for given latents (samples from a density fitted to the codes after training); conditional models take the condition rows. */
   decodeMean?(z: tf.Tensor2D, condition?: tf.Tensor2D): tf.Tensor2D;
-  /** x ~ p(x|z) in data space (bidirectional Monte Carlo simulates data with it). */
-  sampleGivenZ?(z: tf.Tensor2D, rng: Random): tf.Tensor2D;
+  /** x ~ p(x|z) in data space, or p(x|z, c) given the condition rows of a conditional model (bidirectional Monte Carlo simulates data with it). */
+  sampleGivenZ?(z: tf.Tensor2D, rng: Random, condition?: tf.Tensor2D): tf.Tensor2D;
   /** Per posterior-flow layer: log-det statistics, finiteness, inverse round-trip error (models with flows). */
   flowHealth?(x: tf.Tensor2D, rng: Random): FlowLayerHealth[];
   /** null when this model can be trained by `objective`, else why not (reported at /objective). */

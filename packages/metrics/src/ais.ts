@@ -1,4 +1,4 @@
-import { Random, tf, type LatentModel } from '@vaeflow/core';
+import { Random, oneHotRows, tf, type LatentModel } from '@vaeflow/core';
 
 /** Settings of annealed importance sampling with HMC transitions. */
 export interface AisOptions {
@@ -129,18 +129,34 @@ export function aisLogLikelihood(model: LatentModel, x: tf.Tensor2D, o: AisOptio
 
 /**
  * Bidirectional Monte Carlo (Grosse et al. 2015; Wu et al. 2017) on data simulated from the model:
- * z* ~ p(z), x ~ p(x|z*), so z* is an exact posterior sample for x. Forward AIS gives a stochastic
+ * z* ~ p(z), x ~ p(x|z*), so z* is an exact posterior sample for x (a conditional model simulates
+ * rows [x, c], its classes in turn, and the bounds are on log p(x|c)); `x` is the simulated rows. Forward AIS gives a stochastic
  * lower bound on log p(x); AIS run in reverse from z* (beta from 1 to 0) gives a stochastic upper
  * bound, -log-mean-exp of the reverse weights. The gap between them bounds the error of the
  * forward estimate on such data.
  */
-export function bdmc(model: LatentModel & { sampleGivenZ?(z: tf.Tensor2D, rng: Random): tf.Tensor2D }, n: number, o: AisOptions = {}): { x: tf.Tensor2D; lower: AisResult; upper: AisResult } {
+export function bdmc(model: LatentModel, n: number, o: AisOptions = {}): { x: tf.Tensor2D; lower: AisResult; upper: AisResult } {
   const m = requireDecoder(model);
   if (!model.sampleGivenZ) throw new Error(`bidirectional Monte Carlo simulates data with p(x|z); the ${model.kind} model does not give it`);
   const rng = o.rng ?? new Random('bdmc');
   const K = o.chains ?? 16;
-  const zStar = m.prior.sample(n, rng);
-  const x = tf.tidy(() => model.sampleGivenZ!(zStar, rng));
+  // A conditional model simulates rows [x, c] with its classes in turn: z* ~ p(z|c), x ~ p(x|z*, c).
+  const C = model.conditionDim ?? 0;
+  const condition = C
+    ? tf.tensor2d(
+        oneHotRows(
+          Array.from({ length: n }, (_, i) => i % C),
+          C,
+        ),
+        [n, C],
+      )
+    : undefined;
+  const zStar = condition ? m.prior.sample(n, rng, condition) : m.prior.sample(n, rng);
+  const x = tf.tidy(() => {
+    const data = model.sampleGivenZ!(zStar, rng, condition);
+    return condition ? (tf.concat([data, condition], 1) as tf.Tensor2D) : data;
+  });
+  condition?.dispose();
   const lower = aisLogLikelihood(model, x, { ...o, rng });
   // Reverse AIS from the exact posterior sample, the same schedule walked backwards.
   const a: Annealer = { model: m, x: tf.tidy(() => repeatEach(x, K)), leapfrog: o.leapfrog ?? 5, rng, adapt: o.adapt ?? true };

@@ -397,7 +397,7 @@ describe('annealed importance sampling and bidirectional Monte Carlo', () => {
     expect(long.acceptance).toBeGreaterThan(0.5);
   });
 
-  it('reaches the exact log p(x|c) of a linear Gaussian conditional model, starting from p(z|c)', () => {
+  it('reaches the exact log p(x|c) of a linear Gaussian conditional model from p(z|c), and BDMC brackets it on simulated rows', () => {
     // x = [z, c] K + b + s eps with z ~ N(mu_c, diag(sigma_c^2)): p(x|c) = N(mu_c K_z + K_c[c] + b, K_z^T S_c K_z + s^2 I)
     const rng = new Random('ais-conditional');
     const [L, C, s] = [2, 3, 0.5];
@@ -443,6 +443,17 @@ describe('annealed importance sampling and bidirectional Monte Carlo', () => {
     const apart = exactNll(x[0], 2) - exactNll(x[0], 0);
     expect(Math.abs(apart)).toBeGreaterThan(0.2);
     expect(Math.abs(r.logLikelihood[0] - r.logLikelihood[2] - apart)).toBeLessThan(0.1);
+    // BDMC simulates rows [x, c] with the classes in turn and brackets log p(x|c) from both sides
+    const sandwich = bdmc(cvae, 3, { steps: 200, chains: 128, rng: new Random(6) });
+    const simulated = sandwich.x.arraySync() as number[][];
+    simulated.forEach((row, i) => {
+      const c = row.slice(D).indexOf(1);
+      expect(c).toBe(i % C);
+      const exact = -exactNll(row.slice(0, D), c);
+      expect(sandwich.lower.logLikelihood[i]).toBeLessThan(exact + 0.08);
+      expect(sandwich.upper.logLikelihood[i]).toBeGreaterThan(exact - 0.08);
+      expect(sandwich.upper.logLikelihood[i] - sandwich.lower.logLikelihood[i]).toBeLessThan(0.15);
+    });
   });
 
   it('sandwiches the exact log p(x) of simulated data between BDMC bounds that meet as the steps grow', () => {

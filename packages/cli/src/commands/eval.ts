@@ -161,9 +161,6 @@ function annealedBounds(
   log: (l: string) => void,
 ): AnnealedBounds {
   if (!run.model.logLikelihoodGivenZ) throw new UserError(`--ais needs log p(x|z), which the ${run.model.kind} model does not give`);
-  // BDMC simulates rows from the model, which would need conditions to simulate with.
-  if (o.bdmc && run.model.conditionDim)
-    throw new UserError('--bdmc does not support conditional models yet (it simulates data from p(z) and p(x|z), without the condition a row needs); --ais alone does');
   const steps = o.ais!;
   const chains = 16;
   const n = Math.min(split.n, o.aisLimit ?? 100);

@@ -248,12 +248,11 @@ export class VAE extends Module implements LatentModel {
   }
 
   /**
-   * x ~ p(x|z), observation noise included, in data space (data simulated from the model);
-   * unconditional models only, since simulated rows would need their condition.
+   * x ~ p(x|z), or p(x|z, c) given the condition rows, observation noise included, in data space
+   * (data simulated from the model; the data columns only).
    */
-  sampleGivenZ(z: tf.Tensor2D, rng: Random): tf.Tensor2D {
-    if (this.conditionDim) throw new Error('simulating data from a conditional model is not supported (its rows would need a condition)');
-    return this.preprocessing.inverse(this.decoder.decode(z).sample(rng));
+  sampleGivenZ(z: tf.Tensor2D, rng: Random, condition?: tf.Tensor2D): tf.Tensor2D {
+    return this.preprocessing.inverse(this.decode(z, this.conditionFor(z.shape[0], condition)).sample(rng));
   }
 
   /** E[y|z] for z ~ p(z) (or p(z|c)), mapped back to data space. */
