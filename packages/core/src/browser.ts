@@ -33,7 +33,7 @@ export * from './registry/tokens.js';
 export { ComponentRegistry, PluginError, isPlugin, pluginOfModule } from './registry/components.js';
 export { KNOWN_PROVIDERS } from './registry/known-packages.js';
 export * from './manifest/types.js';
-export { coreManifestSchema, componentSchema, assembledManifestSchema, MANIFEST_SCHEMA, TRAINING_SCHEMA } from './manifest/schema.js';
+export { coreManifestSchema, componentSchema, assembledManifestSchema, MANIFEST_FILLED, MANIFEST_FREE, MANIFEST_SCHEMA, TRAINING_SCHEMA } from './manifest/schema.js';
 export { resolveManifest, checkManifest, validateComponentSpec, ManifestError, suggest, type ManifestIssue } from './manifest/validate.js';
 export { manifestDifferences, jsonDifferences, canonicalJson } from './manifest/compare.js';
 export { MLPEncoder, ConvEncoder, mlpEncoder, convEncoder } from './components/encoders.js';

@@ -96,7 +96,7 @@ export const TRAINING_SCHEMA = Type.Object(
 );
 
 /** Top-level keys without a default: absent in the manifest, absent after validation. */
-const MANIFEST_FREE = {
+export const MANIFEST_FREE = {
   $schema: Type.Optional(Type.String()),
   name: Type.Optional(
     Type.String({
@@ -109,7 +109,7 @@ const MANIFEST_FREE = {
 };
 
 /** Top-level keys validation requires or fills with their defaults, all the way down. */
-const MANIFEST_FILLED = {
+export const MANIFEST_FILLED = {
   plugins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'packages or relative paths of plugins this manifest uses' })),
   seed: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
   backend: Type.Optional(Type.Unsafe<BackendRequest>({ enum: [...BACKEND_REQUESTS], default: 'auto' })),

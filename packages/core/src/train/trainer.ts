@@ -470,7 +470,7 @@ async function saveSamples(opts: Pick<TrainerOptions, 'manifest' | 'dataset' | '
   } else if (opts.dataset.describe) writeFileAtomic(file.replace(/\.png$/, '.txt'), describeSamples(opts.dataset, values, n));
 }
 
-/** Samples from the prior with a fixed seed into `file`, as {@link saveSamples} writes them. */
+/** Samples from the prior with a fixed seed into `file`: an image grid, a 2-D scatter (an SVG figure with `pointsFigure`) or described lines. */
 export async function writeSamples(opts: Pick<TrainerOptions, 'manifest' | 'model' | 'dataset' | 'pointsFigure'>, file: string): Promise<void> {
   await saveSamples(opts, drawSamples(opts), file, 'samples from the prior');
 }
