@@ -94,7 +94,7 @@ export function conditionOnLabels(d: Dataset, classes: number, names?: readonly 
     ...(names ? { conditionNames: names } : {}),
     prepareTrainBatch(rows, rng) {
       const n = rows.length / R;
-      const data = dataColumns(rows, n, this);
+      const data = dataColumns(rows, n, { inputShape: d.inputShape, conditionDim: classes });
       prepare(data, rng);
       for (let i = 0; i < n; i++) rows.set(data.subarray(i * D, (i + 1) * D), i * R);
     },
