@@ -4,6 +4,7 @@ import { Module, ModuleList, frozenModules, stopGradient } from '../nn/module.js
 import type { Random } from '../random.js';
 import { Preprocessing } from './preprocessing.js';
 import { repeatRows } from '../math.js';
+import { oneHotRows } from '../data.js';
 import { flowHealth, type FlowLayerHealth } from './flow-health.js';
 
 /**
@@ -83,16 +84,13 @@ export class VAE extends Module implements LatentModel {
       if (condition.shape[0] !== n || condition.shape[1] !== C) throw new Error(`a condition for ${n} samples of this model is [${n}, ${C}], got [${condition.shape}]`);
       return condition;
     }
-    return tf.cast(
-      tf.oneHot(
-        tf.tensor1d(
-          Array.from({ length: n }, (_, i) => i % C),
-          'int32',
-        ),
+    return tf.tensor2d(
+      oneHotRows(
+        Array.from({ length: n }, (_, i) => i % C),
         C,
       ),
-      'float32',
-    ) as tf.Tensor2D;
+      [n, C],
+    );
   }
 
   /** Whether KL(q || p) has a closed form here: no flows and a standard-normal prior. */

@@ -1,4 +1,17 @@
-import { Random, StandardNormalPrior, buildModel, createComponentRegistry, inputDimOf, pluginOfModule, tf, type Dataset, type LatentModel, type Manifest, type Plugin } from '@vaeflow/core/browser';
+import {
+  Random,
+  StandardNormalPrior,
+  buildModel,
+  createComponentRegistry,
+  inputDimOf,
+  oneHotRows,
+  pluginOfModule,
+  tf,
+  type Dataset,
+  type LatentModel,
+  type Manifest,
+  type Plugin,
+} from '@vaeflow/core/browser';
 import { PAGE_FORMAT, type ExportedModel } from '../format.js';
 
 /** A trained model rebuilt in the page, with the test examples exported beside it. */
@@ -74,9 +87,7 @@ export async function loadPageModel(base: URL, plugins: Plugin[]): Promise<PageM
 /** One-hot condition rows [n, C] of a conditional model: the given classes, else the selected one for every row; undefined when unconditional. */
 function conditionRows(pm: PageModel, n: number, classes?: ArrayLike<number> | null): tf.Tensor2D | undefined {
   if (!pm.conditionDim) return undefined;
-  const oneHot = new Float32Array(n * pm.conditionDim);
-  for (let i = 0; i < n; i++) oneHot[i * pm.conditionDim + (classes ? classes[i] : pm.selectedClass)] = 1;
-  return tf.tensor2d(oneHot, [n, pm.conditionDim]);
+  return tf.tensor2d(oneHotRows(classes ?? new Array<number>(n).fill(pm.selectedClass), pm.conditionDim), [n, pm.conditionDim]);
 }
 
 /** Decodes latents [n, L] to the decoder's mean in data space, [n, D]. */
