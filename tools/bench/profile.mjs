@@ -34,9 +34,14 @@ if (objectives[args.model]) example.objective = objectives[args.model];
 if (flows[args.model]) example.model.flows = flows[args.model];
 const { run, batchSize: B } = await prepareStep(example);
 const steps = Number(args.steps);
-const t0 = performance.now();
-for (let i = 0; i < steps; i++) run();
-const wall = (performance.now() - t0) / steps;
+// Each step timed: a step that slows as training goes on (subnormal numbers did) shows here.
+const stepMs = [];
+for (let i = 0; i < steps; i++) {
+  const t = performance.now();
+  run();
+  stepMs.push(performance.now() - t);
+}
+const wall = stepMs.reduce((a, b) => a + b, 0) / steps;
 const info = await tf.profile(() => {
   for (let i = 0; i < steps; i++) run();
 });
@@ -52,6 +57,7 @@ const kernelMs = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
 console.log(
   `${args.model} on ${choice.kind}: ${wall.toFixed(2)} ms a step unprofiled (${Math.round((B * 1000) / wall)} ex/s); kernels ${kernelMs.toFixed(2)} ms, the rest (tfjs bookkeeping, autodiff tape, JavaScript) ${(wall - kernelMs).toFixed(2)} ms`,
 );
+console.log(`step times (ms): ${stepMs.map((t) => t.toFixed(0)).join(' ')}`);
 console.log('| kernel | calls a step | ms a step | share of the step |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) console.log(`| ${name} | ${Math.round(e.calls)} | ${e.ms.toFixed(3)} | ${((100 * e.ms) / wall).toFixed(1)}% |`);

@@ -79,6 +79,8 @@ const flags = [
   '-shared',
   '-fvisibility=hidden',
   '-fno-math-errno',
+  // FP exceptions are never trapped or read: lets GCC vectorise branch-free selects (elementwise.cc).
+  '-fno-trapping-math',
   '-DNODE_GYP_MODULE_NAME=vaeflow_native',
   `-DVAEFLOW_SOURCE_HASH="${hash}"`,
   `-I${nodeInclude}`,

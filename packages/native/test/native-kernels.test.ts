@@ -306,6 +306,25 @@ for (const candidate of binaries) {
       expect(() => tf.tidy(() => tf.engine().runKernel(BERNOULLI_LOG_PROB_KERNEL, { x: tf.ones([2, 3]), logits: tf.ones([3, 2]) }, {}))).toThrow(/one shape/);
     });
 
+    for (const threads of [1, 2]) {
+      it(`flushes subnormal results to zero in every thread of a product (${threads} thread(s)), and only inside the kernels`, async () => {
+        binding.setThreads(threads);
+        // 1e-20 * 1e-20 = 1e-40, below float's smallest normal (1.2e-38): the cpu backend keeps it.
+        await tf.setBackend('cpu');
+        const kept = tf.tidy(() => tf.matMul(tf.fill([256, 64], 1e-20), tf.fill([64, 256], 1e-20)).dataSync());
+        expect(Math.min(...kept)).toBeGreaterThan(0);
+        await tf.setBackend('wasm');
+        // Large enough for OpenBLAS to split the product between its threads: every element is 0.
+        const flushed = tf.tidy(() => tf.matMul(tf.fill([256, 64], 1e-20), tf.fill([64, 256], 1e-20)).dataSync());
+        expect(flushed.every((v) => v === 0)).toBe(true);
+        // Subnormal inputs are read as zero too (x * 1 of a subnormal x).
+        expect(tf.tidy(() => tf.matMul(tf.fill([8, 8], 1e-40), tf.eye(8)).dataSync()).every((v) => v === 0)).toBe(true);
+        // Outside the kernels the mode is restored: the wasm backend's own Multiply and JavaScript keep subnormals.
+        expect(tf.tidy(() => tf.mul(tf.scalar(1e-20), tf.scalar(1e-20)).dataSync()[0])).toBeGreaterThan(0);
+        expect(new Float32Array([1e-20 * 1e-20])[0]).toBeGreaterThan(0);
+      });
+    }
+
     it(`${GLOBAL_NORM_KERNEL} equals sqrt of the summed squares computed on cpu`, async () => {
       const parts = [[5, 7], [1], [300, 11], [0]].map((s, i) => ({
         s,

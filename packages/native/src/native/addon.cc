@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "denormals.h"
 #include "kernels.h"
 
 #ifndef VAEFLOW_SOURCE_HASH
@@ -18,6 +19,7 @@ namespace {
 using namespace vaeflow;
 
 struct Args {
+  FlushDenormals flush;  // for the whole call, kernel included (see denormals.h)
   napi_env env;
   napi_value argv[24];
   size_t argc = 24;

@@ -4,7 +4,15 @@
 #include <algorithm>
 #include <cmath>
 
+#include "denormals.h"
 #include "kernels.h"
+
+// OpenBLAS's thread pool (exported by its pthread builds; weak, so that a source build against a
+// BLAS without them still links, and setThreads then leaves the pool alone).
+extern "C" {
+int blas_thread_init(void) __attribute__((weak));
+int blas_thread_shutdown_(void) __attribute__((weak));
+}
 
 namespace vaeflow {
 
@@ -65,7 +73,18 @@ void matmul(const MatMulArgs &m) {
   }
 }
 
-void setThreads(int n) { openblas_set_num_threads(std::max(1, n)); }
+void setThreads(int n) {
+  // OpenBLAS's worker threads keep the floating-point mode they were created with, and the pool is
+  // created when the library loads, before any kernel has set one. Re-created here with subnormals
+  // flushed (threads inherit their creator's mode), so every thread of a product flushes them,
+  // not only the caller's (denormals.h). Debian's OpenBLAS is not built to copy the mode over itself.
+  FlushDenormals flush;
+  if (blas_thread_shutdown_ != nullptr && blas_thread_init != nullptr) {
+    blas_thread_shutdown_();
+    blas_thread_init();
+  }
+  openblas_set_num_threads(std::max(1, n));
+}
 int threads() { return openblas_get_num_threads(); }
 const char *blasConfig() { return openblas_get_config(); }
 const char *blasCore() { return openblas_get_corename(); }
