@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Where one training step's time goes, by kernel: tf.profile over a few steps of a model from
-// examples/, on one backend. Usage: node tools/bench/profile.mjs [--model mlp|iaf|conv|planar|planar80|pcpmap|sylvester|nsf|glow|iwae50] [--backend native|wasm] [--threads 2]
+// examples/, on one backend. Usage: node tools/bench/profile.mjs [--model mlp|iaf|conv|planar|planar80|pcpmap|sylvester|nsf|glow|iwae50|dpvae|dpvae-tcvae-dp|dpvae-factor] [--backend native|wasm] [--threads 2]
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { prepareStep, readExample } from './step-setup.mjs';
@@ -22,9 +22,18 @@ const files = {
   glow: 'mnist-glow-density.json',
   iwae50: 'mnist-vae.json',
   planar80: 'mnist-planar.json',
+  dpvae: 'mnist-dpvae.json',
+  'dpvae-tcvae-dp': 'mnist-dpvae.json',
+  'dpvae-factor': 'mnist-dpvae.json',
 };
 // Objectives set on top of the example's own (the reference VAE trained on the IWAE bound with K = 50).
-const objectives = { iwae50: { type: 'iwae', samples: 50 } };
+const objectives = {
+  iwae50: { type: 'iwae', samples: 50 },
+  'dpvae-tcvae-dp': { type: 'beta-tcvae', alpha: 1, beta: 4, gamma: 150 },
+  'dpvae-factor': { type: 'factor-vae', gamma: 1000, width: 256, layers: 5, learningRate: 0.0001 },
+};
+// Priors set on top of the example's own (dpVAE's decoupled prior, as examples/dpvae-mnist.sweep.json).
+const priors = { 'dpvae-tcvae-dp': { type: 'decoupled', blocks: 6, hidden: 64 } };
 // The deepest amortised planar flow of Rezende & Mohamed 2015's table 2.
 const flows = { planar80: [{ type: 'planar-amortized', layers: 80 }] };
 
@@ -32,6 +41,7 @@ const choice = await selectBackend(args.backend, { threads: Number(args.threads)
 const example = readExample(files[args.model]);
 if (objectives[args.model]) example.objective = objectives[args.model];
 if (flows[args.model]) example.model.flows = flows[args.model];
+if (priors[args.model]) example.model.prior = priors[args.model];
 const { run, batchSize: B } = await prepareStep(example);
 const steps = Number(args.steps);
 // Each step timed: a step that slows as training goes on (subnormal numbers did) shows here.

@@ -1,5 +1,6 @@
 import {
   LOG_2PI,
+  logSumExp,
   StandardNormalPrior,
   standardNormalLogProb,
   tf,
@@ -50,8 +51,8 @@ export function tcDecomposition(t: LatentTerms, datasetSize: number, logPz: tf.T
   const eps = tf.mul(tf.sub(z, mu), tf.exp(tf.neg(ls)));
   const logQijd = tf.sub(tf.mul(-0.5, tf.add(tf.square(eps), LOG_2PI)), ls);
   const logW = tf.tensor2d(stratifiedLogWeights(M, datasetSize));
-  const logQz = tf.logSumExp(tf.add(tf.sum(logQijd, 2), logW), 1); // [M]
-  const logQzProd = tf.sum(tf.logSumExp(tf.add(logQijd, tf.reshape(logW, [M, M, 1])), 1), 1); // [M]
+  const logQz = logSumExp(tf.add(tf.sum(logQijd, 2), logW), 1); // [M]
+  const logQzProd = tf.sum(logSumExp(tf.add(logQijd, tf.reshape(logW, [M, M, 1])), 1), 1); // [M]
   return {
     mi: tf.mean(tf.sub(t.logQz, logQz)) as tf.Scalar,
     tc: tf.mean(tf.sub(logQz, logQzProd)) as tf.Scalar,

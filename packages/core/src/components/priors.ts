@@ -3,7 +3,7 @@ import { defineComponent } from '../registry/plugin.js';
 import type { Prior } from '../interfaces.js';
 import { Module } from '../nn/module.js';
 import { Random } from '../random.js';
-import { diagonalNormalLogProb, standardNormalLogProb } from '../math.js';
+import { diagonalNormalLogProb, logSumExp, standardNormalLogProb } from '../math.js';
 
 /** p(z) = N(0, I). Marked `standardNormal` so closed-form KLs can be used against it. */
 export class StandardNormalPrior extends Module implements Prior {
@@ -64,7 +64,7 @@ export class GaussianMixturePrior extends Module implements Prior {
     // log N(z; mu_k, sigma_k) for every k: [B, K]
     const diff = tf.div(tf.sub(tf.expandDims(z, 1), this.means), tf.exp(this.logScales)); // [B, K, D]
     const perComponent = tf.sub(tf.mul(-0.5, tf.sum(tf.square(diff), 2)), tf.add(tf.sum(this.logScales, 1), 0.5 * this.dim * Math.log(2 * Math.PI)));
-    return tf.logSumExp(tf.add(perComponent, tf.logSoftmax(this.logits)), 1) as tf.Tensor1D;
+    return logSumExp(tf.add(perComponent, tf.logSoftmax(this.logits)), 1) as tf.Tensor1D;
   }
   sample(n: number, rng: Random): tf.Tensor2D {
     const weights = tf.softmax(this.logits).dataSync();

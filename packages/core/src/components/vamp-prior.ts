@@ -5,6 +5,7 @@ import type { Dataset } from '../data.js';
 import { Module } from '../nn/module.js';
 import type { Random } from '../random.js';
 import { DATASET, ENCODER, POSTERIOR } from '../registry/tokens.js';
+import { logSumExp } from '../math.js';
 
 /**
  * The VampPrior (Tomczak & Welling 2018, arXiv 1705.07120): the aggregate posterior at K learned
@@ -40,7 +41,7 @@ export class VampPrior extends Module implements Prior {
     // log q0(z_b | u_k) for every pair: [B, K], from K x B rows
     const zRep = tf.reshape(tf.tile(tf.expandDims(z, 0), [K, 1, 1]), [K * B, this.dim]) as tf.Tensor2D;
     const perPair = tf.transpose(tf.reshape(componentLogProb(q, zRep, B), [K, B]));
-    return tf.sub(tf.logSumExp(perPair, 1), Math.log(K)) as tf.Tensor1D;
+    return tf.sub(logSumExp(perPair, 1), Math.log(K)) as tf.Tensor1D;
   }
   sample(n: number, rng: Random): tf.Tensor2D {
     const K = this.raw.shape[0];

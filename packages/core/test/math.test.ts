@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { logMeanExp, logSumExp, tf } from '../src/index.js';
+import { useWasm } from './helpers.js';
+
+await useWasm();
+
+describe('logSumExp', () => {
+  const x = tf.tensor3d(
+    Array.from({ length: 3 * 4 * 5 }, (_, i) => Math.sin(i * 1.7) * 30 + (i % 7 === 0 ? 1e4 : 0)),
+    [3, 4, 5],
+  );
+
+  for (const axis of [0, 1, 2, -1]) {
+    it(`has tf.logSumExp's values exactly and its gradient (softmax) along axis ${axis}`, () => {
+      const ours = logSumExp(x, axis);
+      const theirs = tf.logSumExp(x, axis);
+      expect(ours.shape).toEqual(theirs.shape);
+      expect(Array.from(ours.dataSync())).toEqual(Array.from(theirs.dataSync()));
+      // A weighted sum, so every output's gradient is checked with a different cotangent.
+      const w = tf.randomNormal(theirs.shape, 0, 1, 'float32', 3);
+      const gOurs = tf
+        .grad((v: tf.Tensor) => tf.sum(tf.mul(logSumExp(v, axis), w)))(x)
+        .dataSync();
+      const gTheirs = tf
+        .grad((v: tf.Tensor) => tf.sum(tf.mul(tf.logSumExp(v, axis), w)))(x)
+        .dataSync();
+      for (let i = 0; i < gOurs.length; i++) expect(Math.abs(gOurs[i] - gTheirs[i])).toBeLessThan(2e-6 * Math.max(1, Math.abs(gTheirs[i])));
+    });
+  }
+
+  it('keeps -inf entries out of the sum and gives them zero gradient; logMeanExp subtracts log K', () => {
+    const v = tf.tensor2d([[0, -Infinity, Math.log(3)]]);
+    expect(logSumExp(v, 1).dataSync()[0]).toBeCloseTo(Math.log(4), 6);
+    expect(logMeanExp(v, 1).dataSync()[0]).toBeCloseTo(Math.log(4 / 3), 6);
+    expect(
+      Array.from(
+        tf
+          .grad((t: tf.Tensor) => tf.sum(logSumExp(t, 1)))(v)
+          .dataSync(),
+      ),
+    ).toEqual([0.25, 0, 0.75].map((p) => expect.closeTo(p, 6)));
+  });
+});
