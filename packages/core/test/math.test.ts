@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logMeanExp, logSumExp, tf } from '../src/index.js';
+import { leakyRelu, logMeanExp, logSumExp, tf } from '../src/index.js';
 import { useWasm } from './helpers.js';
 
 await useWasm();
@@ -39,5 +39,19 @@ describe('logSumExp', () => {
           .dataSync(),
       ),
     ).toEqual([0.25, 0, 0.75].map((p) => expect.closeTo(p, 6)));
+  });
+});
+
+describe('leakyRelu', () => {
+  it("has tf.leakyRelu's values and gradient (alpha at and below 0, 1 above)", () => {
+    const x = tf.tensor1d([-3, -0.5, 0, 1e-8, 2, -1e-30]);
+    for (const alpha of [0.01, 0.2]) {
+      expect(Array.from(leakyRelu(x, alpha).dataSync())).toEqual(Array.from(tf.leakyRelu(x, alpha).dataSync()));
+      const w = tf.tensor1d([1, 2, 3, 4, 5, 6]);
+      const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(leakyRelu(v, alpha), w)))(x).dataSync();
+      const theirs = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, alpha), w)))(x).dataSync();
+      expect(Array.from(ours)).toEqual(Array.from(theirs));
+      expect(Array.from(ours)).toEqual([alpha, 2 * alpha, 3 * alpha, 4, 5, 6 * alpha].map((v) => Math.fround(v)));
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { AffineBijection, CouplingFlow, Dense, Module, alternatingMask, type Random, tf } from '@vaeflow/core';
+import { AffineBijection, CouplingFlow, Dense, Module, alternatingMask, leakyRelu, type Random, tf } from '@vaeflow/core';
 
 /** Linear(L, H) - LeakyReLU - Linear(H, H) - LeakyReLU - Linear(H, L) [- Tanh], the dpVAE coupling nets (LeakyReLU slope 0.01, PyTorch's default, as the authors use it). */
 export class CouplingNet extends Module {
@@ -17,7 +17,7 @@ export class CouplingNet extends Module {
     this.l3 = this.addChild('l3', new Dense(rng, hidden, dim, 'linear'));
   }
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    const leaky = (t: tf.Tensor2D) => tf.leakyRelu(t, 0.01) as tf.Tensor2D;
+    const leaky = (t: tf.Tensor2D) => leakyRelu(t, 0.01);
     const y = this.l3.apply(leaky(this.l2.apply(leaky(this.l1.apply(x)))));
     return this.bounded ? (tf.tanh(y) as tf.Tensor2D) : y;
   }

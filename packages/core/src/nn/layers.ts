@@ -16,7 +16,7 @@ export function activate(x: tf.Tensor, act: Activation): tf.Tensor {
     case 'sigmoid':
       return tf.sigmoid(x);
     case 'leaky_relu':
-      return tf.leakyRelu(x, 0.2);
+      return leakyRelu(x, 0.2);
     case 'softplus':
       return tf.softplus(x);
     case 'linear':
@@ -24,14 +24,28 @@ export function activate(x: tf.Tensor, act: Activation): tf.Tensor {
   }
 }
 
+/**
+ * LeakyReLU, x for x > 0 and alpha x otherwise, with its gradient written as dy * step(x, alpha)
+ * (tf.step is 1 where x > 0, else alpha): two kernels where tfjs's own gradient takes three
+ * (Greater, Select, Multiply), and Greater is one of the slow kernels on wasm.
+ */
+export function leakyRelu<T extends tf.Tensor>(x: T, alpha: number): T {
+  const f = tf.customGrad((input, saveFn) => {
+    const t = input as tf.Tensor;
+    (saveFn as tf.GradSaveFunc)([t]);
+    return { value: tf.leakyRelu(t, alpha), gradFunc: (dy, saved) => tf.mul(dy as tf.Tensor, tf.step((saved as tf.Tensor[])[0], alpha)) };
+  });
+  return f(x) as T;
+}
+
 export function activate2d(x: tf.Tensor2D, act: Activation): tf.Tensor2D {
   return activate(x, act) as tf.Tensor2D;
 }
 
-/** U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the default initialisation of torch.nn.Linear and Conv2d. */
 /** The most values one weight tensor may hold (2^28 float32 values, 1 GiB). */
 export const MAX_WEIGHTS_PER_TENSOR = 2 ** 28;
 
+/** U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the default initialisation of torch.nn.Linear and Conv2d. */
 export function fanInUniform(rng: Random, shape: number[], fanIn: number, scale = 1): tf.Tensor {
   const bound = scale / Math.sqrt(fanIn);
   const n = shape.reduce((a, b) => a * b, 1);
