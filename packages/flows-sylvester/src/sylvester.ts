@@ -64,10 +64,19 @@ export class SylvesterFlow extends BaseFlow {
     return 0;
   }
 
-  /** Upper triangular with tanh on the diagonal, from unconstrained [B, M, M] (tanh of the M diagonal values only, not of all M^2). */
-  private triangular(raw: tf.Tensor3D): tf.Tensor3D {
-    const diagonal = tf.tanh(tf.sum(tf.mul(raw, this.eye), 2, true)); // [B, M, 1]
-    return tf.add(tf.mul(raw, this.upper), tf.mul(diagonal, this.eye)) as tf.Tensor3D;
+  /**
+   * An upper triangular M x M matrix per example from unconstrained [B, M * M] values (row-major),
+   * kept in two parts: the strictly upper part [B, M, M] and the diagonal tanh(r_ii) [B, M]. The
+   * diagonal is never written into the matrix: R v = strict v + diag ⊙ v, and the log-det needs the
+   * diagonal alone (three [B, M, M] multiplies and an add fewer per use, with their gradients).
+   */
+  private triangular(flat: tf.Tensor2D): { strict: tf.Tensor3D; diagonal: tf.Tensor2D } {
+    const [B] = flat.shape;
+    const M = this.columns;
+    const strict = tf.mul(tf.reshape(flat, [B, M, M]), this.upper) as tf.Tensor3D;
+    // r_ii sits at i (M + 1) in the row-major flat values: padded by M, viewed as [B, M, M + 1], column 0.
+    const raw = tf.reshape(tf.slice(tf.reshape(tf.pad(flat, [[0, 0], [0, M]]), [B, M, M + 1]), [0, 0, 0], [B, M, 1]), [B, M]);
+    return { strict, diagonal: tf.tanh(raw) as tf.Tensor2D };
   }
 
   /** Q [B, D, M] with orthonormal columns from a free [B, D, M] matrix (O-SNF). */
@@ -105,19 +114,20 @@ export class SylvesterFlow extends BaseFlow {
     const M = this.columns;
     const D = this.dim;
     const p = this.maps.apply(h!);
-    const r = this.triangular(tf.reshape(tf.slice(p, [0, 0], [B, M * M]), [B, M, M]) as tf.Tensor3D);
-    const rTilde = this.triangular(tf.reshape(tf.slice(p, [0, M * M], [B, M * M]), [B, M, M]) as tf.Tensor3D);
+    const r = this.triangular(tf.slice(p, [0, 0], [B, M * M]) as tf.Tensor2D);
+    const rTilde = this.triangular(tf.slice(p, [0, M * M], [B, M * M]) as tf.Tensor2D);
     const b = tf.slice(p, [0, 2 * M * M], [B, M]) as tf.Tensor2D;
     const qFree = this.variant === 'triangular' ? null : tf.slice(p, [0, 2 * M * M + M], [B, this.qSize()]);
     const q =
       this.variant === 'orthogonal' ? this.orthogonalise(tf.reshape(qFree!, [B, D, M]) as tf.Tensor3D) : this.variant === 'householder' ? tf.reshape(qFree!, [B, this.reflections, D]) : tf.zeros([B]);
     const { qt, qv } = this.qOps(q);
-    const bmv = (m: tf.Tensor3D, v: tf.Tensor2D) => tf.reshape(tf.matMul(m, tf.expandDims(v, 2)), [B, M]) as tf.Tensor2D;
-    const pre = tf.add(bmv(rTilde, qt(z)), b) as tf.Tensor2D;
+    /** R v for an upper triangular R in its two parts, v [B, M]. */
+    const triangularTimes = (m: { strict: tf.Tensor3D; diagonal: tf.Tensor2D }, v: tf.Tensor2D) =>
+      tf.add(tf.reshape(tf.matMul(m.strict, tf.expandDims(v, 2)), [B, M]), tf.mul(m.diagonal, v)) as tf.Tensor2D;
+    const pre = tf.add(triangularTimes(rTilde, qt(z)), b) as tf.Tensor2D;
     const t = tf.tanh(pre) as tf.Tensor2D;
-    const out = tf.add(z, qv(bmv(r, t))) as tf.Tensor2D;
-    const diag = (m: tf.Tensor3D) => tf.sum(tf.mul(m, this.eye), 2);
-    const logDet = tf.sum(tf.log(tf.abs(tf.add(1, tf.mul(tf.sub(1, tf.square(t)), tf.mul(diag(rTilde), diag(r)))))), 1) as tf.Tensor1D;
+    const out = tf.add(z, qv(triangularTimes(r, t))) as tf.Tensor2D;
+    const logDet = tf.sum(tf.log(tf.abs(tf.add(1, tf.mul(tf.sub(1, tf.square(t)), tf.mul(rTilde.diagonal, r.diagonal))))), 1) as tf.Tensor1D;
     return { z: out, logDet };
   }
 

@@ -34,6 +34,26 @@ describe('sylvester flows', () => {
     for (const v of logDet.dataSync()) expect(Number.isFinite(v)).toBe(true);
   });
 
+  it('compute z + R tanh(R~ z + b) with R, R~ read row-major from the context map, tanh on the diagonal (T-SNF, Q = I): a plain-JavaScript reference', async () => {
+    await selectBackend('wasm', { log: null });
+    const rng = new Random('pinned');
+    const D = 3;
+    const f = new SylvesterFlow(D, 2, rng, { variant: 'triangular' });
+    for (const v of f.trainableVariables()) v.assign(tf.mul(rng.normal(v.shape), 0.7));
+    const z = [0.3, -1.2, 0.8];
+    const h = [0.5, -0.4];
+    const p = Array.from(f.maps.apply(tf.tensor2d([h])).dataSync()); // [R (D*D), R~ (D*D), b (D)]
+    const tri = (o: number) => (i: number, j: number) => (j < i ? 0 : i === j ? Math.tanh(p[o + i * D + i]) : p[o + i * D + j]);
+    const R = tri(0),
+      Rt = tri(D * D);
+    const t = [0, 1, 2].map((i) => Math.tanh([0, 1, 2].reduce((s, j) => s + Rt(i, j) * z[j], 0) + p[2 * D * D + i]));
+    const expected = [0, 1, 2].map((i) => z[i] + [0, 1, 2].reduce((s, j) => s + R(i, j) * t[j], 0));
+    const expectedLogDet = [0, 1, 2].reduce((s, i) => s + Math.log(Math.abs(1 + (1 - t[i] ** 2) * Rt(i, i) * R(i, i))), 0);
+    const { z: out, logDet } = f.forwardAndLogDet(tf.tensor2d([z]), tf.tensor2d([h]));
+    Array.from(out.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+    expect(logDet.dataSync()[0]).toBeCloseTo(expectedLogDet, 5);
+  });
+
   it('need a context and say so; refuse more columns than the latent size', () => {
     expect(() =>
       plugin.components[0].create({ variant: 'orthogonal', layers: 1, reflections: 4, iterations: 30, initScale: 0.1 }, { latentDim: 4, contextDim: 0, rng: new Random('x') } as never),
