@@ -187,6 +187,29 @@ describe('wasm kernel overrides', () => {
     expect(maxDiff(cpu.slice(4), wasm.slice(4), true)).toBeLessThan(1e-5);
   });
 
+  it('comparisons that broadcast (scalar, rows, columns, middle axes, rank 4, int32, NaN, ties) match cpu exactly', async () => {
+    const X = rng.normalArray(4 * 3 * 5 * 2).map((v, i) => (i % 11 === 0 ? 0.5 : v));
+    const Y = rng.normalArray(4 * 5).map((v, i) => (i % 3 === 0 ? 0.5 : v));
+    const ops = [tf.greater, tf.greaterEqual, tf.less, tf.lessEqual, tf.equal, tf.notEqual];
+    const { cpu, wasm } = await onBoth(() => {
+      const x = tf.tensor(X, [4, 3, 5, 2]);
+      const y = tf.tensor(Y, [4, 1, 5, 1]); // broadcast along axes 1 and 3
+      const pairs: [tf.Tensor, tf.Tensor][] = [
+        [x, y],
+        [y, x],
+        [x, tf.scalar(0.5)],
+        [tf.reshape(x, [12, 10]), tf.slice(tf.reshape(x, [12, 10]), [0, 0], [1, 10])], // one row against all
+        [tf.reshape(x, [12, 10]), tf.slice(tf.reshape(x, [12, 10]), [0, 3], [12, 1])], // one column against all
+        [tf.reshape(y, [20, 1]), tf.reshape(y, [1, 20])], // outer comparison
+        [tf.tensor([Number.NaN, 1, 2]), tf.tensor([[Number.NaN], [1]])],
+        [tf.cast(tf.mul(x, 3), 'int32'), tf.cast(tf.mul(y, 3), 'int32')],
+        [tf.reshape(x, [4, 3, 10]), tf.zeros([4, 3, 10])], // equal shapes: the stock kernel
+      ];
+      return pairs.flatMap(([a, b]) => ops.map((op) => tf.cast(op(a, b), 'float32')));
+    });
+    expect(maxDiff(cpu, wasm)).toBe(0);
+  });
+
   it('Identity shares the buffer (tf.clone, the tape) and frees it with the last reference', async () => {
     await tf.setBackend('wasm');
     const buffers = (tf.backend() as unknown as { dataIdMap: { numDataIds(): number; has(d: object): boolean } }).dataIdMap;
@@ -225,6 +248,7 @@ describe('wasm kernel overrides', () => {
               tf.slice(x, [1, 1], [2, 2]),
               tf.concat([x, x], 1),
               tf.clone(x),
+              tf.cast(tf.greaterEqual(x, tf.slice(x, [0, 0], [4, 1])), 'float32'),
               tf.pad(x, [
                 [1, 0],
                 [0, 2],
