@@ -74,11 +74,14 @@ export class RationalQuadraticSpline implements ElementwiseBijection {
     const hi = (t: tf.Tensor3D) => tf.slice(t, [0, 0, 1], [B, D, K]) as tf.Tensor3D;
     const edgeOne = tf.ones([B, D, 1]);
     const dAll = tf.concat([edgeOne, derivatives, edgeOne], 2) as tf.Tensor3D; // d_0 .. d_K
+    // pick is exact (one term of the sum is non-zero), so x1 - x0 is the picked bin width to the bit.
+    const x0 = pick(lo(xKnots));
+    const y0 = pick(lo(yKnots));
     return {
-      x0: pick(lo(xKnots)),
-      width: pick(tf.sub(hi(xKnots), lo(xKnots)) as tf.Tensor3D),
-      y0: pick(lo(yKnots)),
-      height: pick(tf.sub(hi(yKnots), lo(yKnots)) as tf.Tensor3D),
+      x0,
+      width: tf.sub(pick(hi(xKnots)), x0) as tf.Tensor2D,
+      y0,
+      height: tf.sub(pick(hi(yKnots)), y0) as tf.Tensor2D,
       d0: pick(lo(dAll)),
       d1: pick(hi(dAll)),
     };
