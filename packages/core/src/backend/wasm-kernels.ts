@@ -200,10 +200,29 @@ function conv2dBackpropInput(matMul: tf.KernelFunc, transpose: tf.KernelFunc): t
 /** Values in a run below which a plain loop copies faster than a subarray view and `set` (about 18 in Node 20). */
 const SHORT_RUN = 20;
 
-/** dst[d .. d + len) = src[s .. s + len). */
+/** A view of the whole wasm heap with dst's element type, cached until the heap grows (a new buffer). */
+let heapView: tf.TypedArray | null = null;
+function wholeHeap(like: tf.TypedArray): tf.TypedArray {
+  if (heapView?.buffer !== like.buffer || heapView.constructor !== like.constructor) {
+    const View = like.constructor as new (buffer: ArrayBufferLike) => tf.TypedArray;
+    heapView = new View(like.buffer);
+  }
+  return heapView;
+}
+
+/**
+ * dst[d .. d + len) = src[s .. s + len). Short runs value by value; longer ones with copyWithin on
+ * one view of the whole heap (both live in it): a memmove without the subarray object that set()
+ * needs per run, twice as fast for runs of 20-100 values (an amortised planar flow's 80 layers'
+ * parameters are joined and split in runs of 2L + 1).
+ */
 function copyRun(src: tf.TypedArray, s: number, dst: tf.TypedArray, d: number, len: number): void {
   if (len < SHORT_RUN) for (let i = 0; i < len; i++) dst[d + i] = src[s + i];
-  else dst.set(src.subarray(s, s + len) as never, d);
+  else if (src.buffer === dst.buffer && src.BYTES_PER_ELEMENT === dst.BYTES_PER_ELEMENT) {
+    const heap = wholeHeap(dst);
+    const at = (a: tf.TypedArray) => a.byteOffset / a.BYTES_PER_ELEMENT;
+    heap.copyWithin(at(dst) + d, at(src) + s, at(src) + s + len);
+  } else dst.set(src.subarray(s, s + len) as never, d);
 }
 
 /** Copies x[begin : begin + size] into `out` (already allocated), reading the heap in place. */
