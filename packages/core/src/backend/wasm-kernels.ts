@@ -200,7 +200,7 @@ function conv2dBackpropInput(matMul: tf.KernelFunc, transpose: tf.KernelFunc): t
 /** Values in a run below which a plain loop copies faster than a subarray view and `set` (about 18 in Node 20). */
 const SHORT_RUN = 20;
 
-/** A view of the whole wasm heap with dst's element type, cached until the heap grows (a new buffer). */
+/** A view of the whole wasm heap with `like`'s element type, cached until the heap grows (a new buffer). */
 let heapView: tf.TypedArray | null = null;
 function wholeHeap(like: tf.TypedArray): tf.TypedArray {
   if (heapView?.buffer !== like.buffer || heapView.constructor !== like.constructor) {
@@ -210,19 +210,18 @@ function wholeHeap(like: tf.TypedArray): tf.TypedArray {
   return heapView;
 }
 
+/** Where a view of the heap starts, in elements of the heap view. */
+const start = (view: tf.TypedArray) => view.byteOffset / view.BYTES_PER_ELEMENT;
+
 /**
- * dst[d .. d + len) = src[s .. s + len). Short runs value by value; longer ones with copyWithin on
- * one view of the whole heap (both live in it): a memmove without the subarray object that set()
- * needs per run, twice as fast for runs of 20-100 values (an amortised planar flow's 80 layers'
- * parameters are joined and split in runs of 2L + 1).
+ * heap[d .. d + len) = heap[s .. s + len), offsets in elements of one whole-heap view (every
+ * tensor lives in the wasm heap). Short runs value by value; longer ones by copyWithin, a memmove
+ * that needs no subarray object per run as set() does: twice as fast for runs of 20-100 values
+ * (an amortised planar stack's 80 layer maps are joined and split in runs of 2L + 1).
  */
-function copyRun(src: tf.TypedArray, s: number, dst: tf.TypedArray, d: number, len: number): void {
-  if (len < SHORT_RUN) for (let i = 0; i < len; i++) dst[d + i] = src[s + i];
-  else if (src.buffer === dst.buffer && src.BYTES_PER_ELEMENT === dst.BYTES_PER_ELEMENT) {
-    const heap = wholeHeap(dst);
-    const at = (a: tf.TypedArray) => a.byteOffset / a.BYTES_PER_ELEMENT;
-    heap.copyWithin(at(dst) + d, at(src) + s, at(src) + s + len);
-  } else dst.set(src.subarray(s, s + len) as never, d);
+function copyRun(heap: tf.TypedArray, s: number, d: number, len: number): void {
+  if (len < SHORT_RUN) for (let i = 0; i < len; i++) heap[d + i] = heap[s + i];
+  else heap.copyWithin(d, s, s + len);
 }
 
 /** Copies x[begin : begin + size] into `out` (already allocated), reading the heap in place. */
@@ -232,6 +231,9 @@ function copySlice(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], 
   // Views are taken after every allocation: a growing heap detaches older ones.
   const src = backend.typedArrayFromHeap(x);
   const dst = backend.typedArrayFromHeap(out);
+  const heap = wholeHeap(dst);
+  const s0 = start(src),
+    d0 = start(dst);
   const rank = x.shape.length;
   const strides = tf.util.computeStrides(x.shape);
   if (rank === 0 || tf.slice_util.isSliceContinous(x.shape, begin, size)) {
@@ -244,7 +246,7 @@ function copySlice(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], 
   for (let row = 0; row < n / inner; row++) {
     let offset = begin[rank - 1];
     for (let d = 0; d < rank - 1; d++) offset += (begin[d] + index[d]) * strides[d];
-    copyRun(src, offset, dst, row * inner, inner);
+    copyRun(heap, s0 + offset, d0 + row * inner, inner);
     for (let d = rank - 2; d >= 0; d--) {
       if (++index[d] < size[d]) break;
       index[d] = 0;
@@ -320,13 +322,14 @@ function concatKernel(original: tf.KernelFunc): tf.KernelFunc {
     const out = backend.makeOutput(outShape, inputs[0].dtype);
     // Views after the allocation: a growing heap detaches older ones.
     const dst = backend.typedArrayFromHeap(out);
-    const srcs = inputs.map((t) => backend.typedArrayFromHeap(t));
+    const heap = wholeHeap(dst);
+    const starts = inputs.map((t) => start(backend.typedArrayFromHeap(t)));
     const runs = inputs.map((t) => tf.util.sizeFromShape(t.shape.slice(axis)));
     const outer = tf.util.sizeFromShape(outShape.slice(0, axis));
-    let d = 0;
+    let d = start(dst);
     for (let o = 0; o < outer; o++)
-      for (let i = 0; i < srcs.length; i++) {
-        copyRun(srcs[i], o * runs[i], dst, d, runs[i]);
+      for (let i = 0; i < starts.length; i++) {
+        copyRun(heap, starts[i] + o * runs[i], d, runs[i]);
         d += runs[i];
       }
     return out;
@@ -348,13 +351,16 @@ function padKernel(original: tf.KernelFunc): tf.KernelFunc {
     const dst = backend.typedArrayFromHeap(out);
     const src = backend.typedArrayFromHeap(x);
     dst.fill(constantValue);
+    const heap = wholeHeap(dst);
+    const s0 = start(src),
+      d0 = start(dst);
     const strides = tf.util.computeStrides(outShape);
     const inner = x.shape[rank - 1];
     const index = new Array(rank - 1).fill(0);
     for (let row = 0; row < n / inner; row++) {
       let offset = paddings[rank - 1][0];
       for (let d = 0; d < rank - 1; d++) offset += (paddings[d][0] + index[d]) * strides[d];
-      copyRun(src, row * inner, dst, offset, inner);
+      copyRun(heap, s0 + row * inner, d0 + offset, inner);
       for (let d = rank - 2; d >= 0; d--) {
         if (++index[d] < x.shape[d]) break;
         index[d] = 0;
