@@ -48,8 +48,12 @@ describe('leakyRelu', () => {
     for (const alpha of [0.01, 0.2]) {
       expect(Array.from(leakyRelu(x, alpha).dataSync())).toEqual(Array.from(tf.leakyRelu(x, alpha).dataSync()));
       const w = tf.tensor1d([1, 2, 3, 4, 5, 6]);
-      const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(leakyRelu(v, alpha), w)))(x).dataSync();
-      const theirs = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, alpha), w)))(x).dataSync();
+      const ours = tf
+        .grad((v: tf.Tensor) => tf.sum(tf.mul(leakyRelu(v, alpha), w)))(x)
+        .dataSync();
+      const theirs = tf
+        .grad((v: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(v, alpha), w)))(x)
+        .dataSync();
       expect(Array.from(ours)).toEqual(Array.from(theirs));
       expect(Array.from(ours)).toEqual([alpha, 2 * alpha, 3 * alpha, 4, 5, 6 * alpha].map((v) => Math.fround(v)));
     }

@@ -75,7 +75,14 @@ export class SylvesterFlow extends BaseFlow {
     const M = this.columns;
     const strict = tf.mul(tf.reshape(flat, [B, M, M]), this.upper) as tf.Tensor3D;
     // r_ii sits at i (M + 1) in the row-major flat values: padded by M, viewed as [B, M, M + 1], column 0.
-    const raw = tf.reshape(tf.slice(tf.reshape(tf.pad(flat, [[0, 0], [0, M]]), [B, M, M + 1]), [0, 0, 0], [B, M, 1]), [B, M]);
+    const padded = tf.reshape(
+      tf.pad(flat, [
+        [0, 0],
+        [0, M],
+      ] as [number, number][]),
+      [B, M, M + 1],
+    );
+    const raw = tf.reshape(tf.slice(padded, [0, 0, 0], [B, M, 1]), [B, M]);
     return { strict, diagonal: tf.tanh(raw) as tf.Tensor2D };
   }
 
