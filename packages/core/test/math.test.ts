@@ -59,3 +59,59 @@ describe('leakyRelu', () => {
     }
   });
 });
+
+describe("Tile's gradient (one reduction over the repetitions)", () => {
+  const cases: [number[], number[]][] = [
+    [[5], [3]],
+    [
+      [2, 3],
+      [4, 1],
+    ],
+    [
+      [2, 3],
+      [2, 3],
+    ],
+    [
+      [4, 1, 3],
+      [1, 7, 1],
+    ], // the IWAE's repeated rows
+    [
+      [2, 2, 3],
+      [3, 1, 2],
+    ],
+    [
+      [1, 2, 1, 2, 2],
+      [2, 1, 3, 1, 2],
+    ], // rank 5, beyond tfjs's own (which stops at 4)
+    [
+      [3, 2],
+      [1, 1],
+    ],
+  ];
+  for (const [shape, reps] of cases) {
+    it(`sums dy over the copies: x [${shape}], reps [${reps}]`, () => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const outShape = shape.map((s, d) => s * reps[d]);
+      const m = outShape.reduce((a, b) => a * b, 1);
+      const w = Array.from({ length: m }, (_, i) => Math.sin(i + 1));
+      const got = tf
+        .grad((v: tf.Tensor) => tf.sum(tf.mul(tf.tile(v, reps), tf.tensor(w, outShape))))(tf.zeros(shape))
+        .dataSync();
+      // Expected: each output element's weight added to the input element it copies.
+      const expected = new Array(n).fill(0);
+      for (let i = 0; i < m; i++) {
+        let rest = i;
+        let src = 0;
+        let stride = 1;
+        for (let d = outShape.length - 1; d >= 0; d--) {
+          const coord = rest % outShape[d];
+          rest = Math.floor(rest / outShape[d]);
+          src += (coord % shape[d]) * stride;
+          stride *= shape[d];
+        }
+        expected[src] += w[i];
+      }
+      Array.from(got).forEach((g, i) => expect(g).toBeCloseTo(expected[i], 5));
+    });
+  }
+});

@@ -6,7 +6,7 @@
  * union package.
  */
 import '@tensorflow/tfjs-layers';
-import { getGradient, registerGradient, zeros, type Tensor } from '@tensorflow/tfjs-core';
+import { getGradient, registerGradient, reshape, sum, zeros, type Tensor } from '@tensorflow/tfjs-core';
 
 /**
  * Comparisons and logical ops are piecewise constant: their gradient is zero. tfjs defines it for
@@ -32,3 +32,29 @@ for (const [kernelName, inputs] of [
     gradFunc: (_dy: Tensor | Tensor[], saved: Tensor[]) => Object.fromEntries(inputs.map((name, i) => [name, () => zeros(saved[i].shape)])),
   });
 }
+
+/**
+ * Tile's gradient as one reduction: dy viewed with each tiled axis split into (reps, size), summed
+ * over the reps axes. tfjs's own adds one slice of dy per repetition (500 Slice and 500 Add
+ * kernels for a VampPrior's 500 components, a quarter of its step; K per IWAE step), and stops at
+ * rank 4. Size-1 repetitions are left out of the view, so repeating one axis is a contiguous
+ * [A, R, C] sum.
+ */
+registerGradient({
+  kernelName: 'Tile',
+  inputsToSave: ['x'],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs) => {
+    const [x] = saved;
+    const reps = (attrs as unknown as { reps: number[] }).reps;
+    const view: number[] = [];
+    const axes: number[] = [];
+    x.shape.forEach((size, d) => {
+      if (reps[d] !== 1) {
+        axes.push(view.length);
+        view.push(reps[d]);
+      }
+      view.push(size);
+    });
+    return { x: () => (axes.length === 0 ? reshape(dy as Tensor, x.shape) : reshape(sum(reshape(dy as Tensor, view), axes), x.shape)) };
+  },
+});
