@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Where one training step's time goes, by kernel: tf.profile over a few steps of a model from
-// examples/, on one backend. Usage: node tools/bench/profile.mjs [--model mlp|iaf|conv|planar|planar80|pcpmap|sylvester|nsf|glow|iwae50|dpvae|dpvae-tcvae-dp|dpvae-factor] [--backend native|wasm] [--threads 2]
+// examples/, on one backend. Usage: node tools/bench/profile.mjs [--model mlp|iaf|conv|planar|planar80|pcpmap|sylvester|nsf|glow|iwae50|dpvae|dpvae-tcvae-dp|dpvae-factor] [--manifest run/manifest.json] [--backend native|wasm] [--threads 2]
 import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { prepareStep, readExample } from './step-setup.mjs';
 
@@ -9,7 +10,13 @@ const require = createRequire(import.meta.url);
 const { tf, selectBackend } = require('@vaeflow/core');
 
 const { values: args } = parseArgs({
-  options: { model: { type: 'string', default: 'mlp' }, backend: { type: 'string', default: 'native' }, threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '5' } },
+  options: {
+    model: { type: 'string', default: 'mlp' },
+    manifest: { type: 'string' },
+    backend: { type: 'string', default: 'native' },
+    threads: { type: 'string', default: '2' },
+    steps: { type: 'string', default: '5' },
+  },
 });
 const files = {
   mlp: 'mnist-vae.json',
@@ -38,7 +45,8 @@ const priors = { 'dpvae-tcvae-dp': { type: 'decoupled', blocks: 6, hidden: 64 } 
 const flows = { planar80: [{ type: 'planar-amortized', layers: 80 }] };
 
 const choice = await selectBackend(args.backend, { threads: Number(args.threads) });
-const example = readExample(files[args.model]);
+// --manifest profiles any manifest (a sweep run's, say) instead of a named example.
+const example = args.manifest ? JSON.parse(fs.readFileSync(args.manifest, 'utf8')) : readExample(files[args.model]);
 if (objectives[args.model]) example.objective = objectives[args.model];
 if (flows[args.model]) example.model.flows = flows[args.model];
 if (priors[args.model]) example.model.prior = priors[args.model];

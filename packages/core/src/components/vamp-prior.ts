@@ -5,7 +5,7 @@ import type { Dataset } from '../data.js';
 import { Module } from '../nn/module.js';
 import type { Random } from '../random.js';
 import { DATASET, ENCODER, POSTERIOR } from '../registry/tokens.js';
-import { logSumExp } from '../math.js';
+import { LOG_2PI, logSumExp } from '../math.js';
 
 /**
  * The VampPrior (Tomczak & Welling 2018, arXiv 1705.07120): the aggregate posterior at K learned
@@ -36,12 +36,14 @@ export class VampPrior extends Module implements Prior {
   }
   logProb(z: tf.Tensor2D): tf.Tensor1D {
     const q = this.components();
+    if (!q.logScale) throw new Error('the VampPrior needs a diagonal-Gaussian posterior (its components are evaluated at every z)');
     const K = this.raw.shape[0];
-    const B = z.shape[0];
-    // log q0(z_b | u_k) for every pair: [B, K], from K x B rows
-    const zRep = tf.reshape(tf.tile(tf.expandDims(z, 0), [K, 1, 1]), [K * B, this.dim]) as tf.Tensor2D;
-    const perPair = tf.transpose(tf.reshape(componentLogProb(q, zRep, B), [K, B]));
-    return tf.sub(logSumExp(perPair, 1), Math.log(K)) as tf.Tensor1D;
+    // log q0(z_b | u_k) for every pair, [K, B], by broadcasting z [1, B, L] against the components
+    // [K, 1, L]: no K-fold copies of z nor B-fold copies of the components, and exp(-log sigma) on
+    // the K components only.
+    const e = tf.mul(tf.sub(tf.expandDims(z, 0), tf.expandDims(q.mean, 1)), tf.expandDims(tf.exp(tf.neg(q.logScale)), 1));
+    const perPair = tf.sub(tf.mul(-0.5, tf.add(tf.sum(tf.square(e), 2), this.dim * LOG_2PI)), tf.sum(q.logScale, 1, true));
+    return tf.sub(logSumExp(perPair, 0), Math.log(K)) as tf.Tensor1D;
   }
   sample(n: number, rng: Random): tf.Tensor2D {
     const K = this.raw.shape[0];
@@ -51,16 +53,6 @@ export class VampPrior extends Module implements Prior {
     const u = tf.matMul(oneHot, this.pseudoInputs) as tf.Tensor2D;
     return this.posterior.distribution(this.encoder.encode(u, false)).sample(rng).z;
   }
-}
-
-/** log q0(z_i | u_k) for rows ordered k-major (row k * B + b), from the K components' distribution. */
-function componentLogProb(q: ReturnType<Posterior['distribution']>, z: tf.Tensor2D, B: number): tf.Tensor1D {
-  if (!q.logScale) throw new Error('the VampPrior needs a diagonal-Gaussian posterior (its components are evaluated at every z)');
-  const repeat = (t: tf.Tensor2D) => tf.reshape(tf.tile(tf.expandDims(t, 1), [1, B, 1]), [-1, t.shape[1]]) as tf.Tensor2D;
-  const mean = repeat(q.mean);
-  const logScale = repeat(q.logScale);
-  const e = tf.div(tf.sub(z, mean), tf.exp(logScale));
-  return tf.sub(tf.mul(-0.5, tf.add(tf.sum(tf.square(e), 1), z.shape[1] * Math.log(2 * Math.PI))), tf.sum(logScale, 1)) as tf.Tensor1D;
 }
 
 export const vampPrior = defineComponent<Prior, { pseudoInputs: number; init: 'data' | 'random' }>({
