@@ -25,15 +25,16 @@ export function activate(x: tf.Tensor, act: Activation): tf.Tensor {
 }
 
 /**
- * LeakyReLU, x for x > 0 and alpha x otherwise, with its gradient written as dy * step(x, alpha)
- * (tf.step is 1 where x > 0, else alpha): two kernels where tfjs's own gradient takes three
- * (Greater, Select, Multiply), and Greater is one of the slow kernels on wasm.
+ * LeakyReLU, x for x > 0 and alpha x otherwise, as x * step(x, alpha) (tf.step is 1 where x > 0,
+ * else alpha), with the step kept for the gradient dy * step(x, alpha). The same values as
+ * tf.leakyRelu, bit for bit; three fast kernels in all where tfjs takes its LeakyRelu kernel
+ * (slow on wasm: 6 ns a value) and Greater, Select and Multiply for the gradient.
  */
 export function leakyRelu<T extends tf.Tensor>(x: T, alpha: number): T {
   const f = tf.customGrad((input, saveFn) => {
-    const t = input as tf.Tensor;
-    (saveFn as tf.GradSaveFunc)([t]);
-    return { value: tf.leakyRelu(t, alpha), gradFunc: (dy, saved) => tf.mul(dy as tf.Tensor, tf.step((saved as tf.Tensor[])[0], alpha)) };
+    const slope = tf.step(input as tf.Tensor, alpha);
+    (saveFn as tf.GradSaveFunc)([slope]);
+    return { value: tf.mul(input as tf.Tensor, slope), gradFunc: (dy, saved) => tf.mul(dy as tf.Tensor, (saved as tf.Tensor[])[0]) };
   });
   return f(x) as T;
 }
