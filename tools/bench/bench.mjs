@@ -4,7 +4,7 @@
 // python3-torch is installed) the same models in PyTorch on the same CPU, with the ratios.
 // Timings on shared machines are noisy: compare ratios from one run.
 //
-// Usage: npm run bench [-- --only mlp,iaf,conv,planar,pcpmap,sylvester,nsf,glow,aef,aef-vae --threads 2 --repeats 5 --steps 10 --stock --cpu --no-torch --json out.json]
+// Usage: npm run bench [-- --only mlp,iaf,conv,planar,radial,pcpmap,sylvester,nsf,glow,maf-density,aef,aef-vae --threads 2 --repeats 5 --steps 10 --stock --cpu --no-torch --json out.json]
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -40,10 +40,12 @@ for (const [key, file, label, torch] of [
   ['iaf', 'mnist-iaf.json', 'IAF VAE', 'iaf'],
   ['conv', 'mnist-conv-vae.json', 'conv VAE (AEF D.1)', 'conv'],
   ['planar', 'mnist-planar.json', 'planar flow VAE'],
+  ['radial', 'mnist-radial.json', 'radial flow VAE (amortised, 10 layers)'],
   ['pcpmap', 'mnist-pcpmap.json', 'PCP-Map VAE'],
   ['sylvester', 'mnist-sylvester.json', 'Householder Sylvester flow VAE'],
   ['nsf', 'mnist-nsf.json', 'neural spline flow VAE (autoregressive, 8 bins)'],
   ['glow', 'mnist-glow-density.json', 'Glow density on dequantised MNIST (2 levels x 4 steps)'],
+  ['maf-density', 'mnist-maf-density.json', 'MAF density on dequantised MNIST (5 steps, MADE 1024)'],
   ['aef', 'mnist-aef-linear.json', 'linear AEF'],
   ['aef-vae', 'mnist-vae-aef-baseline.json', 'VAE matched to the AEF'],
 ]) {
