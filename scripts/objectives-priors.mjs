@@ -62,7 +62,7 @@ Gaussian mixture fitted by EM to one posterior draw per training image (\`vaeflo
 the ex-post density of Ghosh et al. 2020 and pythae's GMM sampler).
 **Regenerate**: \`node scripts/objectives-priors.mjs\` (runs \`vaeflow sweep examples/objectives-priors.sweep.json\`).${missingNote}
 
-Mean ± 95% half-width over seeds. Speeds were measured with two runs sharing a 2-core machine.
+Mean ± 95% half-width over seeds. Speeds were measured with two runs sharing a 2-core machine. Runs trained from session 9 on (every IWAE run, VampPrior seed 2 and later, VAE seed 2 from its epoch 12) ran with subnormal floats flushed in the native kernels ([performance](performance.md)), several times faster late in training; the speed columns mix runs from both sides of that change.
 "Last 10%" is the change of the validation loss over the last ${Math.max(1, Math.round(epochs / 10))} epochs (negative: still falling).
 
 | model | n | IS-NLL | IS-NLL, ex-post GMM prior | test −ELBO | Δ IS-NLL to the VAE (paired) | train ex/s | train min | last 10% |

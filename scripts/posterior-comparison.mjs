@@ -96,7 +96,7 @@ best-validation checkpoint: the importance-sampled NLL with K = ${k} samples per
 Mean ± 95% confidence half-width over seeds (Student's t, n − 1 degrees of freedom).
 "Train ex/s", "train min" and "eval min" were measured while two runs shared the 2-core machine
 (one thread each), at times beside other work, so they are rough and compare configurations with
-each other, not with other machines; \`npm run bench\` has clean speeds. "Last 10%" is the change of the validation −ELBO over the last ${Math.round(epochs / 10)} epochs
+each other, not with other machines; \`npm run bench\` has clean speeds. The IAF, planar and PCP-Map runs of seed 3, and every run trained since, ran with subnormal floats flushed in the native kernels ([performance](performance.md)), which made late epochs up to 5x faster (the VAE's seed 3 trained just before that change): their speeds differ from seeds 1-2 for that reason, not the model. "Last 10%" is the change of the validation −ELBO over the last ${Math.round(epochs / 10)} epochs
 (negative: still falling).
 
 | posterior | n | IS-NLL (K = ${k}) | test −ELBO | test KL | parameters | train ex/s | train min | eval min | last 10% |
