@@ -95,8 +95,9 @@ inline float log1pUnit(float u) {
 }
 
 /**
- * log(1 + e^v) = max(v, 0) + log(1 + e^-|v|): no overflow, absolute error below 5e-7 (tested
- * against double precision over [-100, 100]); NaN stays NaN. Branch-free, so GCC vectorises the
+ * log(1 + e^v) = max(v, 0) + log(1 + e^-|v|): no overflow, absolute error below 5e-7 (measured
+ * against double precision at 4 million points in [-100, 100]; the kernel tests hold Softplus and
+ * the Bernoulli log-likelihood to the cpu backend within 1e-6 and 1e-5); NaN stays NaN (tested). Branch-free, so GCC vectorises the
  * loops below (with -fno-trapping-math, which lets it compute both sides of a select): about 3x
  * faster than expf and logf one element at a time, which were most of an IWAE step's likelihood.
  */
