@@ -110,6 +110,14 @@ export function classGrid(n: number, classes: number): { n: number; columns: num
   return { n: columns * classes, columns, labels: Array.from({ length: columns * classes }, (_, i) => Math.floor(i / columns)) };
 }
 
+/** One-hot rows [n, classes] with the classes in turn (row i is class i mod classes): default conditions for n samples. */
+export function oneHotInTurn(n: number, classes: number): Float32Array {
+  return oneHotRows(
+    Array.from({ length: n }, (_, i) => i % classes),
+    classes,
+  );
+}
+
 /** One-hot rows [n, classes] for the given labels. */
 export function oneHotRows(labels: ArrayLike<number>, classes: number): Float32Array {
   const out = new Float32Array(labels.length * classes);

@@ -1,4 +1,4 @@
-import { Random, oneHotRows, tf, type LatentModel } from '@vaeflow/core';
+import { Random, oneHotInTurn, tf, type LatentModel } from '@vaeflow/core';
 
 /** Settings of annealed importance sampling with HMC transitions. */
 export interface AisOptions {
@@ -142,15 +142,7 @@ export function bdmc(model: LatentModel, n: number, o: AisOptions = {}): { x: tf
   const K = o.chains ?? 16;
   // A conditional model simulates rows [x, c] with its classes in turn: z* ~ p(z|c), x ~ p(x|z*, c).
   const C = model.conditionDim ?? 0;
-  const condition = C
-    ? tf.tensor2d(
-        oneHotRows(
-          Array.from({ length: n }, (_, i) => i % C),
-          C,
-        ),
-        [n, C],
-      )
-    : undefined;
+  const condition = C ? tf.tensor2d(oneHotInTurn(n, C), [n, C]) : undefined;
   const zStar = condition ? m.prior.sample(n, rng, condition) : m.prior.sample(n, rng);
   const x = tf.tidy(() => {
     const data = model.sampleGivenZ!(zStar, rng, condition);

@@ -231,9 +231,6 @@ function copySlice(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], 
   // Views are taken after every allocation: a growing heap detaches older ones.
   const src = backend.typedArrayFromHeap(x);
   const dst = backend.typedArrayFromHeap(out);
-  const heap = wholeHeap(dst);
-  const s0 = start(src),
-    d0 = start(dst);
   const rank = x.shape.length;
   const strides = tf.util.computeStrides(x.shape);
   if (rank === 0 || tf.slice_util.isSliceContinous(x.shape, begin, size)) {
@@ -241,6 +238,9 @@ function copySlice(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], 
     dst.set(src.subarray(offset, offset + n));
     return;
   }
+  const heap = wholeHeap(dst);
+  const s0 = start(src),
+    d0 = start(dst);
   const inner = size[rank - 1];
   const index = new Array(rank - 1).fill(0);
   for (let row = 0; row < n / inner; row++) {

@@ -4,7 +4,7 @@ import { Module, ModuleList, frozenModules, stopGradient } from '../nn/module.js
 import type { Random } from '../random.js';
 import { Preprocessing } from './preprocessing.js';
 import { repeatRows } from '../math.js';
-import { oneHotRows } from '../data.js';
+import { oneHotInTurn } from '../data.js';
 import { flowHealth, type FlowLayerHealth } from './flow-health.js';
 
 /**
@@ -84,13 +84,7 @@ export class VAE extends Module implements LatentModel {
       if (condition.shape[0] !== n || condition.shape[1] !== C) throw new Error(`a condition for ${n} samples of this model is [${n}, ${C}], got [${condition.shape}]`);
       return condition;
     }
-    return tf.tensor2d(
-      oneHotRows(
-        Array.from({ length: n }, (_, i) => i % C),
-        C,
-      ),
-      [n, C],
-    );
+    return tf.tensor2d(oneHotInTurn(n, C), [n, C]);
   }
 
   /** Whether KL(q || p) has a closed form here: no flows and a standard-normal prior. */
