@@ -25,7 +25,17 @@ export { AffineBijection, type ElementwiseBijection, type ParameterGroup, type A
 export { AutoregressiveFlow, type AutoregressiveFlowOptions } from './flows/autoregressive.js';
 export { CouplingFlow, MLPCoupling, alternatingMask, type MLPCouplingOptions } from './flows/coupling.js';
 export { Dense, MLP, Conv2D, Conv2DTranspose, activate, leakyRelu, fanInUniform, MAX_WEIGHTS_PER_TENSOR, ACTIVATIONS, type Activation } from './nn/layers.js';
-export { ADAM_KERNEL, GLOBAL_NORM_KERNEL, BERNOULLI_LOG_PROB_KERNEL, hasKernel, bernoulliLogProb } from './backend/fused-kernels.js';
+export {
+  ADAM_KERNEL,
+  GLOBAL_NORM_KERNEL,
+  BERNOULLI_LOG_PROB_KERNEL,
+  BJORCK_KERNEL,
+  BJORCK_GRAD_KERNEL,
+  hasKernel,
+  bernoulliLogProb,
+  bjorckOrthogonalise,
+  type BjorckOptions,
+} from './backend/fused-kernels.js';
 export { FusedAdam, createAdam, createOptimizer, setLearningRate, appliesScaledGradients, type ScaledOptimizer, type OptimizerName } from './train/adam.js';
 export { learningRateAt, plateauUpdate, DEFAULT_SCHEDULE, type ScheduleOptions, type PlateauState } from './train/schedule.js';
 export * from './registry/plugin.js';

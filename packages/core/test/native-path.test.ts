@@ -6,9 +6,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import {
   ADAM_KERNEL,
   BERNOULLI_LOG_PROB_KERNEL,
+  BJORCK_KERNEL,
   FusedAdam,
   GLOBAL_NORM_KERNEL,
   bernoulliLogProb,
+  bjorckOrthogonalise,
   Random,
   appliesScaledGradients,
   createAdam,
@@ -135,6 +137,42 @@ describe.skipIf(unavailable != null)(`the native path${unavailable ? ` (skipped:
     const got = run();
     expected.forEach((arr, i) => arr.forEach((v, j) => expect(Math.abs(got[i][j] - v)).toBeLessThan(1e-4)));
   });
+
+  for (const threads of [1, 2]) {
+    it(`bjorckOrthogonalise uses ${BJORCK_KERNEL} (${threads} thread(s)): the composite's values and gradients on cpu`, async () => {
+      // Well-conditioned D x M matrices (identity plus noise of spectral norm about 1 / 2: an
+      // ill-conditioned one amplifies float32 rounding through the iterations), normalised as
+      // O-SNF does; one
+      // tall batch with M < D, one square; stopping by tolerance and a fixed count (tolerance 0).
+      const cases = [
+        { B: 9, D: 12, M: 5, maxIterations: 100, tolerance: 1e-5 },
+        { B: 7, D: 32, M: 32, maxIterations: 100, tolerance: 1e-5 },
+        { B: 3, D: 8, M: 8, maxIterations: 6, tolerance: 0 },
+      ];
+      const run = () =>
+        cases.map(({ B, D, M, maxIterations, tolerance }) =>
+          tf.tidy(() => {
+            const a = tf.add(tf.eye(D, M, [B]), tf.mul(0.25 / Math.sqrt(D), tf.tensor3d(values(B * D * M, `bj${D}`), [B, D, M])));
+            const q0 = tf.div(a, tf.sqrt(tf.sum(tf.square(a), [1, 2], true))) as tf.Tensor3D;
+            const w = tf.tensor3d(values(B * D * M, `bw${D}`), [B, D, M]);
+            const f = (x: tf.Tensor) => tf.sum(tf.mul(bjorckOrthogonalise(x as tf.Tensor3D, { maxIterations, tolerance }), w));
+            return [bjorckOrthogonalise(q0, { maxIterations, tolerance }), tf.grad(f)(q0)].map((t) => Array.from(t.dataSync()));
+          }),
+        );
+      await selectBackend('cpu', { log: null });
+      expect(hasKernel(BJORCK_KERNEL)).toBe(false);
+      const expected = run();
+      await selectBackend('native', { log: null, threads });
+      expect(hasKernel(BJORCK_KERNEL)).toBe(true);
+      const got = run();
+      expected.forEach((pair, c) =>
+        pair.forEach((arr, k) => {
+          const scale = Math.max(1, ...arr.map(Math.abs));
+          arr.forEach((v, j) => expect(Math.abs(got[c][k][j] - v) / scale).toBeLessThan(1e-4));
+        }),
+      );
+    });
+  }
 
   it(`globalNorm uses ${GLOBAL_NORM_KERNEL} and agrees with the composite on cpu`, async () => {
     const shapes = [[30, 20], [20], [1]];

@@ -8,6 +8,7 @@ interface SylvesterPluginOptions {
   columns?: number;
   reflections: number;
   iterations: number;
+  tolerance: number;
   initScale: number;
 }
 
@@ -31,7 +32,13 @@ export const plugin = definePlugin({
           layers: { type: 'integer', minimum: 1, default: 4, description: 'stacked Sylvester layers' },
           columns: { type: 'integer', minimum: 1, description: 'orthogonal: M, the columns of Q (default: the latent size)' },
           reflections: { type: 'integer', minimum: 1, default: 4, description: 'householder: reflections per layer' },
-          iterations: { type: 'integer', minimum: 1, default: 30, description: 'orthogonal: orthogonalisation iterations' },
+          iterations: { type: 'integer', minimum: 1, default: 100, description: 'orthogonal: the most orthogonalisation iterations per example (van den Berg et al. use 100)' },
+          tolerance: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            default: 1e-5,
+            description: 'orthogonal: an example stops iterating once |Q^T Q - I|_F <= tolerance sqrt(M); float32 reaches about 1e-7',
+          },
           initScale: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'scale of the initial weights of the maps from h' },
         },
       },

@@ -1,4 +1,4 @@
-import { BaseFlow, Dense, type Random, tf } from '@vaeflow/core';
+import { BaseFlow, bjorckOrthogonalise, Dense, type Random, tf } from '@vaeflow/core';
 
 /** How Q, the D x M matrix with orthonormal columns, is made (van den Berg et al. 2018, sec. 3). */
 export type SylvesterVariant = 'orthogonal' | 'householder' | 'triangular';
@@ -9,8 +9,10 @@ export interface SylvesterOptions {
   columns?: number;
   /** Householder reflections per layer (householder only) */
   reflections?: number;
-  /** iterations of the orthogonalisation Q <- Q (I + (I - Q^T Q) / 2) (orthogonal only) */
+  /** the most iterations of the orthogonalisation Q <- Q (I + (I - Q^T Q) / 2) (orthogonal only; the paper's 100) */
   iterations?: number;
+  /** orthogonal only: a matrix stops iterating once |Q^T Q - I|_F <= tolerance sqrt(M) */
+  tolerance?: number;
   /** triangular only: use the reversed identity as Q (alternate between layers) */
   reverse?: boolean;
   /** scale of the initial weights of the maps from h (small: each layer starts near the identity) */
@@ -26,7 +28,8 @@ export interface SylvesterOptions {
  * orthonormal. R_ii = tanh(r_ii) and R~_ii = tanh(r~_ii), so |R~_ii R_ii| < 1 and the layer is
  * invertible (there is no closed-form inverse; like planar flows, it says so).
  * Q: `orthogonal` (O-SNF) orthogonalises a free D x M matrix by the iteration
- * Q <- Q (I + (I - Q^T Q) / 2) from Q / |Q|_F; `householder` (H-SNF) is a product of
+ * Q <- Q (I + (I - Q^T Q) / 2) from Q / |Q|_F, each example's until it is orthonormal (the
+ * identity needs Q^T Q = I: an unconverged Q makes the log-det wrong); `householder` (H-SNF) is a product of
  * reflections I - 2 v v^T / |v|^2; `triangular` (T-SNF) is the identity or the reversal.
  */
 export class SylvesterFlow extends BaseFlow {
@@ -35,8 +38,8 @@ export class SylvesterFlow extends BaseFlow {
   readonly columns: number;
   readonly reflections: number;
   readonly iterations: number;
+  readonly tolerance: number;
   private readonly upper: tf.Tensor2D;
-  private readonly eye: tf.Tensor2D;
   private readonly reversal?: tf.Tensor2D;
   readonly maps: Dense;
   constructor(dim: number, contextDim: number, rng: Random, o: SylvesterOptions) {
@@ -47,12 +50,12 @@ export class SylvesterFlow extends BaseFlow {
     if (!Number.isInteger(M) || M < 1 || M > dim) throw new Error(`a Sylvester flow needs 1 <= columns <= ${dim} (the latent size), got ${o.columns}`);
     this.columns = M;
     this.reflections = o.reflections ?? 4;
-    this.iterations = o.iterations ?? 30;
+    this.iterations = o.iterations ?? 100;
+    this.tolerance = o.tolerance ?? 1e-5;
     if (this.variant === 'householder' && !(Number.isInteger(this.reflections) && this.reflections >= 1)) throw new Error(`reflections must be a positive integer, got ${o.reflections}`);
     const upper = new Float32Array(M * M);
     for (let i = 0; i < M; i++) for (let j = i + 1; j < M; j++) upper[i * M + j] = 1;
     this.upper = tf.tensor2d(upper, [M, M]);
-    this.eye = tf.eye(M) as tf.Tensor2D;
     if (o.variant === 'triangular' && o.reverse) this.reversal = tf.reverse(tf.eye(dim), 1) as tf.Tensor2D;
     // One linear map from h to every per-data-point parameter: R, R~ (M x M each), b (M), and Q's.
     this.maps = this.addChild('maps', new Dense(rng, contextDim, 2 * M * M + M + this.qSize(), 'linear', { initScale: o.initScale ?? 0.1 }));
@@ -88,13 +91,8 @@ export class SylvesterFlow extends BaseFlow {
 
   /** Q [B, D, M] with orthonormal columns from a free [B, D, M] matrix (O-SNF). */
   private orthogonalise(free: tf.Tensor3D): tf.Tensor3D {
-    let q = tf.div(free, tf.sqrt(tf.sum(tf.square(free), [1, 2], true))) as tf.Tensor3D;
-    const eye = tf.expandDims(this.eye, 0);
-    for (let k = 0; k < this.iterations; k++) {
-      const gram = tf.matMul(q, q, true, false); // [B, M, M]
-      q = tf.matMul(q, tf.add(eye, tf.mul(0.5, tf.sub(eye, gram)))) as tf.Tensor3D;
-    }
-    return q;
+    const q0 = tf.div(free, tf.sqrt(tf.sum(tf.square(free), [1, 2], true))) as tf.Tensor3D;
+    return bjorckOrthogonalise(q0, { maxIterations: this.iterations, tolerance: this.tolerance });
   }
 
   /** Q^T x and Q y for the variant, with x [B, D] -> [B, M] and y [B, M] -> [B, D]. */
@@ -140,7 +138,6 @@ export class SylvesterFlow extends BaseFlow {
 
   override dispose(): void {
     this.upper.dispose();
-    this.eye.dispose();
     this.reversal?.dispose();
     super.dispose();
   }

@@ -15,11 +15,14 @@ export {
   ADAM_KERNEL,
   GLOBAL_NORM_KERNEL,
   BERNOULLI_LOG_PROB_KERNEL,
+  BJORCK_KERNEL,
+  BJORCK_GRAD_KERNEL,
   NATIVE_KERNEL_NAMES,
   registerNativeKernels,
   unregisterNativeKernels,
   nativeKernelsRegistered,
   type AdamKernelAttrs,
+  type BjorckKernelAttrs,
 } from './kernels';
 
 export type NativeInstall = { ok: true; source: string; file: string; threads: number; blas: string; cpuKernel: string; summary: string } | { ok: false; reason: string };

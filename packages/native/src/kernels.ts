@@ -15,6 +15,8 @@ import type { NativeBinding } from './load';
 export const ADAM_KERNEL = 'VaeflowAdam';
 export const GLOBAL_NORM_KERNEL = 'VaeflowGlobalNorm';
 export const BERNOULLI_LOG_PROB_KERNEL = 'VaeflowBernoulliLogProb';
+export const BJORCK_KERNEL = 'VaeflowBjorck';
+export const BJORCK_GRAD_KERNEL = 'VaeflowBjorckGrad';
 
 interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.BackendValues): tf.TensorInfo;
@@ -244,6 +246,38 @@ function bernoulliLogProbKernel(native: NativeBinding): tf.KernelFunc {
   };
 }
 
+/** Attributes of {@link BJORCK_KERNEL} and {@link BJORCK_GRAD_KERNEL}. */
+export interface BjorckKernelAttrs {
+  maxIterations: number;
+  tolerance: number;
+}
+
+/**
+ * VaeflowBjorck: input {q} [batch, D, M] (M <= D), output the orthogonalised matrices;
+ * VaeflowBjorckGrad: inputs {q, dy}, output dL/dq. See bjorck in src/native/kernels.h.
+ */
+function bjorckKernel(native: NativeBinding, backward: boolean): tf.KernelFunc {
+  const name = backward ? BJORCK_GRAD_KERNEL : BJORCK_KERNEL;
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { q, dy } = args.inputs as Record<string, tf.TensorInfo>;
+    const { maxIterations, tolerance } = args.attrs as unknown as BjorckKernelAttrs;
+    const ins = backward ? [q, dy] : [q];
+    if (q.shape.length !== 3 || q.shape[2] > q.shape[1] || ins.some((t) => t.dtype !== 'float32' || !tf.util.arraysEqual(t.shape, q.shape))) {
+      throw new Error(`${name} takes float32 [batch, D, M] with M <= D${backward ? ' and dy of the same shape' : ''}; got ${ins.map((t) => `[${t.shape}] ${t.dtype}`).join(', ')}`);
+    }
+    const [B, D, M] = q.shape;
+    const out = backend.makeOutput(q.shape, 'float32');
+    if (B > 0) {
+      const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
+      const [qAt, dyAt, outAt] = offsets(backend, q, dy, out);
+      if (backward) native.bjorckBackward(heap, qAt, dyAt, outAt, B, D, M, maxIterations, tolerance);
+      else native.bjorck(heap, qAt, outAt, B, D, M, maxIterations, tolerance);
+    }
+    return out;
+  };
+}
+
 export interface AdamKernelAttrs {
   learningRate: number;
   beta1: number;
@@ -309,6 +343,8 @@ export const NATIVE_KERNEL_NAMES = [
   ADAM_KERNEL,
   GLOBAL_NORM_KERNEL,
   BERNOULLI_LOG_PROB_KERNEL,
+  BJORCK_KERNEL,
+  BJORCK_GRAD_KERNEL,
 ] as const;
 
 function replace(name: string, make: (previous: tf.KernelFunc | null) => tf.KernelFunc): void {
@@ -330,6 +366,8 @@ export function registerNativeKernels(native: NativeBinding): void {
   replace(ADAM_KERNEL, () => adamKernel(native));
   replace(GLOBAL_NORM_KERNEL, () => globalNormKernel(native));
   replace(BERNOULLI_LOG_PROB_KERNEL, () => bernoulliLogProbKernel(native));
+  replace(BJORCK_KERNEL, () => bjorckKernel(native, false));
+  replace(BJORCK_GRAD_KERNEL, () => bjorckKernel(native, true));
 }
 
 /** Puts back the kernels that were registered before {@link registerNativeKernels}. */

@@ -41,6 +41,10 @@ export interface NativeBinding {
   bernoulliLogProb(heap: ArrayBuffer, x: number, logits: number, out: number, rows: number, dims: number): void;
   /** out[a, c] = sum_r x[a, r, c] for x viewed as [A, R, C] */
   reduceSum(heap: ArrayBuffer, x: number, out: number, A: number, R: number, C: number): void;
+  /** Björck orthogonalisation of [batch, D, M] matrices: (heap, q0, q, batch, D, M, maxIterations, tolerance) */
+  bjorck(heap: ArrayBuffer, q0: number, q: number, batch: number, D: number, M: number, maxIterations: number, tolerance: number): void;
+  /** its backward pass: (heap, q0, dy, dq0, batch, D, M, maxIterations, tolerance) */
+  bjorckBackward(heap: ArrayBuffer, q0: number, dy: number, dq0: number, batch: number, D: number, M: number, maxIterations: number, tolerance: number): void;
   sumSquares(heap: ArrayBuffer, x: number, n: number): number;
   setThreads(n: number): void;
   info(): { threads: number; blas: string; cpuKernel: string; sourceHash: string };

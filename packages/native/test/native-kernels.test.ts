@@ -126,6 +126,35 @@ for (const candidate of binaries) {
       }
     }
 
+    it('BatchMatMul below the BLAS cut-off (a loop per shape): matrix-vector, outer, dot and small products in every transpose, with gradients', async () => {
+      // [M, K, N]: Sylvester's [32, 32] x [32, 1] and its gradients' shapes, and the loops' edge cases.
+      const shapes = [
+        [32, 32, 1],
+        [32, 1, 32],
+        [1, 32, 32],
+        [1, 32, 1],
+        [20, 3, 9],
+        [7, 12, 5],
+        [1, 1, 1],
+      ];
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
+        const { cpu, native } = await onBoth(() =>
+          shapes.flatMap(([M, K, N], s) => {
+            const a = tf.tensor3d(values(3 * M * K, 10 + s), ta ? [3, K, M] : [3, M, K]);
+            const b = tf.tensor3d(values(3 * K * N, 20 + s), tb ? [3, N, K] : [3, K, N]);
+            const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.sin(tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb)));
+            return [tf.matMul(a, b, ta, tb), ...tf.grads(f)([a, b])];
+          }),
+        );
+        expect(maxRelDiff(cpu, native)).toBeLessThan(1e-5);
+      }
+    });
+
     it('BatchMatMul broadcasts a batch of one on either side, and a product large enough to thread', async () => {
       binding.setThreads(2);
       const { cpu, native } = await onBoth(() => {

@@ -40,3 +40,61 @@ export function bernoulliLogProb(x: tf.Tensor2D, logits: tf.Tensor2D): tf.Tensor
   }
   return tf.sum(tf.sub(tf.mul(x, logits), tf.softplus(logits)), 1) as tf.Tensor1D;
 }
+
+/**
+ * `VaeflowBjorck`: input {q} [batch, D, M], attrs {maxIterations, tolerance}; output Q.
+ * `VaeflowBjorckGrad`: inputs {q, dy}, same attrs; output dL/dq. A backend that has one has both.
+ */
+export const BJORCK_KERNEL = 'VaeflowBjorck';
+export const BJORCK_GRAD_KERNEL = 'VaeflowBjorckGrad';
+
+tf.registerGradient({
+  kernelName: BJORCK_KERNEL,
+  inputsToSave: ['q'],
+  gradFunc: (dy, saved, attrs) => {
+    const [q] = saved;
+    return { q: () => tf.engine().runKernel(BJORCK_GRAD_KERNEL, { q, dy: dy as tf.Tensor }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor };
+  },
+});
+
+export interface BjorckOptions {
+  /** the most updates a matrix gets (van den Berg et al. use 100) */
+  maxIterations: number;
+  /** a matrix stops once |Q^T Q - I|_F <= tolerance sqrt(M) */
+  tolerance: number;
+}
+
+/**
+ * Björck's iterative orthogonalisation of a batch of D x M matrices (M <= D):
+ *   Q_{k+1} = Q_k (I + (I - Q_k^T Q_k) / 2) = 1.5 Q_k - 0.5 Q_k (Q_k^T Q_k),
+ * which converges to the orthonormal polar factor when every singular value of Q_0 lies in
+ * (0, sqrt(3)) (Björck & Bowie 1971; the Q of O-SNF, van den Berg et al. 2018). Each matrix
+ * stops on its own, before an update, once |Q_k^T Q_k - I|_F <= tolerance sqrt(M), so the
+ * result (and its gradient) does not depend on the rest of the batch. One native kernel pair
+ * where the backend has it (float32), else tfjs ops that stop when every matrix has.
+ */
+export function bjorckOrthogonalise(q0: tf.Tensor3D, o: BjorckOptions): tf.Tensor3D {
+  const [B, D, M] = q0.shape;
+  if (!Number.isInteger(o.maxIterations) || o.maxIterations < 0 || !(o.tolerance >= 0))
+    throw new Error(`Björck orthogonalisation needs an integer maxIterations >= 0 and a tolerance >= 0; got ${o.maxIterations} and ${o.tolerance}`);
+  if (M > D) throw new Error(`Björck orthogonalisation needs M <= D columns; got [${q0.shape}]`);
+  if (hasKernel(BJORCK_KERNEL) && hasKernel(BJORCK_GRAD_KERNEL) && q0.dtype === 'float32') {
+    return tf.engine().runKernel(BJORCK_KERNEL, { q: q0 }, { maxIterations: o.maxIterations, tolerance: o.tolerance }) as tf.Tensor3D;
+  }
+  const threshold = o.tolerance * o.tolerance * M;
+  const eye = tf.eye(M);
+  let q = q0;
+  for (let k = 0; k < o.maxIterations; k++) {
+    const next = tf.tidy((): tf.Tensor3D | undefined => {
+      const gram = tf.matMul(q, q, true, false);
+      const active = tf.greater(tf.sum(tf.square(tf.sub(gram, eye)), [1, 2]), threshold);
+      if (!tf.any(active).dataSync()[0]) return undefined;
+      const step = tf.sub(tf.mul(1.5, q), tf.mul(0.5, tf.matMul(q, gram)));
+      return tf.where(tf.reshape(active, [B, 1, 1]), step, q) as tf.Tensor3D;
+    });
+    if (next === undefined) break;
+    q = next;
+  }
+  eye.dispose();
+  return q === q0 ? tf.clone(q0) : q;
+}

@@ -206,6 +206,30 @@ napi_value BernoulliLogProb(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// bjorck(heap, q0, q, batch, D, M, maxIterations, tolerance) and
+// bjorckBackward(heap, q0, dy, dq0, batch, D, M, maxIterations, tolerance)
+template <bool backward>
+napi_value Bjorck(napi_env env, napi_callback_info info) {
+  Args in(env, info, backward ? 9 : 8);
+  in.heapAt(0);
+  const size_t first = backward ? 4 : 3;
+  BjorckArgs a{};
+  a.batch = in.integer(first), a.D = in.integer(first + 1), a.M = in.integer(first + 2), a.maxIterations = in.integer(first + 3);
+  a.tolerance = static_cast<float>(in.number(first + 4));
+  if (in.ok && (a.batch < 0 || a.M < 1 || a.D < a.M || a.maxIterations < 0)) in.fail("bjorck needs batch >= 0, 1 <= M <= D and maxIterations >= 0");
+  const int64_t n = a.batch * a.D * a.M;
+  if (backward) {
+    const float *q0 = in.floats(1, n), *dy = in.floats(2, n);
+    float *dq0 = in.floats(3, n);
+    if (in.ok) bjorckBackward(a, q0, dy, dq0);
+  } else {
+    const float *q0 = in.floats(1, n);
+    float *q = in.floats(2, n);
+    if (in.ok) bjorck(a, q0, q);
+  }
+  return undefinedValue(env);
+}
+
 // sumSquares(heap, x, n) -> number
 napi_value SumSquares(napi_env env, napi_callback_info info) {
   Args in(env, info, 3);
@@ -249,6 +273,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softplus", nullptr, Softplus, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bernoulliLogProb", nullptr, BernoulliLogProb, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bjorck", nullptr, Bjorck<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bjorckBackward", nullptr, Bjorck<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -76,6 +76,19 @@ void bernoulliLogProb(const float *x, const float *logits, float *out, int64_t r
 /** sum_i x_i^2, accumulated in double in a fixed order (deterministic for any thread count). */
 double sumSquares(const float *x, int64_t n);
 
+/**
+ * Björck's orthogonalisation of `batch` D x M matrices (M <= D), each on its own:
+ *   Q_{k+1} = Q_k (I + (I - Q_k^T Q_k) / 2) = 1.5 Q_k - 0.5 Q_k (Q_k^T Q_k),
+ * stopping before an update once |Q_k^T Q_k - I|_F <= tolerance sqrt(M), after at most
+ * maxIterations updates. The backward pass recomputes the iterates and returns dL/dQ_0.
+ */
+struct BjorckArgs {
+  int64_t batch, D, M, maxIterations;
+  float tolerance;
+};
+void bjorck(const BjorckArgs &a, const float *q0, float *q);
+void bjorckBackward(const BjorckArgs &a, const float *q0, const float *dy, float *dq0);
+
 /** Threads used by the BLAS (and by the kernels here that split work). */
 void setThreads(int n);
 int threads();
