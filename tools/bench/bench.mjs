@@ -4,7 +4,7 @@
 // python3-torch is installed) the same models in PyTorch on the same CPU, with the ratios.
 // Timings on shared machines are noisy: compare ratios from one run.
 //
-// Usage: npm run bench [-- --only mlp,iaf,conv,planar,radial,pcpmap,sylvester,nsf,glow,maf-density,aef,aef-vae --threads 2 --repeats 5 --steps 10 --stock --cpu --no-torch --json out.json]
+// Usage: npm run bench [-- --only mlp,iaf,conv,planar,radial,pcpmap,sylvester,sylvester-o,sylvester-t,nsf,glow,maf-density,aef,aef-vae --threads 2 --repeats 5 --steps 10 --stock --cpu --no-torch --json out.json]
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -33,9 +33,18 @@ const repeats = Number(args.repeats);
 const stepsPerRepeat = Number(args.steps);
 const threads = Number(args.threads);
 
-/** Configurations measured: key -> example manifest; `torch` names the PyTorch twin in torch_bench.py. */
+/** O-SNF and T-SNF: the Householder example with its flow's variant changed. */
+const sylvesterVariant = (variant) => (m) => {
+  m.model.flows = m.model.flows.map((f) => ({ type: f.type, variant, layers: f.layers }));
+  return m;
+};
+
+/**
+ * Configurations measured: key -> example manifest (changed by `edit` where a row has one);
+ * `torch` names the PyTorch twin in torch_bench.py.
+ */
 const configs = {};
-for (const [key, file, label, torch] of [
+for (const [key, file, label, torch, edit] of [
   ['mlp', 'mnist-vae.json', 'reference VAE', 'mlp'],
   ['iaf', 'mnist-iaf.json', 'IAF VAE', 'iaf'],
   ['conv', 'mnist-conv-vae.json', 'conv VAE (AEF D.1)', 'conv'],
@@ -43,13 +52,15 @@ for (const [key, file, label, torch] of [
   ['radial', 'mnist-radial.json', 'radial flow VAE (amortised, 10 layers)'],
   ['pcpmap', 'mnist-pcpmap.json', 'PCP-Map VAE'],
   ['sylvester', 'mnist-sylvester.json', 'Householder Sylvester flow VAE'],
+  ['sylvester-o', 'mnist-sylvester.json', 'orthogonal Sylvester flow VAE (O-SNF, 4 layers, M = 32)', undefined, sylvesterVariant('orthogonal')],
+  ['sylvester-t', 'mnist-sylvester.json', 'triangular Sylvester flow VAE (T-SNF, 4 layers)', undefined, sylvesterVariant('triangular')],
   ['nsf', 'mnist-nsf.json', 'neural spline flow VAE (autoregressive, 8 bins)'],
   ['glow', 'mnist-glow-density.json', 'Glow density on dequantised MNIST (2 levels x 4 steps)'],
   ['maf-density', 'mnist-maf-density.json', 'MAF density on dequantised MNIST (5 steps, MADE 1024)'],
   ['aef', 'mnist-aef-linear.json', 'linear AEF'],
   ['aef-vae', 'mnist-vae-aef-baseline.json', 'VAE matched to the AEF'],
 ]) {
-  if (fs.existsSync(path.join(examples, file))) configs[key] = { label: `${label} (examples/${file})`, manifest: readExample(file), torch };
+  if (fs.existsSync(path.join(examples, file))) configs[key] = { label: `${label} (examples/${file}${edit ? ', variant changed' : ''})`, manifest: (edit ?? ((m) => m))(readExample(file)), torch };
 }
 
 async function measure(config) {
