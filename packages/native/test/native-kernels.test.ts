@@ -201,8 +201,12 @@ for (const candidate of binaries) {
       expect(maxRelDiff(cpu, native)).toBeLessThan(1e-4);
     });
 
-    // [stride, padding, in channels, out channels, kernel, dilation]
+    // [stride, padding, in channels, out channels, kernel, dilation]; at most 8 out channels
+    // from at least 8 in run direct (no patch matrix): Glow's coupling output, strided, dilated.
     for (const [stride, pad, ci, co, k, dil] of [
+      [1, 'same', 64, 4, 3, 1],
+      [2, 'valid', 9, 1, 3, 1],
+      [1, 'same', 8, 8, 3, 2],
       [1, 'same', 3, 4, 3, 1],
       [2, 'same', 3, 4, 3, 1],
       [2, 'valid', 3, 4, 3, 1],
@@ -222,7 +226,8 @@ for (const candidate of binaries) {
           const f = (xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, stride, pad)));
           return [y, ...tf.grads(f)([x, w])];
         });
-        expect(maxRelDiff(cpu, native)).toBeLessThan(1e-4);
+        // Sums of k * k * ci products in another order: float32 rounding grows as their square root.
+        expect(maxRelDiff(cpu, native)).toBeLessThan(1e-4 * Math.max(1, Math.sqrt((k * k * ci) / 64)));
       });
     }
 

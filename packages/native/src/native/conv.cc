@@ -1,6 +1,7 @@
 // NHWC convolutions as one GEMM each: im2col (or col2im) in native scratch memory and
 // cblas_sgemm. Patch column k = (kh * KW + kw) * CI + ci matches the filter [KH, KW, CI, CO]
-// read as a [K, CO] matrix. A 1x1, stride-1, unpadded convolution skips the patch matrix.
+// read as a [K, CO] matrix. A 1x1, stride-1, unpadded convolution skips the patch matrix, and
+// one with few output channels runs direct (conv2dDirect and its backprops).
 #include <cblas.h>
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include <vector>
 
 #include "kernels.h"
+#include "parallel.h"
+#include "vector.h"
 
 namespace vaeflow {
 
@@ -25,28 +28,99 @@ bool isPointwise(const ConvGeometry &g) {
 }
 
 /**
- * Visits every (patch row, input pixel) pair: visit(patchOffset, inputOffset) for the patch
- * element (b, oh, ow, kh, kw, 0) and the input pixel (b, ih, iw, 0) it reads; padding is skipped.
+ * Visits every (output pixel, filter tap) pair of images [n0, n1) that reads an input pixel:
+ * visit(row, tap, inputOffset) for output pixel row = (n, oh, ow), tap = kh * KW + kw, and the
+ * input pixel (n, ih, iw, 0) it reads; taps in the padding are skipped.
  */
 template <typename Visit>
-void forEachPatchPixel(const ConvGeometry &g, Visit visit) {
-  const int64_t K = g.patch();
-  for (int64_t n = 0; n < g.batch; n++) {
+void forEachTap(const ConvGeometry &g, int64_t n0, int64_t n1, Visit visit) {
+  for (int64_t n = n0; n < n1; n++) {
     for (int64_t oh = 0; oh < g.outH; oh++) {
       for (int64_t ow = 0; ow < g.outW; ow++) {
-        const int64_t row = ((n * g.outH + oh) * g.outW + ow) * K;
+        const int64_t row = (n * g.outH + oh) * g.outW + ow;
         for (int64_t kh = 0; kh < g.kH; kh++) {
           const int64_t ih = oh * g.strideH + kh * g.dilH - g.padTop;
           if (ih < 0 || ih >= g.inH) continue;
           for (int64_t kw = 0; kw < g.kW; kw++) {
             const int64_t iw = ow * g.strideW + kw * g.dilW - g.padLeft;
             if (iw < 0 || iw >= g.inW) continue;
-            visit(row + (kh * g.kW + kw) * g.inC, ((n * g.inH + ih) * g.inW + iw) * g.inC);
+            visit(row, kh * g.kW + kw, ((n * g.inH + ih) * g.inW + iw) * g.inC);
           }
         }
       }
     }
   }
+}
+
+/** Every (patch element, input pixel) pair: visit(patchOffset, inputOffset), patch rows K long. */
+template <typename Visit>
+void forEachPatchPixel(const ConvGeometry &g, Visit visit) {
+  const int64_t K = g.patch(), C = g.inC;
+  forEachTap(g, 0, g.batch, [&](int64_t row, int64_t tap, int64_t in) { visit(row * K + tap * C, in); });
+}
+
+/**
+ * Few output channels (Glow's coupling output, 64 -> 4 channels): the patch matrix would be
+ * K / CO times the size of the output, and GEMM with N = CO runs far below its peak, so these
+ * convolutions go direct. The filter is used as [taps, CO, CI], so that every multiply-add runs
+ * along CI, contiguous in both the input pixel and the filter.
+ */
+constexpr int64_t kDirectMaxOutChannels = 8;
+constexpr int64_t kDirectMinInChannels = 8;
+bool isDirect(const ConvGeometry &g) { return g.outC <= kDirectMaxOutChannels && g.inC >= kDirectMinInChannels; }
+
+/** wt[tap, co, ci] = w[tap, ci, co]. */
+std::vector<float> tapsOutIn(const ConvGeometry &g, const float *w) {
+  const int64_t T = g.kH * g.kW, CI = g.inC, CO = g.outC;
+  std::vector<float> wt(static_cast<size_t>(T * CO * CI));
+  for (int64_t t = 0; t < T; t++)
+    for (int64_t ci = 0; ci < CI; ci++)
+      for (int64_t co = 0; co < CO; co++) wt[(t * CO + co) * CI + ci] = w[(t * CI + ci) * CO + co];
+  return wt;
+}
+
+void conv2dDirect(const ConvGeometry &g, const float *x, const float *w, float *y) {
+  const std::vector<float> wt = tapsOutIn(g, w);
+  const int64_t CI = g.inC, CO = g.outC;
+  std::memset(y, 0, static_cast<size_t>(g.rows() * CO) * sizeof(float));
+  parallelFor(g.batch, 1, [&](int64_t n0, int64_t n1) {
+    forEachTap(g, n0, n1, [&](int64_t row, int64_t tap, int64_t in) {
+      dots(x + in, wt.data() + tap * CO * CI, CO, CI, y + row * CO);
+    });
+  });
+}
+
+void conv2dBackpropInputDirect(const ConvGeometry &g, const float *dy, const float *w, float *dx) {
+  const std::vector<float> wt = tapsOutIn(g, w);
+  const int64_t CI = g.inC, CO = g.outC;
+  std::memset(dx, 0, static_cast<size_t>(g.batch * g.inH * g.inW * CI) * sizeof(float));
+  // Image n's outputs read only image n's pixels: the images split across threads.
+  parallelFor(g.batch, 1, [&](int64_t n0, int64_t n1) {
+    forEachTap(g, n0, n1, [&](int64_t row, int64_t tap, int64_t in) {
+      axpys(dy + row * CO, wt.data() + tap * CO * CI, CO, dx + in, CI);
+    });
+  });
+}
+
+void conv2dBackpropFilterDirect(const ConvGeometry &g, const float *x, const float *dy, float *dw) {
+  const int64_t T = g.kH * g.kW, CI = g.inC, CO = g.outC, size = T * CO * CI;
+  // One accumulator per part of the batch, added in part order: fixed for a fixed thread count.
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(threads(), g.batch));
+  std::vector<float> acc(static_cast<size_t>(parts * size), 0.f);
+  const int64_t chunk = (g.batch + parts - 1) / parts;
+  parallelFor(parts, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; p++) {
+      float *dwt = acc.data() + p * size;
+      forEachTap(g, p * chunk, std::min(g.batch, (p + 1) * chunk), [&](int64_t row, int64_t tap, int64_t in) {
+        rankOne(dy + row * CO, x + in, CO, dwt + tap * CO * CI, CI);
+      });
+    }
+  });
+  for (int64_t p = 1; p < parts; p++)
+    for (int64_t i = 0; i < size; i++) acc[i] += acc[p * size + i];
+  for (int64_t t = 0; t < T; t++)
+    for (int64_t ci = 0; ci < CI; ci++)
+      for (int64_t co = 0; co < CO; co++) dw[(t * CI + ci) * CO + co] = acc[(t * CO + co) * CI + ci];
 }
 
 /** P[M, K] = the patches of x (zeros where a patch reaches into padding). */
@@ -62,12 +136,14 @@ float *im2col(const ConvGeometry &g, const float *x) {
 }  // namespace
 
 void conv2d(const ConvGeometry &g, const float *x, const float *w, float *y) {
+  if (isDirect(g)) return conv2dDirect(g, x, w, y);
   const int M = static_cast<int>(g.rows()), K = static_cast<int>(g.patch()), CO = static_cast<int>(g.outC);
   const float *P = isPointwise(g) ? x : im2col(g, x);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, CO, K, 1.f, P, K, w, CO, 0.f, y, CO);
 }
 
 void conv2dBackpropInput(const ConvGeometry &g, const float *dy, const float *w, float *dx) {
+  if (isDirect(g)) return conv2dBackpropInputDirect(g, dy, w, dx);
   const int M = static_cast<int>(g.rows()), K = static_cast<int>(g.patch()), CO = static_cast<int>(g.outC);
   if (isPointwise(g)) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, CO, 1.f, dy, CO, w, CO, 0.f, dx, K);
@@ -85,6 +161,7 @@ void conv2dBackpropInput(const ConvGeometry &g, const float *dy, const float *w,
 }
 
 void conv2dBackpropFilter(const ConvGeometry &g, const float *x, const float *dy, float *dw) {
+  if (isDirect(g)) return conv2dBackpropFilterDirect(g, x, dy, dw);
   const int M = static_cast<int>(g.rows()), K = static_cast<int>(g.patch()), CO = static_cast<int>(g.outC);
   const float *P = isPointwise(g) ? x : im2col(g, x);
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, CO, M, 1.f, P, K, dy, CO, 0.f, dw, CO);

@@ -6,6 +6,7 @@
 
 #include "denormals.h"
 #include "kernels.h"
+#include "vector.h"
 
 // OpenBLAS's thread pool (exported by its pthread builds; weak, so that a source build against a
 // BLAS without them still links, and setThreads then leaves the pool alone).
@@ -13,13 +14,6 @@ extern "C" {
 int blas_thread_init(void) __attribute__((weak));
 int blas_thread_shutdown_(void) __attribute__((weak));
 }
-
-// Function multi-versioning (GCC's ifunc dispatch) where the toolchain has it: x86-64 Linux.
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
-#define VAEFLOW_CPU_CLONES __attribute__((target_clones("default", "arch=haswell", "arch=skylake-avx512")))
-#else
-#define VAEFLOW_CPU_CLONES
-#endif
 
 namespace vaeflow {
 
@@ -62,14 +56,13 @@ VAEFLOW_CPU_CLONES void smallProduct(const float *A, const float *B, float *C, i
     for (int64_t i = 0; i < M; i++) {
       for (int64_t j = 0; j < N; j++) {
         const float *b = B + j * K;
-        float sum = 0.f;
         if (!transA) {
-          const float *a = A + i * K;
-          for (int64_t k = 0; k < K; k++) sum += a[k] * b[k];
+          C[i * N + j] += dot(A + i * K, b, K);
         } else {
+          float sum = 0.f;
           for (int64_t k = 0; k < K; k++) sum += A[k * M + i] * b[k];
+          C[i * N + j] += sum;
         }
-        C[i * N + j] += sum;
       }
     }
   } else if (transA) {
@@ -77,28 +70,17 @@ VAEFLOW_CPU_CLONES void smallProduct(const float *A, const float *B, float *C, i
     for (int64_t k = 0; k < K; k++) {
       const float *a = A + k * M, *b = B + k * N;
       if (N == 1) {
-        for (int64_t i = 0; i < M; i++) C[i] += a[i] * b[0];
+        axpy(b[0], a, C, M);
       } else {
-        for (int64_t i = 0; i < M; i++)
-          for (int64_t j = 0; j < N; j++) C[i * N + j] += a[i] * b[j];
+        for (int64_t i = 0; i < M; i++) axpy(a[i], b, C + i * N, N);
       }
     }
   } else if (N == 1) {
     // Matrix times vector: one dot product per row.
-    for (int64_t i = 0; i < M; i++) {
-      const float *a = A + i * K;
-      float sum = 0.f;
-      for (int64_t k = 0; k < K; k++) sum += a[k] * B[k];
-      C[i] += sum;
-    }
+    for (int64_t i = 0; i < M; i++) C[i] += dot(A + i * K, B, K);
   } else {
-    for (int64_t i = 0; i < M; i++) {
-      float *row = C + i * N;
-      for (int64_t k = 0; k < K; k++) {
-        const float a = A[i * K + k], *b = B + k * N;
-        for (int64_t j = 0; j < N; j++) row[j] += a * b[j];
-      }
-    }
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t k = 0; k < K; k++) axpy(A[i * K + k], B + k * N, C + i * N, N);
   }
 }
 
