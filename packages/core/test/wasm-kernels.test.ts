@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // The kernel tests' shell, kept with @vaeflow/native's tests (core already depends on that package;
 // the other way round would make a cycle in the build graph).
-import { dataIdsLeaked, maxDiff, onCpuAndWasm } from '../../native/test/backend-compare';
+import { dataIdsLeaked, maxDiff, onCpuAndWasm, productAndGradients, TRANSPOSES } from '../../native/test/backend-compare';
 import { Random, installWasmKernels, restoreStockWasmKernels, selectBackend, wasmKernelsTuned } from '../src/index.js';
 
 const onBoth = onCpuAndWasm;
@@ -25,20 +25,9 @@ describe('wasm kernel overrides', () => {
   const rng = new Random('kernels');
   const A = rng.normalArray(3 * 5 * 7);
   const B = rng.normalArray(3 * 7 * 4);
-  for (const [ta, tb] of [
-    [false, false],
-    [true, false],
-    [false, true],
-    [true, true],
-  ] as const) {
+  for (const [ta, tb] of TRANSPOSES) {
     it(`BatchMatMul transposeA=${ta} transposeB=${tb} matches cpu, with gradients`, async () => {
-      const { cpu, wasm } = await onBoth(() => {
-        const a = tf.tensor3d(A, ta ? [3, 7, 5] : [3, 5, 7]);
-        const b = tf.tensor3d(B, tb ? [3, 4, 7] : [3, 7, 4]);
-        const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.sin(tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb)));
-        const [ga, gb] = tf.grads(f)([a, b]);
-        return [tf.matMul(a, b, ta, tb), ga, gb];
-      });
+      const { cpu, wasm } = await onBoth(() => productAndGradients(tf.tensor3d(A, ta ? [3, 7, 5] : [3, 5, 7]), tf.tensor3d(B, tb ? [3, 4, 7] : [3, 7, 4]), ta, tb));
       expect(maxAbsDiff(cpu, wasm)).toBeLessThan(1e-4);
     });
   }

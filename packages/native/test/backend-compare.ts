@@ -46,3 +46,17 @@ export function dataIdsLeaked(step: () => void): number {
   for (let i = 0; i < 5; i++) step();
   return count() - before;
 }
+
+/** Every transpose combination of a matrix product, [transposeA, transposeB]. */
+export const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
+
+/** a b (each transposed as asked) and the gradients of sum(sin(a b)) with respect to a and b. */
+export function productAndGradients(a: tf.Tensor3D, b: tf.Tensor3D, ta: boolean, tb: boolean): tf.Tensor[] {
+  const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.sin(tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb)));
+  return [tf.matMul(a, b, ta, tb), ...tf.grads(f)([a, b])];
+}

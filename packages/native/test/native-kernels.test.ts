@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 // Gradients of the tfjs ops (tfjs-core's Node bundle ships ops without them).
 import '@tensorflow/tfjs-layers';
-import { dataIdsLeaked, maxDiff, onCpuAndWasm } from './backend-compare';
+import { dataIdsLeaked, maxDiff, onCpuAndWasm, productAndGradients, TRANSPOSES } from './backend-compare';
 import {
   ADAM_KERNEL,
   BERNOULLI_LOG_PROB_KERNEL,
@@ -105,22 +105,12 @@ for (const candidate of binaries) {
     afterAll(() => unregisterNativeKernels());
 
     for (const threads of [1, 2]) {
-      for (const [ta, tb] of [
-        [false, false],
-        [true, false],
-        [false, true],
-        [true, true],
-      ] as const) {
+      for (const [ta, tb] of TRANSPOSES) {
         it(`BatchMatMul transposeA=${ta} transposeB=${tb}, ${threads} thread(s), values and gradients`, async () => {
           binding.setThreads(threads);
           const A = values(3 * 37 * 65, 1),
             B = values(3 * 65 * 29, 2);
-          const { cpu, native } = await onBoth(() => {
-            const a = tf.tensor3d(A, ta ? [3, 65, 37] : [3, 37, 65]);
-            const b = tf.tensor3d(B, tb ? [3, 29, 65] : [3, 65, 29]);
-            const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.sin(tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb)));
-            return [tf.matMul(a, b, ta, tb), ...tf.grads(f)([a, b])];
-          });
+          const { cpu, native } = await onBoth(() => productAndGradients(tf.tensor3d(A, ta ? [3, 65, 37] : [3, 37, 65]), tf.tensor3d(B, tb ? [3, 29, 65] : [3, 65, 29]), ta, tb));
           expect(maxRelDiff(cpu, native)).toBeLessThan(1e-4);
         });
       }
@@ -137,19 +127,11 @@ for (const candidate of binaries) {
         [7, 12, 5],
         [1, 1, 1],
       ];
-      for (const [ta, tb] of [
-        [false, false],
-        [true, false],
-        [false, true],
-        [true, true],
-      ] as const) {
+      for (const [ta, tb] of TRANSPOSES) {
         const { cpu, native } = await onBoth(() =>
-          shapes.flatMap(([M, K, N], s) => {
-            const a = tf.tensor3d(values(3 * M * K, 10 + s), ta ? [3, K, M] : [3, M, K]);
-            const b = tf.tensor3d(values(3 * K * N, 20 + s), tb ? [3, N, K] : [3, K, N]);
-            const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.sin(tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb)));
-            return [tf.matMul(a, b, ta, tb), ...tf.grads(f)([a, b])];
-          }),
+          shapes.flatMap(([M, K, N], s) =>
+            productAndGradients(tf.tensor3d(values(3 * M * K, 10 + s), ta ? [3, K, M] : [3, M, K]), tf.tensor3d(values(3 * K * N, 20 + s), tb ? [3, N, K] : [3, K, N]), ta, tb),
+          ),
         );
         expect(maxRelDiff(cpu, native)).toBeLessThan(1e-5);
       }
