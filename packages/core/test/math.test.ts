@@ -60,6 +60,24 @@ describe('leakyRelu', () => {
   });
 });
 
+describe("ReLU's gradient", () => {
+  it('is dy * step(x) as tfjs defines it, exactly, without a Cast of its own', async () => {
+    const x = tf.tensor2d([-2, -0, 0, 1e-30, 3, -1e-30, 7, -5], [2, 4]);
+    const w = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]);
+    const casts = async (f: (v: tf.Tensor) => tf.Tensor) => {
+      let g: number[] = [];
+      const info = await tf.profile(() => {
+        g = Array.from(tf.grad(f)(x).dataSync());
+      });
+      return { g, casts: info.kernels.filter((k) => k.name === 'Cast').length };
+    };
+    const withRelu = await casts((v) => tf.sum(tf.mul(tf.relu(v), w)));
+    const without = await casts((v) => tf.sum(tf.mul(v, w))); // the sum's own gradient has one
+    expect(withRelu.g).toEqual(Array.from(tf.mul(w, tf.cast(tf.step(x), 'float32')).dataSync()));
+    expect(withRelu.casts).toBe(without.casts);
+  });
+});
+
 describe("Tile's gradient (one reduction over the repetitions)", () => {
   const cases: [number[], number[]][] = [
     [[5], [3]],

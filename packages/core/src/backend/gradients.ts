@@ -6,7 +6,7 @@
  * union package.
  */
 import '@tensorflow/tfjs-layers';
-import { getGradient, registerGradient, reshape, sum, zeros, type Tensor } from '@tensorflow/tfjs-core';
+import { cast, getGradient, mul, registerGradient, reshape, step, sum, zeros, type Tensor } from '@tensorflow/tfjs-core';
 
 /**
  * Comparisons and logical ops are piecewise constant: their gradient is zero. tfjs defines it for
@@ -56,5 +56,19 @@ registerGradient({
       view.push(size);
     });
     return { x: () => (axes.length === 0 ? reshape(dy as Tensor, x.shape) : reshape(sum(reshape(dy as Tensor, view), axes), x.shape)) };
+  },
+});
+
+/**
+ * ReLU's gradient dy * step(x), without the cast tfjs puts around the step (a float32 step is
+ * already float32, and wasm's Cast copies): a full pass over the activation fewer per ReLU, 2.2 ms
+ * a call on a conv layer's [128, 14, 14, 64]. Same values.
+ */
+registerGradient({
+  kernelName: 'Relu',
+  inputsToSave: ['x'],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+    const [x] = saved;
+    return { x: () => mul(dy as Tensor, x.dtype === 'float32' ? step(x) : cast(step(x), 'float32')) };
   },
 });
