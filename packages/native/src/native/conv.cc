@@ -28,28 +28,33 @@ bool isPointwise(const ConvGeometry &g) {
 }
 
 /**
- * Visits every (output pixel, filter tap) pair of images [n0, n1) that reads an input pixel:
- * visit(row, tap, inputOffset) for output pixel row = (n, oh, ow), tap = kh * KW + kw, and the
- * input pixel (n, ih, iw, 0) it reads; taps in the padding are skipped.
+ * Visits every (output pixel, filter tap) pair of images [n0, n1): visit(row, tap, inputOffset)
+ * for output pixel row = (n, oh, ow), tap = kh * KW + kw, and the input pixel (n, ih, iw, 0) it
+ * reads; pad(row, tap) for a tap that falls in the padding.
  */
-template <typename Visit>
-void forEachTap(const ConvGeometry &g, int64_t n0, int64_t n1, Visit visit) {
+template <typename Visit, typename Pad>
+void forEachTapOrPad(const ConvGeometry &g, int64_t n0, int64_t n1, Visit visit, Pad pad) {
   for (int64_t n = n0; n < n1; n++) {
     for (int64_t oh = 0; oh < g.outH; oh++) {
       for (int64_t ow = 0; ow < g.outW; ow++) {
         const int64_t row = (n * g.outH + oh) * g.outW + ow;
         for (int64_t kh = 0; kh < g.kH; kh++) {
           const int64_t ih = oh * g.strideH + kh * g.dilH - g.padTop;
-          if (ih < 0 || ih >= g.inH) continue;
           for (int64_t kw = 0; kw < g.kW; kw++) {
             const int64_t iw = ow * g.strideW + kw * g.dilW - g.padLeft;
-            if (iw < 0 || iw >= g.inW) continue;
-            visit(row, kh * g.kW + kw, ((n * g.inH + ih) * g.inW + iw) * g.inC);
+            if (ih < 0 || ih >= g.inH || iw < 0 || iw >= g.inW) pad(row, kh * g.kW + kw);
+            else visit(row, kh * g.kW + kw, ((n * g.inH + ih) * g.inW + iw) * g.inC);
           }
         }
       }
     }
   }
+}
+
+/** forEachTapOrPad without the padding. */
+template <typename Visit>
+void forEachTap(const ConvGeometry &g, int64_t n0, int64_t n1, Visit visit) {
+  forEachTapOrPad(g, n0, n1, visit, [](int64_t, int64_t) {});
 }
 
 /** Every (patch element, input pixel) pair: visit(patchOffset, inputOffset), patch rows K long. */
@@ -123,13 +128,13 @@ void conv2dBackpropFilterDirect(const ConvGeometry &g, const float *x, const flo
       for (int64_t co = 0; co < CO; co++) dw[(t * CI + ci) * CO + co] = acc[(t * CO + co) * CI + ci];
 }
 
-/** P[M, K] = the patches of x (zeros where a patch reaches into padding). */
+/** P[M, K] = the patches of x, zeros where a patch reaches into padding (only there: no pass over all of P first). */
 float *im2col(const ConvGeometry &g, const float *x) {
-  const size_t size = static_cast<size_t>(g.rows() * g.patch());
-  float *P = scratch(size);
-  std::memset(P, 0, size * sizeof(float));
-  const int64_t C = g.inC;
-  forEachPatchPixel(g, [&](int64_t dst, int64_t src) { std::memcpy(P + dst, x + src, C * sizeof(float)); });
+  float *P = scratch(static_cast<size_t>(g.rows() * g.patch()));
+  const int64_t K = g.patch(), C = g.inC;
+  forEachTapOrPad(
+      g, 0, g.batch, [&](int64_t row, int64_t tap, int64_t in) { std::memcpy(P + row * K + tap * C, x + in, C * sizeof(float)); },
+      [&](int64_t row, int64_t tap) { std::memset(P + row * K + tap * C, 0, C * sizeof(float)); });
   return P;
 }
 
