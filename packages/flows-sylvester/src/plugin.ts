@@ -35,9 +35,9 @@ export const plugin = definePlugin({
           iterations: { type: 'integer', minimum: 1, default: 100, description: 'orthogonal: the most orthogonalisation iterations per example (van den Berg et al. use 100)' },
           tolerance: {
             type: 'number',
-            exclusiveMinimum: 0,
+            minimum: 0,
             default: 1e-5,
-            description: 'orthogonal: an example stops iterating once |Q^T Q - I|_F <= tolerance sqrt(M); float32 reaches about 1e-7',
+            description: 'orthogonal: an example stops iterating once |Q^T Q - I|_F <= tolerance sqrt(M) (float32 reaches about 1e-7); 0 makes every example take all `iterations`',
           },
           initScale: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'scale of the initial weights of the maps from h' },
         },

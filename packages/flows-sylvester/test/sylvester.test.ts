@@ -25,6 +25,23 @@ describe('sylvester flows', () => {
     for (const g of gram) g.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(i === j ? 1 : 0, 4)));
   });
 
+  it('orthogonalise a nearly rank-deficient free matrix too, which 30 fixed iterations (the old default) leave far from orthonormal', async () => {
+    await selectBackend('wasm', { log: null });
+    const rng = new Random('near-singular');
+    const make = (o: { iterations?: number; tolerance?: number }) => new SylvesterFlow(8, 5, new Random('f'), { variant: 'orthogonal', columns: 4, ...o });
+    // Column 3 = column 2 + 1e-5 noise: a singular value about 1e-5 of the others, which the iteration grows by 1.5x a step.
+    const a = rng.normal([1, 8, 4]).arraySync() as number[][][];
+    const eps = rng.normal([8]).dataSync();
+    for (let i = 0; i < 8; i++) a[0][i][3] = a[0][i][2] + 1e-5 * eps[i];
+    const worst = (f: SylvesterFlow) => {
+      const q = (f as unknown as { orthogonalise(m: tf.Tensor3D): tf.Tensor3D }).orthogonalise(tf.tensor3d(a));
+      const g = tf.matMul(q, q, true, false).arraySync() as number[][][];
+      return Math.max(...g[0].flatMap((row, i) => row.map((v, j) => Math.abs(v - (i === j ? 1 : 0)))));
+    };
+    expect(worst(make({}))).toBeLessThan(1e-4);
+    expect(worst(make({ iterations: 30, tolerance: 0 }))).toBeGreaterThan(0.1);
+  });
+
   it('keep |R~_ii R_ii| < 1 (invertible) however large the maps from h are', async () => {
     await selectBackend('wasm', { log: null });
     const rng = new Random('diag');
