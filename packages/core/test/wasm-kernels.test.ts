@@ -221,6 +221,20 @@ describe('wasm kernel overrides', () => {
     expect(maxDiff(cpu, wasm, true)).toBeLessThan(1e-5);
   });
 
+  it('Cast to the same dtype shares the buffer too; a real cast still converts', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor([1.5, -2.5, 3.25], [3]);
+    const same = tf.cast(x, 'float32');
+    expect(same.dataId).toBe(x.dataId);
+    const ints = tf.cast(x, 'int32');
+    expect(ints.dataId).not.toBe(x.dataId);
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(ints.dataSync())).toEqual([1, -2, 3]);
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.5, 3.25]);
+    tf.dispose([same, ints]);
+  });
+
   it('leak no backend memory', async () => {
     await tf.setBackend('wasm');
     const run = () =>

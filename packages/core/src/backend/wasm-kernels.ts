@@ -28,7 +28,8 @@ import * as tf from '@tensorflow/tfjs-core';
  *    copies the whole tensor each time (4% of the reference VAE's step, 13% of a Sylvester
  *    flow's). Tensors are immutable and no kernel here or in @vaeflow/native writes into its
  *    inputs, so the output shares the input's buffer (a reference count, as Reshape and the cpu
- *    backend's Identity do).
+ *    backend's Identity do). Cast to the dtype a tensor already has likewise: tfjs's gradients of
+ *    Multiply, RealDiv, Square and Sqrt cast float32 operands to float32, a copy each time.
  * 8. Comparisons (Greater, GreaterEqual, Less, LessEqual, Equal, NotEqual) whose shapes
  *    broadcast. Stock wasm computes an index per element then: a spline's bin search
  *    (x [B, D, 1] >= knots [B, D, K]) took 4.4 ms for 51k values, ten times its cost without
@@ -370,11 +371,15 @@ function padKernel(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-/** Identity without a copy: the output shares the input's buffer (immutable), one more reference to it. */
-function identityKernel(original: tf.KernelFunc): tf.KernelFunc {
+/**
+ * Identity, and Cast to the input's own dtype, without a copy: the output shares the input's
+ * buffer (immutable), one more reference to it. Strings and real casts go to the stock kernel.
+ */
+function sharingKernel(original: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const x = (args.inputs as { x: tf.TensorInfo }).x;
-    if (x.dtype === 'string') return original(args);
+    const dtype = (args.attrs as { dtype?: tf.DataType } | undefined)?.dtype ?? x.dtype;
+    if (x.dtype === 'string' || dtype !== x.dtype) return original(args);
     (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
@@ -544,16 +549,17 @@ export function installWasmKernels(): void {
   replace('SplitV', (orig) => splitKernel(orig!));
   replace('Concat', (orig) => concatKernel(orig!));
   replace('PadV2', (orig) => padKernel(orig!));
-  replace('Identity', (orig) => identityKernel(orig!));
+  replace('Identity', (orig) => sharingKernel(orig!));
+  replace('Cast', (orig) => sharingKernel(orig!));
   for (const name of Object.keys(COMPARISON_RUNS)) replace(name, (orig) => comparisonKernel(name, orig!));
 }
 
 /**
- * Puts tfjs's own BatchMatMul, _FusedMatMul, Conv2DBackpropInput, Slice, Unpack, SplitV, Concat, PadV2, Identity and the comparisons back (for side-by-side benchmarks). The
+ * Puts tfjs's own BatchMatMul, _FusedMatMul, Conv2DBackpropInput, Slice, Unpack, SplitV, Concat, PadV2, Identity, Cast and the comparisons back (for side-by-side benchmarks). The
  * added Conv2DBackpropFilter stays: stock wasm has no kernel to restore.
  */
 export function restoreStockWasmKernels(): void {
-  for (const name of ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Slice', 'Unpack', 'SplitV', 'Concat', 'PadV2', 'Identity', ...Object.keys(COMPARISON_RUNS)]) {
+  for (const name of ['BatchMatMul', '_FusedMatMul', 'Conv2DBackpropInput', 'Slice', 'Unpack', 'SplitV', 'Concat', 'PadV2', 'Identity', 'Cast', ...Object.keys(COMPARISON_RUNS)]) {
     const current = tf.getKernel(name, 'wasm') as Marked | undefined;
     const original = current?.[MARK];
     if (!original) continue;
