@@ -65,7 +65,9 @@ decoder, Bernoulli likelihood, dynamically binarised MNIST) with one posterior f
 else changed. **Budget**: ${epochs} epochs = ${(epochs * stepsPerEpoch).toLocaleString('en-US')} Adam steps, seeds ${saved.sweep.seeds.join(', ')}; IS-NLL with K = ${saved.sweep.eval.k} on all
 10,000 test images from the best-validation checkpoint. The diagonal, planar, IAF and PCP-Map rows are the runs of
 [the poster comparison](posterior-comparison.md). **Regenerate**: \`node scripts/posterior-families.mjs\`
-(and \`node scripts/posterior-comparison.mjs\` for its four rows).${missingNote}
+(and \`node scripts/posterior-comparison.mjs\` for its four rows). O-SNF orthogonalises each
+example's Q until |Q^T Q − I|_F ≤ 1e-5 √M (at most 100 iterations, the paper's limit), since its
+log-determinant holds only for an orthonormal Q.${missingNote}
 
 Mean ± 95% half-width over seeds; differences are paired by seed. Speeds were measured with two
 runs sharing a 2-core machine.
