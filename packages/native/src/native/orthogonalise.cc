@@ -46,21 +46,26 @@ void bjorckStep(const float *q, const float *G, float *next, float *t, int64_t D
 }
 
 /**
- * Runs the iteration from q0, keeping every iterate q_0..q_n in `iterates` ((n + 1) D M) and the
- * Gram matrices G_0..G_{n-1} in `grams`; returns n, the number of updates made.
+ * Runs the iteration from q0 and returns n, the number of updates made; the last iterate q_n is
+ * at iterates + slot(n, keepAll) D M. With keepAll every iterate q_0..q_n is kept in `iterates`
+ * ((n + 1) D M) and the Gram matrices G_0..G_{n-1} in `grams` (the backward needs them); without,
+ * two iterate slots and one Gram matrix are reused (the forward needs only q_n).
  */
-int64_t iterate(const BjorckArgs &a, const float *q0, std::vector<float> &iterates, std::vector<float> &grams, float *t) {
+int64_t slot(int64_t k, bool keepAll) { return keepAll ? k : (k & 1); }
+
+int64_t iterate(const BjorckArgs &a, const float *q0, bool keepAll, std::vector<float> &iterates, std::vector<float> &grams, float *t) {
   const int64_t D = a.D, M = a.M, DM = D * M, MM = M * M;
+  const int64_t slots = keepAll ? a.maxIterations + 1 : 2;
   const float threshold = a.tolerance * a.tolerance * static_cast<float>(M);
-  if (iterates.size() < static_cast<size_t>((a.maxIterations + 1) * DM)) iterates.resize((a.maxIterations + 1) * DM);
-  if (grams.size() < static_cast<size_t>((a.maxIterations + 1) * MM)) grams.resize((a.maxIterations + 1) * MM);
+  if (iterates.size() < static_cast<size_t>(slots * DM)) iterates.resize(slots * DM);
+  if (grams.size() < static_cast<size_t>(slots * MM)) grams.resize(slots * MM);
   std::memcpy(iterates.data(), q0, DM * sizeof(float));
   int64_t k = 0;
   for (; k < a.maxIterations; k++) {
-    const float *q = iterates.data() + k * DM;
-    float *G = grams.data() + k * MM;
+    const float *q = iterates.data() + slot(k, keepAll) * DM;
+    float *G = grams.data() + (keepAll ? k : 0) * MM;
     if (gramError(q, G, D, M) <= threshold) break;
-    bjorckStep(q, G, iterates.data() + (k + 1) * DM, t, D, M);
+    bjorckStep(q, G, iterates.data() + slot(k + 1, keepAll) * DM, t, D, M);
   }
   return k;
 }
@@ -71,18 +76,10 @@ void bjorck(const BjorckArgs &a, const float *q0, float *q) {
   const int64_t DM = a.D * a.M;
   parallelFor(a.batch, 1, [&](int64_t begin, int64_t end) {
     BjorckScratch &s = scratch();
-    // Forward only: two iterates and one Gram matrix suffice.
-    if (s.work.size() < static_cast<size_t>(3 * DM + a.M * a.M)) s.work.resize(3 * DM + a.M * a.M);
-    float *cur = s.work.data(), *next = cur + DM, *t = next + DM, *G = t + DM;
-    const float threshold = a.tolerance * a.tolerance * static_cast<float>(a.M);
+    if (s.work.size() < static_cast<size_t>(DM)) s.work.resize(DM);
     for (int64_t b = begin; b < end; b++) {
-      std::memcpy(cur, q0 + b * DM, DM * sizeof(float));
-      for (int64_t k = 0; k < a.maxIterations; k++) {
-        if (gramError(cur, G, a.D, a.M) <= threshold) break;
-        bjorckStep(cur, G, next, t, a.D, a.M);
-        std::swap(cur, next);
-      }
-      std::memcpy(q + b * DM, cur, DM * sizeof(float));
+      const int64_t n = iterate(a, q0 + b * DM, false, s.iterates, s.grams, s.work.data());
+      std::memcpy(q + b * DM, s.iterates.data() + slot(n, false) * DM, DM * sizeof(float));
     }
   });
 }
@@ -94,7 +91,7 @@ void bjorckBackward(const BjorckArgs &a, const float *q0, const float *dy, float
     if (s.work.size() < static_cast<size_t>(3 * DM + 2 * MM)) s.work.resize(3 * DM + 2 * MM);
     float *g = s.work.data(), *gNext = g + DM, *t = gNext + DM, *P = t + DM, *S = P + MM;
     for (int64_t b = begin; b < end; b++) {
-      const int64_t n = iterate(a, q0 + b * DM, s.iterates, s.grams, t);
+      const int64_t n = iterate(a, q0 + b * DM, true, s.iterates, s.grams, t);
       std::memcpy(g, dy + b * DM, DM * sizeof(float));
       // q' = 1.5 q - 0.5 q G with G = q^T q, so for the upstream gradient g of q':
       // dq = 1.5 g - 0.5 (g G + q (P + P^T)), P = q^T g.
