@@ -120,6 +120,19 @@ describe('vaeflow eval and compare', () => {
     }
   });
 
+  it("eval runs every posterior flow's own checks on the split (O-SNF: Q orthonormal for each example) and says they hold", () => {
+    const out = trainStripes(dir, 'osnf', mlp(3, { flows: [{ type: 'sylvester', variant: 'orthogonal', layers: 2 }] }), { samples: 0 }, ['@vaeflow/flows-sylvester']);
+    const r = vaeflow(['eval', out, '--k', '10']);
+    expect(r.status, r.stderr).toBe(0);
+    const ev = JSON.parse(fs.readFileSync(path.join(out, 'eval.json'), 'utf8'));
+    // the plugin's two layers are one flow in the model's list, each layer checked at its own input
+    expect(ev.flowChecks.map((l: { index: number; id: string }) => [l.index, l.id])).toEqual([[0, 'sylvester-orthogonal']]);
+    const checks = ev.flowChecks[0].checks;
+    expect(Object.keys(checks)).toEqual(['orthogonality (layer 0)', 'orthogonality (layer 1)']);
+    for (const c of Object.values(checks)) expect(c).toMatchObject({ over: 0, n: ev.n, limit: 2e-5 });
+    expect(r.stderr).toMatch(/every posterior flow check holds on all 32 examples \(flow 0 orthogonality \(layer 0\) at most [0-9.e-]+, flow 0 orthogonality \(layer 1\) at most/);
+  });
+
   it('eval --ais gives an annealed lower bound and --bdmc the sandwich on simulated data; --bdmc alone is refused', () => {
     const r = vaeflow(['eval', runs[1], '--k', '50', '--ais', '20', '--ais-limit', '6', '--bdmc', '3', '--gaps', '6']);
     expect(r.status, r.stderr).toBe(0);

@@ -53,7 +53,7 @@ export { BernoulliLikelihood, GaussianLikelihood, bernoulliLikelihood, gaussianL
 export { StandardNormalPrior, standardNormalPrior, GaussianMixturePrior, gaussianMixturePrior, ConditionalGaussianPrior, conditionalGaussianPrior } from './components/priors.js';
 export { ElboObjective, elboObjective, type ElboOptions } from './components/elbo.js';
 export { VAE } from './model/vae.js';
-export { flowHealth, firstNonFiniteLayer, type FlowLayerHealth } from './model/flow-health.js';
+export { checkWarnings, flowHealth, firstNonFiniteLayer, mergeCheckSummaries, type FlowCheckSummary, type FlowLayerHealth } from './model/flow-health.js';
 export { Preprocessing, FlowChain } from './model/preprocessing.js';
 export { vaeModel, VAE_MODEL_SCHEMA } from './components/vae-model.js';
 export { flowModel, type FlowModelOptions } from './components/flow-model.js';

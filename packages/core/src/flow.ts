@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { add as tfAdd } from '@tensorflow/tfjs-core';
-import type { Flow } from './interfaces.js';
+import type { Flow, FlowCheck } from './interfaces.js';
 import { Module } from './nn/module.js';
 
 /** Thrown by a flow with no inverse; names the flow so the message says what to change. */
@@ -118,6 +118,20 @@ export class SequentialFlow extends BaseFlow {
       logDet = logDet ? (tfAdd(logDet, r.logDet) as tf.Tensor1D) : r.logDet;
     }
     return { z: y, logDet: logDet! };
+  }
+
+  /** Each layer's own checks ({@link Flow.checks}) at that layer's input, named `<check> (layer k)`. */
+  checks(z: tf.Tensor2D, context?: tf.Tensor2D): Record<string, FlowCheck> {
+    const out: Record<string, FlowCheck> = {};
+    let last = this.flows.length - 1;
+    while (last >= 0 && !this.flows[last].checks) last--;
+    for (let k = 0; k <= last; k++) {
+      const f = this.flows[k];
+      const c = f.conditional ? context : undefined;
+      for (const [name, check] of Object.entries(f.checks?.(z, c) ?? {})) out[`${name} (layer ${k})`] = check;
+      if (k < last) z = f.forwardAndLogDet(z, c).z;
+    }
+    return out;
   }
 }
 

@@ -40,6 +40,22 @@ export interface Flow extends Module {
   forwardAndLogDet(z: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D };
   /** Only when `invertible`; otherwise throws a {@link @vaeflow/core!NotInvertibleError | NotInvertibleError} naming the flow. */
   inverseAndLogDet(z: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D };
+  /**
+   * What this flow's log-determinant relies on, measured per example at z (with context h) where
+   * it can fail silently, e.g. O-SNF's |Q^T Q - I| after a capped iteration. Flow health
+   * (`training.flowHealthEvery`) and `vaeflow eval` report each check and warn when an example
+   * goes over its limit.
+   */
+  checks?(z: tf.Tensor2D, context?: tf.Tensor2D): Record<string, FlowCheck>;
+}
+
+/** One per-example quantity a flow's exactness relies on staying at most `limit` ({@link Flow.checks}). */
+export interface FlowCheck {
+  /** [B], one value per example */
+  perExample: tf.Tensor1D;
+  limit: number;
+  /** what going over the limit means and what to do, for the warning */
+  meaning: string;
 }
 
 /**

@@ -11,7 +11,9 @@ import {
   BaseFlow,
   claimRunFolder,
   evaluateSplit,
+  checkWarnings,
   firstNonFiniteLayer,
+  mergeCheckSummaries,
   flowHealth,
   nativeKernelsUnavailable,
   selectBackend,
@@ -153,12 +155,39 @@ describe('flow health', () => {
       return { z, logDet: tf.fill([z.shape[0]], Number.NaN) as tf.Tensor1D };
     }
   }
+  /** z -> z with a check that |z_1| stays at most `limit` (every example goes over a negative limit). */
+  class Checked extends BaseFlow {
+    readonly id = 'checked';
+    override readonly invertible = true;
+    constructor(
+      dim: number,
+      readonly limit: number,
+    ) {
+      super(dim, false);
+    }
+    protected forward(z: tf.Tensor2D) {
+      return { z: tf.clone(z), logDet: tf.zeros([z.shape[0]]) as tf.Tensor1D };
+    }
+    protected override inverse(z: tf.Tensor2D) {
+      return this.forward(z);
+    }
+    checks(z: tf.Tensor2D) {
+      return { size: { perExample: tf.abs(tf.reshape(tf.slice(z, [0, 0], [-1, 1]), [-1])) as tf.Tensor1D, limit: this.limit, meaning: 'z_1 is large' } };
+    }
+  }
   const flows = definePlugin({
     name: 'test-flows',
     version: '0.0.0',
     components: [
       defineComponent<Double>({ kind: 'flow', type: 'double', description: 'z -> 2z', schema: {}, create: (_o, ctx) => new Double(ctx.latentDim, false) }),
       defineComponent<Broken>({ kind: 'flow', type: 'broken', description: 'NaN log-det', schema: {}, create: (_o, ctx) => new Broken(ctx.latentDim, false) }),
+      defineComponent<Checked>({
+        kind: 'flow',
+        type: 'checked',
+        description: 'z -> z, checked',
+        schema: { type: 'object', properties: { limit: { type: 'number' } } },
+        create: (o, ctx) => new Checked(ctx.latentDim, (o as { limit: number }).limit),
+      }),
     ],
   });
 
@@ -170,6 +199,39 @@ describe('flow health', () => {
     expect(layers[0].logDetStd).toBeCloseTo(0, 5);
     expect(layers[0].roundTripError).toBeLessThan(1e-6);
     expect(firstNonFiniteLayer(layers)).toBe('flow 1 (broken): log-det');
+  });
+
+  it("summarises a flow's own checks: the largest value and how many examples went over the limit (NaN counts as over)", () => {
+    const z = tf.tensor2d([[0.5], [-3], [Number.NaN], [1]]);
+    const [layer] = flowHealth([new Checked(1, 1)], z);
+    expect(layer.checks!.size).toEqual({ max: Number.POSITIVE_INFINITY, over: 2, n: 4, limit: 1, meaning: 'z_1 is large' });
+    const [fine] = flowHealth([new Checked(1, 1)], tf.tensor2d([[0.5], [-0.25]]));
+    expect(fine.checks!.size).toMatchObject({ max: 0.5, over: 0, n: 2 });
+    expect(checkWarnings([layer, fine])).toEqual(['flow 0 (checked): size over its limit 1 for 2 of 4 examples (largest Infinity): z_1 is large']);
+    expect(mergeCheckSummaries(layer.checks, fine.checks!).size).toMatchObject({ max: Number.POSITIVE_INFINITY, over: 2, n: 6 });
+  });
+
+  it('logs the checks with flow health and warns of a failing one once an epoch', async () => {
+    const s = await setup(
+      {
+        model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] }, flows: [{ type: 'checked', limit: -1 }] },
+        training: { epochs: 2, batchSize: 16, samples: 0, flowHealthEvery: 2 },
+      },
+      [testDataPlugin, flows],
+    );
+    const out = tmp();
+    const logged: string[] = [];
+    await train({ ...s, outDir: out, log: (l) => logged.push(l), tty: false });
+    const lines = fs
+      .readFileSync(path.join(out, 'flow-health.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.layers[0].checks.size.over)).toEqual([16, 16, 16, 16]);
+    expect(logged.filter((l) => /warning/.test(l))).toEqual([
+      'vaeflow: warning at step 2: flow 0 (checked): size over its limit -1 for 16 of 16 examples (largest ' + lines[0].layers[0].checks.size.max.toPrecision(3) + '): z_1 is large',
+      'vaeflow: warning at step 6: flow 0 (checked): size over its limit -1 for 16 of 16 examples (largest ' + lines[2].layers[0].checks.size.max.toPrecision(3) + '): z_1 is large',
+    ]);
   });
 
   it('writes flow-health.jsonl every N steps, and a diverged run names the flow layer that went non-finite', async () => {

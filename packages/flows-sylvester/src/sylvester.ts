@@ -1,4 +1,4 @@
-import { BaseFlow, bjorckOrthogonalise, Dense, type Random, tf } from '@vaeflow/core';
+import { BaseFlow, bjorckOrthogonalise, Dense, type FlowCheck, type Random, tf } from '@vaeflow/core';
 
 /** How Q, the D x M matrix with orthonormal columns, is made (van den Berg et al. 2018, sec. 3). */
 export type SylvesterVariant = 'orthogonal' | 'householder' | 'triangular';
@@ -95,6 +95,34 @@ export class SylvesterFlow extends BaseFlow {
     return bjorckOrthogonalise(q0, { maxIterations: this.iterations, tolerance: this.tolerance });
   }
 
+  /**
+   * O-SNF only: per example, |Q^T Q - I|_F / sqrt(M) of the Q its log-det used. The limit is twice
+   * the stopping tolerance (float rounding differs between the kernel's test and this one), or
+   * 1e-4 with `tolerance: 0`. An example over it hit the iteration cap unconverged.
+   */
+  checks(_z: tf.Tensor2D, h?: tf.Tensor2D): Record<string, FlowCheck> {
+    if (this.variant !== 'orthogonal') return {};
+    const M = this.columns;
+    const q = this.q(this.maps.apply(h!)) as tf.Tensor3D;
+    const residual = tf.div(tf.sqrt(tf.sum(tf.square(tf.sub(tf.matMul(q, q, true, false), tf.eye(M))), [1, 2])), Math.sqrt(M)) as tf.Tensor1D;
+    return {
+      orthogonality: {
+        perExample: residual,
+        limit: this.tolerance > 0 ? 2 * this.tolerance : 1e-4,
+        meaning: `|Q^T Q - I|_F / sqrt(M) after at most ${this.iterations} iterations; Sylvester's identity needs Q^T Q = I, so these examples' log-det is approximate (raise \`iterations\`)`,
+      },
+    };
+  }
+
+  /** The variant's Q from the maps' output p [B, ...]: [B, D, M] (orthogonal), the reflections' v [B, K, D] (householder), unused [B] (triangular). */
+  private q(p: tf.Tensor2D): tf.Tensor {
+    const B = p.shape[0];
+    const M = this.columns;
+    if (this.variant === 'triangular') return tf.zeros([B]);
+    const free = tf.slice(p, [0, 2 * M * M + M], [B, this.qSize()]);
+    return this.variant === 'orthogonal' ? this.orthogonalise(tf.reshape(free, [B, this.dim, M]) as tf.Tensor3D) : tf.reshape(free, [B, this.reflections, this.dim]);
+  }
+
   /** Q^T x and Q y for the variant, with x [B, D] -> [B, M] and y [B, M] -> [B, D]. */
   private qOps(q: tf.Tensor): { qt: (x: tf.Tensor2D) => tf.Tensor2D; qv: (y: tf.Tensor2D) => tf.Tensor2D } {
     const B = q.shape[0];
@@ -117,15 +145,11 @@ export class SylvesterFlow extends BaseFlow {
   protected forward(z: tf.Tensor2D, h?: tf.Tensor2D) {
     const B = z.shape[0];
     const M = this.columns;
-    const D = this.dim;
     const p = this.maps.apply(h!);
     const r = this.triangular(tf.slice(p, [0, 0], [B, M * M]) as tf.Tensor2D);
     const rTilde = this.triangular(tf.slice(p, [0, M * M], [B, M * M]) as tf.Tensor2D);
     const b = tf.slice(p, [0, 2 * M * M], [B, M]) as tf.Tensor2D;
-    const qFree = this.variant === 'triangular' ? null : tf.slice(p, [0, 2 * M * M + M], [B, this.qSize()]);
-    const q =
-      this.variant === 'orthogonal' ? this.orthogonalise(tf.reshape(qFree!, [B, D, M]) as tf.Tensor3D) : this.variant === 'householder' ? tf.reshape(qFree!, [B, this.reflections, D]) : tf.zeros([B]);
-    const { qt, qv } = this.qOps(q);
+    const { qt, qv } = this.qOps(this.q(p));
     /** R v for an upper triangular R in its two parts, v [B, M]. */
     const triangularTimes = (m: { strict: tf.Tensor3D; diagonal: tf.Tensor2D }, v: tf.Tensor2D) =>
       tf.add(tf.reshape(tf.matMul(m.strict, tf.expandDims(v, 2)), [B, M]), tf.mul(m.diagonal, v)) as tf.Tensor2D;

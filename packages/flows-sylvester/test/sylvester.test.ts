@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Random, selectBackend, tf } from '@vaeflow/core';
+import { checkWarnings, flowHealth, Random, selectBackend, tf } from '@vaeflow/core';
 import { describeFlowConformance } from '@vaeflow/core/testing';
 import { SylvesterFlow, plugin } from '../src/index.js';
 
@@ -40,6 +40,37 @@ describe('sylvester flows', () => {
     };
     expect(worst(make({}))).toBeLessThan(1e-4);
     expect(worst(make({ iterations: 30, tolerance: 0 }))).toBeGreaterThan(0.1);
+  });
+
+  it('report, as a flow check, the examples whose Q stayed unorthonormal at the iteration cap (flow health and vaeflow eval warn with them)', async () => {
+    await selectBackend('wasm', { log: null });
+    const rng = new Random('near-singular-check');
+    // Two examples through the maps alone (kernel 0, bias = their free Q): a well-conditioned Q, and one whose column 3 is column 2 + 1e-5 noise.
+    const D = 8;
+    const M = 4;
+    const good = rng.normal([D * M]).dataSync();
+    const bad = Float32Array.from(rng.normal([D * M]).dataSync());
+    const eps = rng.normal([D]).dataSync();
+    for (let i = 0; i < D; i++) bad[i * M + 3] = bad[i * M + 2] + 1e-5 * eps[i];
+    const summary = (o: { iterations?: number; tolerance?: number }, free: Float32Array) => {
+      const f = new SylvesterFlow(D, 5, new Random('f'), { variant: 'orthogonal', columns: M, ...o });
+      const head = 2 * M * M + M;
+      f.maps.kernel.assign(tf.zerosLike(f.maps.kernel));
+      f.maps.bias.assign(tf.concat([tf.zeros([head]), tf.tensor1d(free)]));
+      const [layer] = flowHealth([f], tf.zeros([1, D]) as tf.Tensor2D, tf.ones([1, 5]) as tf.Tensor2D);
+      f.dispose();
+      return layer.checks!.orthogonality;
+    };
+    expect(summary({}, Float32Array.from(good))).toMatchObject({ over: 0, n: 1, limit: 2e-5 });
+    expect(summary({}, bad).over).toBe(0);
+    const capped = summary({ iterations: 30, tolerance: 0 }, bad);
+    expect(capped).toMatchObject({ over: 1, n: 1, limit: 1e-4 });
+    expect(capped.max).toBeGreaterThan(0.01);
+    expect(checkWarnings([{ index: 0, id: 'sylvester-orthogonal', checks: { orthogonality: capped } }])[0]).toMatch(
+      /^flow 0 \(sylvester-orthogonal\): orthogonality over its limit 0.0001 for 1 of 1 examples .*raise `iterations`/,
+    );
+    // householder and triangular Q are orthonormal by construction: nothing to check
+    expect(new SylvesterFlow(D, 5, rng, { variant: 'householder' }).checks(tf.zeros([1, D]) as tf.Tensor2D, tf.ones([1, 5]) as tf.Tensor2D)).toEqual({});
   });
 
   it('keep |R~_ii R_ii| < 1 (invertible) however large the maps from h are', async () => {

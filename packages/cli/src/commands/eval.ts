@@ -1,6 +1,21 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EpochProgress, Random, UserError, dataColumns, inputDimOf, rowDimOf, selectBackend, tf, userErrorFromSystem, writeFileAtomic, type BackendRequest } from '@vaeflow/core';
+import {
+  EpochProgress,
+  Random,
+  UserError,
+  checkWarnings,
+  dataColumns,
+  mergeCheckSummaries,
+  type FlowCheckSummary,
+  inputDimOf,
+  rowDimOf,
+  selectBackend,
+  tf,
+  userErrorFromSystem,
+  writeFileAtomic,
+  type BackendRequest,
+} from '@vaeflow/core';
 import type * as Metrics from '@vaeflow/metrics';
 import { loadRun } from '../run-folder.js';
 import { requireOptional } from '../optional.js';
@@ -94,6 +109,16 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
   result.activeUnits = usage.activeUnits;
   result.latentUsage = { threshold: usage.threshold, samples: usage.samples, variance: usage.variance, ...(usage.klPerDim ? { klPerDim: usage.klPerDim } : {}) };
   log(`vaeflow eval: ${usage.activeUnits} of ${run.model.latentDim} latent dimensions active (Var_x E[z_u|x] > ${usage.threshold})`);
+  const checks = flowChecks(run, split, dim, n);
+  if (checks.length) {
+    result.flowChecks = checks;
+    const warnings = checkWarnings(checks);
+    for (const w of warnings) log(`vaeflow eval: warning: ${w}`);
+    if (!warnings.length)
+      log(
+        `vaeflow eval: every posterior flow check holds on all ${n} examples (${checks.flatMap((l) => Object.entries(l.checks).map(([k, c]) => `flow ${l.index} ${k} at most ${c.max.toPrecision(3)}`)).join(', ')})`,
+      );
+  }
   // ELBO surgery (Hoffman and Johnson 2016): the KL term split into I(x; z) and the aggregate posterior's KL to the prior.
   const surgery = metrics.elboSurgery(run.model, split, dim, { limit: n, rng: new Random(`surgery:${run.manifest.seed}`) });
   if (surgery) result.elboSurgery = { kl: surgery.kl, mutualInformation: surgery.mutualInformation, marginalKl: surgery.marginalKl, maxMutualInformation: Math.log(n) };
@@ -247,6 +272,30 @@ function inBatches(split: { x: Float32Array }, dim: number, n: number, f: (x: tf
       x.dispose();
     }
   }
+}
+
+/**
+ * Every posterior flow layer's own checks ({@link Flow.checks}, e.g. O-SNF's orthogonality) on
+ * the split's first n examples, one posterior draw each; [] when no layer has checks.
+ */
+function flowChecks(run: Awaited<ReturnType<typeof loadRun>>, split: { x: Float32Array }, dim: number, n: number): { index: number; id: string; checks: Record<string, FlowCheckSummary> }[] {
+  if (!run.model.flowHealth) return [];
+  const layers = new Map<number, { index: number; id: string; checks: Record<string, FlowCheckSummary> }>();
+  const rng = new Random(`flow-checks:${run.manifest.seed}`);
+  inBatches(
+    split,
+    dim,
+    n,
+    (x) => {
+      for (const l of run.model.flowHealth!(x, rng)) {
+        if (!l.checks) continue;
+        const prev = layers.get(l.index);
+        layers.set(l.index, { index: l.index, id: l.id, checks: mergeCheckSummaries(prev?.checks, l.checks) });
+      }
+    },
+    500,
+  );
+  return [...layers.values()];
 }
 
 interface AnnealedBounds {

@@ -7,7 +7,7 @@ import type { LatentTerms, Objective, TrainingProgress } from '../interfaces.js'
 import type { Manifest } from '../manifest/types.js';
 import type { LatentModel } from '../interfaces.js';
 import { Random } from '../random.js';
-import { firstNonFiniteLayer, type FlowLayerHealth } from '../model/flow-health.js';
+import { checkWarnings, firstNonFiniteLayer, type FlowLayerHealth } from '../model/flow-health.js';
 import { writeImageGrid, scatterPng } from '../image/grid.js';
 import { disposeCheckpoint, findCheckpoint, loadCheckpoint, saveCheckpoint, tidyCheckpoints, type TrainingState } from './checkpoint.js';
 import { appendMetrics, readMetrics, type MetricsRecord } from './metrics-log.js';
@@ -266,6 +266,8 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     const sums: Record<string, number> = {};
     let counted = 0;
     const epochStart = performance.now();
+    // a flow check that fails is said once an epoch (flow-health.jsonl has every logged step)
+    const warnedChecks = new Set<string>();
     let lastYield = epochStart;
     for (let s = 0; s < stepsPerEpoch; s++) {
       const batch = gatherRows(dataset.train, dim, perm, s * t.batchSize, Math.min(dataset.train.n, (s + 1) * t.batchSize));
@@ -298,6 +300,11 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
       if (t.flowHealthEvery && state.step % t.flowHealthEvery === 0) {
         const layers = health(batch, b);
         if (layers.length) fs.appendFileSync(healthFile, `${JSON.stringify({ step: state.step, epoch: epoch + 1, layers })}\n`);
+        for (const line of checkWarnings(layers)) {
+          const key = line.slice(0, line.indexOf(' over its limit'));
+          if (!warnedChecks.has(key)) log(`vaeflow: warning at step ${state.step}: ${line}`);
+          warnedChecks.add(key);
+        }
       }
       counted += b;
       sums.loss = (sums.loss ?? 0) + outcome.loss * b;
