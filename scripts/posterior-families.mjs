@@ -56,6 +56,14 @@ const order = [
   ['sylvester-h', 'iaf', 'H-SNF ahead of IAF'],
   ['iaf', 'planar', 'IAF ahead of planar'],
 ];
+// O-SNF's log-det needs each example's Q orthonormal: vaeflow eval checks it on every test example (eval.json's flowChecks).
+const orthogonality = of('sylvester-o').flatMap((r) => {
+  const ev = JSON.parse(fs.readFileSync(path.join(out, r.name, 'eval.json'), 'utf8'));
+  return (ev.flowChecks ?? []).flatMap((l) => Object.values(l.checks)).map((c) => ({ ...c, run: r.name }));
+});
+const orthogonalityNote = orthogonality.length
+  ? ` On the test images ${orthogonality.every((c) => c.over === 0) ? 'every' : 'not every'} example's Q was orthonormal to the limit (${orthogonality.reduce((s, c) => s + c.over, 0)} of ${orthogonality.reduce((s, c) => s + c.n, 0)} layer-examples over ${orthogonality[0].limit}; largest |Q^T Q − I|_F / √M ${Math.max(...orthogonality.map((c) => c.max)).toPrecision(2)}, over ${new Set(orthogonality.map((c) => c.run)).size} run(s), every layer; \`vaeflow eval\` checks it).`
+  : '';
 const missingNote = missing.length ? `\n\n**Not finished yet** (left out of every table below): ${missing.join(', ')}.` : '';
 
 const doc = `# Every posterior family at one budget
@@ -67,7 +75,7 @@ else changed. **Budget**: ${epochs} epochs = ${(epochs * stepsPerEpoch).toLocale
 [the poster comparison](posterior-comparison.md). **Regenerate**: \`node scripts/posterior-families.mjs\`
 (and \`node scripts/posterior-comparison.mjs\` for its four rows). O-SNF orthogonalises each
 example's Q until |Q^T Q − I|_F ≤ 1e-5 √M (at most 100 iterations, the paper's limit), since its
-log-determinant holds only for an orthonormal Q.${missingNote}
+log-determinant holds only for an orthonormal Q.${orthogonalityNote}${missingNote}
 
 Mean ± 95% half-width over seeds; differences are paired by seed. Speeds were measured with two
 runs sharing a 2-core machine.
