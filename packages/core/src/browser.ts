@@ -17,7 +17,7 @@ export * from './random.js';
 export * from './data.js';
 export * from './math.js';
 export * from './linalg.js';
-export { BaseFlow, SequentialFlow, InverseFlow, NotInvertibleError, FlowShapeError } from './flow.js';
+export { BaseFlow, SequentialFlow, InverseFlow, NotInvertibleError, FlowShapeError, forwardRepeated } from './flow.js';
 export { Module, ModuleList, ModuleDict, stopGradient, frozenModules } from './nn/module.js';
 export { MADE, MaskedDense, madeMasks, type MadeHead } from './nn/made.js';
 export { actNormInitialValues } from './nn/actnorm-init.js';

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { add as tfAdd } from '@tensorflow/tfjs-core';
 import type { Flow, FlowCheck } from './interfaces.js';
+import { repeatRows } from './math.js';
 import { Module } from './nn/module.js';
 
 /** Thrown by a flow with no inverse; names the flow so the message says what to change. */
@@ -49,12 +50,21 @@ export abstract class BaseFlow extends Module implements Flow {
     throw new NotInvertibleError(this.id);
   }
 
-  private checkInputs(z: tf.Tensor2D, context?: tf.Tensor2D): void {
+  /**
+   * The forward pass for z of B x repeats rows with a context of B rows (see
+   * {@link Flow.forwardAndLogDetRepeated}). Here the context is repeated; flows whose parameters
+   * are costly functions of it override this to compute them once per context row.
+   */
+  protected forwardRepeated(z: tf.Tensor2D, context: tf.Tensor2D, repeats: number): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+    return this.forward(z, repeatRows(context, repeats));
+  }
+
+  private checkInputs(z: tf.Tensor2D, context?: tf.Tensor2D, repeats = 1): void {
     if (z.rank !== 2 || z.shape[1] !== this.dim) throw new FlowShapeError(this.id, 'z', z.shape, `[batch, ${this.dim}]`);
     if (this.conditional) {
       if (!context) throw new Error(`flow "${this.id}" is conditional and needs a context h of shape [batch, ${this.contextDim}]`);
-      if (context.rank !== 2 || context.shape[0] !== z.shape[0] || context.shape[1] !== this.contextDim) {
-        throw new FlowShapeError(this.id, 'context', context.shape, `[${z.shape[0]}, ${this.contextDim}]`);
+      if (context.rank !== 2 || context.shape[0] * repeats !== z.shape[0] || context.shape[1] !== this.contextDim) {
+        throw new FlowShapeError(this.id, 'context', context.shape, `[${z.shape[0] / repeats}, ${this.contextDim}]`);
       }
     }
   }
@@ -70,11 +80,28 @@ export abstract class BaseFlow extends Module implements Flow {
     return this.checkOutputs(z, this.forward(z, context));
   }
 
+  forwardAndLogDetRepeated(z: tf.Tensor2D, context: tf.Tensor2D, repeats: number): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+    if (!this.conditional || repeats === 1) return this.forwardAndLogDet(z, this.conditional ? context : undefined);
+    if (!(Number.isInteger(repeats) && repeats >= 1)) throw new Error(`flow "${this.id}": repeats must be a positive integer, got ${repeats}`);
+    this.checkInputs(z, context, repeats);
+    return this.checkOutputs(z, this.forwardRepeated(z, context, repeats));
+  }
+
   inverseAndLogDet(y: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
     if (!this.invertible) throw new NotInvertibleError(this.id);
     this.checkInputs(y, context);
     return this.checkOutputs(y, this.inverse(y, context));
   }
+}
+
+/**
+ * f(z) and its log-det for z of B x repeats rows, with a context h of B rows shared by each run of
+ * `repeats` consecutive rows (the K importance samples of an example): the flow's own
+ * {@link Flow.forwardAndLogDetRepeated} where it has one, else h repeated row by row.
+ */
+export function forwardRepeated(f: Flow, z: tf.Tensor2D, context: tf.Tensor2D | undefined, repeats: number): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+  if (!f.conditional || !context || repeats === 1) return f.forwardAndLogDet(z, f.conditional ? context : undefined);
+  return f.forwardAndLogDetRepeated ? f.forwardAndLogDetRepeated(z, context, repeats) : f.forwardAndLogDet(z, repeatRows(context, repeats));
 }
 
 /**
@@ -104,6 +131,16 @@ export class SequentialFlow extends BaseFlow {
     let logDet: tf.Tensor1D | null = null;
     for (const f of this.flows) {
       const r = f.forwardAndLogDet(z, f.conditional ? context : undefined);
+      z = r.z;
+      logDet = logDet ? (tfAdd(logDet, r.logDet) as tf.Tensor1D) : r.logDet;
+    }
+    return { z, logDet: logDet! };
+  }
+
+  protected override forwardRepeated(z: tf.Tensor2D, context: tf.Tensor2D, repeats: number): { z: tf.Tensor2D; logDet: tf.Tensor1D } {
+    let logDet: tf.Tensor1D | null = null;
+    for (const f of this.flows) {
+      const r = f.conditional ? forwardRepeated(f, z, context, repeats) : f.forwardAndLogDet(z);
       z = r.z;
       logDet = logDet ? (tfAdd(logDet, r.logDet) as tf.Tensor1D) : r.logDet;
     }

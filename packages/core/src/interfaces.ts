@@ -41,6 +41,13 @@ export interface Flow extends Module {
   /** Only when `invertible`; otherwise throws a {@link @vaeflow/core!NotInvertibleError | NotInvertibleError} naming the flow. */
   inverseAndLogDet(z: tf.Tensor2D, context?: tf.Tensor2D): { z: tf.Tensor2D; logDet: tf.Tensor1D };
   /**
+   * forwardAndLogDet for z of B x repeats rows and a context h of B rows, z row i reading h row
+   * floor(i / repeats): the K importance samples of each example share its h. A flow whose
+   * per-example parameters are costly functions of h (Sylvester's Q, R, R~) computes them once
+   * per row of h. Optional: core's `forwardRepeated` repeats h for flows without it.
+   */
+  forwardAndLogDetRepeated?(z: tf.Tensor2D, context: tf.Tensor2D, repeats: number): { z: tf.Tensor2D; logDet: tf.Tensor1D };
+  /**
    * What this flow's log-determinant relies on, measured per example at z (with context h) where
    * it can fail silently, e.g. O-SNF's |Q^T Q - I| after a capped iteration. Flow health
    * (`training.flowHealthEvery`) and `vaeflow eval` report each check and warn when an example

@@ -40,7 +40,8 @@ export class SylvesterFlow extends BaseFlow {
   readonly iterations: number;
   readonly tolerance: number;
   private readonly upper: tf.Tensor2D;
-  private readonly reversal?: tf.Tensor2D;
+  /** triangular only: Q is the reversal (alternate layers) */
+  private readonly reverse: boolean;
   readonly maps: Dense;
   constructor(dim: number, contextDim: number, rng: Random, o: SylvesterOptions) {
     super(dim, true, contextDim);
@@ -56,7 +57,7 @@ export class SylvesterFlow extends BaseFlow {
     const upper = new Float32Array(M * M);
     for (let i = 0; i < M; i++) for (let j = i + 1; j < M; j++) upper[i * M + j] = 1;
     this.upper = tf.tensor2d(upper, [M, M]);
-    if (o.variant === 'triangular' && o.reverse) this.reversal = tf.reverse(tf.eye(dim), 1) as tf.Tensor2D;
+    this.reverse = o.variant === 'triangular' && o.reverse === true;
     // One linear map from h to every per-data-point parameter: R, R~ (M x M each), b (M), and Q's.
     this.maps = this.addChild('maps', new Dense(rng, contextDim, 2 * M * M + M + this.qSize(), 'linear', { initScale: o.initScale ?? 0.1 }));
   }
@@ -123,46 +124,50 @@ export class SylvesterFlow extends BaseFlow {
     return this.variant === 'orthogonal' ? this.orthogonalise(tf.reshape(free, [B, this.dim, M]) as tf.Tensor3D) : tf.reshape(free, [B, this.reflections, this.dim]);
   }
 
-  /** Q^T x and Q y for the variant, with x [B, D] -> [B, M] and y [B, M] -> [B, D]. */
-  private qOps(q: tf.Tensor): { qt: (x: tf.Tensor2D) => tf.Tensor2D; qv: (y: tf.Tensor2D) => tf.Tensor2D } {
-    const B = q.shape[0];
+  /**
+   * Q^T x and Q y for the variant, on K rows per example: x [B, K, D] -> [B, K, M] and
+   * y [B, K, M] -> [B, K, D], with q from {@link q} (one per example).
+   */
+  private qOps(q: tf.Tensor): { qt: (x: tf.Tensor3D) => tf.Tensor3D; qv: (y: tf.Tensor3D) => tf.Tensor3D } {
     if (this.variant === 'orthogonal') {
-      return {
-        qt: (x) => tf.reshape(tf.matMul(q as tf.Tensor3D, tf.expandDims(x, 2), true, false), [B, this.columns]) as tf.Tensor2D,
-        qv: (y) => tf.reshape(tf.matMul(q as tf.Tensor3D, tf.expandDims(y, 2)), [B, this.dim]) as tf.Tensor2D,
-      };
+      return { qt: (x) => tf.matMul(x, q as tf.Tensor3D), qv: (y) => tf.matMul(y, q as tf.Tensor3D, false, true) };
     }
     if (this.variant === 'householder') {
-      // Q = H_1 H_2 ... H_K with H_k = I - 2 v_k v_k^T / |v_k|^2 (each its own inverse and transpose).
-      const vs = tf.unstack(q, 1) as tf.Tensor2D[]; // K x [B, D]
-      const reflect = (x: tf.Tensor2D, v: tf.Tensor2D) => tf.sub(x, tf.mul(v, tf.div(tf.mul(2, tf.sum(tf.mul(v, x), 1, true)), tf.sum(tf.square(v), 1, true)))) as tf.Tensor2D;
-      return { qt: (x) => vs.reduce(reflect, x), qv: (y) => vs.reduceRight(reflect, y) };
+      // Q = H_1 H_2 ... H_K with H_k = I - 2 u_k u_k^T, u_k = v_k / |v_k| (each its own inverse and transpose).
+      const us = (tf.unstack(q, 1) as tf.Tensor2D[]).map((v) => tf.expandDims(tf.div(v, tf.norm(v, 'euclidean', 1, true)), 1) as tf.Tensor3D); // K x [B, 1, D]
+      const reflect = (x: tf.Tensor3D, u: tf.Tensor3D) => tf.sub(x, tf.mul(u, tf.mul(2, tf.sum(tf.mul(u, x), 2, true)))) as tf.Tensor3D;
+      return { qt: (x) => us.reduce(reflect, x), qv: (y) => us.reduceRight(reflect, y) };
     }
-    const p = this.reversal;
-    return p ? { qt: (x) => tf.matMul(x, p), qv: (y) => tf.matMul(y, p) } : { qt: (x) => x, qv: (y) => y };
+    // triangular: Q = I, or the reversal (Q^T = Q)
+    return this.reverse ? { qt: (x) => tf.reverse(x, 2), qv: (y) => tf.reverse(y, 2) } : { qt: (x) => x, qv: (y) => y };
   }
 
   protected forward(z: tf.Tensor2D, h?: tf.Tensor2D) {
-    const B = z.shape[0];
+    return this.forwardRepeated(z, h!, 1);
+  }
+
+  /** The layer for K = repeats rows of z per row of h: Q, R, R~ and b are made once per row of h. */
+  protected override forwardRepeated(z: tf.Tensor2D, h: tf.Tensor2D, repeats: number) {
+    const [B] = h.shape;
     const M = this.columns;
-    const p = this.maps.apply(h!);
+    const D = this.dim;
+    const p = this.maps.apply(h);
     const r = this.triangular(tf.slice(p, [0, 0], [B, M * M]) as tf.Tensor2D);
     const rTilde = this.triangular(tf.slice(p, [0, M * M], [B, M * M]) as tf.Tensor2D);
-    const b = tf.slice(p, [0, 2 * M * M], [B, M]) as tf.Tensor2D;
+    const b = tf.reshape(tf.slice(p, [0, 2 * M * M], [B, M]), [B, 1, M]);
     const { qt, qv } = this.qOps(this.q(p));
-    /** R v for an upper triangular R in its two parts, v [B, M]. */
-    const triangularTimes = (m: { strict: tf.Tensor3D; diagonal: tf.Tensor2D }, v: tf.Tensor2D) =>
-      tf.add(tf.reshape(tf.matMul(m.strict, tf.expandDims(v, 2)), [B, M]), tf.mul(m.diagonal, v)) as tf.Tensor2D;
-    const pre = tf.add(triangularTimes(rTilde, qt(z)), b) as tf.Tensor2D;
-    const t = tf.tanh(pre) as tf.Tensor2D;
-    const out = tf.add(z, qv(triangularTimes(r, t))) as tf.Tensor2D;
-    const logDet = tf.sum(tf.log(tf.abs(tf.add(1, tf.mul(tf.sub(1, tf.square(t)), tf.mul(rTilde.diagonal, r.diagonal))))), 1) as tf.Tensor1D;
-    return { z: out, logDet };
+    const zk = tf.reshape(z, [B, repeats, D]) as tf.Tensor3D;
+    /** R v for an upper triangular R in its two parts, each of the K rows of v [B, K, M]. */
+    const triangularTimes = (m: { strict: tf.Tensor3D; diagonal: tf.Tensor2D }, v: tf.Tensor3D) => tf.add(tf.matMul(v, m.strict, false, true), tf.mul(tf.expandDims(m.diagonal, 1), v)) as tf.Tensor3D;
+    const t = tf.tanh(tf.add(triangularTimes(rTilde, qt(zk)), b)) as tf.Tensor3D;
+    const out = tf.add(zk, qv(triangularTimes(r, t)));
+    const diagonal = tf.expandDims(tf.mul(rTilde.diagonal, r.diagonal), 1);
+    const logDet = tf.sum(tf.log(tf.abs(tf.add(1, tf.mul(tf.sub(1, tf.square(t)), diagonal)))), 2);
+    return { z: tf.reshape(out, [B * repeats, D]) as tf.Tensor2D, logDet: tf.reshape(logDet, [B * repeats]) as tf.Tensor1D };
   }
 
   override dispose(): void {
     this.upper.dispose();
-    this.reversal?.dispose();
     super.dispose();
   }
 }

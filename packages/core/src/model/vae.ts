@@ -4,6 +4,7 @@ import { Module, ModuleList, frozenModules, stopGradient } from '../nn/module.js
 import type { Random } from '../random.js';
 import { Preprocessing } from './preprocessing.js';
 import { repeatRows } from '../math.js';
+import { forwardRepeated } from '../flow.js';
 import { oneHotInTurn } from '../data.js';
 import { flowHealth, type FlowLayerHealth } from './flow-health.js';
 
@@ -99,12 +100,16 @@ export class VAE extends Module implements LatentModel {
     return { ...this.sampleGivenFeatures(h, rng), h };
   }
 
-  /** z_K ~ q(z|x) for encoder features h already computed. */
-  sampleGivenFeatures(h: tf.Tensor2D, rng: Random) {
-    const q = this.posterior.distribution(h);
+  /**
+   * z_K ~ q(z|x) for encoder features h already computed, `repeats` draws per row of h (rows
+   * i * repeats .. (i + 1) * repeats - 1 of z belong to row i); conditional flows get h unrepeated
+   * where they can use it so ({@link forwardRepeated}).
+   */
+  sampleGivenFeatures(h: tf.Tensor2D, rng: Random, repeats = 1) {
+    const q = this.posterior.distribution(repeats === 1 ? h : repeatRows(h, repeats));
     let { z, logProb: logQz } = q.sample(rng);
     for (const f of this.flows) {
-      const r = f.forwardAndLogDet(z, f.conditional ? h : undefined);
+      const r = forwardRepeated(f, z, f.conditional ? h : undefined, repeats);
       z = r.z;
       logQz = tf.sub(logQz, r.logDet) as tf.Tensor1D;
     }
@@ -155,7 +160,7 @@ export class VAE extends Module implements LatentModel {
   logWeightsGivenFeatures(x: tf.Tensor2D, h: tf.Tensor2D, k: number, rng: Random): tf.Tensor2D {
     const B = x.shape[0];
     const { y, logDet: logDetT, c } = this.split(x);
-    const { z, logQz } = this.sampleGivenFeatures(repeatRows(h, k), rng);
+    const { z, logQz } = this.sampleGivenFeatures(h, rng, k);
     const yk = k === 1 ? y : repeatRows(y, k);
     const ck = c && k > 1 ? repeatRows(c, k) : c;
     const lw = tf.reshape(tf.sub(tf.add(this.priorLogProb(z, ck), this.decode(z, ck).logProb(yk)), logQz), [B, k]) as tf.Tensor2D;
@@ -170,8 +175,8 @@ export class VAE extends Module implements LatentModel {
   importanceParts(x: tf.Tensor2D, k: number, rng: Random, want: { path?: boolean; inference?: boolean }, training = false): ImportanceParts {
     const B = x.shape[0];
     const { y, logDet: logDetT, c } = this.split(x);
-    const h = repeatRows(this.features(y, c, training), k);
-    const { z, logQz } = this.sampleGivenFeatures(h, rng);
+    const features = this.features(y, c, training);
+    const { z, logQz } = this.sampleGivenFeatures(features, rng, k);
     const yk = k === 1 ? y : repeatRows(y, k);
     const ck = c && k > 1 ? repeatRows(c, k) : c;
     const joint = (zz: tf.Tensor2D) => tf.add(this.priorLogProb(zz, ck), this.decode(zz, ck).logProb(yk)) as tf.Tensor1D;
@@ -180,7 +185,7 @@ export class VAE extends Module implements LatentModel {
       return this.preprocessing.empty ? r : (tf.add(r, tf.expandDims(logDetT, 1)) as tf.Tensor2D);
     };
     const parts: ImportanceParts = { generative: asWeights(tf.sub(joint(stopGradient(z)), stopGradient(logQz))) };
-    if (want.path) parts.path = asWeights(this.frozen(() => tf.sub(joint(z), this.posteriorLogProbAt(z, stopGradient(h)))));
+    if (want.path) parts.path = asWeights(this.frozen(() => tf.sub(joint(z), this.posteriorLogProbAt(z, stopGradient(repeatRows(features, k))))));
     if (want.inference)
       parts.inference = asWeights(
         tf.sub(

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it, beforeAll } from 'vitest';
 import type { Flow } from '../interfaces.js';
 import { Random } from '../random.js';
+import { forwardRepeated } from '../flow.js';
 import { logAbsDet } from '../linalg.js';
 import { nativeKernelsUnavailable, selectBackend, type BackendRequest } from '../backend/select.js';
 import { loadCheckpoint, saveCheckpoint, disposeCheckpoint } from '../train/checkpoint.js';
@@ -187,6 +188,24 @@ export function describeFlowConformance(name: string, factory: (args: FlowFactor
             expect(tf.max(tf.abs(tf.sub(ya.logDet, yb.logDet))).dataSync()[0]).toBeLessThan(1e-6);
             a.flow.dispose();
             b.flow.dispose();
+          });
+
+          it('with a context shared by repeated rows of z (importance samples) gives what the repeated context gives', async () => {
+            const { flow, z, h } = await make(8);
+            if (!h) {
+              flow.dispose();
+              return;
+            }
+            // two context rows, each shared by half of z's rows (B is even) or one row shared by all
+            const rows = B % 2 === 0 ? 2 : 1;
+            const shared = tf.slice(h, [0, 0], [rows, -1]) as tf.Tensor2D;
+            const repeats = B / rows;
+            const repeated = tf.reshape(tf.tile(tf.expandDims(shared, 1), [1, repeats, 1]), [B, contextDim]) as tf.Tensor2D;
+            const want = flow.forwardAndLogDet(z, repeated);
+            const got = forwardRepeated(flow, z, shared, repeats);
+            expect(tf.max(tf.abs(tf.sub(got.z, want.z))).dataSync()[0]).toBeLessThan(1e-5);
+            expect(tf.max(tf.abs(tf.sub(got.logDet, want.logDet))).dataSync()[0]).toBeLessThan(1e-4);
+            flow.dispose();
           });
 
           it('treats examples independently of their batch', async () => {
