@@ -124,14 +124,25 @@ export class PlanarStack extends BaseFlow {
   }
 
   protected forward(z: tf.Tensor2D, h?: tf.Tensor2D) {
-    const { u, w, b } = this.parameters(h);
+    return this.transform(z, this.parameters(h), 1);
+  }
+
+  /** For `repeats` rows of z per row of h (importance samples): the parameters are made once per row of h. */
+  protected override forwardRepeated(z: tf.Tensor2D, h: tf.Tensor2D, repeats: number) {
+    return this.transform(z, this.parameters(h), repeats);
+  }
+
+  private transform(z: tf.Tensor2D, { u, w, b }: { u: tf.Tensor3D; w: tf.Tensor3D; b: tf.Tensor3D }, repeats: number) {
     // u_hat = u + (m(w.u) - w.u) w / |w|^2 for every layer (correctU over the last axis).
     const wu = tf.sum(tf.mul(w, u), 2, true);
     const m = tf.sub(tf.softplus(wu), 1);
     const wNorm2 = tf.add(tf.sum(tf.square(w), 2, true), 1e-8);
     const uHat = tf.add(u, tf.mul(tf.div(tf.sub(m, wu), wNorm2), w)) as tf.Tensor3D;
+    // each row of parameters repeated for its `repeats` rows of z: [K, B, n] -> [K, B repeats, n]
+    const rows = (t: tf.Tensor3D) =>
+      repeats === 1 || t.shape[1] === 1 ? t : (tf.reshape(tf.tile(tf.expandDims(t, 2), [1, 1, repeats, 1]), [t.shape[0], t.shape[1] * repeats, t.shape[2]]) as tf.Tensor3D);
     // the K sequential layers and their log-determinants in one host op
-    const out = planarLayers(z, uHat, w, b);
+    const out = planarLayers(z, rows(uHat), rows(w), rows(b));
     const L = this.dim;
     return { z: tf.slice(out, [0, 0], [-1, L]) as tf.Tensor2D, logDet: tf.reshape(tf.slice(out, [0, L], [-1, 1]), [-1]) as tf.Tensor1D };
   }
