@@ -5,7 +5,7 @@
  * backend selection, plugin loading, the trainer, checkpoints, files and images.
  */
 export * from './browser.js';
-export { selectBackend, nativeKernelsUnavailable, type BackendChoice, type SelectBackendOptions } from './backend/select.js';
+export { backendNumerics, selectBackend, nativeKernelsUnavailable, type BackendChoice, type SelectBackendOptions } from './backend/select.js';
 export { installWasmKernels, restoreStockWasmKernels, wasmKernelsTuned } from './backend/wasm-kernels.js';
 export { Registry, projectRoot, projectRoots, resolvePlugin, type PluginRules } from './registry/registry.js';
 export { createRegistry } from './registry/create.js';

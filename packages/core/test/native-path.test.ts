@@ -13,6 +13,7 @@ import {
   bjorckOrthogonalise,
   Random,
   appliesScaledGradients,
+  backendNumerics,
   createAdam,
   globalNorm,
   hasKernel,
@@ -73,11 +74,13 @@ describe.skipIf(unavailable != null)(`the native path${unavailable ? ` (skipped:
     );
   });
 
-  it('wasm can still be forced, and drops the native kernels', async () => {
-    await selectBackend('native', { log: null });
+  it('wasm can still be forced, and drops the native kernels; the numerics name the thread count', async () => {
+    await selectBackend('native', { log: null, threads: 2 });
     expect(hasKernel(ADAM_KERNEL)).toBe(true);
+    expect(backendNumerics()).toMatch(/^native \(\S+ kernel, 2 threads\)$/);
     const choice = await selectBackend('wasm', { log: null });
     expect(choice.kind).toBe('wasm');
+    expect(backendNumerics()).toBe('wasm');
     expect(hasKernel(ADAM_KERNEL)).toBe(false);
     expect(createAdam(1e-3)).not.toBeInstanceOf(FusedAdam);
   });

@@ -352,6 +352,20 @@ describe('run folders', () => {
 describe('resume', () => {
   beforeEach(useWasm);
 
+  it("records the backend's numerics in the checkpoint and warns when a resume changes them", async () => {
+    const out = tmp();
+    await train({ ...(await setup({ training: { epochs: 1, batchSize: 16, samples: 0 } })), outDir: out, log: quiet, tty: false });
+    expect(loadCheckpoint(path.join(out, 'checkpoints', 'latest')).state.numerics).toBe('wasm');
+    const same: string[] = [];
+    await train({ ...(await setup({ training: { epochs: 2, batchSize: 16, samples: 0 } })), outDir: out, resume: true, log: (l) => same.push(l), tty: false });
+    expect(same.filter((l) => /warning/.test(l))).toEqual([]);
+    await selectBackend('cpu', { log: null });
+    const other: string[] = [];
+    await train({ ...(await setup({ training: { epochs: 3, batchSize: 16, samples: 0 } })), outDir: out, resume: true, log: (l) => other.push(l), tty: false });
+    expect(other.filter((l) => /warning/.test(l))).toEqual([expect.stringMatching(/trained on wasm and resumes on cpu: matrix products sum in another order/)]);
+    expect(loadCheckpoint(path.join(out, 'checkpoints', 'latest')).state.numerics).toBe('cpu');
+  });
+
   it('refuses when nothing can be resumed, changing nothing; falls back to best when latest is gone', async () => {
     const s = await setup({ training: { epochs: 2, batchSize: 16, samples: 0 } });
     const out = tmp();

@@ -28,13 +28,24 @@ export interface SelectBackendOptions {
 
 /** What core needs of @vaeflow/native (kept structural so that core builds without it). */
 interface NativeModule {
-  installNativeKernels(options: { threads?: number }): { ok: true; summary: string } | { ok: false; reason: string };
+  installNativeKernels(options: { threads?: number }): { ok: true; summary: string; threads?: number; cpuKernel?: string } | { ok: false; reason: string };
   uninstallNativeKernels(): void;
   nativeKernelsActive(): boolean;
   loadNative(): { ok: true } | { ok: false; reason: string };
 }
 
 let nativeModule: NativeModule | null | undefined;
+let numerics: string | null = null;
+
+/**
+ * What the active backend's float results depend on besides the inputs, e.g. `native (Haswell
+ * kernel, 2 threads)`: OpenBLAS's products on two or more threads sum in another order on some
+ * CPUs, so a run resumed under other numerics does not continue bit for bit. Null before
+ * {@link selectBackend}.
+ */
+export function backendNumerics(): string | null {
+  return numerics;
+}
 let nativeMissing = '';
 
 /** @vaeflow/native when it is installed (it is an optional dependency), else null with the reason kept. */
@@ -95,6 +106,7 @@ export async function selectBackend(request: BackendRequest = 'auto', options: S
   for (const want of order) {
     let detail = '';
     let tfName: string = want;
+    let chosenNumerics: string = want;
     if (want === 'tensorflow') {
       const gpu = tryRequireNative('@tensorflow/tfjs-node-gpu');
       const why = gpu == null ? null : tryRequireNative('@tensorflow/tfjs-node');
@@ -122,6 +134,7 @@ export async function selectBackend(request: BackendRequest = 'auto', options: S
           continue;
         }
         detail = `wasm backend with @vaeflow/native kernels (${r.summary})`;
+        chosenNumerics = `native (${r.cpuKernel ?? 'unknown'} kernel, ${r.threads ?? '?'} thread${r.threads === 1 ? '' : 's'})`;
       } else {
         if (pkg?.nativeKernelsActive()) pkg.uninstallNativeKernels();
         detail = options.tunedKernels === false ? '@tensorflow/tfjs-backend-wasm (stock kernels)' : '@tensorflow/tfjs-backend-wasm with vaeflow kernels';
@@ -135,6 +148,7 @@ export async function selectBackend(request: BackendRequest = 'auto', options: S
     if (await activate(tfName)) {
       await tf.ready();
       const why = skipped.length ? ` [passed over: ${skipped.join('; ')}]` : '';
+      numerics = chosenNumerics;
       if (log) log(`vaeflow: backend ${want} — ${detail}${why}`);
       return { name: tfName, kind: want, detail, skipped };
     }

@@ -17,6 +17,7 @@ import { createOptimizer, setLearningRate } from './adam.js';
 import { learningRateAt, plateauUpdate, type PlateauState } from './schedule.js';
 import { claimRunFolder } from './run-folder.js';
 import { UserError } from '../errors.js';
+import { backendNumerics } from '../backend/select.js';
 import { writeFileAtomic } from '../util/files.js';
 import type { TrainingLogger } from './loggers.js';
 
@@ -243,6 +244,13 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     fs.rmSync(usageFile, { force: true });
     writeFileAtomic(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   }
+  // Float results depend on the backend's numerics (the native kernels' thread count): a resume under others is said.
+  const numerics = backendNumerics();
+  if (resumeFrom && typeof state.numerics === 'string' && numerics && state.numerics !== numerics)
+    log(
+      `vaeflow: warning: ${outDir} trained on ${state.numerics} and resumes on ${numerics}: matrix products sum in another order, so the rest of the run will not equal an uninterrupted one bit for bit (resume with the same --threads on the same kind of CPU for that)`,
+    );
+  if (numerics) state.numerics = numerics;
 
   const loggers = opts.loggers ?? [];
   for (const l of loggers) await l.start?.({ outDir, manifest, step: state.step, resumed: resumeFrom !== null });
