@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_REQUESTS, ManifestError, PluginError, UserError, userErrorFromSystem, type BackendRequest } from '@vaeflow/core';
+import { BACKEND_REQUESTS, ManifestError, PluginError, UserError, userErrorFromSystem, userErrorFromWasmHeap, type BackendRequest } from '@vaeflow/core';
 import { trainCommand, type TrainCommandOptions } from './commands/train.js';
 import { validateCommand, schemaCommand } from './commands/validate.js';
 import { pluginsCommand } from './commands/plugins.js';
@@ -188,7 +188,7 @@ export async function run(argv: string[]): Promise<void> {
     const user =
       e instanceof ManifestError || e instanceof PluginError || e instanceof UserError || err?.name === 'SweepError' || err?.name === 'UserError' || err?.message?.startsWith('cannot reach Redis')
         ? err
-        : userErrorFromSystem(e);
+        : (userErrorFromSystem(e) ?? userErrorFromWasmHeap(e));
     if (user) {
       // Manifest, plugin, sweep and queue errors name their own source; the others say it is vaeflow.
       const named = user instanceof ManifestError || user instanceof PluginError || user.name === 'SweepError' || user.message.startsWith('cannot reach Redis');

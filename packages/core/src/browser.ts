@@ -63,7 +63,7 @@ export { VampPrior, vampPrior } from './components/vamp-prior.js';
 export { ImportanceWeightedObjective, iwaeObjective, type ImportanceWeightedOptions, type GradientEstimator } from './components/iwae.js';
 export { buildModel, buildDataset, buildComponent, buildComponentList, buildDataSide, buildFromManifest, checkBuild, buildLoggers, type BuiltModel, type BuildBase } from './model/build.js';
 export type { TrainingLogger, StepLog } from './train/loggers.js';
-export { UserError, userErrorFromSystem } from './errors.js';
+export { UserError, userErrorFromSystem, userErrorFromWasmHeap } from './errors.js';
 import { corePlugin } from './plugin.js';
 import { ComponentRegistry } from './registry/components.js';
 import type { Plugin } from './registry/plugin.js';

@@ -44,27 +44,45 @@ export function latentUsage(model: LatentModel, split: DataSplit, dim: number, o
     let means: Float32Array = new Float32Array(0);
     let spread: Float32Array | null = null;
     let kl: Float32Array | null = null;
-    tf.tidy(() => {
-      const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [b, dim]);
-      const first = model.terms(x, rng, false);
-      kl = first.klPerDim ? (tf.sum(first.klPerDim, 0).dataSync() as Float32Array) : null;
-      if (first.noFlows) {
-        means = first.mean.dataSync() as Float32Array;
-        return;
+    // Each draw in its own tidy, only the running sums kept: S draws of a large model (Glow's
+    // convolutions on 500 images) held at once overran the wasm heap.
+    const x = tf.tensor2d(split.x.subarray(from * dim, to * dim), [b, dim]);
+    let acc: tf.Tensor2D | null = null;
+    let accSq: tf.Tensor2D | null = null;
+    try {
+      for (let s = 0; s < S; s++) {
+        const next = tf.tidy(() => {
+          const t = model.terms(x, rng, false);
+          if (s === 0) {
+            kl = t.klPerDim ? (tf.sum(t.klPerDim, 0).dataSync() as Float32Array) : null;
+            if (t.noFlows) {
+              means = t.mean.dataSync() as Float32Array;
+              return [];
+            }
+          }
+          const z = t.z as tf.Tensor2D;
+          return [acc ? tf.add(acc, z) : tf.clone(z), accSq ? tf.add(accSq, tf.square(z)) : tf.square(z)] as tf.Tensor2D[];
+        });
+        acc?.dispose();
+        accSq?.dispose();
+        if (!next.length) break;
+        [acc, accSq] = next;
       }
-      let acc = first.z as tf.Tensor2D;
-      let accSq = tf.square(first.z) as tf.Tensor2D;
-      for (let s = 1; s < S; s++) {
-        const z = model.terms(x, rng, false).z;
-        acc = tf.add(acc, z) as tf.Tensor2D;
-        accSq = tf.add(accSq, tf.square(z)) as tf.Tensor2D;
+      if (acc && accSq) {
+        const [sums, sumsSq] = [acc, accSq];
+        tf.tidy(() => {
+          const m = tf.div(sums, S);
+          // unbiased per-example variance of the draws, divided by S: the noise in their mean
+          const v = tf.div(tf.sub(sumsSq, tf.mul(S, tf.square(m))), (S - 1) * S);
+          means = m.dataSync() as Float32Array;
+          spread = tf.sum(v, 0).dataSync() as Float32Array;
+        });
       }
-      const m = tf.div(acc, S);
-      // unbiased per-example variance of the draws, divided by S: the noise in their mean
-      const v = tf.div(tf.sub(accSq, tf.mul(S, tf.square(m))), (S - 1) * S);
-      means = m.dataSync() as Float32Array;
-      spread = tf.sum(v, 0).dataSync() as Float32Array;
-    });
+    } finally {
+      x.dispose();
+      acc?.dispose();
+      accSq?.dispose();
+    }
     if (spread) {
       draws = S;
       for (let u = 0; u < L; u++) noise[u] += spread[u];

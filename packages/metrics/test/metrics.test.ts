@@ -339,6 +339,29 @@ describe('latent usage (active units, Burda et al. 2016)', () => {
     for (const d of [2, 3]) expect(u.variance[d]).toBeLessThan(0.005);
     for (const d of [0, 1]) expect(u.variance[d]).toBeGreaterThan(0.05);
   });
+
+  it("keeps only running sums between a flow posterior's draws, so memory does not grow with the number of draws (Glow's eval overran the wasm heap)", () => {
+    class Shift extends BaseFlow {
+      readonly id = 'shift';
+      protected forward(z: tf.Tensor2D) {
+        return { z: tf.add(z, 1) as tf.Tensor2D, logDet: tf.zeros([z.shape[0]]) as tf.Tensor1D };
+      }
+    }
+    const model = vaeWithDeadDims([new Shift(L, false)]);
+    const terms = model.terms.bind(model);
+    const live: number[] = [];
+    model.terms = (...args: Parameters<typeof terms>) => {
+      live.push(tf.memory().numTensors);
+      return terms(...args);
+    };
+    const before = tf.memory().numTensors;
+    latentUsage(model, split, D, { samples: 20, batchSize: 400 });
+    expect(live).toHaveLength(20);
+    // The first draw starts with only the batch; each later one with it and the two sums.
+    expect(Math.max(...live.slice(1)) - Math.min(...live.slice(1))).toBe(0);
+    expect(live[1] - live[0]).toBeLessThanOrEqual(2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
 
 describe('ELBO surgery (Hoffman and Johnson 2016)', () => {

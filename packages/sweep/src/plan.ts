@@ -4,6 +4,15 @@ import Ajv from 'ajv';
 import { ManifestError, loadAndCheckManifest, manifestDifferences, parseJson, type Manifest, type ManifestIssue, type Registry } from '@vaeflow/core';
 
 /** A sweep file: a base manifest, configurations and/or a grid of overrides by JSON pointer, and seeds. */
+/** How a sweep evaluates each run after training: `vaeflow eval --k K [--limit N] [--ex-post-gmm C] [--max-rows R]`. */
+export interface SweepEval {
+  k: number;
+  limit?: number;
+  exPostGmm?: number;
+  /** model evaluations per pass (`--max-rows`): lower it for models whose passes are large (Glow's convolutions) */
+  maxRows?: number;
+}
+
 export interface SweepFile {
   name: string;
   description?: string;
@@ -22,7 +31,7 @@ export interface SweepFile {
   /** the configuration paired differences are taken against (default the first) */
   baseline?: string;
   /** evaluate each run after training with `vaeflow eval` (importance-sampled NLL) */
-  eval?: { k: number; limit?: number; exPostGmm?: number } | null;
+  eval?: SweepEval | null;
 }
 
 /** The JSON schema of a sweep file (`vaeflow schema --sweep`). */
@@ -89,6 +98,11 @@ export function sweepSchema(): Record<string, unknown> {
                 type: 'integer',
                 minimum: 1,
                 description: "also the NLL with the prior replaced by a K-component mixture fitted to the training set's posterior draws (vaeflow eval --ex-post-gmm)",
+              },
+              maxRows: {
+                type: 'integer',
+                minimum: 1,
+                description: 'model evaluations per pass (vaeflow eval --max-rows, default 1024); lower it where a pass would overrun the wasm heap (Glow on images)',
               },
             },
           },

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findCheckpoint, pidAlive, readMetrics, type StepProgress } from '@vaeflow/core';
+import type { SweepEval } from './plan';
 
 /**
  * How a run is carried out: `vaeflow train` (and `vaeflow eval`) in a child process, so that a
@@ -15,7 +16,7 @@ export interface RunnerOptions {
   /** threads for the native kernels of each run */
   threads: number;
   /** evaluate after training (`vaeflow eval --k`) */
-  eval?: { k: number; limit?: number; exPostGmm?: number } | null;
+  eval?: SweepEval | null;
   onProgress?: (p: StepProgress) => void;
   /** extra environment for the child */
   env?: NodeJS.ProcessEnv;
@@ -50,7 +51,7 @@ function readJson<T>(file: string): T | null {
 }
 
 /** Training finished (a test line) and, when asked for, the evaluation with the same settings. */
-export function isDone(dir: string, evaluation?: { k: number; limit?: number; exPostGmm?: number } | null): boolean {
+export function isDone(dir: string, evaluation?: SweepEval | null): boolean {
   const f = files(dir);
   if (!fs.existsSync(f.result) || !fs.existsSync(f.metrics)) return false;
   const test = readMetrics(f.metrics).find((m) => m.split === 'test');
@@ -59,7 +60,7 @@ export function isDone(dir: string, evaluation?: { k: number; limit?: number; ex
 }
 
 /** A run's state from its folder alone (the local pool's view; the queue adds its own). */
-export function runStatus(dir: string, evaluation?: { k: number; limit?: number; exPostGmm?: number } | null): RunStatus {
+export function runStatus(dir: string, evaluation?: SweepEval | null): RunStatus {
   const f = files(dir);
   const epochs = fs.existsSync(f.metrics)
     ? readMetrics(f.metrics)
@@ -144,6 +145,7 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
           String(o.eval.k),
           ...(o.eval.limit ? ['--limit', String(o.eval.limit)] : []),
           ...(o.eval.exPostGmm ? ['--ex-post-gmm', String(o.eval.exPostGmm)] : []),
+          ...(o.eval.maxRows ? ['--max-rows', String(o.eval.maxRows)] : []),
           '--threads',
           String(o.threads),
         ],
@@ -168,7 +170,7 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
  * without one the whole test split, whose size the training's test line gives: an evaluation on
  * a prefix does not count for the whole set) and the same ex-post mixture.
  */
-function isDoneEval(file: string, evaluation: { k: number; limit?: number; exPostGmm?: number }, testN: number | undefined): boolean {
+function isDoneEval(file: string, evaluation: SweepEval, testN: number | undefined): boolean {
   const ev = readJson<{ k?: number; n?: number; exPostGmm?: { components?: number } }>(file);
   const n = evaluation.limit !== undefined ? Math.min(evaluation.limit, testN ?? Infinity) : testN;
   return ev != null && ev.k === evaluation.k && (n === undefined || ev.n === n) && (evaluation.exPostGmm === undefined || ev.exPostGmm?.components === evaluation.exPostGmm);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SweepError, canonical, estimate, isDone, planSweep, readSweepFile, selectRuns, setPointer, summarizeSweep, sweepMarkdown, tQuantile975, writePlan } from '../src/index';
+import { SweepError, canonical, estimate, isDone, planSweep, readSweepFile, runOne, selectRuns, setPointer, summarizeSweep, sweepMarkdown, tQuantile975, writePlan } from '../src/index';
 
 // A dataset plugin loaded by path (4x4 stripes), shared with the CLI's tests.
 const stripesPlugin = path.resolve(__dirname, '../../cli/test/fixtures/tiny-data-plugin.cjs');
@@ -189,5 +189,27 @@ describe('statistics', () => {
     const md = sweepMarkdown(s);
     expect(md).toContain('| a | 3 | 102.00 ± 2.48 |');
     expect(md).toContain('| b | 3 | +1.20 ± 0.25 |');
+  });
+});
+
+describe('the runner', () => {
+  it("passes the sweep's evaluation settings to vaeflow eval, --max-rows included", async () => {
+    const dir = tmp();
+    // A stand-in for the CLI: train writes a test line, eval writes eval.json with the arguments it got.
+    const fake = path.join(dir, 'fake-cli.cjs');
+    fs.writeFileSync(
+      fake,
+      `const fs = require('node:fs'), path = require('node:path');
+const [cmd, where, ...rest] = process.argv.slice(2);
+if (cmd === 'train') fs.writeFileSync(path.join(rest[rest.indexOf('--out') + 1], 'metrics.jsonl'), JSON.stringify({ epoch: 1, split: 'test', n: 10 }) + '\\n');
+else fs.writeFileSync(path.join(where, 'eval.json'), JSON.stringify({ k: 5, n: 10, args: rest }));
+`,
+    );
+    const run = path.join(dir, 'run');
+    fs.mkdirSync(run);
+    await runOne(run, { cli: [process.execPath, fake], threads: 1, eval: { k: 5, maxRows: 64 } });
+    const { args } = JSON.parse(fs.readFileSync(path.join(run, 'eval.json'), 'utf8'));
+    expect(args).toEqual(['--k', '5', '--max-rows', '64', '--threads', '1']);
+    expect(isDone(run, { k: 5, maxRows: 64 })).toBe(true);
   });
 });

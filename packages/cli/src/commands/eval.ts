@@ -100,16 +100,18 @@ export async function evalCommand(runDir: string, o: EvalOptions): Promise<{ res
     ...(tuned && Object.keys(tuned).length ? { estimator: tuned } : {}),
   };
   if (run.dataset.valueKind === 'continuous') result.bpd = metrics.bitsPerDim(iwae.nll, dataDim, run.manifest.data.dequantize === true);
-  const rec = metrics.reconstructionError(run.model, split, dim, { limit: n, binary: run.dataset.valueKind === 'binary' });
+  // The per-example passes below take batches of at most 500 examples, and no more than --max-rows.
+  const batchSize = Math.min(500, o.maxRows ?? 1024);
+  const rec = metrics.reconstructionError(run.model, split, dim, { limit: n, batchSize, binary: run.dataset.valueKind === 'binary' });
   result.reconstructionMse = rec.mse;
   if (rec.bce !== undefined) result.reconstructionBce = rec.bce;
-  Object.assign(result, metrics.likelihoodMetrics(run.model, split, dim, { limit: n }));
+  Object.assign(result, metrics.likelihoodMetrics(run.model, split, dim, { limit: n, batchSize }));
   // Which latent dimensions the model uses (active units, Burda et al. 2016) and, where it splits, the KL of each.
-  const usage = metrics.latentUsage(run.model, split, dim, { limit: n, rng: new Random(`usage:${run.manifest.seed}`) });
+  const usage = metrics.latentUsage(run.model, split, dim, { limit: n, batchSize, rng: new Random(`usage:${run.manifest.seed}`) });
   result.activeUnits = usage.activeUnits;
   result.latentUsage = { threshold: usage.threshold, samples: usage.samples, variance: usage.variance, ...(usage.klPerDim ? { klPerDim: usage.klPerDim } : {}) };
   log(`vaeflow eval: ${usage.activeUnits} of ${run.model.latentDim} latent dimensions active (Var_x E[z_u|x] > ${usage.threshold})`);
-  const checks = flowChecks(run, split, dim, n);
+  const checks = flowChecks(run, split, dim, n, batchSize);
   if (checks.length) {
     result.flowChecks = checks;
     const warnings = checkWarnings(checks);
@@ -278,7 +280,13 @@ function inBatches(split: { x: Float32Array }, dim: number, n: number, f: (x: tf
  * Every posterior flow layer's own checks ({@link Flow.checks}, e.g. O-SNF's orthogonality) on
  * the split's first n examples, one posterior draw each; [] when no layer has checks.
  */
-function flowChecks(run: Awaited<ReturnType<typeof loadRun>>, split: { x: Float32Array }, dim: number, n: number): { index: number; id: string; checks: Record<string, FlowCheckSummary> }[] {
+function flowChecks(
+  run: Awaited<ReturnType<typeof loadRun>>,
+  split: { x: Float32Array },
+  dim: number,
+  n: number,
+  batchSize: number,
+): { index: number; id: string; checks: Record<string, FlowCheckSummary> }[] {
   if (!run.model.flowHealth) return [];
   const layers = new Map<number, { index: number; id: string; checks: Record<string, FlowCheckSummary> }>();
   const rng = new Random(`flow-checks:${run.manifest.seed}`);
@@ -293,7 +301,7 @@ function flowChecks(run: Awaited<ReturnType<typeof loadRun>>, split: { x: Float3
         layers.set(l.index, { index: l.index, id: l.id, checks: mergeCheckSummaries(prev?.checks, l.checks) });
       }
     },
-    500,
+    batchSize,
   );
   return [...layers.values()];
 }
