@@ -31,10 +31,15 @@ export {
   BERNOULLI_LOG_PROB_KERNEL,
   BJORCK_KERNEL,
   BJORCK_GRAD_KERNEL,
+  RQ_SPLINE_KERNEL,
+  RQ_SPLINE_GRAD_KERNEL,
+  RQ_SPLINE_MAX_BINS,
   hasKernel,
   bernoulliLogProb,
   bjorckOrthogonalise,
+  fusedRQSpline,
   type BjorckOptions,
+  type RQSplineAttrs,
 } from './backend/fused-kernels.js';
 export { FusedAdam, createAdam, createOptimizer, setLearningRate, appliesScaledGradients, type ScaledOptimizer, type OptimizerName } from './train/adam.js';
 export { learningRateAt, plateauUpdate, DEFAULT_SCHEDULE, type ScheduleOptions, type PlateauState } from './train/schedule.js';

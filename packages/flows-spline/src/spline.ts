@@ -1,4 +1,4 @@
-import { type ElementwiseBijection, type ParameterGroup, tf } from '@vaeflow/core';
+import { type ElementwiseBijection, type ParameterGroup, fusedRQSpline, tf } from '@vaeflow/core';
 
 export interface SplineOptions {
   /** number of bins K */
@@ -22,7 +22,8 @@ export interface SplineOptions {
  * the inverse solves the quadratic a xi^2 + b xi + c = 0 in closed form (eqs. 6-8),
  * xi = 2c / (-b - sqrt(b^2 - 4ac)). With all parameters 0 except the derivative groups' bias, it
  * is the identity. Bins are chosen by comparisons and one-hot sums (no gather, whose gradient the
- * wasm backend lacks).
+ * wasm backend lacks). Where the backend has the fused spline kernel (@vaeflow/native), the
+ * whole map and its gradient are one kernel each, with the same maths in double.
  */
 export class RationalQuadraticSpline implements ElementwiseBijection {
   readonly id = 'rq-spline';
@@ -99,7 +100,13 @@ export class RationalQuadraticSpline implements ElementwiseBijection {
     return { mask, clipped: tf.clipByValue(v, -this.bound, this.bound) as tf.Tensor2D };
   }
 
+  private fused(v: tf.Tensor2D, theta: readonly tf.Tensor3D[], inverse: boolean) {
+    return fusedRQSpline(v, theta, { bound: this.bound, minBinSize: this.minBinSize, minDerivative: this.minDerivative, inverse });
+  }
+
   forward(x: tf.Tensor2D, theta: readonly tf.Tensor3D[]) {
+    const fused = this.fused(x, theta, false);
+    if (fused) return { y: fused.out, logAbsDet: fused.logAbsDet };
     const { xKnots, yKnots, derivatives } = this.knots(theta);
     const { mask, clipped } = this.inside(x);
     const { x0, width, y0, height, d0, d1 } = this.binOf(clipped, xKnots, xKnots, yKnots, derivatives);
@@ -114,6 +121,8 @@ export class RationalQuadraticSpline implements ElementwiseBijection {
   }
 
   inverse(y: tf.Tensor2D, theta: readonly tf.Tensor3D[]) {
+    const fused = this.fused(y, theta, true);
+    if (fused) return { x: fused.out, logAbsDet: fused.logAbsDet };
     const { xKnots, yKnots, derivatives } = this.knots(theta);
     const { mask, clipped } = this.inside(y);
     const { x0, width, y0, height, d0, d1 } = this.binOf(clipped, yKnots, xKnots, yKnots, derivatives);

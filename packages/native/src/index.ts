@@ -17,12 +17,16 @@ export {
   BERNOULLI_LOG_PROB_KERNEL,
   BJORCK_KERNEL,
   BJORCK_GRAD_KERNEL,
+  RQ_SPLINE_KERNEL,
+  RQ_SPLINE_GRAD_KERNEL,
+  RQ_SPLINE_MAX_BINS,
   NATIVE_KERNEL_NAMES,
   registerNativeKernels,
   unregisterNativeKernels,
   nativeKernelsRegistered,
   type AdamKernelAttrs,
   type BjorckKernelAttrs,
+  type RQSplineKernelAttrs,
 } from './kernels';
 
 export type NativeInstall = { ok: true; source: string; file: string; threads: number; blas: string; cpuKernel: string; summary: string } | { ok: false; reason: string };

@@ -17,6 +17,10 @@ export const GLOBAL_NORM_KERNEL = 'VaeflowGlobalNorm';
 export const BERNOULLI_LOG_PROB_KERNEL = 'VaeflowBernoulliLogProb';
 export const BJORCK_KERNEL = 'VaeflowBjorck';
 export const BJORCK_GRAD_KERNEL = 'VaeflowBjorckGrad';
+export const RQ_SPLINE_KERNEL = 'VaeflowRQSpline';
+export const RQ_SPLINE_GRAD_KERNEL = 'VaeflowRQSplineGrad';
+/** The most bins the native spline takes. */
+export const RQ_SPLINE_MAX_BINS = 64;
 
 interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.BackendValues): tf.TensorInfo;
@@ -278,6 +282,59 @@ function bjorckKernel(native: NativeBinding, backward: boolean): tf.KernelFunc {
   };
 }
 
+/** Attributes of {@link RQ_SPLINE_KERNEL} and {@link RQ_SPLINE_GRAD_KERNEL}. */
+export interface RQSplineKernelAttrs {
+  bound: number;
+  minBinSize: number;
+  minDerivative: number;
+  inverse: boolean;
+}
+
+/**
+ * VaeflowRQSpline: inputs {v [..., D], widths, heights [..., D, K], derivatives [..., D, K - 1]},
+ * outputs [out, logAbsDet] shaped like v; VaeflowRQSplineGrad: the same inputs and {dOut,
+ * dLogAbsDet}, outputs the gradients of v, widths, heights and derivatives. See rqSpline in
+ * src/native/kernels.h.
+ */
+function rqSplineKernel(native: NativeBinding, backward: boolean): tf.KernelFunc {
+  const name = backward ? RQ_SPLINE_GRAD_KERNEL : RQ_SPLINE_KERNEL;
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const { v, widths, heights, derivatives, dOut, dLogAbsDet } = args.inputs as Record<string, tf.TensorInfo>;
+    const a = args.attrs as unknown as RQSplineKernelAttrs;
+    const K = widths.shape[widths.shape.length - 1];
+    const n = size(v.shape);
+    const params = [widths, heights, derivatives];
+    const ins = backward ? [v, ...params, dOut, dLogAbsDet] : [v, ...params];
+    const shaped = (t: tf.TensorInfo, last: number | null) => tf.util.arraysEqual(t.shape, last == null ? v.shape : [...v.shape, last]);
+    if (
+      ins.some((t) => t == null || t.dtype !== 'float32') ||
+      !(K >= 2 && K <= RQ_SPLINE_MAX_BINS) ||
+      !shaped(widths, K) ||
+      !shaped(heights, K) ||
+      !shaped(derivatives, K - 1) ||
+      (backward && (!shaped(dOut, null) || !shaped(dLogAbsDet, null)))
+    ) {
+      throw new Error(
+        `${name} takes float32 v [..., D], widths and heights [..., D, K], derivatives [..., D, K - 1] with 2 <= K <= ${RQ_SPLINE_MAX_BINS}${backward ? ', and dOut, dLogAbsDet shaped like v' : ''}; got ${ins.map((t) => (t == null ? 'nothing' : `[${t.shape}] ${t.dtype}`)).join(', ')}`,
+      );
+    }
+    const outs = (backward ? [v, ...params] : [v, v]).map((t) => backend.makeOutput(t.shape, 'float32'));
+    if (n > 0) {
+      const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
+      const tail = [n, K, a.bound, a.minBinSize, a.minDerivative, a.inverse ? 1 : 0] as const;
+      if (backward) {
+        const o = offsets(backend, ...ins, ...outs) as [number, number, number, number, number, number, number, number, number, number];
+        native.rqSplineBackward(heap, ...o, ...tail);
+      } else {
+        const o = offsets(backend, ...ins, ...outs) as [number, number, number, number, number, number];
+        native.rqSpline(heap, ...o, ...tail);
+      }
+    }
+    return outs;
+  };
+}
+
 export interface AdamKernelAttrs {
   learningRate: number;
   beta1: number;
@@ -345,6 +402,8 @@ export const NATIVE_KERNEL_NAMES = [
   BERNOULLI_LOG_PROB_KERNEL,
   BJORCK_KERNEL,
   BJORCK_GRAD_KERNEL,
+  RQ_SPLINE_KERNEL,
+  RQ_SPLINE_GRAD_KERNEL,
 ] as const;
 
 function replace(name: string, make: (previous: tf.KernelFunc | null) => tf.KernelFunc): void {
@@ -368,6 +427,8 @@ export function registerNativeKernels(native: NativeBinding): void {
   replace(BERNOULLI_LOG_PROB_KERNEL, () => bernoulliLogProbKernel(native));
   replace(BJORCK_KERNEL, () => bjorckKernel(native, false));
   replace(BJORCK_GRAD_KERNEL, () => bjorckKernel(native, true));
+  replace(RQ_SPLINE_KERNEL, () => rqSplineKernel(native, false));
+  replace(RQ_SPLINE_GRAD_KERNEL, () => rqSplineKernel(native, true));
 }
 
 /** Puts back the kernels that were registered before {@link registerNativeKernels}. */

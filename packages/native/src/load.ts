@@ -45,6 +45,42 @@ export interface NativeBinding {
   bjorck(heap: ArrayBuffer, q0: number, q: number, batch: number, D: number, M: number, maxIterations: number, tolerance: number): void;
   /** its backward pass: (heap, q0, dy, dq0, batch, D, M, maxIterations, tolerance) */
   bjorckBackward(heap: ArrayBuffer, q0: number, dy: number, dq0: number, batch: number, D: number, M: number, maxIterations: number, tolerance: number): void;
+  /** the rational-quadratic spline over n elements with K bins: (heap, v, uw, uh, ud, out, logDet, n, K, bound, minBinSize, minDerivative, inverse) */
+  rqSpline(
+    heap: ArrayBuffer,
+    v: number,
+    uw: number,
+    uh: number,
+    ud: number,
+    out: number,
+    logDet: number,
+    n: number,
+    K: number,
+    bound: number,
+    minBinSize: number,
+    minDerivative: number,
+    inverse: number,
+  ): void;
+  /** its backward pass: (heap, v, uw, uh, ud, gOut, gLogDet, gv, guw, guh, gud, n, K, bound, minBinSize, minDerivative, inverse) */
+  rqSplineBackward(
+    heap: ArrayBuffer,
+    v: number,
+    uw: number,
+    uh: number,
+    ud: number,
+    gOut: number,
+    gLogDet: number,
+    gv: number,
+    guw: number,
+    guh: number,
+    gud: number,
+    n: number,
+    K: number,
+    bound: number,
+    minBinSize: number,
+    minDerivative: number,
+    inverse: number,
+  ): void;
   sumSquares(heap: ArrayBuffer, x: number, n: number): number;
   setThreads(n: number): void;
   info(): { threads: number; blas: string; cpuKernel: string; sourceHash: string };

@@ -98,3 +98,48 @@ export function bjorckOrthogonalise(q0: tf.Tensor3D, o: BjorckOptions): tf.Tenso
   eye.dispose();
   return q === q0 ? tf.clone(q0) : q;
 }
+
+/**
+ * `VaeflowRQSpline`: inputs {v [..., D], widths, heights [..., D, K], derivatives [..., D, K - 1]}
+ * (unnormalised, as a conditioner gives them), attrs {bound, minBinSize, minDerivative, inverse};
+ * outputs [out, logAbsDet] shaped like v: the rational-quadratic spline of @vaeflow/flows-spline
+ * applied elementwise (its inverse when `inverse`). `VaeflowRQSplineGrad`: the same inputs and
+ * {dOut, dLogAbsDet}; outputs the gradients of v, widths, heights, derivatives. A backend that
+ * has one has both.
+ */
+export const RQ_SPLINE_KERNEL = 'VaeflowRQSpline';
+export const RQ_SPLINE_GRAD_KERNEL = 'VaeflowRQSplineGrad';
+/** The most bins a backend's fused spline is asked to take. */
+export const RQ_SPLINE_MAX_BINS = 64;
+
+export interface RQSplineAttrs {
+  bound: number;
+  minBinSize: number;
+  minDerivative: number;
+  inverse: boolean;
+}
+
+tf.registerGradient({
+  kernelName: RQ_SPLINE_KERNEL,
+  inputsToSave: ['v', 'widths', 'heights', 'derivatives'],
+  gradFunc: (dys, saved, attrs) => {
+    const [dOut, dLogAbsDet] = dys as tf.Tensor[];
+    const [v, widths, heights, derivatives] = saved;
+    // One backward kernel gives all four gradients; the ones autodiff does not ask for are
+    // disposed with the rest of the backward pass.
+    const [gv, gw, gh, gd] = tf.engine().runKernel(RQ_SPLINE_GRAD_KERNEL, { v, widths, heights, derivatives, dOut, dLogAbsDet }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return { v: () => gv, widths: () => gw, heights: () => gh, derivatives: () => gd };
+  },
+});
+
+/**
+ * The fused rational-quadratic spline where the active backend has it (float32, 2 <= K <= 64
+ * bins), else null: the caller then composes it from tfjs ops, with the same maths.
+ */
+export function fusedRQSpline(v: tf.Tensor2D, theta: readonly tf.Tensor3D[], attrs: RQSplineAttrs): { out: tf.Tensor2D; logAbsDet: tf.Tensor2D } | null {
+  const [widths, heights, derivatives] = theta;
+  const K = widths.shape[2];
+  if (!hasKernel(RQ_SPLINE_KERNEL) || !hasKernel(RQ_SPLINE_GRAD_KERNEL) || K > RQ_SPLINE_MAX_BINS || [v, ...theta].some((t) => t.dtype !== 'float32')) return null;
+  const [out, logAbsDet] = tf.engine().runKernel(RQ_SPLINE_KERNEL, { v, widths, heights, derivatives }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return { out: out as tf.Tensor2D, logAbsDet: logAbsDet as tf.Tensor2D };
+}

@@ -230,6 +230,30 @@ napi_value Bjorck(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// rqSpline(heap, v, uw, uh, ud, out, logDet, n, K, bound, minBinSize, minDerivative, inverse) and
+// rqSplineBackward(heap, v, uw, uh, ud, gOut, gLogDet, gv, guw, guh, gud, n, K, bound, minBinSize, minDerivative, inverse)
+template <bool backward>
+napi_value RQSpline(napi_env env, napi_callback_info info) {
+  const size_t first = backward ? 11 : 7;
+  Args in(env, info, first + 6);
+  in.heapAt(0);
+  RQSplineArgs a{};
+  a.n = in.integer(first), a.K = in.integer(first + 1);
+  a.bound = in.number(first + 2), a.minBinSize = in.number(first + 3), a.minDerivative = in.number(first + 4);
+  a.inverse = in.number(first + 5) != 0;
+  if (in.ok && (a.n < 0 || a.K < 2 || a.K > kMaxSplineBins || !(a.bound > 0))) in.fail("rqSpline needs n >= 0, 2 <= K <= 64 bins and a positive bound");
+  const float *v = in.floats(1, a.n), *uw = in.floats(2, a.n * a.K), *uh = in.floats(3, a.n * a.K), *ud = in.floats(4, a.n * (a.K - 1));
+  if (backward) {
+    const float *gOut = in.floats(5, a.n), *gLogDet = in.floats(6, a.n);
+    float *gv = in.floats(7, a.n), *guw = in.floats(8, a.n * a.K), *guh = in.floats(9, a.n * a.K), *gud = in.floats(10, a.n * (a.K - 1));
+    if (in.ok) rqSplineBackward(a, v, uw, uh, ud, gOut, gLogDet, gv, guw, guh, gud);
+  } else {
+    float *out = in.floats(5, a.n), *logDet = in.floats(6, a.n);
+    if (in.ok) rqSpline(a, v, uw, uh, ud, out, logDet);
+  }
+  return undefinedValue(env);
+}
+
 // sumSquares(heap, x, n) -> number
 napi_value SumSquares(napi_env env, napi_callback_info info) {
   Args in(env, info, 3);
@@ -275,6 +299,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bjorck", nullptr, Bjorck<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bjorckBackward", nullptr, Bjorck<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rqSpline", nullptr, RQSpline<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rqSplineBackward", nullptr, RQSpline<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

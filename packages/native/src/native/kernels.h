@@ -89,6 +89,27 @@ struct BjorckArgs {
 void bjorck(const BjorckArgs &a, const float *q0, float *q);
 void bjorckBackward(const BjorckArgs &a, const float *q0, const float *dy, float *dq0);
 
+/** The most bins {@link rqSpline} takes (its per-element knots live on the stack). */
+constexpr int64_t kMaxSplineBins = 64;
+
+/**
+ * The rational-quadratic spline with identity tails of Durkan et al. 2019, elementwise over n
+ * elements, each with its own unnormalised widths and heights (K each) and interior derivatives
+ * (K - 1), laid out element by element: the knots are pos_j = 2B sum_{i<j} (minBinSize +
+ * (1 - minBinSize K) softmax(u)_i) - B and d_j = softplus(u_j) + minDerivative (d_0 = d_K = 1).
+ * Forward writes y = f(x) and log f'(x); inverse writes x = f^-1(y) and -log f'(x). Outside
+ * [-B, B] the map is the identity with log-derivative 0. The backward pass takes dL/d(out) and
+ * dL/d(logDet) and writes the gradients of v and of the three parameter arrays.
+ */
+struct RQSplineArgs {
+  int64_t n, K;
+  double bound, minBinSize, minDerivative;
+  bool inverse;
+};
+void rqSpline(const RQSplineArgs &a, const float *v, const float *uw, const float *uh, const float *ud, float *out, float *logDet);
+void rqSplineBackward(const RQSplineArgs &a, const float *v, const float *uw, const float *uh, const float *ud, const float *gOut, const float *gLogDet, float *gv,
+                      float *guw, float *guh, float *gud);
+
 /** Threads used by the BLAS (and by the kernels here that split work). */
 void setThreads(int n);
 int threads();
