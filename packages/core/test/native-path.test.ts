@@ -8,6 +8,9 @@ import {
   BERNOULLI_LOG_PROB_KERNEL,
   BJORCK_KERNEL,
   FusedAdam,
+  type FusedMLPActivation,
+  MLP_KERNEL,
+  fusedMLP,
   GLOBAL_NORM_KERNEL,
   bernoulliLogProb,
   bjorckOrthogonalise,
@@ -174,6 +177,58 @@ describe.skipIf(unavailable != null)(`the native path${unavailable ? ` (skipped:
           arr.forEach((v, j) => expect(Math.abs(got[c][k][j] - v) / scale).toBeLessThan(1e-4));
         }),
       );
+    });
+  }
+
+  for (const threads of [1, 2]) {
+    it(`fusedMLP uses ${MLP_KERNEL} (${threads} thread(s)): layer-by-layer values and gradients on cpu, every activation, tiny to wide nets, one row and none`, async () => {
+      const cases: { B: number; sizes: number[]; hidden: FusedMLPActivation; output: FusedMLPActivation }[] = [
+        { B: 128, sizes: [2, 64, 64, 2], hidden: 'leakyrelu', output: 'tanh' }, // dpVAE's coupling nets
+        { B: 128, sizes: [2, 64, 64, 2], hidden: 'leakyrelu', output: 'linear' },
+        { B: 33, sizes: [10, 300, 300, 2], hidden: 'relu', output: 'linear' }, // products through the BLAS
+        { B: 7, sizes: [5, 9, 3], hidden: 'tanh', output: 'sigmoid' },
+        { B: 7, sizes: [5, 9, 4, 3], hidden: 'elu', output: 'elu' },
+        { B: 1, sizes: [4, 6], hidden: 'sigmoid', output: 'relu' },
+        { B: 0, sizes: [3, 5, 2], hidden: 'linear', output: 'linear' },
+      ];
+      const activate = (t: tf.Tensor2D, a: FusedMLPActivation) =>
+        a === 'leakyrelu' ? tf.leakyRelu(t, 0.01) : a === 'relu' ? tf.relu(t) : a === 'tanh' ? tf.tanh(t) : a === 'sigmoid' ? tf.sigmoid(t) : a === 'elu' ? tf.elu(t) : t;
+      const run = (fused: boolean) =>
+        cases.map(({ B, sizes, hidden, output }, c) =>
+          tf.tidy(() => {
+            const x = tf.tensor2d(values(B * sizes[0], `mlp-x${c}`), [B, sizes[0]]);
+            // weights of a fan-in initialisation's size (times 2): hidden units of order 1
+            const params = sizes
+              .slice(1)
+              .flatMap((n, l) => [tf.mul(tf.tensor2d(values(sizes[l] * n, `mlp-w${c}-${l}`), [sizes[l], n]), 2 / Math.sqrt(sizes[l])), tf.tensor1d(values(n, `mlp-b${c}-${l}`))]);
+            const w = tf.tensor2d(values(B * sizes[sizes.length - 1], `mlp-dy${c}`), [B, sizes[sizes.length - 1]]);
+            const net = (input: tf.Tensor2D, ps: tf.Tensor[]) => {
+              const layers = sizes.slice(1).map((_, l) => ({ kernel: ps[2 * l], bias: ps[2 * l + 1] }));
+              if (fused) return fusedMLP(input, layers, { hidden, output, alpha: 0.01 })!;
+              return layers.reduce((h, l, i) => activate(tf.add(tf.matMul(h, l.kernel as tf.Tensor2D), l.bias) as tf.Tensor2D, i + 1 === layers.length ? output : hidden), input);
+            };
+            const f = (...ts: tf.Tensor[]) => tf.sum(tf.mul(net(ts[0] as tf.Tensor2D, ts.slice(1)), w)) as tf.Scalar;
+            return [net(x, params), ...tf.grads(f)([x, ...params])].map((t) => Array.from(t.dataSync()));
+          }),
+        );
+      await selectBackend('cpu', { log: null });
+      expect(hasKernel(MLP_KERNEL)).toBe(false);
+      const expected = run(false);
+      await selectBackend('native', { log: null, threads });
+      expect(hasKernel(MLP_KERNEL)).toBe(true);
+      const got = run(true);
+      expected.forEach((arrays, c) =>
+        arrays.forEach((arr, k) => {
+          expect(got[c][k].length, `case ${c} output ${k}`).toBe(arr.length);
+          const scale = Math.max(1, ...arr.map(Math.abs));
+          const worst = Math.max(0, ...arr.map((v, j) => Math.abs(got[c][k][j] - v) / scale));
+          expect(worst, `case ${c} output ${k}`).toBeLessThan(1e-5);
+        }),
+      );
+      // no tensors left behind by the fused pair
+      const before = tf.memory().numTensors;
+      run(true);
+      expect(tf.memory().numTensors).toBe(before);
     });
   }
 

@@ -20,6 +20,9 @@ export {
   RQ_SPLINE_KERNEL,
   RQ_SPLINE_GRAD_KERNEL,
   RQ_SPLINE_MAX_BINS,
+  MLP_KERNEL,
+  MLP_GRAD_KERNEL,
+  MLP_ACTIVATIONS,
   NATIVE_KERNEL_NAMES,
   registerNativeKernels,
   unregisterNativeKernels,
@@ -27,6 +30,7 @@ export {
   type AdamKernelAttrs,
   type BjorckKernelAttrs,
   type RQSplineKernelAttrs,
+  type MLPKernelAttrs,
 } from './kernels';
 
 export type NativeInstall = { ok: true; source: string; file: string; threads: number; blas: string; cpuKernel: string; summary: string } | { ok: false; reason: string };

@@ -19,6 +19,8 @@ export const BJORCK_KERNEL = 'VaeflowBjorck';
 export const BJORCK_GRAD_KERNEL = 'VaeflowBjorckGrad';
 export const RQ_SPLINE_KERNEL = 'VaeflowRQSpline';
 export const RQ_SPLINE_GRAD_KERNEL = 'VaeflowRQSplineGrad';
+export const MLP_KERNEL = 'VaeflowMLP';
+export const MLP_GRAD_KERNEL = 'VaeflowMLPGrad';
 /** The most bins the native spline takes. */
 export const RQ_SPLINE_MAX_BINS = 64;
 
@@ -335,6 +337,66 @@ function rqSplineKernel(native: NativeBinding, backward: boolean): tf.KernelFunc
   };
 }
 
+/** Activations {@link MLP_KERNEL} takes, by name, and their codes in src/native/kernels.h. */
+export const MLP_ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, leakyrelu: 2, tanh: 3, sigmoid: 4, elu: 5 };
+
+/** Attributes of {@link MLP_KERNEL} and {@link MLP_GRAD_KERNEL}. */
+export interface MLPKernelAttrs {
+  /** hidden layers' activation, a key of {@link MLP_ACTIVATIONS} */
+  hidden: string;
+  /** the last layer's */
+  output: string;
+  /** leakyrelu's slope for negative inputs */
+  alpha: number;
+}
+
+/**
+ * VaeflowMLP: inputs as a list [x [B, n_0], w_0 [n_0, n_1], b_0 [n_1], w_1, b_1, ...], output y
+ * [B, n_L]; VaeflowMLPGrad: the same list and dy last, outputs [dx, dw_0, db_0, dw_1, db_1, ...].
+ * See mlpForward in src/native/kernels.h.
+ */
+function mlpKernel(native: NativeBinding, backward: boolean): tf.KernelFunc {
+  const name = backward ? MLP_GRAD_KERNEL : MLP_KERNEL;
+  return (args) => {
+    const backend = args.backend as unknown as WasmBackend;
+    const list = Object.values(args.inputs as Record<string, tf.TensorInfo>);
+    const a = args.attrs as unknown as MLPKernelAttrs;
+    const dy = backward ? list.pop() : undefined;
+    const [x, ...params] = list;
+    const L = Math.floor(params.length / 2);
+    const sizes = [x?.shape[1]];
+    for (let l = 0; l < L; l++) sizes.push(params[2 * l].shape[1]);
+    const B = x?.shape[0];
+    const fits =
+      x != null &&
+      x.shape.length === 2 &&
+      x.dtype === 'float32' &&
+      L >= 1 &&
+      params.length === 2 * L &&
+      params.every((t, i) => t.dtype === 'float32' && (i % 2 === 0 ? t.shape.length === 2 && t.shape[0] === sizes[i / 2] : t.shape.length === 1 && t.shape[0] === sizes[(i + 1) / 2])) &&
+      MLP_ACTIVATIONS[a.hidden] !== undefined &&
+      MLP_ACTIVATIONS[a.output] !== undefined &&
+      (!backward || (dy != null && dy.dtype === 'float32' && tf.util.arraysEqual(dy.shape, [B, sizes[L]])));
+    if (!fits) {
+      throw new Error(
+        `${name} takes float32 [x [B, n0], w0 [n0, n1], b0 [n1], w1 [n1, n2], ...${backward ? ', dy [B, nL]' : ''}] and activations among ${Object.keys(MLP_ACTIVATIONS).join(', ')}; got ${[...list, ...(dy ? [dy] : [])].map((t) => `[${t.shape}] ${t.dtype}`).join(', ')}, ${a.hidden}/${a.output}`,
+      );
+    }
+    const outs = backward ? [x, ...params].map((t) => backend.makeOutput(t.shape, 'float32')) : [backend.makeOutput([B, sizes[L]], 'float32')];
+    const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
+    const paramAt = offsets(backend, ...params);
+    const codes = [MLP_ACTIVATIONS[a.hidden], MLP_ACTIVATIONS[a.output], a.alpha] as const;
+    if (backward) {
+      const [xAt, dyAt, dxAt, ...gradAt] = offsets(backend, x, dy, ...outs);
+      native.mlpBackward(heap, xAt, dyAt, dxAt, paramAt, gradAt, sizes, B, ...codes);
+      return outs;
+    }
+    const [xAt, yAt] = offsets(backend, x, outs[0]);
+    native.mlp(heap, xAt, yAt, paramAt, sizes, B, ...codes);
+    return outs[0];
+  };
+}
+
 export interface AdamKernelAttrs {
   learningRate: number;
   beta1: number;
@@ -404,6 +466,8 @@ export const NATIVE_KERNEL_NAMES = [
   BJORCK_GRAD_KERNEL,
   RQ_SPLINE_KERNEL,
   RQ_SPLINE_GRAD_KERNEL,
+  MLP_KERNEL,
+  MLP_GRAD_KERNEL,
 ] as const;
 
 function replace(name: string, make: (previous: tf.KernelFunc | null) => tf.KernelFunc): void {
@@ -429,6 +493,8 @@ export function registerNativeKernels(native: NativeBinding): void {
   replace(BJORCK_GRAD_KERNEL, () => bjorckKernel(native, true));
   replace(RQ_SPLINE_KERNEL, () => rqSplineKernel(native, false));
   replace(RQ_SPLINE_GRAD_KERNEL, () => rqSplineKernel(native, true));
+  replace(MLP_KERNEL, () => mlpKernel(native, false));
+  replace(MLP_GRAD_KERNEL, () => mlpKernel(native, true));
 }
 
 /** Puts back the kernels that were registered before {@link registerNativeKernels}. */

@@ -81,6 +81,10 @@ export interface NativeBinding {
     minDerivative: number,
     inverse: number,
   ): void;
+  /** a multilayer perceptron on [batch, sizes[0]]: (heap, x, y, [w_1, b_1, ...], sizes, batch, hidden, output, alpha) */
+  mlp(heap: ArrayBuffer, x: number, y: number, params: number[], sizes: number[], batch: number, hidden: number, output: number, alpha: number): void;
+  /** its backward pass: (heap, x, dy, dx, [w_1, b_1, ...], [dw_1, db_1, ...], sizes, batch, hidden, output, alpha) */
+  mlpBackward(heap: ArrayBuffer, x: number, dy: number, dx: number, params: number[], grads: number[], sizes: number[], batch: number, hidden: number, output: number, alpha: number): void;
   sumSquares(heap: ArrayBuffer, x: number, n: number): number;
   setThreads(n: number): void;
   info(): { threads: number; blas: string; cpuKernel: string; sourceHash: string };

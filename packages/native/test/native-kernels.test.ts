@@ -390,6 +390,10 @@ for (const candidate of binaries) {
       expect(() => binding.matmul(heap, 0, 0, 4096, -1, -1, 1, 0, 0, 8, 8, 8, 0, 0, 0, 0, 0, 0)).toThrow(/outside the heap/);
       expect(() => binding.adam(heap, 0, 0, 0, 0, 0, 0, 0, 1e6, 0.1, 0.9, 0.999, 1e-8, 1, 0.1, 0.001)).toThrow(/outside the heap/);
       expect(() => binding.sumSquares(heap, -8, 4)).toThrow(/outside the heap/);
+      // a weight past the end, and a batch too large for x
+      expect(() => binding.mlp(heap, 0, 64, [128, 2048], [2, 4], 1, 0, 0, 0)).toThrow(/outside the heap/);
+      expect(() => binding.mlp(heap, 0, 64, [128, 160], [2, 4], 1000, 0, 0, 0)).toThrow(/outside the heap/);
+      expect(() => binding.rqSpline(heap, 0, 0, 0, 0, 0, 0, 1000, 8, 3, 1e-3, 1e-3, 0)).toThrow(/outside the heap/);
     });
   });
 }

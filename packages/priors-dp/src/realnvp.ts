@@ -1,4 +1,4 @@
-import { AffineBijection, CouplingFlow, Dense, Module, alternatingMask, leakyRelu, type Random, tf } from '@vaeflow/core';
+import { AffineBijection, CouplingFlow, Dense, Module, alternatingMask, fusedMLP, leakyRelu, type Random, tf } from '@vaeflow/core';
 
 /** Linear(L, H) - LeakyReLU - Linear(H, H) - LeakyReLU - Linear(H, L) [- Tanh], the dpVAE coupling nets (LeakyReLU slope 0.01, PyTorch's default, as the authors use it). */
 export class CouplingNet extends Module {
@@ -16,7 +16,10 @@ export class CouplingNet extends Module {
     this.l2 = this.addChild('l2', new Dense(rng, hidden, hidden, 'linear'));
     this.l3 = this.addChild('l3', new Dense(rng, hidden, dim, 'linear'));
   }
+  /** One fused kernel (and one for the gradient) where the backend has it, else layer by layer. */
   apply(x: tf.Tensor2D): tf.Tensor2D {
+    const fused = fusedMLP(x, [this.l1, this.l2, this.l3], { hidden: 'leakyrelu', output: this.bounded ? 'tanh' : 'linear', alpha: 0.01 });
+    if (fused) return fused;
     const leaky = (t: tf.Tensor2D) => leakyRelu(t, 0.01);
     const y = this.l3.apply(leaky(this.l2.apply(leaky(this.l1.apply(x)))));
     return this.bounded ? (tf.tanh(y) as tf.Tensor2D) : y;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InverseFlow, Random, createRegistry, buildComponent, selectBackend, tf, type Prior } from '@vaeflow/core';
+import { InverseFlow, MLP_KERNEL, Random, createRegistry, buildComponent, hasKernel, nativeKernelsUnavailable, selectBackend, tf, type Prior } from '@vaeflow/core';
 import { describeFlowConformance } from '@vaeflow/core/testing';
 import { BijectionPrior, plugin, realNvp } from '../src/index.js';
 
@@ -42,5 +42,38 @@ describe('decoupled prior', () => {
     const fp = await buildComponent<Prior>(registry, 'prior', { type: 'flow', flows: [{ type: 'realnvp', blocks: 2 }] }, '/model/prior', ctx);
     expect(fp.sample(4, new Random(2)).shape).toEqual([4, 3]);
     await expect(buildComponent<Prior>(registry, 'prior', { type: 'flow', flows: [{ type: 'maf' }] }, '/model/prior', ctx)).rejects.toThrow(/\/model\/prior\/flows\/0\/type.*@vaeflow\/flows-iaf/);
+  });
+});
+
+describe.skipIf(nativeKernelsUnavailable() != null)(`the decoupled prior on the native kernels${nativeKernelsUnavailable() ? ` (skipped: ${nativeKernelsUnavailable()})` : ''}`, () => {
+  it('uses the fused coupling nets and gives the layer-by-layer log p and gradients on cpu', async () => {
+    // log p(z) of a perturbed 6-block prior and its gradient with respect to z and every weight
+    const run = () => {
+      const rng = new Random('dp-fused');
+      const prior = new BijectionPrior(realNvp(4, rng, 6, 64));
+      for (const v of prior.trainableVariables()) v.assign(tf.add(v, tf.mul(rng.normal(v.shape), 0.1)));
+      const z = tf.tensor2d(rng.normalArray(128 * 4), [128, 4]);
+      const vars = prior.trainableVariables();
+      const out = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(prior.logProb(z)) as tf.Scalar, vars);
+        const dz = tf.grad((x: tf.Tensor) => tf.sum(prior.logProb(x as tf.Tensor2D)))(z);
+        return [prior.logProb(z), value, dz, ...vars.map((v) => grads[v.name])].map((t) => Array.from(t.dataSync()));
+      });
+      z.dispose();
+      prior.dispose();
+      return out;
+    };
+    await selectBackend('cpu', { log: null });
+    expect(hasKernel(MLP_KERNEL)).toBe(false);
+    const expected = run();
+    await selectBackend('native', { log: null, threads: 1 });
+    expect(hasKernel(MLP_KERNEL)).toBe(true);
+    const got = run();
+    expected.forEach((arr, k) => {
+      const scale = Math.max(1, ...arr.map(Math.abs));
+      const worst = Math.max(...arr.map((v, j) => Math.abs(got[k][j] - v) / scale));
+      expect(worst, `output ${k}`).toBeLessThan(1e-4);
+    });
+    await selectBackend('wasm', { log: null });
   });
 });

@@ -143,3 +143,40 @@ export function fusedRQSpline(v: tf.Tensor2D, theta: readonly tf.Tensor3D[], att
   const [out, logAbsDet] = tf.engine().runKernel(RQ_SPLINE_KERNEL, { v, widths, heights, derivatives }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return { out: out as tf.Tensor2D, logAbsDet: logAbsDet as tf.Tensor2D };
 }
+
+/**
+ * `VaeflowMLP`: inputs as a list [x [B, n_0], w_0 [n_0, n_1], b_0 [n_1], w_1, b_1, ...], attrs
+ * {hidden, output, alpha}; output act_L(... act_1(x w_0 + b_0) ...) [B, n_L], hidden layers with
+ * `hidden`, the last with `output` (linear, relu, leakyrelu with slope alpha, tanh, sigmoid, elu).
+ * `VaeflowMLPGrad`: the same list and dy last; outputs [dx, dw_0, db_0, ...]. A backend that has
+ * one has both.
+ */
+export const MLP_KERNEL = 'VaeflowMLP';
+export const MLP_GRAD_KERNEL = 'VaeflowMLPGrad';
+export type FusedMLPActivation = 'linear' | 'relu' | 'leakyrelu' | 'tanh' | 'sigmoid' | 'elu';
+export interface FusedMLPAttrs {
+  hidden: FusedMLPActivation;
+  output: FusedMLPActivation;
+  /** leakyrelu's slope for negative inputs */
+  alpha: number;
+}
+
+tf.registerGradient({
+  kernelName: MLP_KERNEL,
+  saveAllInputs: true,
+  gradFunc: (dy, saved, attrs) => {
+    const grads = tf.engine().runKernel(MLP_GRAD_KERNEL, [...saved, dy as tf.Tensor] as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    // one thunk per input, in the inputs' order (x, w_0, b_0, ...)
+    return grads.map((g) => () => g) as unknown as Record<string, () => tf.Tensor>;
+  },
+});
+
+/**
+ * act_L(... act_1(x W_1 + b_1) ...) as one kernel and one for its gradient where the active
+ * backend has them (float32), else null: the caller then applies its layers one by one.
+ */
+export function fusedMLP(x: tf.Tensor2D, layers: readonly { kernel: tf.Tensor; bias: tf.Tensor }[], attrs: FusedMLPAttrs): tf.Tensor2D | null {
+  if (!hasKernel(MLP_KERNEL) || !hasKernel(MLP_GRAD_KERNEL) || x.dtype !== 'float32' || layers.length === 0) return null;
+  const list = [x, ...layers.flatMap((l) => [l.kernel, l.bias])];
+  return tf.engine().runKernel(MLP_KERNEL, list as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}

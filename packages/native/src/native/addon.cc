@@ -254,6 +254,57 @@ napi_value RQSpline(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// mlp(heap, x, y, params: [w_1, b_1, ..., w_L, b_L], sizes: [L + 1], batch, hidden, output, alpha) and
+// mlpBackward(heap, x, dy, dx, params, grads: [dw_1, db_1, ...], sizes, batch, hidden, output, alpha)
+template <bool backward>
+napi_value MLP(napi_env env, napi_callback_info info) {
+  const size_t first = backward ? 6 : 4;
+  Args in(env, info, first + 5);
+  in.heapAt(0);
+  std::vector<int64_t> params = in.integers(backward ? 4 : 3), sizes = in.integers(first);
+  std::vector<int64_t> grads = backward ? in.integers(5) : std::vector<int64_t>();
+  MLPArgs m{};
+  m.batch = in.integer(first + 1);
+  const int64_t hidden = in.integer(first + 2), output = in.integer(first + 3);
+  m.alpha = static_cast<float>(in.number(first + 4));
+  m.layers = static_cast<int64_t>(sizes.size()) - 1;
+  if (in.ok && (m.layers < 1 || m.batch < 0 || static_cast<int64_t>(params.size()) != 2 * m.layers || (backward && grads.size() != params.size()) || hidden < 0 || hidden > 5 || output < 0 || output > 5))
+    in.fail("mlp needs L >= 1 layers, 2L parameter and gradient offsets, L + 1 sizes and known activations");
+  for (int64_t v : sizes)
+    if (in.ok && v < 1) in.fail("mlp layer sizes must be positive");
+  m.hidden = static_cast<MLPActivation>(hidden), m.output = static_cast<MLPActivation>(output);
+  // Each parameter's buffer: W_l then b_l, checked against the heap like any other.
+  auto at = [&](int64_t offset, int64_t count) -> float * {
+    if (!in.ok) return nullptr;
+    if (offset < 0 || offset % 4 != 0 || static_cast<uint64_t>(offset) + static_cast<uint64_t>(count) * 4 > in.heapBytes) {
+      in.fail("an mlp buffer lies outside the heap");
+      return nullptr;
+    }
+    return reinterpret_cast<float *>(in.heap + offset);
+  };
+  std::vector<const float *> w(m.layers), b(m.layers);
+  std::vector<float *> dw(m.layers), db(m.layers);
+  for (int64_t l = 0; l < m.layers && in.ok; l++) {
+    w[l] = at(params[2 * l], sizes[l] * sizes[l + 1]);
+    b[l] = at(params[2 * l + 1], sizes[l + 1]);
+    if (backward) {
+      dw[l] = at(grads[2 * l], sizes[l] * sizes[l + 1]);
+      db[l] = at(grads[2 * l + 1], sizes[l + 1]);
+    }
+  }
+  m.sizes = sizes.data(), m.weights = w.data(), m.biases = b.data();
+  const float *x = in.floats(1, m.batch * sizes.front());
+  if (backward) {
+    const float *dy = in.floats(2, m.batch * sizes.back());
+    float *dx = in.floats(3, m.batch * sizes.front());
+    if (in.ok) mlpBackward(m, x, dy, dx, dw.data(), db.data());
+  } else {
+    float *y = in.floats(2, m.batch * sizes.back());
+    if (in.ok && m.batch > 0) mlpForward(m, x, y);
+  }
+  return undefinedValue(env);
+}
+
 // sumSquares(heap, x, n) -> number
 napi_value SumSquares(napi_env env, napi_callback_info info) {
   Args in(env, info, 3);
@@ -301,6 +352,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"bjorckBackward", nullptr, Bjorck<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rqSpline", nullptr, RQSpline<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rqSplineBackward", nullptr, RQSpline<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"mlp", nullptr, MLP<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"mlpBackward", nullptr, MLP<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

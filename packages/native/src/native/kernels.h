@@ -110,6 +110,26 @@ void rqSpline(const RQSplineArgs &a, const float *v, const float *uw, const floa
 void rqSplineBackward(const RQSplineArgs &a, const float *v, const float *uw, const float *uh, const float *ud, const float *gOut, const float *gLogDet, float *gv,
                       float *guw, float *guh, float *gud);
 
+/** Activations of {@link mlpForward}'s layers. */
+enum class MLPActivation : int { Linear = 0, Relu = 1, LeakyRelu = 2, Tanh = 3, Sigmoid = 4, Elu = 5 };
+
+/**
+ * A multilayer perceptron on a batch: a_0 = x, a_l = act_l(a_{l-1} W_l + b_l) for l = 1..L, W_l
+ * [sizes[l-1], sizes[l]] row-major, hidden layers' activation `hidden` (LeakyRelu with slope
+ * alpha), the last layer's `output`. The backward pass recomputes the forward and writes dL/dx
+ * and every dL/dW_l, dL/db_l from dL/dy.
+ */
+struct MLPArgs {
+  int64_t batch, layers;
+  const int64_t *sizes;  // layers + 1
+  const float *const *weights;
+  const float *const *biases;
+  MLPActivation hidden, output;
+  float alpha;
+};
+void mlpForward(const MLPArgs &m, const float *x, float *y);
+void mlpBackward(const MLPArgs &m, const float *x, const float *dy, float *dx, float *const *dw, float *const *db);
+
 /** Threads used by the BLAS (and by the kernels here that split work). */
 void setThreads(int n);
 int threads();
