@@ -71,8 +71,13 @@ struct Args {
     const double offset = number(i);
     if (!ok) return nullptr;
     if (offset < 0 && optional) return nullptr;
+    return floatsAt(offset, count, "buffer at argument " + std::to_string(i));
+  }
+  /** A float32 buffer of `count` elements at a byte offset, checked against the heap. */
+  float *floatsAt(double offset, int64_t count, const std::string &what) {
+    if (!ok) return nullptr;
     if (offset < 0 || count < 0 || static_cast<uint64_t>(offset) % 4 != 0 || static_cast<uint64_t>(offset) + static_cast<uint64_t>(count) * 4 > heapBytes) {
-      fail("buffer at argument " + std::to_string(i) + " lies outside the heap");
+      fail(what + " lies outside the heap");
       return nullptr;
     }
     return reinterpret_cast<float *>(heap + static_cast<uint64_t>(offset));
@@ -273,23 +278,15 @@ napi_value MLP(napi_env env, napi_callback_info info) {
   for (int64_t v : sizes)
     if (in.ok && v < 1) in.fail("mlp layer sizes must be positive");
   m.hidden = static_cast<MLPActivation>(hidden), m.output = static_cast<MLPActivation>(output);
-  // Each parameter's buffer: W_l then b_l, checked against the heap like any other.
-  auto at = [&](int64_t offset, int64_t count) -> float * {
-    if (!in.ok) return nullptr;
-    if (offset < 0 || offset % 4 != 0 || static_cast<uint64_t>(offset) + static_cast<uint64_t>(count) * 4 > in.heapBytes) {
-      in.fail("an mlp buffer lies outside the heap");
-      return nullptr;
-    }
-    return reinterpret_cast<float *>(in.heap + offset);
-  };
   std::vector<const float *> w(m.layers), b(m.layers);
   std::vector<float *> dw(m.layers), db(m.layers);
   for (int64_t l = 0; l < m.layers && in.ok; l++) {
-    w[l] = at(params[2 * l], sizes[l] * sizes[l + 1]);
-    b[l] = at(params[2 * l + 1], sizes[l + 1]);
+    const std::string layer = "layer " + std::to_string(l) + "'s ";
+    w[l] = in.floatsAt(static_cast<double>(params[2 * l]), sizes[l] * sizes[l + 1], layer + "weights");
+    b[l] = in.floatsAt(static_cast<double>(params[2 * l + 1]), sizes[l + 1], layer + "bias");
     if (backward) {
-      dw[l] = at(grads[2 * l], sizes[l] * sizes[l + 1]);
-      db[l] = at(grads[2 * l + 1], sizes[l + 1]);
+      dw[l] = in.floatsAt(static_cast<double>(grads[2 * l]), sizes[l] * sizes[l + 1], layer + "weight gradient");
+      db[l] = in.floatsAt(static_cast<double>(grads[2 * l + 1]), sizes[l + 1], layer + "bias gradient");
     }
   }
   m.sizes = sizes.data(), m.weights = w.data(), m.biases = b.data();
