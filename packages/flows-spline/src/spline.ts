@@ -23,7 +23,8 @@ export interface SplineOptions {
  * xi = 2c / (-b - sqrt(b^2 - 4ac)). With all parameters 0 except the derivative groups' bias, it
  * is the identity. Bins are chosen by comparisons and one-hot sums (no gather, whose gradient the
  * wasm backend lacks). Where the backend has the fused spline kernel (@vaeflow/native), the
- * whole map and its gradient are one kernel each, with the same maths in double.
+ * whole map and its gradient are one kernel each, with the same maths (in double, the softmaxes'
+ * exponentials in float).
  */
 export class RationalQuadraticSpline implements ElementwiseBijection {
   readonly id = 'rq-spline';

@@ -393,6 +393,7 @@ for (const candidate of binaries) {
       // a weight past the end, and a batch too large for x
       expect(() => binding.mlp(heap, 0, 64, [128, 2048], [2, 4], 1, 0, 0, 0)).toThrow(/outside the heap/);
       expect(() => binding.mlp(heap, 0, 64, [128, 160], [2, 4], 1000, 0, 0, 0)).toThrow(/outside the heap/);
+      expect(() => binding.mlp(heap, 0, 64, [], [], 1, 0, 0, 0)).toThrow(/L >= 1 layers/);
       expect(() => binding.rqSpline(heap, 0, 0, 0, 0, 0, 0, 1000, 8, 3, 1e-3, 1e-3, 0)).toThrow(/outside the heap/);
     });
   });

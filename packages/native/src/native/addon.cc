@@ -277,6 +277,7 @@ napi_value MLP(napi_env env, napi_callback_info info) {
     in.fail("mlp needs L >= 1 layers, 2L parameter and gradient offsets, L + 1 sizes and known activations");
   for (int64_t v : sizes)
     if (in.ok && v < 1) in.fail("mlp layer sizes must be positive");
+  if (!in.ok) return undefinedValue(env);  // sizes may be empty: nothing below may read them
   m.hidden = static_cast<MLPActivation>(hidden), m.output = static_cast<MLPActivation>(output);
   std::vector<const float *> w(m.layers), b(m.layers);
   std::vector<float *> dw(m.layers), db(m.layers);

@@ -50,7 +50,7 @@ void layer(const MLPArgs &m, int64_t l, const float *in, float *z, float *a) {
 }
 
 struct MLPScratch {
-  std::vector<float> z, a, g, gz;
+  std::vector<float> z, a, g, gz, next;
 };
 MLPScratch &scratch() {
   thread_local MLPScratch s;
@@ -111,11 +111,11 @@ void mlpBackward(const MLPArgs &m, const float *x, const float *dy, float *dx, f
     std::fill(db[l], db[l] + N, 0.f);
     for (int64_t i = 0; i < m.batch; i++)
       for (int64_t j = 0; j < N; j++) db[l][j] += gz[i * N + j];
-    std::vector<float> next(m.batch * K);
+    s.next.resize(m.batch * K);
     MatMulArgs q{};
-    q.a = gz, q.b = m.weights[l], q.out = l == 0 ? dx : next.data(), q.batch = 1, q.M = m.batch, q.K = N, q.N = K, q.transB = true, q.act = Activation::Linear;
+    q.a = gz, q.b = m.weights[l], q.out = l == 0 ? dx : s.next.data(), q.batch = 1, q.M = m.batch, q.K = N, q.N = K, q.transB = true, q.act = Activation::Linear;
     matmul(q);
-    if (l > 0) s.g.assign(next.begin(), next.end());
+    if (l > 0) std::swap(s.g, s.next);
   }
 }
 
