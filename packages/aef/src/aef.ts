@@ -203,10 +203,16 @@ export class AEF extends Module implements LatentModel {
   /**
    * Picks the importance scale s with the highest estimate of log p(x) on validation data (a
    * lower bound in expectation for every s, so the highest is the tightest). Linear AEF only.
+   * A scale whose estimate is not finite for some example is passed over: a weight of +Inf or
+   * NaN is the flows overflowing at a sample far from h(y), not a tighter bound, and would make
+   * the test estimate not a number. `rejectedScales` counts them; if every scale is rejected
+   * the current one stays.
    */
   tuneEstimator(val: tf.Tensor2D, rng: Random, k = 128, scales = IMPORTANCE_SCALES): Record<string, number> {
     if (this.core !== 'linear') return {};
-    let best = { scale: this.importanceScale, value: -Infinity };
+    const current = this.importanceScale;
+    let best = { scale: current, value: -Infinity };
+    let rejected = 0;
     for (const s of scales) {
       this.importanceScale = s;
       let total = 0;
@@ -217,10 +223,11 @@ export class AEF extends Module implements LatentModel {
         total += tf.tidy(() => tf.sum(logMeanExp(this.logWeights(tf.slice(val, [from, 0], [b, -1]), k, rng), 1)).dataSync()[0]);
       }
       const value = total / n;
-      if (value > best.value) best = { scale: s, value };
+      if (!Number.isFinite(value)) rejected++;
+      else if (value > best.value) best = { scale: s, value };
     }
     this.importanceScale = best.scale;
-    return { importanceScale: best.scale, importanceTuningLogLikelihood: best.value };
+    return { importanceScale: best.scale, importanceTuningLogLikelihood: best.value, rejectedScales: rejected };
   }
 
   generate(n: number, rng: Random): tf.Tensor2D {

@@ -216,6 +216,27 @@ describe('importance-sampled likelihood of the linear AEF', () => {
     expect(Math.abs(withoutLogK[0] - exact[0])).toBeGreaterThan(7);
   });
 
+  it('passes over a proposal scale whose estimate is not finite (a flow overflowing is not a tighter bound)', () => {
+    const aef = smallAef('linear', 'tune-nonfinite');
+    const x = tf.add(0.1, tf.mul(0.8, new Random('xt').uniform([3, D]))) as tf.Tensor2D;
+    const honest = aef.logWeights.bind(aef);
+    // Weights that look best at scale 3 but overflow (+Inf) for one example there, and are NaN at 1.
+    aef.logWeights = (v, k, rng) => {
+      const s = aef.importanceScale;
+      const lw = honest(v, k, rng);
+      if (s !== 3 && s !== 1) return lw;
+      return tf.tidy(() => tf.concat([tf.fill([1, k], s === 3 ? Infinity : NaN), tf.add(tf.slice(lw, [1, 0], [-1, -1]), 1e3)]) as tf.Tensor2D);
+    };
+    const chosen = aef.tuneEstimator(x, new Random('tune'), 8);
+    expect(chosen.rejectedScales).toBe(2);
+    expect([1, 3]).not.toContain(chosen.importanceScale);
+    expect(Number.isFinite(chosen.importanceTuningLogLikelihood)).toBe(true);
+    // Every scale rejected: the current one stays.
+    aef.logWeights = (v, k) => tf.fill([v.shape[0], k], NaN) as tf.Tensor2D;
+    aef.importanceScale = 0.3;
+    expect(aef.tuneEstimator(x, new Random('tune'), 8)).toMatchObject({ importanceScale: 0.3, rejectedScales: 8 });
+  });
+
   it('a partition AEF is exact: every importance weight is log p(x)', () => {
     const aef = smallAef('corner', 'exact-partition');
     const x = tf.add(0.1, tf.mul(0.8, new Random('xp').uniform([2, D]))) as tf.Tensor2D;
