@@ -4,7 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 // The kernel tests' shell, kept with @vaeflow/native's tests (core already depends on that package;
 // the other way round would make a cycle in the build graph).
 import { dataIdsLeaked, maxDiff, onCpuAndWasm, productAndGradients, TRANSPOSES } from '../../native/test/backend-compare';
-import { Random, installWasmKernels, restoreStockWasmKernels, selectBackend, wasmKernelsTuned } from '../src/index.js';
+import { Random, fusedAffineCoupling, installWasmKernels, restoreStockWasmKernels, selectBackend, wasmKernelsTuned } from '../src/index.js';
 
 const onBoth = onCpuAndWasm;
 const maxAbsDiff = (a: number[][], b: number[][]) => maxDiff(a, b);
@@ -233,6 +233,50 @@ describe('wasm kernel overrides', () => {
     x.dispose();
     expect(Array.from(same.dataSync())).toEqual([1.5, -2.5, 3.25]);
     tf.dispose([same, ints]);
+  });
+
+  // The affine coupling step (forward and inverse) against the formula in tfjs ops on cpu, where
+  // the fused kernel does not exist: values, log-determinants and the gradients of x, shift and
+  // log-scale, with an upstream gradient on both outputs.
+  for (const inverse of [false, true])
+    for (const [label, mask] of [
+      ['alternating', [1, 0, 1, 0, 0]],
+      ['none kept', [0, 0, 0, 0, 0]],
+      ['all kept', [1, 1, 1, 1, 1]],
+    ] as const) {
+      it(`the affine coupling step (${inverse ? 'inverse' : 'forward'}, ${label}) is one kernel on wasm and matches the composite on cpu, with gradients`, async () => {
+        const [B, D] = [6, 5];
+        const [X, T, S, W, V] = ['x', 't', 's', 'w', 'v'].map((k) => new Random(`coupling-${k}`).normalArray(k === 'v' ? B : B * D));
+        const used: boolean[] = [];
+        const { cpu, wasm } = await onBoth(() => {
+          const b = tf.tensor2d([...mask], [1, D]);
+          const step = (x: tf.Tensor2D, t: tf.Tensor2D, s: tf.Tensor2D) => {
+            const fused = fusedAffineCoupling(x, t, s, b, inverse);
+            used.push(fused != null);
+            if (fused) return fused;
+            const keep = tf.sub(1, b);
+            const moved = inverse ? tf.mul(tf.sub(x, t), tf.exp(tf.neg(s))) : tf.add(tf.mul(x, tf.exp(s)), t);
+            const logDet = tf.sum(tf.mul(keep, s), 1);
+            return { y: tf.add(tf.mul(b, x), tf.mul(keep, moved)) as tf.Tensor2D, logDet: (inverse ? tf.neg(logDet) : logDet) as tf.Tensor1D };
+          };
+          const [x, t, s] = [X, T, S].map((a) => tf.tensor2d(a, [B, D]));
+          const loss = (xx: tf.Tensor, tt: tf.Tensor, ss: tf.Tensor) => {
+            const { y, logDet } = step(xx as tf.Tensor2D, tt as tf.Tensor2D, ss as tf.Tensor2D);
+            return tf.add(tf.sum(tf.mul(y, tf.tensor2d(W, [B, D]))), tf.sum(tf.mul(logDet, tf.tensor1d(V))));
+          };
+          const { y, logDet } = step(x, t, s);
+          return [y, logDet, ...tf.grads(loss)([x, t, s])];
+        });
+        expect(used).toEqual([false, false, true, true]);
+        expect(maxDiff(cpu, wasm, true)).toBeLessThan(1e-5);
+      });
+    }
+
+  it('the affine coupling step names what it was given when the shapes do not fit', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.zeros([3, 4]) as tf.Tensor2D;
+    expect(() => fusedAffineCoupling(x, x, tf.zeros([3, 2]) as tf.Tensor2D, tf.zeros([1, 4]), false)).toThrow(/VaeflowAffineCoupling takes .*logScale \[3,2\] float32/);
+    expect(() => fusedAffineCoupling(x, x, x, tf.zeros([1, 3]), false)).toThrow(/mask \[1,3\]/);
   });
 
   it('leak no backend memory', async () => {

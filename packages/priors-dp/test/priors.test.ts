@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { InverseFlow, MLP_KERNEL, Random, createRegistry, buildComponent, hasKernel, nativeKernelsUnavailable, selectBackend, tf, type Prior } from '@vaeflow/core';
+import {
+  AFFINE_COUPLING_GRAD_KERNEL,
+  AFFINE_COUPLING_KERNEL,
+  InverseFlow,
+  MLP_GRAD_KERNEL,
+  MLP_KERNEL,
+  Random,
+  createRegistry,
+  buildComponent,
+  hasKernel,
+  nativeKernelsUnavailable,
+  selectBackend,
+  tf,
+  type Prior,
+} from '@vaeflow/core';
 import { describeFlowConformance } from '@vaeflow/core/testing';
 import { BijectionPrior, plugin, realNvp } from '../src/index.js';
 
@@ -46,8 +60,10 @@ describe('decoupled prior', () => {
 });
 
 describe.skipIf(nativeKernelsUnavailable() != null)(`the decoupled prior on the native kernels${nativeKernelsUnavailable() ? ` (skipped: ${nativeKernelsUnavailable()})` : ''}`, () => {
-  it('uses the fused coupling nets and gives the layer-by-layer log p and gradients on cpu', async () => {
-    // log p(z) of a perturbed 6-block prior and its gradient with respect to z and every weight
+  it('uses the fused coupling nets and coupling step, and gives the layer-by-layer log p, samples and gradients on cpu', async () => {
+    // log p(z) of a perturbed 6-block prior and its gradient with respect to z and every weight;
+    // the sampling direction z = g^-1(z0) and its gradient with respect to z0
+    const kernelsUsed = new Set<string>();
     const run = () => {
       const rng = new Random('dp-fused');
       const prior = new BijectionPrior(realNvp(4, rng, 6, 64));
@@ -57,18 +73,25 @@ describe.skipIf(nativeKernelsUnavailable() != null)(`the decoupled prior on the 
       const out = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => tf.sum(prior.logProb(z)) as tf.Scalar, vars);
         const dz = tf.grad((x: tf.Tensor) => tf.sum(prior.logProb(x as tf.Tensor2D)))(z);
-        return [prior.logProb(z), value, dz, ...vars.map((v) => grads[v.name])].map((t) => Array.from(t.dataSync()));
+        const dz0 = tf.grad((x: tf.Tensor) => tf.sum(tf.sin(prior.fromBase(x as tf.Tensor2D))))(z);
+        return [prior.logProb(z), value, dz, prior.fromBase(z), dz0, ...vars.map((v) => grads[v.name])].map((t) => Array.from(t.dataSync()));
       });
-      z.dispose();
-      prior.dispose();
-      return out;
+      const profiled = tf.profile(() => tf.tidy(() => [tf.grad((x: tf.Tensor) => tf.sum(prior.logProb(x as tf.Tensor2D)))(z), prior.fromBase(z)]));
+      return profiled.then((info) => {
+        for (const k of info.kernels) kernelsUsed.add(k.name);
+        z.dispose();
+        prior.dispose();
+        return out;
+      });
     };
     await selectBackend('cpu', { log: null });
     expect(hasKernel(MLP_KERNEL)).toBe(false);
-    const expected = run();
+    const expected = await run();
+    expect(kernelsUsed.has(AFFINE_COUPLING_KERNEL)).toBe(false);
     await selectBackend('native', { log: null, threads: 1 });
     expect(hasKernel(MLP_KERNEL)).toBe(true);
-    const got = run();
+    const got = await run();
+    for (const k of [MLP_KERNEL, MLP_GRAD_KERNEL, AFFINE_COUPLING_KERNEL, AFFINE_COUPLING_GRAD_KERNEL]) expect(kernelsUsed.has(k), k).toBe(true);
     expected.forEach((arr, k) => {
       const scale = Math.max(1, ...arr.map(Math.abs));
       const worst = Math.max(...arr.map((v, j) => Math.abs(got[k][j] - v) / scale));

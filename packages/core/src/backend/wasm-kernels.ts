@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { AFFINE_COUPLING_GRAD_KERNEL, AFFINE_COUPLING_KERNEL } from './fused-kernels.js';
+import { affineCouplingGradKernel, affineCouplingKernel } from './wasm-affine-coupling.js';
 
 /**
  * Kernel overrides for `@tensorflow/tfjs-backend-wasm`, registered through tfjs's public
@@ -534,7 +536,8 @@ function replace(kernelName: string, make: (original: tf.KernelFunc | null) => t
 
 /**
  * Registers vaeflow's wasm kernels (idempotent). Must run after the wasm backend module has
- * been imported. Conv2DBackpropFilter is added because stock wasm has none; the matmul
+ * been imported. Conv2DBackpropFilter is added because stock wasm has none, and so are vaeflow's
+ * fused kernels written in JavaScript (the affine coupling step); the matmul
  * overrides replace stock kernels and can be undone by {@link restoreStockWasmKernels}.
  */
 export function installWasmKernels(): void {
@@ -552,6 +555,8 @@ export function installWasmKernels(): void {
   replace('Identity', (orig) => sharingKernel(orig!));
   replace('Cast', (orig) => sharingKernel(orig!));
   for (const name of Object.keys(COMPARISON_RUNS)) replace(name, (orig) => comparisonKernel(name, orig!));
+  replace(AFFINE_COUPLING_KERNEL, () => affineCouplingKernel);
+  replace(AFFINE_COUPLING_GRAD_KERNEL, () => affineCouplingGradKernel);
 }
 
 /**

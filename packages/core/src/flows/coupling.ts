@@ -39,12 +39,18 @@ export abstract class CouplingFlow extends BaseFlow {
 
   protected forward(z: tf.Tensor2D, h?: tf.Tensor2D) {
     const kept = tf.mul(z, this.mask) as tf.Tensor2D;
-    const { y, logAbsDet } = this.bijection.forward(z, this.condition(kept, h));
+    const theta = this.condition(kept, h);
+    const fused = this.bijection.coupled?.(z, theta, this.mask, false);
+    if (fused) return fused;
+    const { y, logAbsDet } = this.bijection.forward(z, theta);
     return { z: tf.add(kept, tf.mul(this.inv, y)) as tf.Tensor2D, logDet: tf.sum(tf.mul(logAbsDet, this.inv), 1) as tf.Tensor1D };
   }
   protected override inverse(y: tf.Tensor2D, h?: tf.Tensor2D) {
     const kept = tf.mul(y, this.mask) as tf.Tensor2D;
-    const { x, logAbsDet } = this.bijection.inverse(y, this.condition(kept, h));
+    const theta = this.condition(kept, h);
+    const fused = this.bijection.coupled?.(y, theta, this.mask, true);
+    if (fused) return fused;
+    const { x, logAbsDet } = this.bijection.inverse(y, theta);
     return { z: tf.add(kept, tf.mul(this.inv, x)) as tf.Tensor2D, logDet: tf.sum(tf.mul(logAbsDet, this.inv), 1) as tf.Tensor1D };
   }
   override dispose(): void {

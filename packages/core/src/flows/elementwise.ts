@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAffineCoupling } from '../backend/fused-kernels.js';
 
 /** A group of numbers an elementwise bijection reads per dimension, and the bias its conditioner's output starts at. */
 export interface ParameterGroup {
@@ -22,6 +23,12 @@ export interface ElementwiseBijection {
   forward(x: tf.Tensor2D, theta: readonly tf.Tensor3D[]): { y: tf.Tensor2D; logAbsDet: tf.Tensor2D };
   /** x_i = f^-1(y_i; theta_i) and log|(f^-1)'(y_i)|, both [B, D]. */
   inverse(y: tf.Tensor2D, theta: readonly tf.Tensor3D[]): { x: tf.Tensor2D; logAbsDet: tf.Tensor2D };
+  /**
+   * Optional: the whole coupling step, z = b ⊙ x + (1 - b) ⊙ f(x) (f^-1 when `inverse`) with
+   * log|det| summed over the transformed coordinates, in fewer kernels than the shell's composition,
+   * or null where it cannot (the shell then composes forward/inverse with the mask).
+   */
+  coupled?(x: tf.Tensor2D, theta: readonly tf.Tensor3D[], mask: tf.Tensor2D, inverse: boolean): { z: tf.Tensor2D; logDet: tf.Tensor1D } | null;
 }
 
 /** How an affine bijection's two numbers (shift m, scale s) become y = a x + c. */
@@ -69,5 +76,13 @@ export class AffineBijection implements ElementwiseBijection {
     // exp(-s) rather than 1 / exp(s) for the affine form: finite wherever exp(s) underflows.
     const x = this.form === 'affine' ? tf.mul(tf.sub(y, c), tf.exp(tf.neg(s))) : tf.div(tf.sub(y, c), a);
     return { x: x as tf.Tensor2D, logAbsDet: tf.neg(logA) as tf.Tensor2D };
+  }
+
+  /** The affine form's coupling step as one fused kernel where the backend has it ({@link fusedAffineCoupling}). */
+  coupled(x: tf.Tensor2D, theta: readonly tf.Tensor3D[], mask: tf.Tensor2D, inverse: boolean): { z: tf.Tensor2D; logDet: tf.Tensor1D } | null {
+    if (this.form !== 'affine') return null;
+    const [B, D] = x.shape;
+    const fused = fusedAffineCoupling(x, tf.reshape(theta[0], [B, D]) as tf.Tensor2D, tf.reshape(theta[1], [B, D]) as tf.Tensor2D, mask, inverse);
+    return fused && { z: fused.y, logDet: fused.logDet };
   }
 }
