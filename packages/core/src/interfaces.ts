@@ -142,6 +142,12 @@ export interface ObjectiveContext {
 }
 
 /** A training objective over a model that exposes {@link LatentTerms}. */
+/** An objective's state between steps, as checkpoints keep it (see {@link Objective.saveState}). */
+export interface ObjectiveState {
+  tensors: { name: string; tensor: tf.Tensor }[];
+  json: unknown;
+}
+
 export interface Objective {
   readonly id: string;
   loss(terms: LatentTerms, progress: TrainingProgress, training: boolean, context?: ObjectiveContext): ObjectiveResult;
@@ -158,6 +164,14 @@ export interface Objective {
   afterStep?(progress: TrainingProgress): void;
   /** Variables the objective owns; checkpoints store them under `objective/`. */
   namedVariables?(): Map<string, tf.Variable>;
+  /**
+   * What else the objective carries from one step to the next (an optimiser's moments, a batch
+   * kept for the next step, its random stream), so that a resumed run continues exactly:
+   * tensors, which the caller disposes once saved, and JSON. Checkpoints store both.
+   */
+  saveState?(): Promise<ObjectiveState>;
+  /** Takes back what {@link saveState} gave (copying the tensors it keeps) before a resumed run's first step. */
+  restoreState?(state: ObjectiveState): Promise<void>;
   /**
    * What about this model makes the objective behave other than its name suggests (e.g. a term
    * that is no longer a KL with this prior); `vaeflow validate` and `train` print them.

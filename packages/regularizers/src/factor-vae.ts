@@ -1,4 +1,4 @@
-import { Dense, Module, tf, type LatentTerms, type Objective, type ObjectiveResult, type Random } from '@vaeflow/core';
+import { Dense, Module, Random, createAdam, tf, type LatentTerms, type Objective, type ObjectiveResult, type ObjectiveState } from '@vaeflow/core';
 import { recAndKl } from './common.js';
 
 /** FactorVAE's discriminator: `layers` x [Linear(width), LeakyReLU(0.2)] -> 2 logits. */
@@ -33,7 +33,8 @@ export function permuteDims(z: tf.Tensor2D, rng: Random): tf.Tensor2D {
  * total correlation estimated by a discriminator as TC = E[D_0(z) - D_1(z)] (the logit of
  * "z is from q(z)" against "from prod_j q(z_j)"). The discriminator trains after every model
  * step, with its own Adam, on this batch's z against a dimension-permuted z of the previous
- * batch. Its weights are stored in checkpoints (its optimiser state is not).
+ * batch. Checkpoints keep its weights, and its Adam moments, the batch it compares against and
+ * its random stream, so a resumed run continues exactly.
  */
 export class FactorVae implements Objective {
   readonly id = 'factor-vae';
@@ -47,10 +48,11 @@ export class FactorVae implements Objective {
     width: number,
     layers: number,
     learningRate: number,
-    private readonly rng: Random,
+    private rng: Random,
   ) {
     this.discriminator = new Discriminator(rng, dim, width, layers);
-    this.optimizer = tf.train.adam(learningRate, 0.5, 0.9);
+    // the fused Adam where the backend has it: the same update in one kernel a variable
+    this.optimizer = createAdam(learningRate, 0.5, 0.9);
   }
   loss(t: LatentTerms, _p: unknown, training: boolean): ObjectiveResult {
     const { rec, kl, elbo } = recAndKl(t);
@@ -86,5 +88,23 @@ export class FactorVae implements Objective {
   }
   namedVariables(): Map<string, tf.Variable> {
     return this.discriminator.namedVariables('discriminator/');
+  }
+  /** The discriminator's Adam state (`optimizer/<i>`, in its order: iterations, first moments, second moments), the previous batch's z and the random stream. */
+  async saveState(): Promise<ObjectiveState> {
+    const weights = await this.optimizer.getWeights();
+    // By position: tfjs names the moments after variable ids, which differ from process to process.
+    const tensors = weights.map((w, i) => ({ name: `optimizer/${String(i).padStart(4, '0')}`, tensor: w.tensor instanceof tf.Variable ? tf.clone(w.tensor) : w.tensor }));
+    if (this.previous) tensors.push({ name: 'previous', tensor: tf.clone(this.previous) });
+    return { tensors, json: { rng: this.rng.state() } };
+  }
+  async restoreState(state: ObjectiveState): Promise<void> {
+    const optimizer = state.tensors.filter((t) => t.name.startsWith('optimizer/')).sort((a, b) => (a.name < b.name ? -1 : 1));
+    // setWeights makes variables of the tensors, which hold their own reference to the data: the checkpoint can be disposed.
+    if (optimizer.length) await this.optimizer.setWeights(optimizer.map((t) => ({ name: `discriminator-${t.name}`, tensor: t.tensor })));
+    const previous = state.tensors.find((t) => t.name === 'previous');
+    this.previous?.dispose();
+    this.previous = previous ? (tf.keep(tf.clone(previous.tensor)) as tf.Tensor2D) : null;
+    const rng = (state.json as { rng?: object } | undefined)?.rng;
+    if (rng) this.rng = Random.fromState(rng);
   }
 }

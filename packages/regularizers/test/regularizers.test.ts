@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BernoulliLikelihood, DiagonalGaussianPosterior, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, selectBackend, tf, type LatentTerms } from '@vaeflow/core';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildDataset, buildModel, createRegistry, type Dataset, defineComponent, definePlugin, loadCheckpoint, nativeKernelsUnavailable, readMetrics, resolveManifest, train } from '@vaeflow/core';
 import { BetaTcVae, BetaVaeB, BetaVaeH, FactorVae, InfoVae, type Rae, type WaeMmd, imqKernel, mmd, mmdUnbiased, permuteDims, plugin, stratifiedLogWeights, tcDecomposition } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
@@ -221,6 +225,71 @@ describe('FactorVAE', () => {
     expect(Array.from(o.discriminator.out.kernel.dataSync())).not.toEqual(before);
     expect([...o.namedVariables().keys()].every((k) => k.startsWith('discriminator/'))).toBe(true);
   });
+});
+
+/** 64 binary 4 x 4 stripes images (a row or a column lit), for training runs in tests. */
+const stripesPlugin = definePlugin({
+  name: 'stripes-for-tests',
+  version: '0.0.0',
+  components: [
+    defineComponent<Dataset, Record<string, never>>({
+      kind: 'dataset',
+      type: 'stripes',
+      description: 'tiny synthetic stripes',
+      schema: { properties: {} },
+      dataShape: () => ({ inputShape: [4, 4, 1], valueKind: 'binary' }),
+      create: () => {
+        const split = (n: number) => {
+          const x = new Float32Array(n * 16);
+          for (let i = 0; i < n; i++) for (let j = 0; j < 4; j++) x[i * 16 + (i % 2 ? (i % 4) * 4 + j : j * 4 + (i % 4))] = 1;
+          return { x, n };
+        };
+        return { name: 'stripes', inputShape: [4, 4, 1], valueKind: 'binary', train: split(64), val: split(16), test: split(16), prepareTrainBatch: () => undefined };
+      },
+    }),
+  ],
+});
+
+const noNative = nativeKernelsUnavailable();
+describe('FactorVAE in training', () => {
+  // wasm: tfjs's Adam for the discriminator; native: the fused one
+  for (const backend of ['wasm', 'native'] as const)
+    it.skipIf(backend === 'native' && noNative != null)(
+      `resumes exactly on ${backend}${backend === 'native' && noNative ? ` (skipped: ${noNative})` : ''}: 2 epochs + resume to 3 equals 3 epochs straight (the discriminator, its Adam moments, the kept batch, the permutations)`,
+      async () => {
+        await selectBackend(backend, { log: null, threads: 1 });
+        const setup = async (epochs: number) => {
+          const registry = createRegistry(plugin, stripesPlugin);
+          const manifest = resolveManifest(
+            {
+              name: 'factor-resume',
+              seed: 4,
+              data: { type: 'stripes' },
+              model: { latentDim: 2, encoder: { type: 'mlp', hidden: [8] }, decoder: { type: 'mlp', hidden: [8] } },
+              objective: { type: 'factor-vae', gamma: 10, width: 16, layers: 2, learningRate: 0.01 },
+              training: { epochs, batchSize: 16, samples: 0, learningRate: 0.01 },
+            },
+            registry,
+          );
+          const dataset = await buildDataset(registry, manifest, new Random(`${manifest.seed}:data`));
+          return { registry, manifest, dataset, ...(await buildModel(registry, manifest, dataset, new Random(`${manifest.seed}:init`))) };
+        };
+        const quiet = () => undefined;
+        const a = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-factor-'));
+        const b = fs.mkdtempSync(path.join(os.tmpdir(), 'vaeflow-factor-'));
+        await train({ ...(await setup(3)), outDir: a, log: quiet, tty: false });
+        await train({ ...(await setup(2)), outDir: b, log: quiet, tty: false });
+        await train({ ...(await setup(3)), outDir: b, resume: true, log: quiet, tty: false });
+        const wa = loadCheckpoint(path.join(a, 'checkpoints', 'latest'));
+        const wb = loadCheckpoint(path.join(b, 'checkpoints', 'latest'));
+        expect([...wa.weights.keys()].filter((k) => k.includes('discriminator')).length).toBeGreaterThan(0);
+        expect([...wa.weights.keys()].filter((k) => k.includes('objective-state')).length).toBeGreaterThan(0);
+        expect([...wb.weights.keys()]).toEqual([...wa.weights.keys()]);
+        for (const [name, t] of wa.weights) expect(Array.from(wb.weights.get(name)!.dataSync()), name).toEqual(Array.from(t.dataSync()));
+        const strip = (dir: string) => readMetrics(path.join(dir, 'metrics.jsonl')).map(({ examplesPerSec: _e, seconds: _s, rssMiB: _m, tensorMiB: _t, ...r }) => r);
+        expect(strip(b)).toEqual(strip(a));
+      },
+    );
 });
 
 describe('WAE-MMD', () => {

@@ -23,6 +23,8 @@ import type { TrainingLogger } from './loggers.js';
 
 /** Checkpoint names of an objective's own variables (e.g. FactorVAE's discriminator). */
 const OBJECTIVE_PREFIX = '@objective/';
+/** Checkpoint names of the tensors an objective's saveState gives (its JSON goes in the training state as `objective`). */
+const OBJECTIVE_STATE_PREFIX = '@objective-state/';
 /** Checkpoint names of the weights' exponential moving average (training.ema); `vaeflow eval` and the rest load these when present. */
 export const EMA_PREFIX = '@ema/';
 
@@ -214,6 +216,11 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
       if (w) v.assign(w);
     }
     if (c.optimizer.length) await optimizer.setWeights(c.optimizer);
+    if (objective.restoreState) {
+      const tensors = [...c.weights].filter(([name]) => name.startsWith(OBJECTIVE_STATE_PREFIX)).map(([name, tensor]) => ({ name: name.slice(OBJECTIVE_STATE_PREFIX.length), tensor }));
+      if (tensors.length || c.state.objective !== undefined) await objective.restoreState({ tensors, json: c.state.objective });
+      else log(`vaeflow: ${resumeFrom} has no state of the ${objective.id} objective (saved by an older version); it starts afresh, so this run does not continue exactly`);
+    }
     if (ema) for (const [name, shadow] of ema) shadow.assign(c.weights.get(EMA_PREFIX + name) ?? c.weights.get(name)!);
     state = c.state;
     disposeCheckpoint(c);
@@ -383,6 +390,9 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     else state = { ...state, epochsWithoutImprovement: state.epochsWithoutImprovement + 1 };
     const weights = new Map<string, tf.Tensor>(model.namedVariables());
     for (const [name, v] of objective.namedVariables?.() ?? []) weights.set(OBJECTIVE_PREFIX + name, v);
+    const objectiveState = await objective.saveState?.();
+    for (const { name, tensor } of objectiveState?.tensors ?? []) weights.set(OBJECTIVE_STATE_PREFIX + name, tensor);
+    if (objectiveState) state = { ...state, objective: objectiveState.json };
     for (const [name, v] of ema ?? []) weights.set(EMA_PREFIX + name, v);
     const optWeights = await optimizer.getWeights();
     // The epoch's sample grid is written before its checkpoints: a run resumed after this epoch
@@ -393,6 +403,7 @@ async function trainInFolder(opts: TrainerOptions, log: (line: string) => void, 
     await saveCheckpoint(latest, weights, optWeights, state);
     // getWeights() returns the optimiser's own variables plus a fresh iteration-count tensor.
     for (const w of optWeights) if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
+    tf.dispose(objectiveState?.tensors.map((t) => t.tensor) ?? []);
     opts.onEpochEnd?.(epoch + 1, trainRecord, valRecord);
 
     if (t.earlyStopping && state.epochsWithoutImprovement >= t.earlyStopping.patience) {
