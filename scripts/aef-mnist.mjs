@@ -10,22 +10,22 @@
  * the +D log 256 dequantisation correction, means and 95% intervals over seeds, paired
  * differences to the VAE, validation curves) and docs/figures/aef-mnist/.
  *
- *   node scripts/aef-mnist.mjs [--out results/aef-mnist] [--workers 2] [--threads 1] [--no-train] [--quiet] [--sweep file]
+ *   node scripts/aef-mnist.mjs [--out results/aef-mnist] [--workers 2] [--threads 1] [--only 'linear-*'] [--no-train] [--quiet] [--sweep file]
  *
  * --sweep takes another sweep file of the same shape (a shorter one to try the script).
  */
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { lateChange, mnistBudget, paired, seedSeries, tailDomain, verdict } from './lib/report.mjs';
 import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { readMetrics } = require('@vaeflow/core');
 const { estimate, formatEstimate } = require('@vaeflow/sweep');
 const { lineChartSvg } = require('@vaeflow/metrics');
-const { values: args } = parseArgs({ options: { ...SWEEP_ARGS, sweep: { type: 'string' } } });
+const { values: args } = parseScriptArgs(import.meta.url, { options: { ...SWEEP_ARGS, sweep: { type: 'string' } } });
 const log = args.quiet ? () => undefined : (s) => process.stderr.write(`${s}\n`);
 
 const LABELS = { vae: 'VAE (IAF posterior, MAF prior)', linear: 'AEF (linear)', centre: 'AEF (centre)', corner: 'AEF (corner)' };

@@ -16,13 +16,13 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { root } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
 const { servePage } = require('@vaeflow/web');
-const { values: args } = parseArgs({ options: { runs: { type: 'string' }, loads: { type: 'string' }, threads: { type: 'string' } } });
+const { values: args } = parseScriptArgs(import.meta.url, { options: { runs: { type: 'string' }, loads: { type: 'string' }, threads: { type: 'string' } } });
 const runsDir = path.resolve(args.runs ?? path.join(root, 'runs'));
 const loads = Number(args.loads ?? 5);
 const cli = path.join(root, 'packages/cli/bin/vaeflow.js');

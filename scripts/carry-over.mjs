@@ -13,12 +13,12 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { readSavedSweep, runStatus } = require('@vaeflow/sweep');
 const { findCheckpoint } = require('@vaeflow/core');
-const { values: args, positionals } = parseArgs({ allowPositionals: true, options: { 'dry-run': { type: 'boolean' }, 'max-mb': { type: 'string', default: '20' } } });
+const { values: args, positionals } = parseScriptArgs(import.meta.url, { allowPositionals: true, options: { 'dry-run': { type: 'boolean' }, 'max-mb': { type: 'string', default: '20' } } });
 if (positionals.length !== 1) {
   console.error('usage: node scripts/carry-over.mjs results/<sweep name> [--max-mb 20] [--dry-run]');
   process.exit(1);

@@ -12,14 +12,14 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { root, SWEEP_ARGS, sweepForPage, sweepOptions } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { sampleCommand } = require('@vaeflow/cli');
 const { findCheckpoint } = require('@vaeflow/core');
 const sweepFile = path.join(root, 'examples/conditional.sweep.json');
-const { values: args } = parseArgs({ options: SWEEP_ARGS });
+const { values: args } = parseScriptArgs(import.meta.url, { options: SWEEP_ARGS });
 
 const { out, saved, results, missing, manifest, epochs, trainImages, stepsPerEpoch } = await sweepForPage(sweepFile, sweepOptions(args));
 const { k, limit } = saved.sweep.eval;

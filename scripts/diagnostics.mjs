@@ -18,12 +18,12 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { root } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { vegaLiteSvg, lineChartSvg } = require('@vaeflow/metrics');
-const { values: args } = parseArgs({
+const { values: args } = parseScriptArgs(import.meta.url, {
   options: {
     seed: { type: 'string' },
     from: { type: 'string' },

@@ -9,7 +9,7 @@
  * verdict on the paper's claim, validation curves. Writes docs/dpvae-mnist.md and
  * docs/figures/dpvae-mnist/.
  *
- *   node scripts/dpvae-mnist.mjs [--out results/dpvae-mnist] [--workers 2] [--no-train] [--quiet] [--sweep file --doc file]
+ *   node scripts/dpvae-mnist.mjs [--out results/dpvae-mnist] [--workers 2] [--threads 1] [--only '*-s1'] [--no-train] [--quiet] [--sweep file --doc file]
  *
  * --no-train analyses the runs finished so far (run it before scripts/carry-over.mjs at the end of
  * a session, so finished runs are analysed while their checkpoints exist). --sweep takes another
@@ -20,16 +20,16 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { analyseDpvaeRun, QUANTILES } from './lib/dpvae.mjs';
 import { mnistBudget, paired, seedSeries, verdict } from './lib/report.mjs';
 import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { findCheckpoint, readMetrics } = require('@vaeflow/core');
 const { estimate, formatEstimate } = require('@vaeflow/sweep');
 const M = require('@vaeflow/metrics');
-const { values: args } = parseArgs({ options: { ...SWEEP_ARGS, sweep: { type: 'string' }, doc: { type: 'string' } } });
+const { values: args } = parseScriptArgs(import.meta.url, { options: { ...SWEEP_ARGS, sweep: { type: 'string' }, doc: { type: 'string' } } });
 const sweepFile = path.resolve(args.sweep ?? path.join(root, 'examples/dpvae-mnist.sweep.json'));
 const docFile = path.resolve(args.doc ?? path.join(root, 'docs/dpvae-mnist.md'));
 const page = path.basename(docFile, '.md');

@@ -6,15 +6,15 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { runSweep } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { loadRun } = require('@vaeflow/cli');
 const { Random, tf, readMetrics } = require('@vaeflow/core');
 const M = require('@vaeflow/metrics');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const { values: args } = parseArgs({ options: { out: { type: 'string' }, quiet: { type: 'boolean' } } });
+const { values: args } = parseScriptArgs(import.meta.url, { options: { out: { type: 'string' }, quiet: { type: 'boolean' } } });
 const figures = path.join(root, 'docs/figures/two-moons');
 fs.mkdirSync(figures, { recursive: true });
 

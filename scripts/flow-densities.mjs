@@ -15,8 +15,8 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { collectResults, estimate, formatEstimate } = require('@vaeflow/sweep');
@@ -25,7 +25,7 @@ const { loadRun } = require('@vaeflow/cli');
 const { Random, tf } = require('@vaeflow/core');
 const datasets = require('@vaeflow/datasets');
 
-const { values: args } = parseArgs({ options: { ...SWEEP_ARGS, sweep: { type: 'string' }, doc: { type: 'string' } } });
+const { values: args } = parseScriptArgs(import.meta.url, { options: { ...SWEEP_ARGS, sweep: { type: 'string' }, doc: { type: 'string' } } });
 const sweepFile = path.resolve(args.sweep ?? path.join(root, 'examples/flow-densities-2d.sweep.json'));
 const docFile = path.resolve(args.doc ?? path.join(root, 'docs/flow-densities.md'));
 const { out, sweep } = await runSweep(sweepFile, sweepOptions(args));

@@ -13,9 +13,9 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { paired as pairedBySeed, verdict } from './lib/report.mjs';
 import { root, SWEEP_ARGS, sweepForPage, sweepOptions } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { estimate, formatEstimate } = require('@vaeflow/sweep');
@@ -23,7 +23,7 @@ const { loadRun } = require('@vaeflow/cli');
 const { Random, imageGridPng, tf } = require('@vaeflow/core');
 
 const sweepFile = path.join(root, 'examples/mnist-density.sweep.json');
-const { values: args } = parseArgs({ options: SWEEP_ARGS });
+const { values: args } = parseScriptArgs(import.meta.url, { options: SWEEP_ARGS });
 const { out, saved, results, missing, manifest, epochs, trainImages } = await sweepForPage(sweepFile, sweepOptions(args));
 const figures = path.join(root, 'docs/figures/mnist-density');
 fs.mkdirSync(figures, { recursive: true });

@@ -13,14 +13,14 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { lateChange, paired as pairedBySeed, verdict } from './lib/report.mjs';
 import { root, SWEEP_ARGS, sweepForPage, sweepOptions } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { estimate, formatEstimate } = require('@vaeflow/sweep');
 const sweepFile = path.join(root, 'examples/objectives-priors.sweep.json');
-const { values: args } = parseArgs({ options: SWEEP_ARGS });
+const { values: args } = parseScriptArgs(import.meta.url, { options: SWEEP_ARGS });
 
 const { saved, results, missing, manifest, epochs, trainImages, stepsPerEpoch } = await sweepForPage(sweepFile, sweepOptions(args));
 const { k, exPostGmm } = saved.sweep.eval;

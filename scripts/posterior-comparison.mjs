@@ -7,7 +7,7 @@
  * skipped, interrupted ones resume), then writes docs/posterior-comparison.md,
  * docs/planar-depth.md and the validation curves in docs/figures/posterior-comparison/.
  *
- *   node scripts/posterior-comparison.mjs [--out results/posterior-comparison] [--workers 2] [--no-train] [--quiet]
+ *   node scripts/posterior-comparison.mjs [--out results/posterior-comparison] [--workers 2] [--threads 1] [--only 'planar-80-*'] [--no-train] [--quiet]
  *
  * --no-train writes the docs from the runs finished so far (the others are listed as missing).
  * The runs are kept in results/posterior-comparison (see results/README.md).
@@ -15,15 +15,15 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { lateChange, paired as pairedBySeed, seedSeries, tailDomain, verdict } from './lib/report.mjs';
 import { root, SWEEP_ARGS, sweepForPage, sweepOptions } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { estimate, formatEstimate } = require('@vaeflow/sweep');
 const { lineChartSvg } = require('@vaeflow/metrics');
 const sweepFile = path.join(root, 'examples/posterior-comparison.sweep.json');
-const { values: args } = parseArgs({ options: SWEEP_ARGS });
+const { values: args } = parseScriptArgs(import.meta.url, { options: SWEEP_ARGS });
 
 const { saved, results, missing, manifest, epochs, trainImages: trainN, stepsPerEpoch } = await sweepForPage(sweepFile, sweepOptions(args));
 const k = saved.sweep.eval.k;

@@ -12,13 +12,13 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { mnistBudget, paired as pairedBySeed, verdict } from './lib/report.mjs';
 import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { collectResults, estimate, formatEstimate, readSavedSweep } = require('@vaeflow/sweep');
-const { values: args } = parseArgs({ options: SWEEP_ARGS });
+const { values: args } = parseScriptArgs(import.meta.url, { options: SWEEP_ARGS });
 
 const { out } = await runSweep(path.join(root, 'examples/posterior-families.sweep.json'), sweepOptions(args));
 const families = collectResults(out);

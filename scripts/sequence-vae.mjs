@@ -6,14 +6,14 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { runSweep } from './lib/run-sweep.mjs';
+import { parseScriptArgs } from './lib/args.mjs';
 
 const require = createRequire(import.meta.url);
 const { loadRun } = require('@vaeflow/cli');
 const { Random, describeSamples, tf } = require('@vaeflow/core');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const { values: args } = parseArgs({ options: { out: { type: 'string' }, quiet: { type: 'boolean' } } });
+const { values: args } = parseScriptArgs(import.meta.url, { options: { out: { type: 'string' }, quiet: { type: 'boolean' } } });
 
 const { runs } = await runSweep(path.join(root, 'examples/sequence-vae.sweep.json'), { out: args.out, quiet: args.quiet });
 const labels = { diagonal: ['diagonal Gaussian', 'arch-seq-vae.json'], iaf: ['IAF, 2 steps', 'arch-seq-iaf.json'] };
