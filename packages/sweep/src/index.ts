@@ -19,7 +19,7 @@ export {
   type SavedSweep,
   type SweepEval,
 } from './plan';
-export { runOne, runStatus, isDone, type RunnerOptions, type RunState, type RunStatus } from './runner';
+export { runOne, runStatus, isDone, RunHeldError, type RunnerOptions, type RunState, type RunStatus } from './runner';
 export { runPool, type PoolOptions, type PoolResult } from './pool';
 export { enqueueSweep, startWorker, sweepStatus, checkRedis, DEFAULT_QUEUE, type EnqueueResult, type WorkerOptions, type QueuedRunStatus, type JobData } from './queue';
 export { summarizeSweep, sweepMarkdown, formatEstimate, estimate, tQuantile975, collectResults, SWEEP_METRICS, type SweepSummary, type Estimate, type RunResult } from './report';

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { SweepPlan } from './plan';
-import { isDone, runOne, type RunnerOptions } from './runner';
+import { isDone, RunHeldError, runOne, type RunnerOptions } from './runner';
 
 export interface PoolOptions extends Omit<RunnerOptions, 'onProgress' | 'threads'> {
   /** worker processes at once (default: the number of cores) */
@@ -17,6 +17,8 @@ export interface PoolResult {
   done: string[];
   failed: { name: string; error: string }[];
   skipped: string[];
+  /** runs another live process held when a worker came to them (left to it) */
+  held: string[];
   seconds: number;
 }
 
@@ -34,7 +36,7 @@ export async function runPool(plan: SweepPlan, o: PoolOptions): Promise<PoolResu
   const evaluation = plan.sweep.eval ?? null;
   const skipped = plan.runs.filter((r) => isDone(r.dir, evaluation)).map((r) => r.name);
   const todo = plan.runs.filter((r) => !skipped.includes(r.name));
-  const result: PoolResult = { done: [], failed: [], skipped, seconds: 0 };
+  const result: PoolResult = { done: [], failed: [], skipped, held: [], seconds: 0 };
   const started = Date.now();
   const tty = o.tty ?? process.stderr.isTTY === true;
   log(
@@ -62,8 +64,14 @@ export async function runPool(plan: SweepPlan, o: PoolOptions): Promise<PoolResu
         result.done.push(run.name);
         if (!tty) log(`worker ${w + 1}: ${run.name} done in ${r.seconds.toFixed(0)} s${r.resumed ? ' (resumed)' : ''}`);
       } catch (e) {
-        result.failed.push({ name: run.name, error: (e as Error).message });
-        log(`worker ${w + 1}: ${run.name} failed: ${(e as Error).message}`);
+        if (e instanceof RunHeldError) {
+          // another sweep (a second pool on this folder, a queue worker) has it: not ours to run or count as failed
+          result.held.push(run.name);
+          log(`worker ${w + 1}: ${run.name} skipped: ${e.message}`);
+        } else {
+          result.failed.push({ name: run.name, error: (e as Error).message });
+          log(`worker ${w + 1}: ${run.name} failed: ${(e as Error).message}`);
+        }
       }
       overall?.update(result.done.length + result.failed.length, { detail: `${result.done.length} done, ${result.failed.length} failed of ${todo.length}` });
     }
@@ -72,6 +80,8 @@ export async function runPool(plan: SweepPlan, o: PoolOptions): Promise<PoolResu
   await Promise.all(Array.from({ length: Math.min(workers, Math.max(1, todo.length)) }, (_, w) => worker(w)));
   multi?.stop();
   result.seconds = (Date.now() - started) / 1000;
-  log(`vaeflow sweep ${plan.sweep.name}: ${result.done.length} done, ${result.failed.length} failed, ${skipped.length} skipped in ${result.seconds.toFixed(0)} s`);
+  log(
+    `vaeflow sweep ${plan.sweep.name}: ${result.done.length} done, ${result.failed.length} failed, ${skipped.length} skipped${result.held.length ? `, ${result.held.length} left to the process running them` : ''} in ${result.seconds.toFixed(0)} s`,
+  );
   return result;
 }

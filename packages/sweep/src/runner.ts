@@ -109,15 +109,48 @@ function child(command: string[], env: NodeJS.ProcessEnv, onLine: (line: string)
   });
 }
 
+/** Thrown by {@link runOne} when another live process (here or on another machine) holds the run: not a failure of the run. */
+export class RunHeldError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly where: string,
+  ) {
+    super(`${path.basename(dir)} is being run by ${where}`);
+    this.name = 'RunHeldError';
+  }
+}
+
+/**
+ * Takes the run's `sweep-lock.json` (created exclusively, so two sweeps over one folder cannot
+ * both take it); a lock left by a process of this machine that has died is taken over.
+ */
+function takeLock(dir: string): void {
+  const { lock } = files(dir);
+  const mine = `${JSON.stringify({ host: os.hostname(), pid: process.pid, started: new Date().toISOString() })}\n`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lock, mine, { flag: 'wx' });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const held = readJson<{ host: string; pid: number }>(lock);
+    if (held && (held.host !== os.hostname() || pidAlive(held.pid))) throw new RunHeldError(dir, `${held.host} pid ${held.pid}`);
+    fs.rmSync(lock, { force: true }); // stale (or unreadable): its process is gone
+  }
+  throw new RunHeldError(dir, 'another process (its lock reappeared)');
+}
+
 /**
  * Trains one run in its folder (resuming from its last checkpoint if it has one), then
- * evaluates it when asked. Writes `sweep-lock.json` while it works, `sweep-result.json` when it
- * is done, and `sweep-error.json` (and rethrows) when it fails.
+ * evaluates it when asked. Holds `sweep-lock.json` while it works (another live process holding
+ * it: {@link RunHeldError}, and nothing is touched), writes `sweep-result.json` when it is done,
+ * and `sweep-error.json` (and rethrows) when it fails.
  */
 export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: number; parameters?: number; resumed: boolean }> {
   const f = files(dir);
   const started = Date.now();
-  fs.writeFileSync(f.lock, `${JSON.stringify({ host: os.hostname(), pid: process.pid, started: new Date().toISOString() })}\n`);
+  takeLock(dir);
   const env = { ...process.env, ...o.env };
   let parameters: number | undefined;
   // A run with any checkpoint resumes (the trainer falls back from latest to best); a fresh one

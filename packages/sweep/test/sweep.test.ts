@@ -2,7 +2,23 @@ import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SweepError, canonical, estimate, isDone, planSweep, readSweepFile, runOne, selectRuns, setPointer, summarizeSweep, sweepMarkdown, tQuantile975, writePlan } from '../src/index';
+import {
+  RunHeldError,
+  SweepError,
+  canonical,
+  estimate,
+  isDone,
+  planSweep,
+  readSweepFile,
+  runOne,
+  runPool,
+  selectRuns,
+  setPointer,
+  summarizeSweep,
+  sweepMarkdown,
+  tQuantile975,
+  writePlan,
+} from '../src/index';
 
 // A dataset plugin loaded by path (4x4 stripes), shared with the CLI's tests.
 const stripesPlugin = path.resolve(__dirname, '../../cli/test/fixtures/tiny-data-plugin.cjs');
@@ -211,5 +227,34 @@ else fs.writeFileSync(path.join(where, 'eval.json'), JSON.stringify({ k: 5, n: 1
     const { args } = JSON.parse(fs.readFileSync(path.join(run, 'eval.json'), 'utf8'));
     expect(args).toEqual(['--k', '5', '--max-rows', '64', '--threads', '1']);
     expect(isDone(run, { k: 5, maxRows: 64 })).toBe(true);
+  });
+
+  it('leaves a run another live process holds alone (two sweeps over one folder), and takes over the lock of a dead one', async () => {
+    const dir = tmp();
+    const fake = path.join(dir, 'fake-cli.cjs');
+    fs.writeFileSync(
+      fake,
+      `require('node:fs').appendFileSync(${JSON.stringify(path.join(dir, 'calls'))}, process.argv[2] + '\\n');\nif (process.argv[2] === 'train') require('node:fs').writeFileSync(require('node:path').join(process.argv[process.argv.indexOf('--out') + 1], 'metrics.jsonl'), JSON.stringify({ epoch: 1, split: 'test', n: 10 }) + '\\n');\n`,
+    );
+    const run = path.join(dir, 'run');
+    fs.mkdirSync(run);
+    const lock = path.join(run, 'sweep-lock.json');
+    const held = { host: os.hostname(), pid: process.pid, started: 'now' };
+    fs.writeFileSync(lock, JSON.stringify(held));
+    await expect(runOne(run, { cli: [process.execPath, fake], threads: 1 })).rejects.toThrow(RunHeldError);
+    expect(JSON.parse(fs.readFileSync(lock, 'utf8'))).toEqual(held); // its lock untouched
+    expect(fs.existsSync(path.join(run, 'sweep-error.json'))).toBe(false); // and not marked failed
+    expect(fs.existsSync(path.join(dir, 'calls'))).toBe(false); // nothing ran
+    // The pool says so and counts it apart from failures.
+    const plan = { sweep: { name: 'held', configurations: [], seeds: [1] }, out: dir, runs: [{ name: 'run', dir: run }] } as unknown as Parameters<typeof runPool>[0];
+    const lines: string[] = [];
+    const r = await runPool(plan, { cli: [process.execPath, fake], workers: 1, threads: 1, tty: false, log: (l) => lines.push(l) });
+    expect(r).toMatchObject({ done: [], failed: [], held: ['run'] });
+    expect(lines.join('\n')).toMatch(/run skipped: run is being run by .* pid \d+/);
+    // A lock whose process has died is taken over, and removed when the run is done.
+    fs.writeFileSync(lock, JSON.stringify({ host: os.hostname(), pid: 2 ** 22 + 12345, started: 'then' }));
+    await runOne(run, { cli: [process.execPath, fake], threads: 1 });
+    expect(fs.readFileSync(path.join(dir, 'calls'), 'utf8')).toBe('train\n');
+    expect(fs.existsSync(lock)).toBe(false);
   });
 });
