@@ -115,7 +115,7 @@ export class RunHeldError extends Error {
     readonly dir: string,
     readonly where: string,
   ) {
-    super(`${path.basename(dir)} is being run by ${where}`);
+    super(`${path.basename(dir)} is being run by ${where} (if it is not, the lock was copied from elsewhere: delete ${path.join(dir, 'sweep-lock.json')})`);
     this.name = 'RunHeldError';
   }
 }
