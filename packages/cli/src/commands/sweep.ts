@@ -48,7 +48,11 @@ export async function sweepCommand(file: string, o: SweepCommandOptions): Promis
   }
   const r = await lib.runPool(selected, { cli: CLI, workers: o.workers, threads: o.threads, eval: plan.sweep.eval, log });
   const failed = r.failed.map((f) => `  ${f.name}: ${f.error.split('\n')[0]}`).join('\n');
-  return { out: plan.out, failed: r.failed.length, summary: `${plan.out}: ${r.done.length} done, ${r.skipped.length} already done, ${r.held.length ? `${r.held.length} held by another process, ` : ''}${r.failed.length} failed${failed ? `\n${failed}` : ''}` };
+  return {
+    out: plan.out,
+    failed: r.failed.length,
+    summary: `${plan.out}: ${r.done.length} done, ${r.skipped.length} already done, ${r.held.length ? `${r.held.length} held by another process, ` : ''}${r.failed.length} failed${failed ? `\n${failed}` : ''}`,
+  };
 }
 
 /** The sweep folder a file or folder argument names. */
