@@ -210,8 +210,7 @@ export class AEF extends Module implements LatentModel {
    */
   tuneEstimator(val: tf.Tensor2D, rng: Random, k = 128, scales = IMPORTANCE_SCALES): Record<string, number> {
     if (this.core !== 'linear') return {};
-    const current = this.importanceScale;
-    let best = { scale: current, value: -Infinity };
+    let best = { scale: this.importanceScale, value: -Infinity };
     let rejected = 0;
     for (const s of scales) {
       this.importanceScale = s;

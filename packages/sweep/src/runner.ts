@@ -59,6 +59,12 @@ export function isDone(dir: string, evaluation?: SweepEval | null): boolean {
   return !evaluation || isDoneEval(f.evaluation, evaluation, typeof test.n === 'number' ? test.n : undefined);
 }
 
+/** Who holds a run's lock file ("host pid N"), when that process may be alive: on another machine, or alive here; else null. */
+function liveHolder(lock: string): string | null {
+  const held = readJson<{ host: string; pid: number }>(lock);
+  return held && (held.host !== os.hostname() || pidAlive(held.pid)) ? `${held.host} pid ${held.pid}` : null;
+}
+
 /** A run's state from its folder alone (the local pool's view; the queue adds its own). */
 export function runStatus(dir: string, evaluation?: SweepEval | null): RunStatus {
   const f = files(dir);
@@ -69,8 +75,8 @@ export function runStatus(dir: string, evaluation?: SweepEval | null): RunStatus
     : [];
   const epoch = epochs.length ? Math.max(...epochs) : undefined;
   if (isDone(dir, evaluation)) return { state: 'done', epoch };
-  const lock = readJson<{ host: string; pid: number; started: string }>(f.lock);
-  if (lock && (lock.host !== os.hostname() || pidAlive(lock.pid))) return { state: 'running', epoch, where: `${lock.host} pid ${lock.pid}` };
+  const where = liveHolder(f.lock);
+  if (where) return { state: 'running', epoch, where };
   const error = readJson<{ error: string }>(f.error);
   if (error) return { state: 'failed', error: error.error, epoch };
   return { state: 'pending', epoch };
@@ -134,8 +140,8 @@ function takeLock(dir: string): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const held = readJson<{ host: string; pid: number }>(lock);
-    if (held && (held.host !== os.hostname() || pidAlive(held.pid))) throw new RunHeldError(dir, `${held.host} pid ${held.pid}`);
+    const where = liveHolder(lock);
+    if (where) throw new RunHeldError(dir, where);
     fs.rmSync(lock, { force: true }); // stale (or unreadable): its process is gone
   }
   throw new RunHeldError(dir, 'another process (its lock reappeared)');
