@@ -8,7 +8,9 @@ import type { SweepEval } from './plan';
 /**
  * How a run is carried out: `vaeflow train` (and `vaeflow eval`) in a child process, so that a
  * worker's own event loop stays free (queue lock renewals, progress) and a crash of one run
- * cannot take the worker down. The child exits when its parent dies (its stdin closes).
+ * cannot take the worker down. A training child exits when its parent dies (its stdin closes);
+ * an evaluation cannot watch its stdin (its loop does not yield), so stopping a sweep goes
+ * through `signal`.
  */
 export interface RunnerOptions {
   /** the command that starts the vaeflow CLI, e.g. [process.execPath, '/path/to/bin/vaeflow.js'] */
@@ -20,6 +22,8 @@ export interface RunnerOptions {
   onProgress?: (p: StepProgress) => void;
   /** extra environment for the child */
   env?: NodeJS.ProcessEnv;
+  /** aborting it ends the run's child (SIGTERM); the run is left to resume, not marked failed */
+  signal?: AbortSignal;
 }
 
 export type RunState = 'done' | 'running' | 'failed' | 'pending';
@@ -83,9 +87,10 @@ export function runStatus(dir: string, evaluation?: SweepEval | null): RunStatus
 }
 
 /** Runs one child process; JSON lines on stdout go to onLine; rejects with the last lines of stderr. */
-function child(command: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<void> {
+function child(command: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new Error('the sweep was stopped'));
   return new Promise((resolve, reject) => {
-    const proc = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const proc = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env, signal, killSignal: 'SIGTERM' });
     let buffer = '';
     const errTail: string[] = [];
     proc.stdout.on('data', (d: Buffer) => {
@@ -103,7 +108,7 @@ function child(command: string[], env: NodeJS.ProcessEnv, onLine: (line: string)
         if (errTail.length > 30) errTail.shift();
       }
     });
-    proc.on('error', reject);
+    proc.on('error', (e) => (e.name === 'AbortError' ? undefined : reject(e))); // an abort is reported by 'close'
     proc.on('close', (code, signal) => {
       if (code === 0) return resolve();
       const said = errTail
@@ -166,12 +171,17 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
     const trained = fs.existsSync(f.metrics) && readMetrics(f.metrics).some((m) => m.split === 'test');
     if (!trained) {
       const args = ['train', path.join(dir, 'manifest.json'), '--out', dir, '--threads', String(o.threads), '--progress-json', '--exit-with-parent', resumed ? '--resume' : '--force'];
-      await child([...o.cli, ...args], env, (line) => {
-        if (!line.startsWith('{')) return;
-        const m = JSON.parse(line);
-        if (m.type === 'start') parameters = m.parameters;
-        if (m.type === 'progress') o.onProgress?.(m);
-      });
+      await child(
+        [...o.cli, ...args],
+        env,
+        (line) => {
+          if (!line.startsWith('{')) return;
+          const m = JSON.parse(line);
+          if (m.type === 'start') parameters = m.parameters;
+          if (m.type === 'progress') o.onProgress?.(m);
+        },
+        o.signal,
+      );
     }
     const testN = readMetrics(f.metrics).find((m) => m.split === 'test')?.n;
     if (o.eval && !isDoneEval(f.evaluation, o.eval, typeof testN === 'number' ? testN : undefined)) {
@@ -190,6 +200,7 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
         ],
         env,
         () => undefined,
+        o.signal,
       );
     }
     const result = { seconds: (Date.now() - started) / 1000, parameters, resumed, host: os.hostname(), finished: new Date().toISOString() };
@@ -197,7 +208,7 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
     fs.rmSync(f.error, { force: true });
     return result;
   } catch (e) {
-    fs.writeFileSync(f.error, `${JSON.stringify({ error: (e as Error).message, host: os.hostname(), at: new Date().toISOString() }, null, 2)}\n`);
+    if (!o.signal?.aborted) fs.writeFileSync(f.error, `${JSON.stringify({ error: (e as Error).message, host: os.hostname(), at: new Date().toISOString() }, null, 2)}\n`);
     throw e;
   } finally {
     fs.rmSync(f.lock, { force: true });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pidAlive } from '@vaeflow/core';
 import {
   RunHeldError,
   SweepError,
@@ -256,5 +258,69 @@ else fs.writeFileSync(path.join(where, 'eval.json'), JSON.stringify({ k: 5, n: 1
     await runOne(run, { cli: [process.execPath, fake], threads: 1 });
     expect(fs.readFileSync(path.join(dir, 'calls'), 'utf8')).toBe('train\n');
     expect(fs.existsSync(lock)).toBe(false);
+  });
+
+  // A stand-in CLI whose train finishes at once and whose eval writes its pid and never ends (as a
+  // long evaluation, which does not watch its stdin); and a one-run plan for it.
+  const hangingEval = (dir: string) => {
+    const fake = path.join(dir, 'fake-cli.cjs');
+    const pidFile = path.join(dir, 'eval.pid');
+    fs.writeFileSync(
+      fake,
+      `const fs = require('node:fs');
+if (process.argv[2] === 'train') fs.writeFileSync(require('node:path').join(process.argv[process.argv.indexOf('--out') + 1], 'metrics.jsonl'), JSON.stringify({ epoch: 1, split: 'test', n: 10 }) + '\\n');
+else { fs.writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => undefined, 1000); }
+`,
+    );
+    const run = path.join(dir, 'run');
+    fs.mkdirSync(run);
+    const plan = { sweep: { name: 'stop', configurations: [], seeds: [1], eval: { k: 5 } }, out: dir, runs: [{ name: 'run', dir: run }] };
+    const evalPid = async () => {
+      for (let i = 0; i < 200 && !fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+      return Number(fs.readFileSync(pidFile, 'utf8'));
+    };
+    return { fake, run, plan, evalPid };
+  };
+
+  it("a stopped pool ends its runs' children, counts them as stopped, not failed, and leaves them to resume", async () => {
+    const { fake, run, plan, evalPid } = hangingEval(tmp());
+    const stop = new AbortController();
+    const pool = runPool(plan as unknown as Parameters<typeof runPool>[0], {
+      cli: [process.execPath, fake],
+      workers: 1,
+      threads: 1,
+      eval: { k: 5 },
+      tty: false,
+      log: () => undefined,
+      signal: stop.signal,
+    });
+    const pid = await evalPid();
+    expect(pidAlive(pid)).toBe(true);
+    stop.abort();
+    const r = await pool;
+    expect(r).toMatchObject({ done: [], failed: [], stopped: ['run'] });
+    expect(pidAlive(pid)).toBe(false);
+    expect(fs.existsSync(path.join(run, 'sweep-error.json'))).toBe(false);
+    expect(fs.existsSync(path.join(run, 'sweep-lock.json'))).toBe(false);
+    expect(isDone(run, { k: 5 })).toBe(false);
+  });
+
+  it('SIGTERM to a sweep ends its evaluation child too, then the sweep as the signal would have', async () => {
+    const { fake, run, plan, evalPid } = hangingEval(tmp());
+    // The built package (tests run after the build), in a process of its own to signal.
+    const dist = path.resolve(__dirname, '../dist/index.js');
+    const script = `require(${JSON.stringify(dist)}).runPool(${JSON.stringify(plan)}, { cli: [process.execPath, ${JSON.stringify(fake)}], workers: 1, threads: 1, eval: { k: 5 }, tty: false }).then(() => console.log('returned'));`;
+    const sweep = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    sweep.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    sweep.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const pid = await evalPid();
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => sweep.on('close', (code, signal) => resolve({ code, signal })));
+    sweep.kill('SIGTERM');
+    expect(await ended).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(out).toContain('SIGTERM: stopping the runs in progress');
+    expect(out).not.toContain('returned');
+    expect(pidAlive(pid)).toBe(false);
+    expect(fs.existsSync(path.join(run, 'sweep-error.json'))).toBe(false);
   });
 });
