@@ -18,4 +18,5 @@ export { EpochProgress } from './train/progress.js';
 export { imageGridPng, writeImageGrid, scatterPng, type ScatterOptions } from './image/grid.js';
 export { writeFileAtomic, removeStaleTemporaries } from './util/files.js';
 export { parseJson, JsonSyntaxError } from './util/json.js';
-export { claimRunFolder, pidAlive, RUN_LOCK, RUN_ARTEFACTS, LOCK_STALE_MS, type RunFolderClaim } from './train/run-folder.js';
+export { claimRunFolder, RUN_LOCK, RUN_ARTEFACTS, type RunFolderClaim } from './train/run-folder.js';
+export { pidAlive, lockHolder, tryLock, LOCK_STALE_MS, HEARTBEAT_MS, type HeldLock, type LockOwner } from './util/lock-file.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findCheckpoint, pidAlive, readMetrics, type StepProgress } from '@vaeflow/core';
+import { findCheckpoint, HEARTBEAT_MS, LOCK_STALE_MS, lockHolder, readMetrics, type StepProgress, tryLock } from '@vaeflow/core';
 import type { SweepEval } from './plan';
 
 /**
@@ -63,12 +63,6 @@ export function isDone(dir: string, evaluation?: SweepEval | null): boolean {
   return !evaluation || isDoneEval(f.evaluation, evaluation, typeof test.n === 'number' ? test.n : undefined);
 }
 
-/** Who holds a run's lock file ("host pid N"), when that process may be alive: on another machine, or alive here; else null. */
-function liveHolder(lock: string): string | null {
-  const held = readJson<{ host: string; pid: number }>(lock);
-  return held && (held.host !== os.hostname() || pidAlive(held.pid)) ? `${held.host} pid ${held.pid}` : null;
-}
-
 /** A run's state from its folder alone (the local pool's view; the queue adds its own). */
 export function runStatus(dir: string, evaluation?: SweepEval | null): RunStatus {
   const f = files(dir);
@@ -79,8 +73,8 @@ export function runStatus(dir: string, evaluation?: SweepEval | null): RunStatus
     : [];
   const epoch = epochs.length ? Math.max(...epochs) : undefined;
   if (isDone(dir, evaluation)) return { state: 'done', epoch };
-  const where = liveHolder(f.lock);
-  if (where) return { state: 'running', epoch, where };
+  const { holder, owner } = lockHolder(f.lock);
+  if (holder) return { state: 'running', epoch, where: owner ? `${owner.host} pid ${owner.pid}` : holder };
   const error = readJson<{ error: string }>(f.error);
   if (error) return { state: 'failed', error: error.error, epoch };
   return { state: 'pending', epoch };
@@ -126,30 +120,11 @@ export class RunHeldError extends Error {
     readonly dir: string,
     readonly where: string,
   ) {
-    super(`${path.basename(dir)} is being run by ${where} (if it is not, the lock was copied from elsewhere: delete ${path.join(dir, 'sweep-lock.json')})`);
+    super(
+      `${path.basename(dir)} is being run by ${where} (a lock nobody touches for ${LOCK_STALE_MS / 60_000} minutes is taken over; if that process does not exist, the lock was copied from elsewhere: delete ${path.join(dir, 'sweep-lock.json')})`,
+    );
     this.name = 'RunHeldError';
   }
-}
-
-/**
- * Takes the run's `sweep-lock.json` (created exclusively, so two sweeps over one folder cannot
- * both take it); a lock left by a process of this machine that has died is taken over.
- */
-function takeLock(dir: string): void {
-  const { lock } = files(dir);
-  const mine = `${JSON.stringify({ host: os.hostname(), pid: process.pid, started: new Date().toISOString() })}\n`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(lock, mine, { flag: 'wx' });
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const where = liveHolder(lock);
-    if (where) throw new RunHeldError(dir, where);
-    fs.rmSync(lock, { force: true }); // stale (or unreadable): its process is gone
-  }
-  throw new RunHeldError(dir, 'another process (its lock reappeared)');
 }
 
 /**
@@ -161,7 +136,12 @@ function takeLock(dir: string): void {
 export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: number; parameters?: number; resumed: boolean }> {
   const f = files(dir);
   const started = Date.now();
-  takeLock(dir);
+  // Exclusive, so two sweeps over one folder cannot both run it; a dead holder's lock (its
+  // process gone here, or untouched for LOCK_STALE_MS on another machine) is taken over.
+  const taken = tryLock(f.lock);
+  if ('holder' in taken) throw new RunHeldError(dir, taken.holder);
+  const heartbeat = setInterval(() => taken.lock.heartbeat(), HEARTBEAT_MS / 3);
+  heartbeat.unref();
   const env = { ...process.env, ...o.env };
   let parameters: number | undefined;
   // A run with any checkpoint resumes (the trainer falls back from latest to best); a fresh one
@@ -211,7 +191,8 @@ export async function runOne(dir: string, o: RunnerOptions): Promise<{ seconds: 
     if (!o.signal?.aborted) fs.writeFileSync(f.error, `${JSON.stringify({ error: (e as Error).message, host: os.hostname(), at: new Date().toISOString() }, null, 2)}\n`);
     throw e;
   } finally {
-    fs.rmSync(f.lock, { force: true });
+    clearInterval(heartbeat);
+    taken.lock.release();
   }
 }
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pidAlive } from '@vaeflow/core';
+import { LOCK_STALE_MS, pidAlive } from '@vaeflow/core';
 import {
   RunHeldError,
   SweepError,
@@ -14,6 +14,7 @@ import {
   readSweepFile,
   runOne,
   runPool,
+  runStatus,
   selectRuns,
   setPointer,
   summarizeSweep,
@@ -252,11 +253,23 @@ else fs.writeFileSync(path.join(where, 'eval.json'), JSON.stringify({ k: 5, n: 1
     const lines: string[] = [];
     const r = await runPool(plan, { cli: [process.execPath, fake], workers: 1, threads: 1, tty: false, log: (l) => lines.push(l) });
     expect(r).toMatchObject({ done: [], failed: [], held: ['run'] });
-    expect(lines.join('\n')).toMatch(/run skipped: run is being run by .* pid \d+/);
+    expect(lines.join('\n')).toMatch(new RegExp(`run skipped: run is being run by process ${process.pid} on ${os.hostname()}`));
     // A lock whose process has died is taken over, and removed when the run is done.
     fs.writeFileSync(lock, JSON.stringify({ host: os.hostname(), pid: 2 ** 22 + 12345, started: 'then' }));
     await runOne(run, { cli: [process.execPath, fake], threads: 1 });
     expect(fs.readFileSync(path.join(dir, 'calls'), 'utf8')).toBe('train\n');
+    expect(fs.existsSync(lock)).toBe(false);
+    // A worker on another machine holds it while it touches the lock; once it has not for
+    // LOCK_STALE_MS (that machine died), the run is taken over, so a retried job can finish it.
+    fs.rmSync(path.join(run, 'metrics.jsonl'));
+    fs.writeFileSync(lock, JSON.stringify({ host: 'another-machine', pid: 1, started: 'then' }));
+    await expect(runOne(run, { cli: [process.execPath, fake], threads: 1 })).rejects.toThrow(/being run by process 1 on another-machine/);
+    expect(runStatus(run)).toMatchObject({ state: 'running', where: 'another-machine pid 1' });
+    const old = new Date(Date.now() - LOCK_STALE_MS - 60_000);
+    fs.utimesSync(lock, old, old);
+    expect(runStatus(run).state).toBe('pending');
+    await runOne(run, { cli: [process.execPath, fake], threads: 1 });
+    expect(fs.readFileSync(path.join(dir, 'calls'), 'utf8')).toBe('train\ntrain\n');
     expect(fs.existsSync(lock)).toBe(false);
   });
 
