@@ -255,7 +255,7 @@ export interface LatentModel extends Module {
   decodeMean?(z: tf.Tensor2D, condition?: tf.Tensor2D): tf.Tensor2D;
   /** x ~ p(x|z) in data space, or p(x|z, c) given the condition rows of a conditional model (bidirectional Monte Carlo simulates data with it). */
   sampleGivenZ?(z: tf.Tensor2D, rng: Random, condition?: tf.Tensor2D): tf.Tensor2D;
-  /** Per posterior-flow layer: log-det statistics, finiteness, inverse round-trip error (models with flows). */
+  /** Per flow layer (a VAE's posterior flows; a flow model's, from data to base): log-det statistics, finiteness, inverse round-trip error. */
   flowHealth?(x: tf.Tensor2D, rng: Random): FlowLayerHealth[];
   /** null when this model can be trained by `objective`, else why not (reported at /objective). */
   objectiveProblem?(objective: Objective): string | null;

@@ -49,6 +49,24 @@ describe('flow model', () => {
     Array.from(model.reconstruct(data).dataSync()).forEach((v, i) => expect(v).toBeCloseTo(data.dataSync()[i], 3));
   });
 
+  it('reports flow health data to base: each layer its inverse, indexed as in the model, the log-dets adding up to log|det du/dx|', async () => {
+    await selectBackend('wasm', { log: null });
+    const rng = new Random('flow-model-health');
+    const flows = couplings(rng, 3);
+    const model = new FlowModel(flows, new StandardNormalPrior(3), []);
+    perturbVariables(model.density, rng, 0.3);
+    const x = rng.normal([6, 3]) as tf.Tensor2D;
+    const layers = model.flowHealth(x, rng);
+    expect(layers.map((l) => l.index)).toEqual([2, 1, 0]);
+    expect(layers.map((l) => l.id)).toEqual(flows.map((f) => f.id).reverse());
+    for (const l of layers) expect(l).toMatchObject({ nonFinite: null });
+    for (const l of layers) expect(l.roundTripError).toBeLessThan(1e-4);
+    // the layers' mean log-dets add up to the mean log|det du/dx| of the whole density map
+    const u = model.encodeMean(x);
+    const total = tf.mean(tf.sub(model.logLikelihood(x), new StandardNormalPrior(3).logProb(u))).dataSync()[0];
+    expect(layers.reduce((a, l) => a + l.logDetMean, 0)).toBeCloseTo(total, 4);
+  });
+
   it('is trained by the nll objective only, and refuses flows it cannot invert or that need a context', async () => {
     await selectBackend('wasm', { log: null });
     const rng = new Random('flow-model-checks');

@@ -88,7 +88,7 @@ export const TRAINING_SCHEMA = Type.Object(
       Nullable(Type.Integer({ minimum: 1 }), {
         default: null,
         description:
-          "every N optimisation steps, write each posterior flow layer's log-det mean and spread, finiteness and inverse round-trip error to flow-health.jsonl (null: off); a non-finite step names the first flow layer that went non-finite either way",
+          "every N optimisation steps, write each flow layer's log-det mean and spread, finiteness and inverse round-trip error to flow-health.jsonl (a VAE's posterior flows; a flow model's flows from data to base) (null: off); a non-finite step names the first flow layer that went non-finite either way",
       }),
     ),
   },

@@ -3,6 +3,7 @@ import { Module } from '../nn/module.js';
 import { InverseFlow, SequentialFlow } from '../flow.js';
 import type { Flow, LatentModel, LatentTerms, Objective, Prior } from '../interfaces.js';
 import type { Random } from '../random.js';
+import { flowHealth, type FlowLayerHealth } from './flow-health.js';
 import { Preprocessing } from './preprocessing.js';
 
 /**
@@ -22,6 +23,8 @@ export class FlowModel extends Module implements LatentModel {
   /** data (after preprocessing) -> base, the density direction */
   readonly density: Flow;
   readonly prior: Prior;
+  /** f_1..f_K, in the sampling direction */
+  private readonly flows: Flow[];
   constructor(flows: Flow[], base: Prior, preprocessing: Flow[]) {
     super();
     if (flows.length === 0) throw new Error('a flow model needs at least one flow');
@@ -30,6 +33,7 @@ export class FlowModel extends Module implements LatentModel {
       if (f.conditional) throw new Error(`flow "${f.id}" is conditional; a flow model gives its flows no context (set "conditional": false)`);
     }
     this.latentDim = flows[0].dim;
+    this.flows = flows;
     this.preprocessing = this.addChild('preprocessing', new Preprocessing(preprocessing));
     this.density = this.addChild('flows', new InverseFlow(flows.length === 1 ? flows[0] : new SequentialFlow(flows, 'flows')));
     this.prior = this.addChild('base', base);
@@ -46,6 +50,21 @@ export class FlowModel extends Module implements LatentModel {
     const logPz = this.prior.logProb(z);
     const logQz = tf.neg(logDet) as tf.Tensor1D;
     return { logPx: logDetT, logPz, logQz, kl: tf.sub(logQz, logPz) as tf.Tensor1D, z, mean: z };
+  }
+
+  /**
+   * Each flow's log-det statistics, finiteness and round-trip error on a batch, taken the way the
+   * density goes (data to base: f_K^-1 first, its log-det that of f_K^-1); index and id are the
+   * flow's in the model's list. `rng` is unused.
+   */
+  flowHealth(x: tf.Tensor2D, _rng: Random): FlowLayerHealth[] {
+    const K = this.flows.length;
+    const inverses = this.flows.map((f) => new InverseFlow(f)).reverse();
+    let layers: FlowLayerHealth[] = [];
+    tf.tidy(() => {
+      layers = flowHealth(inverses, this.preprocessing.forward(x).y);
+    });
+    return layers.map((l) => ({ ...l, index: K - 1 - l.index, id: this.flows[K - 1 - l.index].id }));
   }
 
   /** log p(x) per example, exact. */
