@@ -41,7 +41,8 @@ export async function runPool(plan: SweepPlan, o: PoolOptions): Promise<PoolResu
   const todo = plan.runs.filter((r) => !skipped.includes(r.name));
   const result: PoolResult = { done: [], failed: [], skipped, held: [], stopped: [], seconds: 0 };
   const stop = new AbortController();
-  o.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+  if (o.signal?.aborted) stop.abort();
+  else o.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   let caught: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     caught = signal;

@@ -32,7 +32,7 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export function readLockOwner(file: string): LockOwner | null {
+function readLockOwner(file: string): LockOwner | null {
   try {
     const o = JSON.parse(fs.readFileSync(file, 'utf8'));
     return typeof o?.pid === 'number' && typeof o?.host === 'string' ? o : null;
