@@ -212,20 +212,36 @@ describe('statistics', () => {
 });
 
 describe('the runner', () => {
-  it("passes the sweep's evaluation settings to vaeflow eval, --max-rows included", async () => {
-    const dir = tmp();
-    // A stand-in for the CLI: train writes a test line, eval writes eval.json with the arguments it got.
+  /**
+   * A stand-in for the CLI in `dir`, and a run folder beside it: train writes a test line; eval
+   * writes eval.json with the arguments it got, or (hangingEval) writes its pid to eval.pid and
+   * never ends, as a long evaluation that does not watch its stdin. Every command is appended to
+   * `calls`.
+   */
+  const fakeCli = (dir: string, o: { hangingEval?: boolean } = {}) => {
     const fake = path.join(dir, 'fake-cli.cjs');
+    const pidFile = path.join(dir, 'eval.pid');
     fs.writeFileSync(
       fake,
       `const fs = require('node:fs'), path = require('node:path');
 const [cmd, where, ...rest] = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(path.join(dir, 'calls'))}, cmd + '\\n');
 if (cmd === 'train') fs.writeFileSync(path.join(rest[rest.indexOf('--out') + 1], 'metrics.jsonl'), JSON.stringify({ epoch: 1, split: 'test', n: 10 }) + '\\n');
+else if (${o.hangingEval === true}) { fs.writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => undefined, 1000); }
 else fs.writeFileSync(path.join(where, 'eval.json'), JSON.stringify({ k: 5, n: 10, args: rest }));
 `,
     );
     const run = path.join(dir, 'run');
     fs.mkdirSync(run);
+    const evalPid = async () => {
+      for (let i = 0; i < 200 && !fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+      return Number(fs.readFileSync(pidFile, 'utf8'));
+    };
+    return { fake, run, evalPid };
+  };
+
+  it("passes the sweep's evaluation settings to vaeflow eval, --max-rows included", async () => {
+    const { fake, run } = fakeCli(tmp());
     await runOne(run, { cli: [process.execPath, fake], threads: 1, eval: { k: 5, maxRows: 64 } });
     const { args } = JSON.parse(fs.readFileSync(path.join(run, 'eval.json'), 'utf8'));
     expect(args).toEqual(['--k', '5', '--max-rows', '64', '--threads', '1']);
@@ -234,13 +250,7 @@ else fs.writeFileSync(path.join(where, 'eval.json'), JSON.stringify({ k: 5, n: 1
 
   it('leaves a run another live process holds alone (two sweeps over one folder), and takes over the lock of a dead one', async () => {
     const dir = tmp();
-    const fake = path.join(dir, 'fake-cli.cjs');
-    fs.writeFileSync(
-      fake,
-      `require('node:fs').appendFileSync(${JSON.stringify(path.join(dir, 'calls'))}, process.argv[2] + '\\n');\nif (process.argv[2] === 'train') require('node:fs').writeFileSync(require('node:path').join(process.argv[process.argv.indexOf('--out') + 1], 'metrics.jsonl'), JSON.stringify({ epoch: 1, split: 'test', n: 10 }) + '\\n');\n`,
-    );
-    const run = path.join(dir, 'run');
-    fs.mkdirSync(run);
+    const { fake, run } = fakeCli(dir);
     const lock = path.join(run, 'sweep-lock.json');
     const held = { host: os.hostname(), pid: process.pid, started: 'now' };
     fs.writeFileSync(lock, JSON.stringify(held));
@@ -273,27 +283,11 @@ else fs.writeFileSync(path.join(where, 'eval.json'), JSON.stringify({ k: 5, n: 1
     expect(fs.existsSync(lock)).toBe(false);
   });
 
-  // A stand-in CLI whose train finishes at once and whose eval writes its pid and never ends (as a
-  // long evaluation, which does not watch its stdin); and a one-run plan for it.
-  const hangingEval = (dir: string) => {
-    const fake = path.join(dir, 'fake-cli.cjs');
-    const pidFile = path.join(dir, 'eval.pid');
-    fs.writeFileSync(
-      fake,
-      `const fs = require('node:fs');
-if (process.argv[2] === 'train') fs.writeFileSync(require('node:path').join(process.argv[process.argv.indexOf('--out') + 1], 'metrics.jsonl'), JSON.stringify({ epoch: 1, split: 'test', n: 10 }) + '\\n');
-else { fs.writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => undefined, 1000); }
-`,
-    );
-    const run = path.join(dir, 'run');
-    fs.mkdirSync(run);
-    const plan = { sweep: { name: 'stop', configurations: [], seeds: [1], eval: { k: 5 } }, out: dir, runs: [{ name: 'run', dir: run }] };
-    const evalPid = async () => {
-      for (let i = 0; i < 200 && !fs.existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
-      return Number(fs.readFileSync(pidFile, 'utf8'));
-    };
-    return { fake, run, plan, evalPid };
-  };
+  // A sweep of one run whose evaluation never ends.
+  const hangingEval = (dir: string) => ({
+    ...fakeCli(dir, { hangingEval: true }),
+    plan: { sweep: { name: 'stop', configurations: [], seeds: [1], eval: { k: 5 } }, out: dir, runs: [{ name: 'run', dir: path.join(dir, 'run') }] },
+  });
 
   it("a stopped pool ends its runs' children, counts them as stopped, not failed, and leaves them to resume", async () => {
     const { fake, run, plan, evalPid } = hangingEval(tmp());
