@@ -23,6 +23,8 @@ export interface AefParts {
 
 /** Candidate importance-sampling scales tried on validation data (appendix C: "tuned on the validation set"). */
 export const IMPORTANCE_SCALES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
+/** How many scales past an end of {@link IMPORTANCE_SCALES} the proposal-scale search tries at most. */
+export const MAX_WIDENING = 4;
 
 /**
  * Autoencoder within flows (Silvestri et al., seed 003): a bijection Phi^-1 from data to latent
@@ -206,13 +208,13 @@ export class AEF extends Module implements LatentModel {
    * A scale whose estimate is not finite for some example is passed over: a weight of +Inf or
    * NaN is the flows overflowing at a sample far from h(y), not a tighter bound, and would make
    * the test estimate not a number. `rejectedScales` counts them; if every scale is rejected
-   * the current one stays.
+   * the current one stays. When the best scale is an end of the grid, the search goes on past
+   * that end (same ratio as the grid's last step, at most {@link MAX_WIDENING} more scales) while
+   * the estimate keeps rising; `widenedScales` counts the scales tried beyond the grid.
    */
   tuneEstimator(val: tf.Tensor2D, rng: Random, k = 128, scales = IMPORTANCE_SCALES): Record<string, number> {
     if (this.core !== 'linear') return {};
-    let best = { scale: this.importanceScale, value: -Infinity };
-    let rejected = 0;
-    for (const s of scales) {
+    const estimateAt = (s: number) => {
       this.importanceScale = s;
       let total = 0;
       const n = val.shape[0];
@@ -221,12 +223,33 @@ export class AEF extends Module implements LatentModel {
         const b = Math.min(chunk, n - from);
         total += tf.tidy(() => tf.sum(logMeanExp(this.logWeights(tf.slice(val, [from, 0], [b, -1]), k, rng), 1)).dataSync()[0]);
       }
-      const value = total / n;
+      return total / n;
+    };
+    const initial = this.importanceScale;
+    let best = { scale: initial, value: -Infinity };
+    let rejected = 0;
+    for (const s of scales) {
+      const value = estimateAt(s);
       if (!Number.isFinite(value)) rejected++;
       else if (value > best.value) best = { scale: s, value };
     }
-    this.importanceScale = best.scale;
-    return { importanceScale: best.scale, importanceTuningLogLikelihood: best.value, rejectedScales: rejected };
+    let widened = 0;
+    const last = scales.length - 1;
+    const ends = [
+      { edge: scales[last], ratio: scales[last] / scales[last - 1] },
+      { edge: scales[0], ratio: scales[0] / scales[1] },
+    ];
+    for (const { edge, ratio } of ends) {
+      if (scales.length < 2 || best.scale !== edge || !Number.isFinite(best.value)) continue;
+      for (let s = edge * ratio, i = 0; i < MAX_WIDENING; i++, s *= ratio) {
+        widened++;
+        const value = estimateAt(s);
+        if (!Number.isFinite(value) || value <= best.value) break;
+        best = { scale: s, value };
+      }
+    }
+    this.importanceScale = Number.isFinite(best.value) ? best.scale : initial;
+    return { importanceScale: this.importanceScale, importanceTuningLogLikelihood: best.value, rejectedScales: rejected, widenedScales: widened };
   }
 
   generate(n: number, rng: Random): tf.Tensor2D {

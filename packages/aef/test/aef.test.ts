@@ -24,7 +24,7 @@ import {
   StandardNormalPrior,
 } from '@vaeflow/core';
 import { batchJacobian, describeFlowConformance } from '@vaeflow/core/testing';
-import { AEF, LogitFlow, coreIndices, plugin, type AefCore } from '../src/index.js';
+import { AEF, LogitFlow, MAX_WIDENING, coreIndices, plugin, type AefCore } from '../src/index.js';
 
 beforeAll(async () => {
   await selectBackend('wasm', { log: null });
@@ -235,6 +235,27 @@ describe('importance-sampled likelihood of the linear AEF', () => {
     aef.logWeights = (v, k) => tf.fill([v.shape[0], k], NaN) as tf.Tensor2D;
     aef.importanceScale = 0.3;
     expect(aef.tuneEstimator(x, new Random('tune'), 8)).toMatchObject({ importanceScale: 0.3, rejectedScales: 8 });
+  });
+
+  it('widens the proposal-scale search past an end of the grid while the estimate keeps rising', () => {
+    const aef = smallAef('linear', 'tune-widen');
+    const x = tf.add(0.1, tf.mul(0.8, new Random('xw').uniform([2, D]))) as tf.Tensor2D;
+    // Stand-in weights whose estimate peaks at scale `peak`: -(log(s / peak))^2 for every sample.
+    let peak = 27;
+    aef.logWeights = (v, k) => tf.fill([v.shape[0], k], -(Math.log(aef.importanceScale / peak) ** 2)) as tf.Tensor2D;
+    // Grid tops out at 3; 9 and 27 improve, 81 does not: three scales past the grid, 27 chosen.
+    expect(aef.tuneEstimator(x, new Random('tune'), 4)).toMatchObject({ importanceScale: 27, widenedScales: 3, rejectedScales: 0 });
+    // Below the grid's bottom end (0.001) the search steps down by the grid's first ratio, 1/3.
+    peak = 0.001 / 9;
+    const low = aef.tuneEstimator(x, new Random('tune'), 4);
+    expect(low.importanceScale).toBeCloseTo(peak, 12);
+    expect(low.widenedScales).toBe(3);
+    // An optimum inside the grid tries nothing beyond it.
+    peak = 0.1;
+    expect(aef.tuneEstimator(x, new Random('tune'), 4)).toMatchObject({ importanceScale: 0.1, widenedScales: 0 });
+    // A peak far past the end stops after MAX_WIDENING scales (3 * 3^4 = 243).
+    peak = 1e6;
+    expect(aef.tuneEstimator(x, new Random('tune'), 4)).toMatchObject({ importanceScale: 243, widenedScales: MAX_WIDENING });
   });
 
   it('a partition AEF is exact: every importance weight is log p(x)', () => {
