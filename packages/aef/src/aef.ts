@@ -198,16 +198,19 @@ export class AEF extends Module implements LatentModel {
     const z = tf.add(repeatRows(gm, k), tf.mul(repeatRows(gs, k), u)) as tf.Tensor2D;
     const logDet = tf.add(logDetN, tf.reshape(repeatRows(tf.sum(tf.log(gs), 1, true) as tf.Tensor2D, k), [B * k]));
     const joint = tf.add(tf.add(this.residualLogProb(repeatRows(y, k), z), this.prior.logProb(z)), logDet);
-    const lw = tf.reshape(tf.sub(joint, logQ), [B, k]);
-    return tf.add(lw, tf.expandDims(logDetT, 1)) as tf.Tensor2D;
+    const lw = tf.add(tf.reshape(tf.sub(joint, logQ), [B, k]), tf.expandDims(logDetT, 1));
+    // A sample far out in the proposal's tail can overflow the flows (NaN or +Inf). Its weight
+    // is counted as 0 (log weight -Inf): a weight lowered to 0 only lowers the estimate, so it
+    // stays a lower bound on log p(x) in expectation, where one NaN would make it not a number.
+    const invalid = tf.logicalOr(tf.isNaN(lw), tf.equal(lw, Infinity));
+    return tf.where(invalid, tf.fill([B, k], Number.NEGATIVE_INFINITY), lw) as tf.Tensor2D;
   }
 
   /**
    * Picks the importance scale s with the highest estimate of log p(x) on validation data (a
    * lower bound in expectation for every s, so the highest is the tightest). Linear AEF only.
-   * A scale whose estimate is not finite for some example is passed over: a weight of +Inf or
-   * NaN is the flows overflowing at a sample far from h(y), not a tighter bound, and would make
-   * the test estimate not a number. `rejectedScales` counts them; if every scale is rejected
+   * A scale whose estimate is not finite for some example (every weight zero, or a weight that
+   * {@link AEF.logWeights} did not sanitise) is passed over. `rejectedScales` counts them; if every scale is rejected
    * the current one stays. When the best scale is an end of the grid, the search goes on past
    * that end (same ratio as the grid's last step, at most {@link MAX_WIDENING} more scales) while
    * the estimate keeps rising; `widenedScales` counts the scales tried beyond the grid.

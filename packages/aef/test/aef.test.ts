@@ -12,6 +12,7 @@ import {
   defineComponent,
   definePlugin,
   logAbsDet,
+  logMeanExp,
   resolveManifest,
   buildFromManifest,
   ManifestError,
@@ -235,6 +236,32 @@ describe('importance-sampled likelihood of the linear AEF', () => {
     aef.logWeights = (v, k) => tf.fill([v.shape[0], k], NaN) as tf.Tensor2D;
     aef.importanceScale = 0.3;
     expect(aef.tuneEstimator(x, new Random('tune'), 8)).toMatchObject({ importanceScale: 0.3, rejectedScales: 8 });
+  });
+
+  it('counts a sample whose flows overflow (NaN or +Inf) as weight 0, so the estimate stays finite and a lower bound', () => {
+    const aef = smallAef('linear', 'overflow');
+    const x = tf.add(0.1, tf.mul(0.8, new Random('xo').uniform([2, D]))) as tf.Tensor2D;
+    const k = 6;
+    const clean = aef.logWeights(x, k, new Random('o')).arraySync() as number[][];
+    // The prior's log-density overflows at two of each example's samples (rows are example-major).
+    const prior = aef.prior as { logProb: (z: tf.Tensor2D) => tf.Tensor1D };
+    const honest = prior.logProb.bind(prior);
+    prior.logProb = (z) =>
+      tf.tidy(() => {
+        const bad = Array.from({ length: z.shape[0] }, (_, i) => (i % k === 0 ? Number.NaN : i % k === 1 ? Number.POSITIVE_INFINITY : 0));
+        return tf.add(honest(z), tf.tensor1d(bad)) as tf.Tensor1D;
+      });
+    const lw = aef.logWeights(x, k, new Random('o')).arraySync() as number[][];
+    for (let b = 0; b < 2; b++) {
+      expect(lw[b].slice(0, 2)).toEqual([Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY]);
+      for (let j = 2; j < k; j++) expect(lw[b][j]).toBeCloseTo(clean[b][j], 3);
+    }
+    const estimate = logMeanExp(tf.tensor2d(lw), 1).dataSync();
+    const unspoilt = logMeanExp(tf.tensor2d(clean), 1).dataSync();
+    for (let b = 0; b < 2; b++) {
+      expect(Number.isFinite(estimate[b])).toBe(true);
+      expect(estimate[b]).toBeLessThan(unspoilt[b]);
+    }
   });
 
   it('widens the proposal-scale search past an end of the grid while the estimate keeps rising', () => {
