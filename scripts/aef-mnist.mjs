@@ -144,7 +144,8 @@ ActNorm, unconditional). The 10% validation split comes out of the training set.
 **Evaluation.** \`vaeflow eval --k ${k} --limit ${limit}\` on the first ${limit} test images: the VAE's
 importance-sampled likelihood (IWAE bound, K = ${k}, the paper's 20 x 128); the linear AEF's marginal over w by
 importance sampling (appendix C) with K = ${k} and the proposal scale s of q(w) = N(h(x), s²I) chosen on 64 validation
-images from 0.001, 0.003, …, 1, 3 (the search goes on past an end of that grid while the estimate still rises; chosen: ${chosenScales()});
+images from 0.001, 0.003, …, 1, 3 (the search goes on past an end of that grid while the estimate still rises; chosen: ${chosenScales()}); a sample
+whose flows overflow (NaN or +Inf) counts as weight 0, which keeps the estimate a lower bound;
 the centre and corner AEFs' exact likelihood. All include the −log K term of the log-mean-exp. Bits
 per dimension = (NLL + D log 256) / (D log 2), D = 784.
 
