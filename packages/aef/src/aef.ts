@@ -210,8 +210,8 @@ export class AEF extends Module implements LatentModel {
    * Picks the importance scale s with the highest estimate of log p(x) on validation data (a
    * lower bound in expectation for every s, so the highest is the tightest). Linear AEF only.
    * A scale whose estimate is not finite for some example (every weight zero, or a weight that
-   * {@link AEF.logWeights} did not sanitise) is passed over. `rejectedScales` counts them; if every scale is rejected
-   * the current one stays. When the best scale is an end of the grid, the search goes on past
+   * {@link AEF.logWeights} did not sanitise) is passed over. `rejectedScales` counts them; if
+   * every scale is rejected the current one stays. When the best scale is an end of the grid, the search goes on past
    * that end (same ratio as the grid's last step, at most {@link MAX_WIDENING} more scales) while
    * the estimate keeps rising; `widenedScales` counts the scales tried beyond the grid.
    */
