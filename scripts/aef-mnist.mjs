@@ -137,7 +137,7 @@ function claimsSection() {
             ? 'Same sign as the paper (its figures give no number to compare the size with).'
             : v === '**does not hold**'
               ? `The ${m} AEF is ahead here, against the paper.`
-              : `Too few pairs, or seeds that disagree, to tell the two apart (test BPD: linear ${f(est('linear', l, 'bpd'))}, ${m} ${f(est(m, l, 'bpd'))}).`
+              : `The interval holds 0: at this budget and ${d.n} seeds the two are not told apart (test BPD: linear ${f(est('linear', l, 'bpd'))}, ${m} ${f(est(m, l, 'bpd'))}).`
         } |`,
       );
     }
