@@ -95,16 +95,11 @@ function claimsSection() {
   const fd = (d) => `${f(d, 3, true)} (${d.n} pairs)`;
   // Whether the VAE's and the linear AEF's validation curves still fall at the end of the budget.
   const moving = (l) => {
-    const [v, a] = ['vae', 'linear'].map((m) =>
-      lateChange(
-        of(m, l).map((r) => r.curve),
-        tail,
-      ),
-    );
+    const [v, a] = ['vae', 'linear'].map((m) => late(m, l));
     const falling = v.mean < 0 && a.mean < 0;
     return `${falling ? 'both validation curves still fall' : 'the validation curves have about flattened'} (last-20% change: VAE ${f(v, 3, true)}, linear AEF ${f(a, 3, true)} BPD)`;
   };
-  const budget = `${steps.toLocaleString('en-US')} steps (${Number(((100 * steps) / 100000).toPrecision(2))}% of the paper's)`;
+  const budget = `${steps.toLocaleString('en-US')} steps (${paperPercent}% of the paper's)`;
   const lines = [];
   // 1. Linear AEF beats the VAE at a small latent size.
   const d1 = diff('linear', 'vae', small);
@@ -159,6 +154,13 @@ const of = (m, l) => rows.filter((r) => r.model === m && r.latent === l);
 const est = (m, l, key) => estimate(of(m, l).map((r) => r[key]));
 const bySeed = (m, l) => new Map(of(m, l).map((r) => [r.seed, r.bpd]));
 const f = (e, d = 3, signed = false) => formatEstimate(e, d, signed);
+// The budget as a share of the paper's 100,000 steps, and a model's validation change over the last `tail` epochs.
+const paperPercent = Number(((100 * steps) / 100000).toPrecision(2));
+const late = (m, l) =>
+  lateChange(
+    of(m, l).map((r) => r.curve),
+    tail,
+  );
 const fmtPaper = (m, l) => (PAPER[m]?.[l] !== undefined ? PAPER[m][l].toFixed(2) : '–');
 const missing = runs.filter((r) => !rows.some((x) => `${x.model}_latentDim-${x.latent}` === r.configuration && x.seed === r.seed)).map((r) => r.name);
 
@@ -196,7 +198,7 @@ bits per dimension on MNIST; its numbers, VAE against the linear AEF, are 2.40 v
 and 1.80 vs 1.82 at latent 32.
 
 **Budget**: ${epochs} epochs = ${steps.toLocaleString('en-US')} Adam steps of batch ${manifest.training.batchSize} (learning rate ${manifest.training.learningRate},
-gradient clipping at ${manifest.training.clipNorm}), ${Number(((100 * steps) / 100000).toPrecision(2))}% of the paper's 100,000 steps, seeds ${sweep.seeds.join(', ')}; each model is
+gradient clipping at ${manifest.training.clipNorm}), ${paperPercent}% of the paper's 100,000 steps, seeds ${sweep.seeds.join(', ')}; each model is
 tested at its best-validation checkpoint. Figures are far from the paper's converged values; the
 comparison is like for like within this budget.
 **Regenerate**: \`node scripts/aef-mnist.mjs\` (runs the sweep \`examples/aef-mnist.sweep.json\` into ${path.relative(root, out)}, skipping finished
@@ -229,14 +231,7 @@ validation loss over the last ${tail} epochs (negative: still falling).
 for (const l of latents) {
   for (const m of models) {
     const rs = of(m, l);
-    md += `| ${LABELS[m]} | ${l} | ${rs.length} | ${f(est(m, l, 'bpd'))} | ${fmtPaper(m, l)} | ${f(est(m, l, 'lossBpd'))} | ${rs.filter((r) => !Number.isFinite(r.bpd)).length} | ${f(est(m, l, 'exs'), 0)} | ${f(
-      lateChange(
-        rs.map((r) => r.curve),
-        tail,
-      ),
-      3,
-      true,
-    )} |\n`;
+    md += `| ${LABELS[m]} | ${l} | ${rs.length} | ${f(est(m, l, 'bpd'))} | ${fmtPaper(m, l)} | ${f(est(m, l, 'lossBpd'))} | ${rs.filter((r) => !Number.isFinite(r.bpd)).length} | ${f(est(m, l, 'exs'), 0)} | ${f(late(m, l), 3, true)} |\n`;
   }
 }
 md += `
