@@ -7,11 +7,19 @@ import * as path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const { loadRun } = require('@vaeflow/cli');
-const { Random, imageGridPng, inputDimOf, tf } = require('@vaeflow/core');
+const { Random, findCheckpoint, imageGridPng, inputDimOf, tf } = require('@vaeflow/core');
 const M = require('@vaeflow/metrics');
 
 /** The leakage thresholds: these quantiles of log p(z) under the prior itself. */
 export const QUANTILES = [0.01, 0.05, 0.1];
+
+/**
+ * The leakage-score estimator a cached dpvae-metrics.json was computed with. 1: q(z) a mixture over
+ * the first 2000 training examples, z drawn from any training example (biased low: a sample's own
+ * component was rarely in the mixture); 2: q(z) the mixture over every training example, z drawn
+ * from that same mixture.
+ */
+export const LS_ESTIMATOR = 2;
 
 function grid(model, z, shape, file) {
   const n = z.length / model.latentDim;
@@ -26,13 +34,20 @@ function grid(model, z, shape, file) {
 
 /**
  * sKL (5000 prior and 5000 aggregate-posterior samples, 1-NN estimator, in z0-space for a
- * decoupled prior) and LS at QUANTILES, of the run's best checkpoint. With `figures` (a path
+ * decoupled prior) and LS at QUANTILES (2000 samples, q(z) over every training example), of the
+ * run's best checkpoint. With `figures` (a path
  * prefix) also writes <prefix>-samples.png, -low-posterior.png (prior samples where q(z) is
  * thinnest) and -high-posterior.png (aggregate-posterior samples where p(z) is thinnest), 32 each.
  */
 export async function analyseDpvaeRun(dir, { figures = null } = {}) {
   const cached = path.join(dir, 'dpvae-metrics.json');
-  if (fs.existsSync(cached)) return JSON.parse(fs.readFileSync(cached, 'utf8'));
+  if (fs.existsSync(cached)) {
+    const row = JSON.parse(fs.readFileSync(cached, 'utf8'));
+    if ((row.lsEstimator ?? 1) === LS_ESTIMATOR) return row;
+    // An older leakage estimator: recompute where the checkpoint is here (sKL comes out the same,
+    // its random stream is drawn first), otherwise keep sKL and flag the scores as stale.
+    if (!findCheckpoint(path.join(dir, 'checkpoints', 'best'))) return { ...row, lsStale: true };
+  }
   const run = await loadRun(dir);
   const rng = new Random('dpvae-metrics');
   const dim = inputDimOf(run.dataset);
@@ -46,10 +61,10 @@ export async function analyseDpvaeRun(dir, { figures = null } = {}) {
     run.dataset.train,
     dim,
     QUANTILES.map((qq) => logp[Math.floor(qq * logp.length)]),
-    { n: 2000, components: 2000, rng },
+    { n: 2000, rng },
   );
   if (figures) {
-    const logq = M.aggregatePosteriorLogDensity(run.model, run.dataset.train, dim, p.subarray(0, 2000 * L), 2000);
+    const logq = M.aggregatePosteriorLogDensity(run.model, run.dataset.train, dim, p.subarray(0, 2000 * L));
     const lowIdx = Array.from(logq.keys())
       .sort((a, b) => logq[a] - logq[b])
       .slice(0, 32);
@@ -63,7 +78,7 @@ export async function analyseDpvaeRun(dir, { figures = null } = {}) {
     grid(run.model, p.subarray(0, 32 * L), run.dataset.inputShape, `${figures}-samples.png`);
   }
   run.model.dispose();
-  const row = { skl, ls: ls.map((l, i) => ({ quantile: QUANTILES[i], tau: l.tau, score: l.score })), checkpoint: path.relative(dir, run.checkpoint) };
+  const row = { skl, lsEstimator: LS_ESTIMATOR, ls: ls.map((l, i) => ({ quantile: QUANTILES[i], tau: l.tau, score: l.score })), checkpoint: path.relative(dir, run.checkpoint) };
   fs.writeFileSync(cached, `${JSON.stringify(row, null, 2)}\n`);
   return row;
 }

@@ -89,54 +89,85 @@ export function mapToBase(model: VAE, z: Float32Array): Float32Array {
   return tf.tidy(() => toBaseSpace(model, tf.tensor2d(z, [z.length / L, L])).dataSync() as Float32Array);
 }
 
-/**
- * The aggregate posterior density log q(z) = log mean_j q(z|x_j) over `components` examples of
- * the split, for diagonal Gaussian posteriors without flows (the dpVAE setting).
- */
-export function aggregatePosteriorLogDensity(model: VAE, split: DataSplit, dim: number, z: Float32Array, components = 2000): Float64Array {
+/** The diagonal Gaussian posteriors q(z|x_j) of the split's first M examples, as M x L means and log-scales. */
+export function posteriorComponents(model: VAE, split: DataSplit, dim: number, M = split.n): { mean: Float32Array; logScale: Float32Array } {
   if (model.flows.length) throw new Error('the aggregate-posterior density needs a posterior without flows');
   const L = model.latentDim;
-  const M = Math.min(components, split.n);
-  const { mean, logScale } = tf.tidy(() => {
-    const q = model.posterior.distribution(model.encoder.encode(tf.tensor2d(split.x.subarray(0, M * dim), [M, dim]), false));
-    if (!q.logScale) throw new Error('the aggregate-posterior density needs a diagonal Gaussian posterior');
-    return { mean: tf.keep(q.mean), logScale: tf.keep(q.logScale) };
-  });
+  const m = Math.min(M, split.n);
+  const mean = new Float32Array(m * L);
+  const logScale = new Float32Array(m * L);
+  for (let from = 0; from < m; from += 1000) {
+    const to = Math.min(m, from + 1000);
+    tf.tidy(() => {
+      const q = model.posterior.distribution(model.encoder.encode(tf.tensor2d(split.x.subarray(from * dim, to * dim), [to - from, dim]), false));
+      if (!q.logScale) throw new Error('the aggregate-posterior density needs a diagonal Gaussian posterior');
+      mean.set(q.mean.dataSync() as Float32Array, from * L);
+      logScale.set(q.logScale.dataSync() as Float32Array, from * L);
+    });
+  }
+  return { mean, logScale };
+}
+
+/** log q(z) = log (1/M) sum_j N(z; mean_j, diag(exp(2 logScale_j))), the mixture of the given components, for each row of z. */
+export function mixtureLogDensity(components: { mean: Float32Array; logScale: Float32Array }, z: Float32Array, L: number): Float64Array {
+  const M = components.mean.length / L;
+  const mean = tf.tensor3d(components.mean, [1, M, L]);
+  const logScale = tf.tensor3d(components.logScale, [1, M, L]);
+  const logNorm = tf.tidy(() => tf.add(tf.reshape(tf.sum(logScale, 2), [1, M]), (L * LOG_2PI) / 2));
   const n = z.length / L;
   const out = new Float64Array(n);
-  for (let from = 0; from < n; from += 64) {
-    const to = Math.min(n, from + 64);
+  // rows per chunk so that a chunk's n x M x L intermediates stay near 4M numbers
+  const rows = Math.max(1, Math.floor(4e6 / (M * L)));
+  for (let from = 0; from < n; from += rows) {
+    const to = Math.min(n, from + rows);
     const v = tf.tidy(() => {
       const zz = tf.reshape(tf.tensor2d(z.subarray(from * L, to * L), [to - from, L]), [to - from, 1, L]);
-      const eps = tf.mul(tf.sub(zz, tf.reshape(mean, [1, M, L])), tf.exp(tf.neg(tf.reshape(logScale, [1, M, L]))));
-      const comp = tf.sub(tf.mul(-0.5, tf.add(tf.sum(tf.square(eps), 2), L * LOG_2PI)), tf.reshape(tf.sum(logScale, 1), [1, M]));
+      const eps = tf.mul(tf.sub(zz, mean), tf.exp(tf.neg(logScale)));
+      const comp = tf.sub(tf.mul(-0.5, tf.sum(tf.square(eps), 2)), logNorm);
       return tf.sub(tf.logSumExp(comp, 1), Math.log(M)).dataSync();
     });
     for (let i = 0; i < v.length; i++) out[from + i] = v[i];
   }
-  mean.dispose();
-  logScale.dispose();
+  tf.dispose([mean, logScale, logNorm]);
   return out;
+}
+
+/**
+ * The aggregate posterior density log q(z) = log mean_j q(z|x_j) over the split's first
+ * `components` examples (all of them by default), for diagonal Gaussian posteriors without flows
+ * (the dpVAE setting).
+ */
+export function aggregatePosteriorLogDensity(model: VAE, split: DataSplit, dim: number, z: Float32Array, components = split.n): Float64Array {
+  return mixtureLogDensity(posteriorComponents(model, split, dim, components), z, model.latentDim);
 }
 
 /**
  * Leakage score (seed 004): LS(tau) = E_{z ~ q(z)}[ 1{log p(z) < tau} log(q(z) / N(h(z); 0, I)) ],
  * the aggregate-posterior mass that falls where the prior puts little density, weighted by how
  * much more q has there than the base density; h is the prior's bijection (identity for a
- * standard-normal prior).
+ * standard-normal prior). q is the mixture of the posteriors of the split's first `components`
+ * examples (all by default), and the n samples are drawn from that same mixture: a sample's own
+ * component must be in the density, or narrow posteriors make log q(z) absurdly low.
  */
 export function leakageScores(model: VAE, split: DataSplit, dim: number, taus: number[], o: { n?: number; components?: number; rng?: Random } = {}): { tau: number; score: number }[] {
   const rng = o.rng ?? new Random('leakage');
   const L = model.latentDim;
-  const { z } = aggregatePosteriorSamples(model, split, dim, o.n ?? 2000, rng);
-  const logQ = aggregatePosteriorLogDensity(model, split, dim, z, o.components);
+  const n = o.n ?? 2000;
+  const comps = posteriorComponents(model, split, dim, o.components ?? split.n);
+  const M = comps.mean.length / L;
+  const z = new Float32Array(n * L);
+  for (let i = 0; i < n; i++) {
+    const j = rng.int(M);
+    for (let d = 0; d < L; d++) z[i * L + d] = comps.mean[j * L + d] + Math.exp(comps.logScale[j * L + d]) * rng.nextNormal();
+  }
+  const logQ = mixtureLogDensity(comps, z, L);
   const { logP, logBase } = tf.tidy(() => {
-    const zt = tf.tensor2d(z, [z.length / L, L]);
+    const zt = tf.tensor2d(z, [n, L]);
     return { logP: model.prior.logProb(zt).dataSync(), logBase: standardNormalLogProb(toBaseSpace(model, zt)).dataSync() };
   });
   return taus.map((tau) => {
     let s = 0;
-    for (let i = 0; i < logQ.length; i++) if (logP[i] < tau) s += logQ[i] - logBase[i];
-    return { tau, score: s / logQ.length };
+    for (let i = 0; i < n; i++) if (logP[i] < tau) s += logQ[i] - logBase[i];
+    return { tau, score: s / n };
   });
 }
