@@ -20,7 +20,7 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyseDpvaeRun, QUANTILES } from './lib/dpvae.mjs';
+import { analyseDpvaeRun, QUANTILES, SURGERY_IMAGES } from './lib/dpvae.mjs';
 import { mnistBudget, paired, seedSeries, verdict } from './lib/report.mjs';
 import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
 import { parseScriptArgs } from './lib/args.mjs';
@@ -118,6 +118,14 @@ const leakRows = configs.map((c) => {
   return `| ${LABELS[c] ?? c} | ${QUANTILES.map((_, i) => `${f(est(std, 'std', lsAt(i)))} | ${f(est(c, 'dp', lsAt(i)))}`).join(' | ')} | ${f(est(std, 'std', (r) => r.negElbo))} | ${f(est(c, 'dp', (r) => r.negElbo))} |`;
 });
 
+const part = (key) => (r) => r.surgery?.[key] ?? NaN;
+const surgeryRows = configs.map((c) => {
+  const std = STD_OF[c] ?? c;
+  const cells = (prior, config) => ['kl', 'mutualInformation', 'marginalKl'].map((k) => f(est(config, prior, part(k)))).join(' | ');
+  return `| ${LABELS[c] ?? c} | ${cells('std', std)} | ${cells('dp', c)} |`;
+});
+const surgeryImages = rows.find((r) => r.surgery)?.surgery.images ?? SURGERY_IMAGES;
+
 const tcv = sweep.configurations.find((c) => c.name === 'beta-tcvae')?.set?.['/objective'] ?? { alpha: 1, beta: 4, gamma: 150 };
 // beta-TCVAE's decomposition at the last epoch (validation means), read from the runs.
 const term = (config, prior, key) => est(config, prior, (r) => r.last?.[key] ?? NaN);
@@ -194,6 +202,16 @@ const tcSays = !tcGap.n
     : `At this budget the runs do not show TC rising (TC with the decoupled prior minus TC with the standard-normal one: ${f(tcGap, 2, true)} nats, paired by seed, n = ${tcGap.n}: ${tcShown}).`;
 
 const bvb = base.objective?.type === 'beta-vae-b' ? base.objective : sweep.configurations.find((c) => c.name === 'beta-vae-b')?.set?.['/objective'];
+// Each configuration's objective settings, as the page lists them.
+const num = (v) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumSignificantDigits: 4 }) : String(v));
+const objectiveList = sweep.configurations
+  .map((c) => [c.name, c.set?.['/objective']])
+  .filter(([, o]) => o)
+  .map(([name, o]) => {
+    const params = Object.entries(o).filter(([k]) => k !== 'type');
+    return `${LABELS[name] ?? name}${params.length ? ` (${params.map(([k, v]) => `${k} ${num(v)}`).join(', ')})` : ''}`;
+  })
+  .join('; ');
 const capacity = bvb ? Math.min(bvb.capacityMax, (bvb.capacityMax * steps) / bvb.capacitySteps) : NaN;
 const missing = runs.filter((r) => !rows.some((x) => x.config === r.configuration.split('_prior-')[0] && x.prior === r.configuration.split('_prior-')[1] && x.seed === r.seed)).map((r) => r.name);
 const firstSeed = sweep.seeds[0];
@@ -210,7 +228,11 @@ authors' MNIST configs (iyerkrithika21/dpVAE, config/*/mnist.json and dp_mnist.j
 here, but do not quite share the rest: beta-TCVAE's gamma is 15 with the standard-normal prior and 150
 with the decoupled one, and learning rate (1e-4 or 1e-3), batch size (24 or 100) and reconstruction
 weight (1 to 100) change between a regulariser's two configs. Here std and dp runs are trained alike:
-Adam ${base.training.learningRate}, batch ${base.training.batchSize}, Bernoulli likelihood, and each regulariser's weights from its dp config.
+Adam ${base.training.learningRate}, batch ${base.training.batchSize}, Bernoulli likelihood, and each regulariser's weights from its dp config, per
+example: the authors' code sums the reconstruction and the KL over the batch (24 images, 100 for beta-TCVAE) but
+averages the other terms over it (beta-TCVAE's MI, TC and dimension-wise KL, FactorVAE's discriminator TC,
+InfoVAE's MMD) and holds the summed KL to beta-VAE-B's capacity, so per example those weights and C_max are
+the config's divided by its batch size. This sweep's objectives: ${objectiveList}.
 
 **Budget**: ${epochs} epochs = ${steps.toLocaleString('en-US')} Adam steps (batch ${base.training.batchSize}, learning rate ${base.training.learningRate}, dynamic binarisation), seeds ${sweep.seeds.join(', ')};
 beta-VAE-B's capacity reaches ${Number.isFinite(capacity) ? capacity.toFixed(1) : '–'} of C_max = ${bvb?.capacityMax ?? '–'} nats. The paper trains 200,000 steps of batch 100 on a GPU.
@@ -235,6 +257,18 @@ ${mainRows.join('\n')}
 | regulariser | LS 1% std | LS 1% dp | LS 5% std | LS 5% dp | LS 10% std | LS 10% dp | −ELBO std | −ELBO dp |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${leakRows.join('\n')}
+
+**Where the KL goes.** ELBO surgery (Hoffman & Johnson 2016) splits each model's KL term,
+E_x KL(q(z|x) ‖ p(z)) = I(x; z) + KL(q(z) ‖ p(z)), on ${surgeryImages.toLocaleString('en-US')} test images; I(x; z) is measured against
+those images' own aggregate posterior, so it is at most log ${surgeryImages.toLocaleString('en-US')} = ${Math.log(surgeryImages).toFixed(2)} nats. The second
+part is the aggregate posterior's mismatch with the prior that sKL measures from samples (sKL sees it
+at the spacing of 5000 samples; the mixture's fine structure counts here as well). beta-VAE-B holds the
+sum to its capacity C, so what I(x; z) does not take goes to the mismatch; and with a learned prior its
+gamma |KL − C| term pulls the prior away from the aggregate posterior whenever the KL is below C.
+
+| regulariser | KL std | I(x; z) std | KL(q(z) ‖ p(z)) std | KL dp | I(x; z) dp | KL(q(z) ‖ p(z)) dp |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+${surgeryRows.join('\n')}
 
 ${curveStd ? `![Validation −ELBO per epoch, standard-normal prior](${curveStd})\n\n` : ''}${curveDp ? `![Validation −ELBO per epoch, decoupled prior](${curveDp})\n` : ''}
 ## beta-TCVAE with the decoupled prior: why its sKL can rise
