@@ -79,6 +79,7 @@ for (const r of runs) {
   const val = metrics.filter((m) => m.split === 'val');
   rows.push({
     ...(await analyse(r)),
+    dir: r.dir,
     config,
     prior,
     seed: r.seed,
@@ -220,7 +221,7 @@ const doc = `# ${args.sweep && sweep.description ? sweep.description.split(':')[
 The claim (dpVAE, seed 004, table 1): for every regulariser, the decoupled prior lowers the symmetric KL
 between the prior and the aggregate posterior. Each regulariser is trained with the standard-normal
 prior (std) and with the decoupled prior (dp: RealNVP, 6 blocks, 64 units), with the same
-architecture (MLP 784-512-256, latent ${base.model.latentDim}), the paper's hyperparameters and the same budget.
+architecture (MLP 784-512-256, latent ${base.model.latentDim}), the authors' hyperparameters (per example, see below) and the same budget.
 FactorVAE's discriminator is 5 x 256 wide here (the paper's 1000 is about 15x slower on this CPU).
 
 **Hyperparameters.** The paper says a regulariser's std and dp runs share their hyperparameters; the
@@ -232,10 +233,9 @@ Adam ${base.training.learningRate}, batch ${base.training.batchSize}, Bernoulli 
 example: the authors' code sums the reconstruction and the KL over the batch (24 images, 100 for beta-TCVAE) but
 averages the other terms over it (beta-TCVAE's MI, TC and dimension-wise KL, FactorVAE's discriminator TC,
 InfoVAE's MMD) and holds the summed KL to beta-VAE-B's capacity, so per example those weights and C_max are
-the config's divided by its batch size. This sweep's objectives: ${objectiveList}.
+the config's divided by its batch size.${sweep.name === 'dpvae-tcvae' ? " This diagnostic sweep came before that reading and uses the configs' numbers as they stand (100 times the per-example weights); what it shows below holds for any gamma > beta." : ''} This sweep's objectives: ${objectiveList}.
 
-**Budget**: ${epochs} epochs = ${steps.toLocaleString('en-US')} Adam steps (batch ${base.training.batchSize}, learning rate ${base.training.learningRate}, dynamic binarisation), seeds ${sweep.seeds.join(', ')};
-beta-VAE-B's capacity reaches ${Number.isFinite(capacity) ? capacity.toFixed(1) : '–'} of C_max = ${bvb?.capacityMax ?? '–'} nats. The paper trains 200,000 steps of batch 100 on a GPU.
+**Budget**: ${epochs} epochs = ${steps.toLocaleString('en-US')} Adam steps (batch ${base.training.batchSize}, learning rate ${base.training.learningRate}, dynamic binarisation), seeds ${sweep.seeds.join(', ')}${bvb ? `;\nbeta-VAE-B's capacity reaches ${num(capacity)} of C_max = ${num(bvb.capacityMax)} nats` : ''}. The paper trains 200,000 steps of batch 100 on a GPU.
 **Regenerate**: \`${command}\` (runs the sweep \`${path.relative(root, sweepFile)}\` into ${path.relative(root, out)},
 skipping finished runs and resuming interrupted ones, then analyses each finished run once).
 ${finished < expected ? `\n**Not finished yet**: ${expected - finished} of ${expected} runs (${missing.slice(0, 6).join(', ')}${missing.length > 6 ? ', ...' : ''}); the tables hold the ${rows.length} finished so far.\n` : ''}${unanalysed.length ? `\nFinished but not analysed (their checkpoints are not on this machine): ${unanalysed.join(', ')}.\n` : ''}
@@ -298,7 +298,8 @@ high-posterior samples (aggregate-posterior samples where the prior is thinnest)
 | run | samples | low-posterior | high-posterior |
 | --- | --- | --- | --- |
 ${runs
-  .filter((r) => r.seed === firstSeed && fs.existsSync(path.join(figures, `${r.configuration}-samples.png`)))
+  // analysed runs only: a figure left from an earlier analysis of a run now retrained is not shown
+  .filter((r) => r.seed === firstSeed && rows.some((x) => x.dir === r.dir) && fs.existsSync(path.join(figures, `${r.configuration}-samples.png`)))
   .map(
     (r) =>
       `| ${LABELS[r.configuration.split('_prior-')[0]] ?? r.configuration}, ${r.configuration.split('_prior-')[1]} | ![](figures/${page}/${r.configuration}-samples.png) | ![](figures/${page}/${r.configuration}-low-posterior.png) | ![](figures/${page}/${r.configuration}-high-posterior.png) |`,
