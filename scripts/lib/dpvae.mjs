@@ -60,12 +60,14 @@ export async function analyseDpvaeRun(dir, { figures = null } = {}) {
   const q = M.aggregatePosteriorSamples(run.model, run.dataset.train, dim, 5000, rng).z;
   const skl = M.symmetricKl(M.mapToBase(run.model, p), M.mapToBase(run.model, q), L, 1);
   const logp = tf.tidy(() => Array.from(run.model.prior.logProb(tf.tensor2d(p, [5000, L])).dataSync()).sort((a, b) => a - b));
+  // every training example's posterior: the aggregate posterior of the leakage score and of the low-posterior figure
+  const posterior = M.posteriorComponents(run.model, run.dataset.train, dim);
   const ls = M.leakageScores(
     run.model,
     run.dataset.train,
     dim,
     QUANTILES.map((qq) => logp[Math.floor(qq * logp.length)]),
-    { n: 2000, rng },
+    { n: 2000, posterior, rng },
   );
   // Where the KL goes (Hoffman and Johnson 2016): E_x KL(q(z|x) || p(z)) = I(x; z) + KL(q(z) || p(z)),
   // on the test images (I(x; z) at most log n there), from a stream of its own.
@@ -73,7 +75,7 @@ export async function analyseDpvaeRun(dir, { figures = null } = {}) {
   const s = M.elboSurgery(run.model, run.dataset.test, dim, { limit: n, rng: new Random('dpvae-surgery') });
   const surgery = s && { images: n, kl: s.kl, mutualInformation: s.mutualInformation, marginalKl: s.marginalKl };
   if (figures) {
-    const logq = M.aggregatePosteriorLogDensity(run.model, run.dataset.train, dim, p.subarray(0, 2000 * L));
+    const logq = M.mixtureLogDensity(posterior, p.subarray(0, 2000 * L), L);
     const lowIdx = Array.from(logq.keys())
       .sort((a, b) => logq[a] - logq[b])
       .slice(0, 32);

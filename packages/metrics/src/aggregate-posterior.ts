@@ -1,8 +1,14 @@
 // The aggregate posterior q(z) = (1/M) sum_j q(z|x_j) of diagonal Gaussian posteriors: its components and its density.
 import { LOG_2PI, tf, type DataSplit, type VAE } from '@vaeflow/core';
 
-/** The diagonal Gaussian posteriors q(z|x_j) of the split's first M examples, as M x L means and log-scales. */
-export function posteriorComponents(model: VAE, split: DataSplit, dim: number, M = split.n): { mean: Float32Array; logScale: Float32Array } {
+/** Diagonal Gaussian mixture components: M x L means and log-scales, row-major. */
+export interface PosteriorComponents {
+  mean: Float32Array;
+  logScale: Float32Array;
+}
+
+/** The diagonal Gaussian posteriors q(z|x_j) of the split's first M examples. */
+export function posteriorComponents(model: VAE, split: DataSplit, dim: number, M = split.n): PosteriorComponents {
   if (model.flows.length) throw new Error('the aggregate-posterior density needs a posterior without flows');
   const L = model.latentDim;
   const m = Math.min(M, split.n);
@@ -26,7 +32,7 @@ export function posteriorComponents(model: VAE, split: DataSplit, dim: number, M
  * expanded into matrix products: that is faster but cancels catastrophically in float32 once the
  * scales are small.
  */
-export function mixtureLogDensity(components: { mean: Float32Array; logScale: Float32Array }, z: Float32Array, L: number): Float64Array {
+export function mixtureLogDensity(components: PosteriorComponents, z: Float32Array, L: number): Float64Array {
   const M = components.mean.length / L;
   const mean = tf.tensor3d(components.mean, [1, M, L]);
   const logScale = tf.tensor3d(components.logScale, [1, M, L]);

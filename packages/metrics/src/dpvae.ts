@@ -1,5 +1,5 @@
 import { Random, standardNormalLogProb, tf, type DataSplit, type VAE } from '@vaeflow/core';
-import { mixtureLogDensity, posteriorComponents } from './aggregate-posterior.js';
+import { mixtureLogDensity, type PosteriorComponents, posteriorComponents } from './aggregate-posterior.js';
 
 /** Distances from each row of X to its k-th nearest row of Y (skipping the row itself when X is Y). */
 function kthNeighbourDistances(X: Float32Array, Y: Float32Array, dim: number, k: number, same: boolean): Float64Array {
@@ -96,13 +96,20 @@ export function mapToBase(model: VAE, z: Float32Array): Float32Array {
  * much more q has there than the base density; h is the prior's bijection (identity for a
  * standard-normal prior). q is the mixture of the posteriors of the split's first `components`
  * examples (all by default), and the n samples are drawn from that same mixture: a sample's own
- * component must be in the density, or narrow posteriors make log q(z) absurdly low.
+ * component must be in the density, or narrow posteriors make log q(z) absurdly low. `posterior`
+ * passes components already computed by `posteriorComponents` (then split and `components` are unused).
  */
-export function leakageScores(model: VAE, split: DataSplit, dim: number, taus: number[], o: { n?: number; components?: number; rng?: Random } = {}): { tau: number; score: number }[] {
+export function leakageScores(
+  model: VAE,
+  split: DataSplit,
+  dim: number,
+  taus: number[],
+  o: { n?: number; components?: number; posterior?: PosteriorComponents; rng?: Random } = {},
+): { tau: number; score: number }[] {
   const rng = o.rng ?? new Random('leakage');
   const L = model.latentDim;
   const n = o.n ?? 2000;
-  const comps = posteriorComponents(model, split, dim, o.components ?? split.n);
+  const comps = o.posterior ?? posteriorComponents(model, split, dim, o.components ?? split.n);
   const M = comps.mean.length / L;
   const z = new Float32Array(n * L);
   for (let i = 0; i < n; i++) {

@@ -7,7 +7,7 @@ export { FeatureClassifier, trainClassifier, loadOrTrainClassifier, classifierKe
 export { renderReport, renderTablesReport, type RunReport, type TablesReport } from './report.js';
 export { lineChartSvg, scatterChartSvg, vegaLiteSvg, type LineSeries, type LineChartOptions, type ScatterChartOptions } from './plots.js';
 export { VERSION } from './version.js';
-export { aggregatePosteriorLogDensity, posteriorComponents, mixtureLogDensity } from './aggregate-posterior.js';
+export { aggregatePosteriorLogDensity, posteriorComponents, mixtureLogDensity, type PosteriorComponents } from './aggregate-posterior.js';
 export { knnKl, symmetricKl, aggregatePosteriorSamples, priorSamples, mapToBase, toBaseSpace, leakageScores } from './dpvae.js';
 export { likelihoodMetrics, sampleValidity } from './likelihood-metrics.js';
 export { latentUsage, type LatentUsage } from './latent-usage.js';

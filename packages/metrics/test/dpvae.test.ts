@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BernoulliLikelihood, DiagonalGaussianPosterior, MLPDecoder, MLPEncoder, Random, StandardNormalPrior, VAE, selectBackend, tf } from '@vaeflow/core';
-import { knnKl, leakageScores, symmetricKl } from '../src/index.js';
+import { knnKl, leakageScores, posteriorComponents, symmetricKl } from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -58,5 +58,12 @@ describe('leakage score', () => {
     const { vae, split, closedForm } = narrow();
     const [{ score }] = leakageScores(vae, split, 4, [Infinity], { n: 4000, components: 100, rng: new Random('b') });
     expect(Math.abs(score - closedForm(100))).toBeLessThan(0.1);
+  });
+  it('gives the same scores from posterior components passed in as from the ones it computes', () => {
+    const { vae, split } = narrow();
+    const posterior = posteriorComponents(vae, split, 4, 100);
+    const own = leakageScores(vae, split, 4, [-3, Infinity], { n: 500, components: 100, rng: new Random('c') });
+    const given = leakageScores(vae, split, 4, [-3, Infinity], { n: 500, posterior, rng: new Random('c') });
+    expect(given).toEqual(own);
   });
 });
