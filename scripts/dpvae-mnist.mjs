@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyseDpvaeRun, QUANTILES, SURGERY_IMAGES } from './lib/dpvae.mjs';
-import { mnistBudget, paired, seedSeries, verdict } from './lib/report.mjs';
+import { mnistBudget, paired, seedSeries, verdict, verdictText } from './lib/report.mjs';
 import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
 import { parseScriptArgs } from './lib/args.mjs';
 
@@ -193,7 +193,7 @@ const tcGap = paired(
   bySeed('beta-tcvae', 'dp', (r) => r.last?.tc ?? NaN),
   bySeed('beta-tcvae', 'std', (r) => r.last?.tc ?? NaN),
 );
-const tcShown = verdict(tcGap, { claimSign: 1 }).replace(/\*\*/g, '');
+const tcShown = verdictText(tcGap, { claimSign: 1 });
 const dwDp = term('beta-tcvae', 'dp', 'dwKl');
 const dwStd = term('beta-tcvae', 'std', 'dwKl');
 // The batch estimate of log q(z_j) (minibatch stratified sampling) runs low, so the standard-normal
@@ -211,7 +211,7 @@ const tcSays = !tcGap.n
       : `At this budget the runs do not show TC rising (TC with the decoupled prior minus TC with the standard-normal one: ${f(tcGap, 2, true)} nats, paired by seed, n = ${tcGap.n}: ${tcShown}).`;
 
 const tcSkl = sklDiff('beta-tcvae');
-const tcSklShown = verdict(tcSkl).replace(/\*\*/g, '');
+const tcSklShown = verdictText(tcSkl);
 const sklReading =
   tcSkl.mean < 0
     ? "at the per-example weights and this budget the pull towards TC is too weak to undo the better fit of the learned prior; the defect is real (the dimension-wise term is not a KL) but its size scales with gamma − beta, and at the configs' numbers as they stand it dominates (docs/dpvae-tcvae.md)."

@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { paired as pairedBySeed, verdict } from './lib/report.mjs';
+import { paired as pairedBySeed, verdictText } from './lib/report.mjs';
 import { root, SWEEP_ARGS, sweepForPage, sweepOptions } from './lib/run-sweep.mjs';
 import { parseScriptArgs } from './lib/args.mjs';
 
@@ -86,9 +86,9 @@ Lower is better. Speeds were measured with two runs sharing a 2-core machine.
 Published MNIST figures, for scale (far longer training, other architectures): RealNVP 1.06 and
 Glow 1.05 bits/dim (as listed by Grathwohl et al. 2019, table 2).
 
-- Glow against MAF: ${f(vsMaf('glow'), 3, true)} bits/dim, ${verdict(vsMaf('glow')).replace(/\*\*/g, '')} that Glow is better.
-- NSF against MAF: ${f(vsMaf('nsf'), 3, true)} bits/dim, ${verdict(vsMaf('nsf')).replace(/\*\*/g, '')} that NSF is better.
-- RealNVP against MAF: ${f(vsMaf('realnvp'), 3, true)} bits/dim, ${verdict(vsMaf('realnvp')).replace(/\*\*/g, '')} that RealNVP is better.
+- Glow against MAF: ${f(vsMaf('glow'), 3, true)} bits/dim, ${verdictText(vsMaf('glow'))} that Glow is better.
+- NSF against MAF: ${f(vsMaf('nsf'), 3, true)} bits/dim, ${verdictText(vsMaf('nsf'))} that NSF is better.
+- RealNVP against MAF: ${f(vsMaf('realnvp'), 3, true)} bits/dim, ${verdictText(vsMaf('realnvp'))} that RealNVP is better.
 
 Glow is the only flow here that sees the image as an image: its couplings' conditioners are
 convolutions over neighbouring pixels and its squeeze/split levels let it factor out coarse

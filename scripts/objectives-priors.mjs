@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { lateChange, paired as pairedBySeed, verdict } from './lib/report.mjs';
+import { lateChange, paired as pairedBySeed, verdictText } from './lib/report.mjs';
 import { root, SWEEP_ARGS, sweepForPage, sweepOptions } from './lib/run-sweep.mjs';
 import { parseScriptArgs } from './lib/args.mjs';
 
@@ -73,12 +73,12 @@ ${rows.join('\n')}
 
 - **IWAE beats the VAE, more so with larger K** (Burda et al. 2016, table 1: 86.76 → 85.54 → 84.78
   nats for K = 1, 5, 50 with one stochastic layer): IWAE K = 5 against the VAE ${f(vsVae('iwae-5'), 2, true)} nats,
-  ${verdict(vsVae('iwae-5')).replace(/\*\*/g, '')}; K = 50 against K = 5 ${f(iwae50vs5, 2, true)}, ${verdict(iwae50vs5).replace(/\*\*/g, '')}.
+  ${verdictText(vsVae('iwae-5'))}; K = 50 against K = 5 ${f(iwae50vs5, 2, true)}, ${verdictText(iwae50vs5)}.
 - **A VampPrior beats the standard prior** (Tomczak & Welling 2018, table 2: 88.56 → 85.57 nats for their
-  VAE with one layer): ${f(vsVae('vamp'), 2, true)} nats here, ${verdict(vsVae('vamp')).replace(/\*\*/g, '')}.
+  VAE with one layer): ${f(vsVae('vamp'), 2, true)} nats here, ${verdictText(vsVae('vamp'))}.
 - **A mixture fitted after training is a better prior than N(0, I)** for a model trained with N(0, I)
   (the aggregate posterior is the optimal prior): ex-post minus own prior, within each VAE run,
-  ${f(exPost('vae'), 2, true)} nats, ${verdict(exPost('vae')).replace(/\*\*/g, '')}.
+  ${f(exPost('vae'), 2, true)} nats, ${verdictText(exPost('vae'))}.
 
 The papers' absolute numbers come from other architectures and budgets (thousands of epochs);
 what carries over is the sign and rough size of each step.

@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { lateChange, paired as pairedBySeed, seedSeries, tailDomain, verdict } from './lib/report.mjs';
+import { lateChange, paired as pairedBySeed, seedSeries, tailDomain, verdict, verdictText } from './lib/report.mjs';
 import { root, SWEEP_ARGS, sweepForPage, sweepOptions } from './lib/run-sweep.mjs';
 import { parseScriptArgs } from './lib/args.mjs';
 
@@ -121,7 +121,7 @@ ${poster
     const e = paired(c, 'testNegElbo');
     if (!d.n) return `- **${LABELS[c]}**: not finished yet.`;
     const slow = est('vae', 'examplesPerSec').mean / est(c, 'examplesPerSec').mean;
-    return `- **${LABELS[c]}**: ${f(d, 2, true)} nats of IS-NLL against the VAE (${f(e, 2, true)} in test −ELBO): ${verdict(d).replace(/\*\*/g, '')}. It trains ${Number.isFinite(slow) ? `${slow.toFixed(1)}x slower per example` : 'at an unmeasured speed'} with ${n0(est(c, 'parameters').mean - est('vae', 'parameters').mean)} more parameters.`;
+    return `- **${LABELS[c]}**: ${f(d, 2, true)} nats of IS-NLL against the VAE (${f(e, 2, true)} in test −ELBO): ${verdictText(d)}. It trains ${Number.isFinite(slow) ? `${slow.toFixed(1)}x slower per example` : 'at an unmeasured speed'} with ${n0(est(c, 'parameters').mean - est('vae', 'parameters').mean)} more parameters.`;
   })
   .join('\n')}
 - **Budget**: the 10-epoch table this page replaced (4,210 steps) had every curve still falling by
@@ -179,9 +179,9 @@ K = 80 against K = 10 (paired by seed): ${f(deeper, 2, true)} nats (n = ${deeper
 
 ## Does the shape hold?
 
-- **Planar K = 10 beats the diagonal posterior** (R&M: −2.4 nats): ${verdict(paired('planar', 'nll')).replace(/\*\*/g, '')} here (${f(paired('planar', 'nll'), 2, true)}).
-- **K = 80 beats K = 10** (R&M: −2.4 nats more): ${verdict(deeper).replace(/\*\*/g, '')} here (${f(deeper, 2, true)}).
-- **K = 80 beats the diagonal posterior** (R&M: −4.8 nats): ${verdict(paired('planar-80', 'nll')).replace(/\*\*/g, '')} here (${f(paired('planar-80', 'nll'), 2, true)}).
+- **Planar K = 10 beats the diagonal posterior** (R&M: −2.4 nats): ${verdictText(paired('planar', 'nll'))} here (${f(paired('planar', 'nll'), 2, true)}).
+- **K = 80 beats K = 10** (R&M: −2.4 nats more): ${verdictText(deeper)} here (${f(deeper, 2, true)}).
+- **K = 80 beats the diagonal posterior** (R&M: −4.8 nats): ${verdictText(paired('planar-80', 'nll'))} here (${f(paired('planar-80', 'nll'), 2, true)}).
 - Our absolute NLLs are not comparable with theirs. Their model, as reimplementations that follow
   the paper set it up, is an MLP with one hidden layer of 400 units and a 40-dimensional latent,
   trained with an annealed free energy and for far longer; ours has two

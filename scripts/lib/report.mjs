@@ -15,6 +15,11 @@ export function verdict(e, { claimSign = -1 } = {}) {
   return 'inconclusive at this budget';
 }
 
+/** The same verdict as plain words, for inside a sentence that is not a table cell. */
+export function verdictText(e, options) {
+  return verdict(e, options).replace(/\*\*/g, '');
+}
+
 /** Paired differences a - b over the seeds both have (each a Map seed -> value). */
 export function paired(a, b) {
   return estimate([...a.entries()].filter(([seed]) => b.has(seed)).map(([seed, v]) => v - b.get(seed)));
