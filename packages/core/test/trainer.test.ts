@@ -229,8 +229,8 @@ describe('flow health', () => {
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.layers[0].checks.size.over)).toEqual([16, 16, 16, 16]);
     expect(logged.filter((l) => /warning/.test(l))).toEqual([
-      'vaeflow: warning at step 2: flow 0 (checked): size over its limit -1 for 16 of 16 examples (largest ' + lines[0].layers[0].checks.size.max.toPrecision(3) + '): z_1 is large',
-      'vaeflow: warning at step 6: flow 0 (checked): size over its limit -1 for 16 of 16 examples (largest ' + lines[2].layers[0].checks.size.max.toPrecision(3) + '): z_1 is large',
+      `vaeflow: warning at step 2: flow 0 (checked): size over its limit -1 for 16 of 16 examples (largest ${lines[0].layers[0].checks.size.max.toPrecision(3)}): z_1 is large`,
+      `vaeflow: warning at step 6: flow 0 (checked): size over its limit -1 for 16 of 16 examples (largest ${lines[2].layers[0].checks.size.max.toPrecision(3)}): z_1 is large`,
     ]);
   });
 
