@@ -1,11 +1,10 @@
 import { tf, type LatentTerms, type Objective, type ObjectiveContext, type ObjectiveResult } from '@vaeflow/core';
-import { recAndKl } from './common.js';
+import { recAndKl, squaredDistances } from './common.js';
 
-/** k(x, y) = exp(-mean_d (x_d - y_d)^2 / L) for all pairs of rows, the InfoVAE code's kernel. */
+/** k(x, y) = exp(-mean_d (x_d - y_d)^2 / L) = exp(-|x - y|^2 / L^2) for all pairs of rows, the InfoVAE code's kernel. */
 export function infoVaeKernel(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
   const L = x.shape[1];
-  const d = tf.sub(tf.reshape(x, [x.shape[0], 1, L]), tf.reshape(y, [1, y.shape[0], L]));
-  return tf.exp(tf.div(tf.neg(tf.mean(tf.square(d), 2)), L)) as tf.Tensor2D;
+  return tf.exp(tf.div(tf.neg(squaredDistances(x, y)), L * L)) as tf.Tensor2D;
 }
 
 /** Biased MMD^2 = mean k(x, x') + mean k(y, y') - 2 mean k(x, y); 0 for identical sample sets. */

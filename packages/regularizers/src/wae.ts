@@ -1,12 +1,5 @@
 import { tf, type LatentTerms, type Objective, type ObjectiveContext, type ObjectiveResult } from '@vaeflow/core';
-import { recAndKl } from './common.js';
-
-/** Squared distances |x_i - y_j|^2 for all pairs of rows, [n, m]. */
-function squaredDistances(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
-  const xx = tf.sum(tf.square(x), 1, true);
-  const yy = tf.reshape(tf.sum(tf.square(y), 1), [1, -1]);
-  return tf.relu(tf.sub(tf.add(xx, yy), tf.mul(2, tf.matMul(x, y, false, true)))) as tf.Tensor2D;
-}
+import { recAndKl, squaredDistances } from './common.js';
 
 /**
  * The inverse multiquadratic kernel k(x, y) = C / (C + |x - y|^2), summed over C = 2 d sigma^2 s for

@@ -4,7 +4,23 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildDataset, buildModel, createRegistry, type Dataset, defineComponent, definePlugin, loadCheckpoint, nativeKernelsUnavailable, readMetrics, resolveManifest, train } from '@vaeflow/core';
-import { BetaTcVae, BetaVaeB, BetaVaeH, FactorVae, InfoVae, type Rae, type WaeMmd, imqKernel, mmd, mmdUnbiased, permuteDims, plugin, stratifiedLogWeights, tcDecomposition } from '../src/index.js';
+import {
+  BetaTcVae,
+  BetaVaeB,
+  BetaVaeH,
+  FactorVae,
+  InfoVae,
+  type Rae,
+  type WaeMmd,
+  imqKernel,
+  infoVaeKernel,
+  mmd,
+  mmdUnbiased,
+  permuteDims,
+  plugin,
+  stratifiedLogWeights,
+  tcDecomposition,
+} from '../src/index.js';
 
 await selectBackend('wasm', { log: null });
 
@@ -170,6 +186,32 @@ describe('InfoVAE-MMD', () => {
     const x = rng.normal([32, 3]) as tf.Tensor2D;
     expect(Math.abs(mmd(x, x).dataSync()[0])).toBeLessThan(1e-6);
     expect(mmd(x, tf.add(x, 2) as tf.Tensor2D).dataSync()[0]).toBeGreaterThan(0.1);
+  });
+  it("computes the kernel from |x|^2 + |y|^2 - 2 x.y with the direct form's values and gradients", () => {
+    const rng = new Random('kernel');
+    // exp(-mean_d (x_d - y_d)^2 / L) from the [n, m, L] difference tensor, the kernel as first written
+    const direct = (x: tf.Tensor2D, y: tf.Tensor2D) => {
+      const L = x.shape[1];
+      const d = tf.sub(tf.reshape(x, [x.shape[0], 1, L]), tf.reshape(y, [1, y.shape[0], L]));
+      return tf.exp(tf.div(tf.neg(tf.mean(tf.square(d), 2)), L)) as tf.Tensor2D;
+    };
+    const expectClose = (a: tf.Tensor, b: tf.Tensor, tol: number) => expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeLessThan(tol);
+    for (const L of [2, 7]) {
+      const x = rng.normal([24, L]) as tf.Tensor2D;
+      const y = tf.mul(1.5, rng.normal([16, L])) as tf.Tensor2D;
+      expectClose(infoVaeKernel(x, y), direct(x, y), 1e-5);
+      expectClose(infoVaeKernel(x, x), direct(x, x), 1e-5);
+      // MMD^2 through each kernel, differentiated with respect to both sample sets
+      const directMmd = (a: tf.Tensor, b: tf.Tensor) => {
+        const [p, q] = [a as tf.Tensor2D, b as tf.Tensor2D];
+        return tf.sub(tf.add(tf.mean(direct(p, p)), tf.mean(direct(q, q))), tf.mul(2, tf.mean(direct(p, q))));
+      };
+      expectClose(mmd(x, y), directMmd(x, y), 1e-6);
+      const [gx, gy] = tf.grads((a: tf.Tensor, b: tf.Tensor) => mmd(a as tf.Tensor2D, b as tf.Tensor2D))([x, y]);
+      const [dx, dy] = tf.grads(directMmd)([x, y]);
+      expectClose(gx, dx, 1e-5);
+      expectClose(gy, dy, 1e-5);
+    }
   });
   it('combines rec, (1 - alpha) KL and (alpha + lambda - 1) MMD against prior samples', () => {
     const t = termsFrom(
