@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyseDpvaeRun, QUANTILES, SURGERY_IMAGES } from './lib/dpvae.mjs';
-import { mnistBudget, paired, seedSeries, verdict, verdictText } from './lib/report.mjs';
+import { mnistBudget, paired, pairedDifferences, seedSeries, verdict, verdictText } from './lib/report.mjs';
 import { root, runSweep, SWEEP_ARGS, sweepOptions } from './lib/run-sweep.mjs';
 import { parseScriptArgs } from './lib/args.mjs';
 
@@ -191,10 +191,10 @@ if (TC_RUNS.length) {
 }
 const tcDp = bySeed('beta-tcvae', 'dp', (r) => r.last?.tc ?? NaN);
 const tcStd = bySeed('beta-tcvae', 'std', (r) => r.last?.tc ?? NaN);
-const tcGap = paired(tcDp, tcStd);
+const tcSeedGaps = pairedDifferences(tcDp, tcStd);
+const tcGap = estimate(tcSeedGaps);
 const tcShown = verdictText(tcGap, { claimSign: 1 });
 // An interval that spans zero can still hide a gap with the same sign on every seed: say so.
-const tcSeedGaps = [...tcDp].filter(([seed]) => tcStd.has(seed)).map(([seed, v]) => v - tcStd.get(seed));
 const tcEverySeed = tcSeedGaps.every((g) => g > 0) ? ', higher on every seed' : tcSeedGaps.every((g) => g < 0) ? ', lower on every seed' : '';
 const dwDp = term('beta-tcvae', 'dp', 'dwKl');
 const dwStd = term('beta-tcvae', 'std', 'dwKl');

@@ -20,9 +20,14 @@ export function verdictText(e, options) {
   return verdict(e, options).replace(/\*\*/g, '');
 }
 
-/** Paired differences a - b over the seeds both have (each a Map seed -> value). */
+/** The differences a - b, seed by seed, over the seeds both have (each a Map seed -> value). */
+export function pairedDifferences(a, b) {
+  return [...a.entries()].filter(([seed]) => b.has(seed)).map(([seed, v]) => v - b.get(seed));
+}
+
+/** Paired differences a - b over the seeds both have, as an estimate. */
 export function paired(a, b) {
-  return estimate([...a.entries()].filter(([seed]) => b.has(seed)).map(([seed, v]) => v - b.get(seed)));
+  return estimate(pairedDifferences(a, b));
 }
 
 /**
