@@ -72,19 +72,25 @@ export class FactorVae implements Objective {
       const prev = this.previous;
       const vars = this.discriminator.trainableVariables();
       tf.tidy(() => {
-        const B = z.shape[0];
-        const real = tf.oneHot(tf.zeros([B], 'int32') as tf.Tensor1D, 2);
-        const fake = tf.oneHot(tf.ones([B], 'int32') as tf.Tensor1D, 2);
         const perm = permuteDims(prev, this.rng);
-        const { grads } = tf.variableGrads(
-          () => tf.mul(0.5, tf.add(tf.losses.softmaxCrossEntropy(real, this.discriminator.apply(z)), tf.losses.softmaxCrossEntropy(fake, this.discriminator.apply(perm)))) as tf.Scalar,
-          vars,
-        );
+        const { grads } = tf.variableGrads(() => this.discriminatorLoss(z, perm), vars);
         this.optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
       });
     }
     this.previous?.dispose();
     this.previous = z;
+  }
+  /**
+   * The discriminator's loss, 1/2 [CE(real, D(z)) + CE(permuted, D(z~))] with z~ a dimension-permuted
+   * batch of the same size: one pass over the 2B rows [z; z~], whose mean cross-entropy is that
+   * average, instead of two passes of B.
+   */
+  discriminatorLoss(z: tf.Tensor2D, permuted: tf.Tensor2D): tf.Scalar {
+    return tf.tidy(() => {
+      const B = z.shape[0];
+      const labels = tf.oneHot(tf.concat([tf.zeros([B], 'int32'), tf.ones([B], 'int32')]) as tf.Tensor1D, 2);
+      return tf.losses.softmaxCrossEntropy(labels, this.discriminator.apply(tf.concat([z, permuted], 0))) as tf.Scalar;
+    });
   }
   namedVariables(): Map<string, tf.Variable> {
     return this.discriminator.namedVariables('discriminator/');
